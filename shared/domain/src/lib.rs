@@ -1,0 +1,1 @@
+//! Hangar domain: pure business rules, reached by unit tests with no network.
