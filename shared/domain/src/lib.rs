@@ -1,1 +1,4 @@
-//! Hangar domain: pure business rules, reached by unit tests with no network.
+//! Hangar domain: pure business rules shared across areas, reached by unit tests with
+//! no network. Area-specific rules live in their own crates under `shared/`.
+
+pub mod search;
