@@ -541,13 +541,13 @@ impl Parser {
                 ),
             }),
         };
-        let fits = match (attribute.kind(), &value) {
+        let fits = matches!(
+            (attribute.kind(), &value),
             (Kind::Text, Value::Text(_))
-            | (Kind::Number, Value::Number(_))
-            | (Kind::Bool, Value::Bool(_)) => true,
-            (Kind::Property, Value::Text(_) | Value::Number(_)) => true,
-            _ => false,
-        };
+                | (Kind::Number, Value::Number(_))
+                | (Kind::Bool, Value::Bool(_))
+                | (Kind::Property, Value::Text(_) | Value::Number(_))
+        );
         if !fits {
             let wanted = match attribute.kind() {
                 Kind::Text => "a 'quoted string'",
@@ -897,7 +897,7 @@ mod tests {
         let b = session("b", 3, 4, &[("rank", "9")]);
         let c = session("c", 2, 4, &[]);
         let desc = parse_sort("playerSessionCount DESC").unwrap();
-        let mut v = vec![&a, &b, &c];
+        let mut v = [&a, &b, &c];
         v.sort_by(|x, y| desc.compare(*x, *y));
         assert_eq!(
             v.iter().map(|s| s.id).collect::<Vec<_>>(),
