@@ -1,0 +1,442 @@
+//! `hangar dev`: the local stack. A moto server (child process from `.venv`), the GameLift
+//! emulator (in-process), the resources of a local deployment, and the local API gateway.
+//! Everything listens on 127.0.0.1 and stops on Ctrl-C or SIGTERM.
+
+mod emulator;
+mod moto;
+pub mod resources;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_types::region::Region;
+use clap::{Args, Subcommand};
+use serde::{Deserialize, Serialize};
+
+use crate::gateway::{self, routes, RunningGateway, TokenKey, TokenKind};
+pub use emulator::LocalEmulator;
+pub use moto::MotoProcess;
+pub use resources::DevResources;
+
+/// Exit code when a port is already in use.
+pub const EXIT_PORT_IN_USE: i32 = 3;
+/// Exit code when the project's tools are not installed.
+pub const EXIT_NOT_BOOTSTRAPPED: i32 = 4;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DevError {
+    #[error("port {port} on 127.0.0.1 is already in use; stop whatever holds it or choose another port with {flag} <PORT>")]
+    PortInUse { port: u16, flag: &'static str },
+    #[error("moto server not found at {path}; run scripts/bootstrap first (scripts/dev does it for you)")]
+    MotoMissing { path: PathBuf },
+    #[error("the moto server exited during start-up ({status}); see {log}", log = .log.display())]
+    MotoExited { status: String, log: PathBuf },
+    #[error("the moto server at {url} did not answer within a minute; see {log}", log = .log.display())]
+    MotoNotReady { url: String, log: PathBuf },
+    #[error("the GameLift emulator did not start: {0}")]
+    Emulator(String),
+    #[error("creating the local resources failed: {0}")]
+    Resources(#[from] resources::ResourceError),
+    #[error(transparent)]
+    Routes(#[from] routes::RouteError),
+    #[error(transparent)]
+    Secret(#[from] gateway::auth::SecretError),
+    #[error("cannot {what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl DevError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            DevError::PortInUse { .. } => EXIT_PORT_IN_USE,
+            DevError::MotoMissing { .. } => EXIT_NOT_BOOTSTRAPPED,
+            _ => 1,
+        }
+    }
+}
+
+/// `hangar dev [flags]` starts the local stack; `hangar dev token ...` prints a token.
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct DevArgs {
+    #[command(subcommand)]
+    pub command: Option<DevCommand>,
+    #[command(flatten)]
+    pub stack: StackArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DevCommand {
+    /// Print a token for the local API: a player token, or a game-server token with --server.
+    Token(TokenArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct TokenArgs {
+    /// Player id (the token's `sub`); with --server, the game server's name.
+    pub subject: Option<String>,
+    /// A game-server token (IAM-authorized routes) instead of a player token.
+    #[arg(long)]
+    pub server: bool,
+    /// How long the token is valid: 3600, 90s, 10m, 2h, 7d.
+    #[arg(long, default_value = "1h", value_parser = gateway::auth::parse_ttl)]
+    pub ttl: Duration,
+    /// Folder holding the local token secret (dev-secret).
+    #[arg(long, default_value = ".hangar")]
+    pub state_dir: PathBuf,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct StackArgs {
+    /// Port of the moto server (0: any free port).
+    #[arg(long, default_value_t = 5000)]
+    pub moto_port: u16,
+    /// Port of the GameLift emulator (0: any free port).
+    #[arg(long, default_value_t = 5100)]
+    pub emulator_port: u16,
+    /// Port of the local API (0: any free port).
+    #[arg(long, default_value_t = 3000)]
+    pub api_port: u16,
+    /// Folder for dev.json, the token secret and logs.
+    #[arg(long, default_value = ".hangar")]
+    pub state_dir: PathBuf,
+    /// Prefix of every resource name.
+    #[arg(long, default_value = "hangar-dev")]
+    pub prefix: String,
+    /// Speed of the emulator's clock (60: a simulated minute per second).
+    #[arg(long, default_value_t = 60.0)]
+    pub clock_speed: f64,
+    /// The project's Python virtual environment (holds moto_server).
+    #[arg(long, default_value = ".venv")]
+    pub venv: PathBuf,
+    /// OpenAPI document served at GET /openapi.json when present.
+    #[arg(long, default_value = "openapi.yaml")]
+    pub openapi: PathBuf,
+    /// AWS region the local clients use.
+    #[arg(long, default_value = "us-east-1")]
+    pub region: String,
+}
+
+/// Where the stack's moto server comes from.
+#[derive(Debug, Clone)]
+pub enum MotoSource {
+    /// Start `<venv>/bin/moto_server` on this port (0: any free port).
+    Spawn { venv: PathBuf, port: u16 },
+    /// Use a moto server that is already running (tests use the suite's server).
+    External { url: String },
+}
+
+/// Everything [`start`] needs.
+#[derive(Debug, Clone)]
+pub struct StackConfig {
+    pub moto: MotoSource,
+    pub emulator_port: u16,
+    pub api_port: u16,
+    pub state_dir: PathBuf,
+    pub prefix: String,
+    pub clock_speed: f64,
+    pub openapi: Option<PathBuf>,
+    pub region: String,
+}
+
+impl From<&StackArgs> for StackConfig {
+    fn from(a: &StackArgs) -> Self {
+        Self {
+            moto: MotoSource::Spawn {
+                venv: a.venv.clone(),
+                port: a.moto_port,
+            },
+            emulator_port: a.emulator_port,
+            api_port: a.api_port,
+            state_dir: a.state_dir.clone(),
+            prefix: a.prefix.clone(),
+            clock_speed: a.clock_speed,
+            openapi: Some(a.openapi.clone()),
+            region: a.region.clone(),
+        }
+    }
+}
+
+/// What a running stack offers; printed at start-up and written to `<state dir>/dev.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DevInfo {
+    pub region: String,
+    pub moto_url: String,
+    pub gamelift_url: String,
+    pub api_url: String,
+    pub routes: Vec<String>,
+    pub resources: DevResources,
+    /// Environment that points any AWS SDK or CLI at the local stack.
+    pub env: BTreeMap<String, String>,
+}
+
+/// A running local stack; stop it with [`RunningStack::shutdown`].
+pub struct RunningStack {
+    pub info: DevInfo,
+    moto: Option<MotoProcess>,
+    emulator: Option<LocalEmulator>,
+    api: Option<RunningGateway>,
+}
+
+impl RunningStack {
+    /// Resolves if the moto server this stack started exits on its own; never otherwise.
+    pub async fn moto_exited(&mut self) -> String {
+        match self.moto.as_mut() {
+            Some(moto) => moto.exited().await,
+            None => std::future::pending().await,
+        }
+    }
+
+    /// Stops the API, the emulator and the moto server, in that order.
+    pub async fn shutdown(mut self) {
+        if let Some(api) = self.api.take() {
+            api.shutdown().await;
+        }
+        if let Some(emulator) = self.emulator.take() {
+            emulator.shutdown().await;
+        }
+        if let Some(moto) = self.moto.take() {
+            moto.stop().await;
+        }
+    }
+}
+
+/// Binds 127.0.0.1:`port`, or explains which flag to change when it is taken.
+pub fn check_port(port: u16, flag: &'static str) -> Result<std::net::TcpListener, DevError> {
+    std::net::TcpListener::bind(("127.0.0.1", port)).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::AddrInUse {
+            DevError::PortInUse { port, flag }
+        } else {
+            DevError::Io {
+                what: format!("listen on 127.0.0.1:{port} ({flag})"),
+                source,
+            }
+        }
+    })
+}
+
+/// Starts the local stack. On error, whatever had started is stopped again.
+pub async fn start(config: StackConfig) -> Result<RunningStack, DevError> {
+    let io = |what: String| move |source| DevError::Io { what, source };
+    std::fs::create_dir_all(&config.state_dir)
+        .map_err(io(format!("create {}", config.state_dir.display())))?;
+    let key = TokenKey::load_or_create(&config.state_dir.join("dev-secret"))?;
+
+    // Claim the API port first, so a taken port is reported before anything starts.
+    let api_listener = check_port(config.api_port, "--api-port")?;
+    api_listener
+        .set_nonblocking(true)
+        .map_err(io("configure the API listener".into()))?;
+
+    let mut stack = RunningStack {
+        info: DevInfo {
+            region: config.region.clone(),
+            moto_url: String::new(),
+            gamelift_url: String::new(),
+            api_url: String::new(),
+            routes: Vec::new(),
+            resources: DevResources::default(),
+            env: BTreeMap::new(),
+        },
+        moto: None,
+        emulator: None,
+        api: None,
+    };
+    match start_parts(&config, key, api_listener, &mut stack).await {
+        Ok(()) => Ok(stack),
+        Err(e) => {
+            stack.shutdown().await;
+            Err(e)
+        }
+    }
+}
+
+async fn start_parts(
+    config: &StackConfig,
+    key: TokenKey,
+    api_listener: std::net::TcpListener,
+    stack: &mut RunningStack,
+) -> Result<(), DevError> {
+    let moto_url = match &config.moto {
+        MotoSource::Spawn { venv, port } => {
+            let moto = MotoProcess::spawn(venv, *port, &config.state_dir.join("moto.log")).await?;
+            let url = moto.url().to_string();
+            stack.moto = Some(moto);
+            url
+        }
+        MotoSource::External { url } => url.clone(),
+    };
+    let sdk_config = local_sdk_config(&moto_url, &config.region).await;
+
+    let emulator = LocalEmulator::start(config.emulator_port, config.clock_speed, &sdk_config).await?;
+    let gamelift_url = emulator.url();
+    stack.emulator = Some(emulator);
+
+    let resources = resources::create(&sdk_config, &gamelift_url, &config.prefix).await?;
+
+    let context = routes::RouteContext {
+        sdk_config: sdk_config.clone(),
+        gamelift_endpoint: gamelift_url.clone(),
+        resources: resources.clone(),
+    };
+    let mut api_routes = routes::api_routes(&context).await?;
+    if let Some(path) = &config.openapi {
+        api_routes.extend(routes::openapi_route(path)?);
+    }
+    let route_keys = api_routes.iter().map(|r| format!("{r:?}")).collect();
+    let listener = tokio::net::TcpListener::from_std(api_listener)
+        .map_err(|source| DevError::Io {
+            what: "serve the local API".into(),
+            source,
+        })?;
+    let api = gateway::serve(listener, api_routes, key).map_err(|source| DevError::Io {
+        what: "serve the local API".into(),
+        source,
+    })?;
+    let api_url = api.url();
+    stack.api = Some(api);
+
+    let env = BTreeMap::from([
+        ("AWS_ENDPOINT_URL".to_string(), moto_url.clone()),
+        ("AWS_ENDPOINT_URL_GAMELIFT".to_string(), gamelift_url.clone()),
+        ("AWS_REGION".to_string(), config.region.clone()),
+        ("AWS_ACCESS_KEY_ID".to_string(), "test".to_string()),
+        ("AWS_SECRET_ACCESS_KEY".to_string(), "test".to_string()),
+        ("HANGAR_API_URL".to_string(), api_url.clone()),
+    ]);
+    stack.info = DevInfo {
+        region: config.region.clone(),
+        moto_url,
+        gamelift_url,
+        api_url,
+        routes: route_keys,
+        resources,
+        env,
+    };
+    write_info(&config.state_dir.join("dev.json"), &stack.info)
+}
+
+/// AWS configuration for the local stack: moto's endpoint for every service, test
+/// credentials. GameLift clients override the endpoint with the emulator's.
+pub async fn local_sdk_config(moto_url: &str, region: &str) -> aws_types::SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(region.to_string()))
+        .endpoint_url(moto_url)
+        .credentials_provider(aws_sdk_sns::config::Credentials::new(
+            "test",
+            "test",
+            None,
+            None,
+            "hangar-dev",
+        ))
+        .load()
+        .await
+}
+
+fn write_info(path: &Path, info: &DevInfo) -> Result<(), DevError> {
+    let text = serde_json::to_string_pretty(info).map_err(|e| DevError::Io {
+        what: format!("encode {}", path.display()),
+        source: std::io::Error::other(e),
+    })?;
+    std::fs::write(path, text + "\n").map_err(|source| DevError::Io {
+        what: format!("write {}", path.display()),
+        source,
+    })
+}
+
+/// `hangar dev`: start, print, wait for Ctrl-C / SIGTERM, stop.
+pub async fn run(args: DevArgs) -> Result<(), DevError> {
+    match args.command {
+        Some(DevCommand::Token(token)) => print_token(&token),
+        None => run_stack(&args.stack).await,
+    }
+}
+
+fn print_token(args: &TokenArgs) -> Result<(), DevError> {
+    let key = TokenKey::load_or_create(&args.state_dir.join("dev-secret"))?;
+    let (kind, subject) = match (&args.subject, args.server) {
+        (Some(subject), server) => (if server { TokenKind::Server } else { TokenKind::Player }, subject.clone()),
+        (None, true) => (TokenKind::Server, "game-server-1".to_string()),
+        (None, false) => {
+            return Err(DevError::Io {
+                what: "issue a player token".into(),
+                source: std::io::Error::other("name the player: hangar dev token <PLAYER_ID>"),
+            })
+        }
+    };
+    println!("{}", key.issue(kind, &subject, args.ttl));
+    Ok(())
+}
+
+async fn run_stack(args: &StackArgs) -> Result<(), DevError> {
+    let config = StackConfig::from(args);
+    println!("hangar dev: starting the local stack");
+    let mut stack = start(config.clone()).await?;
+    print_info(&stack.info, &config.state_dir);
+    println!("hangar dev: ready (Ctrl-C or SIGTERM stops everything)");
+
+    let reason = wait_for_stop(&mut stack).await;
+    println!("hangar dev: {reason}; stopping");
+    let moto_died = reason.starts_with("the moto server exited");
+    stack.shutdown().await;
+    println!("hangar dev: stopped");
+    if moto_died {
+        return Err(DevError::MotoExited {
+            status: reason,
+            log: config.state_dir.join("moto.log"),
+        });
+    }
+    Ok(())
+}
+
+async fn wait_for_stop(stack: &mut RunningStack) -> String {
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => "Ctrl-C".to_string(),
+        _ = terminate => "SIGTERM".to_string(),
+        status = stack.moto_exited() => format!("the moto server exited ({status})"),
+    }
+}
+
+fn print_info(info: &DevInfo, state_dir: &Path) {
+    let r = &info.resources;
+    println!("  moto server         {}  (DynamoDB, SQS, SNS, ECS, CodeDeploy, Step Functions)", info.moto_url);
+    println!("  GameLift emulator   {}", info.gamelift_url);
+    println!("  local API           {}", info.api_url);
+    for route in &info.routes {
+        println!("    {route}");
+    }
+    println!("  region              {}", info.region);
+    println!("  SNS topic           {}", r.placement_topic_arn);
+    println!("  SQS queue           {}", r.placement_queue_url);
+    println!("  SQS dead letters    {}", r.placement_dlq_url);
+    println!("  GameLift build      {}", r.build_id);
+    println!("  GameLift fleet      {}", r.fleet_id);
+    println!("  GameLift alias      {} ({})", r.alias_id, r.alias_arn);
+    println!("  game session queue  {} ({})", r.game_session_queue_name, r.game_session_queue_arn);
+    for (area, table) in &r.tables {
+        println!("  DynamoDB table      {table} ({area})");
+    }
+    println!("  state               {}", state_dir.join("dev.json").display());
+    println!("  tokens              hangar dev token <PLAYER_ID> | hangar dev token --server <NAME>");
+    println!("  environment:");
+    for (k, v) in &info.env {
+        println!("    export {k}={v}");
+    }
+}

@@ -1,0 +1,4 @@
+//! The `hangar` CLI as a library: one module per subcommand, so tests drive the same code.
+
+pub mod dev;
+pub mod gateway;

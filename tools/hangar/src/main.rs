@@ -1,0 +1,39 @@
+//! `hangar`: the operator's and developer's command line.
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(name = "hangar", version, about = "Hangar: game-session and fleet orchestration for Amazon GameLift")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// One variant per subcommand; each lives in its own module of the library.
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the local stack (moto, GameLift emulator, local API), or print a local token.
+    Dev(hangar::dev::DevArgs),
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Dev(args) => hangar::dev::run(args).await.map_err(|e| (e.exit_code(), e.to_string())),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err((code, message)) => {
+            eprintln!("hangar: {message}");
+            std::process::ExitCode::from(u8::try_from(code).unwrap_or(1))
+        }
+    }
+}
