@@ -1,0 +1,379 @@
+//! GameLift adapter (aws-sdk-gamelift), with exponential backoff and jitter when
+//! GameLift throttles (its limits are low: DescribeGameSessions 20/s,
+//! StartGameSessionPlacement 75/s).
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::time::Duration;
+
+use aws_sdk_gamelift::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_gamelift::operation::create_player_session::CreatePlayerSessionError;
+use aws_sdk_gamelift::types::{DesiredPlayerSession, GameProperty, PlayerLatency};
+use aws_sdk_gamelift::Client;
+use rand::Rng;
+
+use crate::model::SessionStatus;
+use crate::validate::CreateSession;
+
+#[derive(Debug, thiserror::Error)]
+pub enum GameLiftError {
+    #[error("GameLift is throttling ({0})")]
+    Throttled(String),
+    #[error("GameLift: {0}")]
+    Other(String),
+}
+
+/// How often and how long to back off on throttling.
+#[derive(Debug, Clone, Copy)]
+pub struct Backoff {
+    pub attempts: u32,
+    pub base: Duration,
+    pub cap: Duration,
+}
+
+impl Backoff {
+    /// For requests a player waits on: a few quick retries.
+    pub const INTERACTIVE: Backoff = Backoff {
+        attempts: 4,
+        base: Duration::from_millis(50),
+        cap: Duration::from_millis(800),
+    };
+    /// For background work (the reconciler): patient.
+    pub const BACKGROUND: Backoff = Backoff {
+        attempts: 8,
+        base: Duration::from_millis(100),
+        cap: Duration::from_secs(5),
+    };
+
+    /// Delay before retry number `attempt` (0-based): full jitter over an exponential ceiling.
+    pub fn delay(&self, attempt: u32) -> Duration {
+        let ceiling = self
+            .base
+            .saturating_mul(1u32 << attempt.min(16))
+            .min(self.cap);
+        let ms = ceiling.as_millis().max(1) as u64;
+        Duration::from_millis(rand::rng().random_range(ms / 2..=ms))
+    }
+}
+
+fn is_throttling(code: Option<&str>) -> bool {
+    matches!(
+        code,
+        Some(
+            "ThrottlingException"
+                | "Throttling"
+                | "TooManyRequestsException"
+                | "RequestLimitExceeded"
+        )
+    )
+}
+
+/// Runs `call` again after a backoff while GameLift answers with throttling.
+pub async fn with_backoff<T, E, R, F, Fut>(
+    policy: Backoff,
+    mut call: F,
+) -> Result<T, SdkError<E, R>>
+where
+    E: ProvideErrorMetadata,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, SdkError<E, R>>>,
+{
+    let mut attempt = 0;
+    loop {
+        match call().await {
+            Err(e) if is_throttling(e.code()) && attempt + 1 < policy.attempts => {
+                let delay = policy.delay(attempt);
+                tracing::warn!(attempt, ?delay, "GameLift throttled; backing off");
+                tokio::time::sleep(delay).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+fn classify<E, R>(e: SdkError<E, R>) -> GameLiftError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    if is_throttling(e.code()) {
+        GameLiftError::Throttled(e.code().unwrap_or_default().to_string())
+    } else {
+        GameLiftError::Other(DisplayErrorContext(e).to_string())
+    }
+}
+
+/// Why GameLift refused a player session.
+#[derive(Debug, thiserror::Error)]
+pub enum JoinRefused {
+    #[error("the game session is full")]
+    Full,
+    #[error("the game session is not accepting players")]
+    NotActive,
+    #[error("the game session does not exist")]
+    NotFound,
+    #[error(transparent)]
+    Failed(#[from] GameLiftError),
+}
+
+/// A reserved player session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlayerSessionInfo {
+    pub player_session_id: String,
+    pub ip_address: Option<String>,
+    pub dns_name: Option<String>,
+    pub port: Option<u16>,
+}
+
+/// A game session as GameLift describes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GameSessionInfo {
+    pub game_session_id: String,
+    pub name: Option<String>,
+    pub status: Option<SessionStatus>,
+    pub maximum_sessions: u32,
+    pub current_sessions: u32,
+    pub properties: BTreeMap<String, String>,
+    pub data: Option<String>,
+    pub ip_address: Option<String>,
+    pub dns_name: Option<String>,
+    pub port: Option<u16>,
+    pub fleet_id: Option<String>,
+    pub location: Option<String>,
+    pub creator_id: Option<String>,
+    pub creation_time_millis: i64,
+}
+
+#[derive(Clone)]
+pub struct GameLift {
+    client: Client,
+}
+
+impl GameLift {
+    pub fn new(client: Client) -> Self {
+        Self { client }
+    }
+
+    /// StartGameSessionPlacement for a validated create request.
+    pub async fn start_placement(
+        &self,
+        queue: &str,
+        placement_id: &str,
+        req: &CreateSession,
+    ) -> Result<(), GameLiftError> {
+        let properties: Vec<GameProperty> = req
+            .properties
+            .iter()
+            .map(|(k, v)| GameProperty::builder().key(k).value(v).build())
+            .collect();
+        let players: Vec<DesiredPlayerSession> = req
+            .players
+            .iter()
+            .map(|p| {
+                DesiredPlayerSession::builder()
+                    .player_id(&p.player_id)
+                    .set_player_data(p.data.clone())
+                    .build()
+            })
+            .collect();
+        let latencies: Vec<PlayerLatency> = req
+            .latencies
+            .iter()
+            .map(|l| {
+                PlayerLatency::builder()
+                    .player_id(&l.player_id)
+                    .region_identifier(&l.region)
+                    .latency_in_milliseconds(l.ms)
+                    .build()
+            })
+            .collect();
+        with_backoff(Backoff::INTERACTIVE, || {
+            self.client
+                .start_game_session_placement()
+                .placement_id(placement_id)
+                .game_session_queue_name(queue)
+                .maximum_player_session_count(req.max_players as i32)
+                .set_game_session_name(req.name.clone())
+                .set_game_session_data(req.data.clone())
+                .set_game_properties(Some(properties.clone()).filter(|p| !p.is_empty()))
+                .set_desired_player_sessions(Some(players.clone()))
+                .set_player_latencies(Some(latencies.clone()).filter(|l| !l.is_empty()))
+                .send()
+        })
+        .await
+        .map(|_| ())
+        .map_err(classify)
+    }
+
+    /// CreatePlayerSession: the reservation of a seat in GameLift.
+    pub async fn create_player_session(
+        &self,
+        game_session_id: &str,
+        player_id: &str,
+        data: Option<&str>,
+    ) -> Result<PlayerSessionInfo, JoinRefused> {
+        let out = with_backoff(Backoff::INTERACTIVE, || {
+            self.client
+                .create_player_session()
+                .game_session_id(game_session_id)
+                .player_id(player_id)
+                .set_player_data(data.map(str::to_string))
+                .send()
+        })
+        .await;
+        match out {
+            Ok(out) => {
+                let ps = out.player_session.ok_or_else(|| {
+                    GameLiftError::Other("CreatePlayerSession answered no player session".into())
+                })?;
+                Ok(PlayerSessionInfo {
+                    player_session_id: ps.player_session_id.ok_or_else(|| {
+                        GameLiftError::Other("player session without an id".into())
+                    })?,
+                    ip_address: ps.ip_address,
+                    dns_name: ps.dns_name,
+                    port: ps.port.and_then(|p| u16::try_from(p).ok()),
+                })
+            }
+            Err(SdkError::ServiceError(e)) => Err(match e.err() {
+                CreatePlayerSessionError::GameSessionFullException(_) => JoinRefused::Full,
+                CreatePlayerSessionError::InvalidGameSessionStatusException(_) => {
+                    JoinRefused::NotActive
+                }
+                CreatePlayerSessionError::NotFoundException(_) => JoinRefused::NotFound,
+                _ => JoinRefused::Failed(classify(SdkError::ServiceError(e))),
+            }),
+            Err(e) => Err(JoinRefused::Failed(classify(e))),
+        }
+    }
+
+    /// The fleets behind a queue and/or an alias (aliases resolved to their fleet).
+    pub async fn fleets_behind(
+        &self,
+        queue: Option<&str>,
+        alias: Option<&str>,
+    ) -> Result<Vec<String>, GameLiftError> {
+        let mut targets: Vec<String> = Vec::new();
+        if let Some(queue) = queue {
+            let out = with_backoff(Backoff::BACKGROUND, || {
+                self.client
+                    .describe_game_session_queues()
+                    .names(queue)
+                    .send()
+            })
+            .await
+            .map_err(classify)?;
+            for q in out.game_session_queues() {
+                for d in q.destinations() {
+                    if let Some(arn) = d.destination_arn() {
+                        targets.push(arn.to_string());
+                    }
+                }
+            }
+        }
+        if let Some(alias) = alias {
+            targets.push(alias.to_string());
+        }
+        let mut fleets = Vec::new();
+        for target in targets {
+            let last = target.rsplit('/').next().unwrap_or(&target).to_string();
+            let fleet = if last.starts_with("alias-") {
+                let out = with_backoff(Backoff::BACKGROUND, || {
+                    self.client.resolve_alias().alias_id(&last).send()
+                })
+                .await
+                .map_err(classify)?;
+                out.fleet_id
+            } else {
+                Some(last)
+            };
+            if let Some(f) = fleet {
+                if !fleets.contains(&f) {
+                    fleets.push(f);
+                }
+            }
+        }
+        Ok(fleets)
+    }
+
+    /// One page of DescribeGameSessions for a fleet.
+    pub async fn game_sessions_page(
+        &self,
+        fleet_id: &str,
+        next_token: Option<String>,
+    ) -> Result<(Vec<GameSessionInfo>, Option<String>), GameLiftError> {
+        let out = with_backoff(Backoff::BACKGROUND, || {
+            self.client
+                .describe_game_sessions()
+                .fleet_id(fleet_id)
+                .set_next_token(next_token.clone())
+                .limit(100)
+                .send()
+        })
+        .await
+        .map_err(classify)?;
+        let sessions = out
+            .game_sessions()
+            .iter()
+            .filter_map(|g| {
+                Some(GameSessionInfo {
+                    game_session_id: g.game_session_id()?.to_string(),
+                    name: g.name().map(str::to_string),
+                    status: g
+                        .status()
+                        .and_then(|s| SessionStatus::from_gamelift(s.as_str())),
+                    maximum_sessions: g.maximum_player_session_count().unwrap_or(0).max(0) as u32,
+                    current_sessions: g.current_player_session_count().unwrap_or(0).max(0) as u32,
+                    properties: g
+                        .game_properties()
+                        .iter()
+                        .map(|p| {
+                            (
+                                p.key().unwrap_or_default().to_string(),
+                                p.value().unwrap_or_default().to_string(),
+                            )
+                        })
+                        .collect(),
+                    data: g.game_session_data().map(str::to_string),
+                    ip_address: g.ip_address().map(str::to_string),
+                    dns_name: g.dns_name().map(str::to_string),
+                    port: g.port().and_then(|p| u16::try_from(p).ok()),
+                    fleet_id: g.fleet_id().map(str::to_string),
+                    location: g.location().map(str::to_string),
+                    creator_id: g.creator_id().map(str::to_string),
+                    creation_time_millis: g
+                        .creation_time()
+                        .and_then(|t| t.to_millis().ok())
+                        .unwrap_or(0),
+                })
+            })
+            .collect();
+        Ok((sessions, out.next_token.filter(|t| !t.is_empty())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let b = Backoff {
+            attempts: 5,
+            base: Duration::from_millis(100),
+            cap: Duration::from_millis(400),
+        };
+        assert!(b.delay(0) <= Duration::from_millis(100));
+        assert!(b.delay(0) >= Duration::from_millis(50));
+        assert!(b.delay(10) <= Duration::from_millis(400));
+        assert!(b.delay(10) >= Duration::from_millis(200));
+    }
+
+    #[test]
+    fn throttling_codes_are_recognised() {
+        assert!(is_throttling(Some("ThrottlingException")));
+        assert!(!is_throttling(Some("InvalidRequestException")));
+        assert!(!is_throttling(None));
+    }
+}

@@ -1,0 +1,23 @@
+//! Game sessions and placements.
+//!
+//! Pure modules (no I/O, reached by unit tests): [`ids`], [`model`], [`validate`],
+//! [`events`], [`cursor`], [`listing`].
+//! Adapters: [`store`] (DynamoDB through `serde_dynamo`) and [`gamelift`]
+//! (aws-sdk-gamelift with backoff on throttling). [`service`] composes them into the
+//! operations the functions expose.
+
+pub mod cursor;
+pub mod events;
+pub mod ids;
+pub mod listing;
+pub mod model;
+pub mod validate;
+
+pub mod gamelift;
+pub mod service;
+pub mod store;
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_millis() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}

@@ -1,0 +1,495 @@
+//! Sessions, placements and player reservations as stored, and their API views.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::encode_session_id;
+
+/// GameLift game session status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SessionStatus {
+    Activating,
+    Active,
+    Terminating,
+    Terminated,
+    Error,
+}
+
+impl SessionStatus {
+    /// Parses GameLift's wire value.
+    pub fn from_gamelift(s: &str) -> Option<Self> {
+        Some(match s {
+            "ACTIVATING" => Self::Activating,
+            "ACTIVE" => Self::Active,
+            "TERMINATING" => Self::Terminating,
+            "TERMINATED" => Self::Terminated,
+            "ERROR" => Self::Error,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Activating => "ACTIVATING",
+            Self::Active => "ACTIVE",
+            Self::Terminating => "TERMINATING",
+            Self::Terminated => "TERMINATED",
+            Self::Error => "ERROR",
+        }
+    }
+
+    /// The session is over: nobody joins it any more.
+    pub fn is_ended(self) -> bool {
+        matches!(self, Self::Terminating | Self::Terminated | Self::Error)
+    }
+}
+
+/// GameLift game session placement status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PlacementStatus {
+    Pending,
+    Fulfilled,
+    Cancelled,
+    TimedOut,
+    Failed,
+}
+
+impl PlacementStatus {
+    /// Ordering rank: a placement only moves to a higher rank. PENDING is the only
+    /// non-final state; every final state has the same rank, so the first final state
+    /// recorded wins and a later, different final event changes nothing.
+    pub fn rank(self) -> u8 {
+        match self {
+            Self::Pending => 0,
+            _ => 1,
+        }
+    }
+
+    pub fn is_final(self) -> bool {
+        self.rank() > 0
+    }
+}
+
+/// Seat holders and the session's place in the listing indexes are kept in the item
+/// so that one conditional write keeps them consistent.
+pub const OPEN_INDEX_PK: &str = "OPEN";
+pub const ACTIVE_INDEX_PK: &str = "ACTIVE";
+
+/// Key of a session's main item.
+pub fn session_pk(gamelift_id: &str) -> String {
+    format!("S#{gamelift_id}")
+}
+pub const SESSION_SK: &str = "S";
+
+/// Key of the listing copy of a session in the partition of one property value.
+/// The key length prefix keeps `a`+`b=c` and `a=b`+`c` apart.
+pub fn property_pk(key: &str, value: &str) -> String {
+    format!("X#{}#{key}={value}", key.len())
+}
+
+/// Sort key used by every listing index: creation time (zero padded, so the string
+/// order is the time order) then the id.
+pub fn list_sk(creation_time_millis: i64, gamelift_id: &str) -> String {
+    format!("{:015}#{gamelift_id}", creation_time_millis.max(0))
+}
+
+pub fn reservation_sk(player_id: &str) -> String {
+    format!("R#{player_id}")
+}
+
+pub fn placement_pk(placement_id: &str) -> String {
+    format!("P#{placement_id}")
+}
+pub const PLACEMENT_SK: &str = "P";
+
+pub fn idempotency_pk(caller: &str, key: &str) -> String {
+    format!("I#{}#{caller}#{key}", caller.len())
+}
+pub const IDEMPOTENCY_SK: &str = "I";
+
+/// A game session as stored: the main item (`pk = S#<id>`, `sk = S`) and, while the
+/// session is active, one listing copy per property (`pk = X#...`, `sk = list_sk`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionItem {
+    pub pk: String,
+    pub sk: String,
+    /// GameLift game session id (an ARN).
+    pub game_session_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub status: SessionStatus,
+    pub maximum_sessions: u32,
+    /// Player sessions reserved or in use (GameLift's CurrentPlayerSessionCount).
+    pub player_session_count: u32,
+    #[serde(default)]
+    pub properties: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fleet_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placement_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creator_id: Option<String>,
+    pub creation_time_millis: i64,
+    pub updated_at_millis: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_at_millis: Option<i64>,
+    /// Bumped by every write to the main item (optimistic concurrency).
+    #[serde(default)]
+    pub version: u64,
+    /// Sparse key of the "open" index: present while ACTIVE with a free seat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_pk: Option<String>,
+    /// Sparse key of the "active" index: present while ACTIVE.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_pk: Option<String>,
+    pub list_sk: String,
+    /// DynamoDB TTL (epoch seconds), set once the session ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<i64>,
+}
+
+impl SessionItem {
+    pub fn has_free_seat(&self) -> bool {
+        self.player_session_count < self.maximum_sessions
+    }
+
+    /// Recomputes the sparse listing keys from status and seats.
+    pub fn refresh_index_keys(&mut self) {
+        let active = self.status == SessionStatus::Active;
+        self.active_pk = active.then(|| ACTIVE_INDEX_PK.to_string());
+        self.open_pk = (active && self.has_free_seat()).then(|| OPEN_INDEX_PK.to_string());
+        self.list_sk = list_sk(self.creation_time_millis, &self.game_session_id);
+    }
+
+    /// The listing copies this item should have (none unless ACTIVE).
+    pub fn property_copies(&self) -> Vec<SessionItem> {
+        if self.status != SessionStatus::Active {
+            return Vec::new();
+        }
+        self.properties
+            .iter()
+            .map(|(k, v)| {
+                let mut copy = self.clone();
+                copy.pk = property_pk(k, v);
+                copy.sk = self.list_sk.clone();
+                copy.open_pk = None;
+                copy.active_pk = None;
+                copy
+            })
+            .collect()
+    }
+
+    /// Marks the session ended at `now_millis`, expiring `ttl_seconds` later.
+    pub fn end(&mut self, status: SessionStatus, now_millis: i64, ttl_seconds: i64) {
+        self.status = status;
+        self.ended_at_millis.get_or_insert(now_millis);
+        self.updated_at_millis = now_millis;
+        self.ttl = Some(now_millis / 1000 + ttl_seconds);
+        self.refresh_index_keys();
+    }
+
+    pub fn view(&self) -> SessionView {
+        SessionView {
+            session_id: encode_session_id(&self.game_session_id),
+            game_session_id: self.game_session_id.clone(),
+            name: self.name.clone(),
+            status: self.status,
+            maximum_player_session_count: self.maximum_sessions,
+            current_player_session_count: self.player_session_count,
+            has_available_player_sessions: self.status == SessionStatus::Active
+                && self.has_free_seat(),
+            properties: self.properties.clone(),
+            data: self.data.clone(),
+            ip_address: self.ip_address.clone(),
+            dns_name: self.dns_name.clone(),
+            port: self.port,
+            location: self.location.clone(),
+            creation_time_millis: self.creation_time_millis,
+        }
+    }
+}
+
+/// What the API answers for a session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionView {
+    /// URL-safe id used in `/v1/sessions/{sessionId}`.
+    pub session_id: String,
+    pub game_session_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub status: SessionStatus,
+    pub maximum_player_session_count: u32,
+    pub current_player_session_count: u32,
+    pub has_available_player_sessions: bool,
+    pub properties: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    pub creation_time_millis: i64,
+}
+
+/// A player's seat in a session (`pk = S#<id>`, `sk = R#<playerId>`).
+/// `player_session_id` is empty while the reservation with GameLift is in flight.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReservationItem {
+    pub pk: String,
+    pub sk: String,
+    pub player_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub player_session_id: Option<String>,
+    pub created_at_millis: i64,
+    pub ttl: i64,
+}
+
+/// A queue placement (`pk = P#<placementId>`, `sk = P`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlacementItem {
+    pub pk: String,
+    pub sk: String,
+    pub placement_id: String,
+    pub status: PlacementStatus,
+    pub rank: u8,
+    pub creator_id: String,
+    /// Players with a seat reserved by the placement (the creator is one of them).
+    #[serde(default)]
+    pub player_ids: Vec<String>,
+    pub maximum_sessions: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub properties: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub game_session_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// playerId -> playerSessionId, from the fulfilled event.
+    #[serde(default)]
+    pub player_sessions: BTreeMap<String, String>,
+    pub created_at_millis: i64,
+    pub updated_at_millis: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_time_millis: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<i64>,
+}
+
+impl PlacementItem {
+    /// Whether `player_id` may read this placement.
+    pub fn readable_by(&self, player_id: &str) -> bool {
+        self.creator_id == player_id || self.player_ids.iter().any(|p| p == player_id)
+    }
+
+    pub fn view_for(&self, player_id: &str) -> PlacementView {
+        let fulfilled = self.status == PlacementStatus::Fulfilled;
+        PlacementView {
+            placement_id: self.placement_id.clone(),
+            status: self.status,
+            session_id: self
+                .game_session_id
+                .as_deref()
+                .filter(|_| fulfilled)
+                .map(encode_session_id),
+            game_session_id: self.game_session_id.clone().filter(|_| fulfilled),
+            ip_address: self.ip_address.clone().filter(|_| fulfilled),
+            dns_name: self.dns_name.clone().filter(|_| fulfilled),
+            port: self.port.filter(|_| fulfilled),
+            player_session_id: self
+                .player_sessions
+                .get(player_id)
+                .cloned()
+                .filter(|_| fulfilled),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlacementView {
+    pub placement_id: String,
+    pub status: PlacementStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub game_session_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub player_session_id: Option<String>,
+}
+
+/// Idempotency record (`pk = I#<caller>#<key>`, `sk = I`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdempotencyItem {
+    pub pk: String,
+    pub sk: String,
+    pub placement_id: String,
+    /// SHA-256 (hex) of the request body.
+    pub body_hash: String,
+    pub ttl: i64,
+}
+
+/// The answer to a join.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JoinView {
+    pub session_id: String,
+    pub player_session_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub fn session(id: &str, max: u32, count: u32) -> SessionItem {
+        let mut s = SessionItem {
+            pk: session_pk(id),
+            sk: SESSION_SK.into(),
+            game_session_id: id.into(),
+            name: Some("room".into()),
+            status: SessionStatus::Active,
+            maximum_sessions: max,
+            player_session_count: count,
+            properties: BTreeMap::from([("mode".into(), "ranked".into())]),
+            data: None,
+            ip_address: Some("10.0.0.1".into()),
+            dns_name: None,
+            port: Some(7777),
+            fleet_id: None,
+            location: None,
+            placement_id: None,
+            creator_id: None,
+            creation_time_millis: 1_700_000_000_000,
+            updated_at_millis: 1_700_000_000_000,
+            ended_at_millis: None,
+            version: 0,
+            open_pk: None,
+            active_pk: None,
+            list_sk: String::new(),
+            ttl: None,
+        };
+        s.refresh_index_keys();
+        s
+    }
+
+    #[test]
+    fn index_keys_follow_status_and_free_seats() {
+        let open = session("a", 4, 3);
+        assert_eq!(open.open_pk.as_deref(), Some(OPEN_INDEX_PK));
+        assert_eq!(open.active_pk.as_deref(), Some(ACTIVE_INDEX_PK));
+        let full = session("b", 4, 4);
+        assert_eq!(full.open_pk, None);
+        assert_eq!(full.active_pk.as_deref(), Some(ACTIVE_INDEX_PK));
+        let mut ended = session("c", 4, 0);
+        ended.end(SessionStatus::Terminated, 5_000, 30 * 86_400);
+        assert_eq!(
+            (ended.open_pk.clone(), ended.active_pk.clone()),
+            (None, None)
+        );
+        assert_eq!(ended.ttl, Some(5 + 30 * 86_400));
+        assert!(ended.property_copies().is_empty());
+    }
+
+    #[test]
+    fn property_copies_live_in_one_partition_per_value() {
+        let s = session("a", 4, 1);
+        let copies = s.property_copies();
+        assert_eq!(copies.len(), 1);
+        assert_eq!(copies[0].pk, property_pk("mode", "ranked"));
+        assert_eq!(copies[0].sk, s.list_sk);
+        assert_eq!(copies[0].open_pk, None);
+        assert_ne!(property_pk("a", "b=c"), property_pk("a=b", "c"));
+    }
+
+    #[test]
+    fn list_sort_keys_sort_by_creation_time() {
+        assert!(list_sk(999, "z") < list_sk(1000, "a"));
+    }
+
+    #[test]
+    fn final_placement_states_outrank_pending_and_each_other_equally() {
+        assert!(PlacementStatus::Fulfilled.rank() > PlacementStatus::Pending.rank());
+        assert_eq!(
+            PlacementStatus::Failed.rank(),
+            PlacementStatus::Fulfilled.rank()
+        );
+        assert!(!PlacementStatus::Pending.is_final());
+    }
+
+    #[test]
+    fn placement_view_hides_connection_until_fulfilled_and_shows_own_seat_only() {
+        let mut p = PlacementItem {
+            pk: placement_pk("p1"),
+            sk: PLACEMENT_SK.into(),
+            placement_id: "p1".into(),
+            status: PlacementStatus::Pending,
+            rank: 0,
+            creator_id: "alice".into(),
+            player_ids: vec!["alice".into(), "bob".into()],
+            maximum_sessions: 4,
+            name: None,
+            properties: BTreeMap::new(),
+            data: None,
+            game_session_id: Some("gs".into()),
+            ip_address: Some("1.2.3.4".into()),
+            dns_name: None,
+            port: Some(1),
+            player_sessions: BTreeMap::from([
+                ("alice".into(), "psess-a".into()),
+                ("bob".into(), "psess-b".into()),
+            ]),
+            created_at_millis: 0,
+            updated_at_millis: 0,
+            event_time_millis: None,
+            ttl: None,
+        };
+        assert_eq!(p.view_for("alice").ip_address, None);
+        p.status = PlacementStatus::Fulfilled;
+        assert_eq!(
+            p.view_for("bob").player_session_id.as_deref(),
+            Some("psess-b")
+        );
+        assert!(p.readable_by("bob"));
+        assert!(!p.readable_by("mallory"));
+    }
+}

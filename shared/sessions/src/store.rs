@@ -1,0 +1,714 @@
+//! DynamoDB adapter: one table holds sessions (main item + listing copies), player
+//! reservations, placements and idempotency records. Items go through `serde_dynamo`.
+//!
+//! | item | pk | sk |
+//! | --- | --- | --- |
+//! | session | `S#<gameSessionId>` | `S` |
+//! | reservation | `S#<gameSessionId>` | `R#<playerId>` |
+//! | listing copy (per property, while active) | `X#<n>#<key>=<value>` | `listSk` |
+//! | placement | `P#<placementId>` | `P` |
+//! | idempotency record | `I#<n>#<player>#<key>` | `I` |
+//!
+//! GSIs (sparse, projection ALL): `open` (`openPk`, `listSk`) and `active`
+//! (`activePk`, `listSk`). TTL attribute: `ttl`.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, Delete, GlobalSecondaryIndex,
+    KeySchemaElement, KeyType, Projection, ProjectionType, Put, ScalarAttributeType,
+    TimeToLiveSpecification, TransactWriteItem, Update,
+};
+use aws_sdk_dynamodb::Client;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::cursor::Position;
+use crate::events::PlacementEvent;
+use crate::listing::Source;
+use crate::model::*;
+
+pub const INDEX_OPEN: &str = "open";
+pub const INDEX_ACTIVE: &str = "active";
+pub const TTL_ATTRIBUTE: &str = "ttl";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("dynamodb: {0}")]
+    Backend(String),
+    #[error("stored item does not decode: {0}")]
+    Decode(String),
+}
+
+fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+fn to_item<T: Serialize>(v: &T) -> Result<HashMap<String, AttributeValue>, StoreError> {
+    serde_dynamo::to_item(v).map_err(|e| StoreError::Decode(e.to_string()))
+}
+
+fn from_item<T: DeserializeOwned>(item: HashMap<String, AttributeValue>) -> Result<T, StoreError> {
+    serde_dynamo::from_item(item).map_err(|e| StoreError::Decode(e.to_string()))
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn key(pk: impl Into<String>, sk: impl Into<String>) -> HashMap<String, AttributeValue> {
+    HashMap::from([("pk".to_string(), s(pk)), ("sk".to_string(), s(sk))])
+}
+
+/// Creates the table with the key schema, GSIs and TTL the template declares.
+pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
+    let attr = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .map_err(backend)
+    };
+    let key_el = |name: &str, kt: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kt)
+            .build()
+            .map_err(backend)
+    };
+    let gsi = |name: &str, pk: &str| -> Result<GlobalSecondaryIndex, StoreError> {
+        GlobalSecondaryIndex::builder()
+            .index_name(name)
+            .key_schema(key_el(pk, KeyType::Hash)?)
+            .key_schema(key_el("listSk", KeyType::Range)?)
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::All)
+                    .build(),
+            )
+            .build()
+            .map_err(backend)
+    };
+    client
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attr("pk")?)
+        .attribute_definitions(attr("sk")?)
+        .attribute_definitions(attr("openPk")?)
+        .attribute_definitions(attr("activePk")?)
+        .attribute_definitions(attr("listSk")?)
+        .key_schema(key_el("pk", KeyType::Hash)?)
+        .key_schema(key_el("sk", KeyType::Range)?)
+        .global_secondary_indexes(gsi(INDEX_OPEN, "openPk")?)
+        .global_secondary_indexes(gsi(INDEX_ACTIVE, "activePk")?)
+        .send()
+        .await
+        .map_err(|e| backend(aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+    client
+        .update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .enabled(true)
+                .attribute_name(TTL_ATTRIBUTE)
+                .build()
+                .map_err(backend)?,
+        )
+        .send()
+        .await
+        .map_err(|e| backend(aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+    Ok(())
+}
+
+/// Why a transaction did not apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TxOutcome {
+    Applied,
+    /// The condition of the action at this index failed.
+    ConditionFailed(usize),
+    /// Another transaction touched the same items; retry.
+    Conflict,
+}
+
+/// The result of trying to take a seat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SeatOutcome {
+    Taken,
+    /// The session is full or no longer active (read it to tell which).
+    Refused,
+    /// This player already holds (or is taking) a seat.
+    AlreadyReserved,
+    /// The listing copies changed meanwhile, or a conflicting write: read and retry.
+    Retry,
+}
+
+/// A page read from a listing index.
+pub struct Page {
+    pub items: Vec<SessionItem>,
+    pub last_key: Option<Position>,
+    /// Items DynamoDB read (ScannedCount) for this page.
+    pub scanned: usize,
+}
+
+#[derive(Clone)]
+pub struct Store {
+    client: Client,
+    table: String,
+}
+
+impl Store {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    async fn get<T: DeserializeOwned>(
+        &self,
+        pk: String,
+        sk: &str,
+    ) -> Result<Option<T>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| backend(aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+        out.item.map(from_item).transpose()
+    }
+
+    fn put(
+        &self,
+        item: HashMap<String, AttributeValue>,
+        condition: Option<&str>,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .set_condition_expression(condition.map(str::to_string))
+            .build()
+            .map_err(backend)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    fn delete(&self, pk: &str, sk: &str) -> Result<TransactWriteItem, StoreError> {
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .build()
+            .map_err(backend)?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
+    }
+
+    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<TxOutcome, StoreError> {
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(TxOutcome::Applied),
+            Err(SdkError::ServiceError(e)) => match e.err() {
+                TransactWriteItemsError::TransactionCanceledException(c) => {
+                    let reasons = c.cancellation_reasons();
+                    if let Some(i) = reasons
+                        .iter()
+                        .position(|r| r.code() == Some("ConditionalCheckFailed"))
+                    {
+                        Ok(TxOutcome::ConditionFailed(i))
+                    } else {
+                        Ok(TxOutcome::Conflict)
+                    }
+                }
+                other if other.meta().code() == Some("TransactionConflictException") => {
+                    Ok(TxOutcome::Conflict)
+                }
+                other => Err(backend(aws_sdk_dynamodb::error::DisplayErrorContext(other))),
+            },
+            Err(e) => Err(backend(aws_sdk_dynamodb::error::DisplayErrorContext(e))),
+        }
+    }
+
+    // ---- sessions ----
+
+    pub async fn get_session(
+        &self,
+        game_session_id: &str,
+    ) -> Result<Option<SessionItem>, StoreError> {
+        self.get(session_pk(game_session_id), SESSION_SK).await
+    }
+
+    pub async fn get_reservation(
+        &self,
+        game_session_id: &str,
+        player_id: &str,
+    ) -> Result<Option<ReservationItem>, StoreError> {
+        self.get(session_pk(game_session_id), &reservation_sk(player_id))
+            .await
+    }
+
+    /// Stores a session we did not have, with its listing copies and reservations.
+    /// `Ok(false)` when the session already exists (nothing written).
+    pub async fn insert_session(
+        &self,
+        session: &SessionItem,
+        reservations: &[ReservationItem],
+    ) -> Result<bool, StoreError> {
+        let mut items = vec![self.put(to_item(session)?, Some("attribute_not_exists(pk)"))?];
+        for copy in session.property_copies() {
+            items.push(self.put(to_item(&copy)?, None)?);
+        }
+        for r in reservations.iter().take(90 - items.len().min(90)) {
+            items.push(self.put(to_item(r)?, None)?);
+        }
+        match self.transact(items).await? {
+            TxOutcome::Applied => Ok(true),
+            TxOutcome::ConditionFailed(_) => Ok(false),
+            TxOutcome::Conflict => Err(StoreError::Backend(
+                "transaction conflict inserting a session".into(),
+            )),
+        }
+    }
+
+    /// Replaces `old` by `new` if nobody wrote the session since `old` was read
+    /// (same `version`); keeps listing copies in step. `Ok(false)` on a lost race.
+    pub async fn replace_session(
+        &self,
+        old: &SessionItem,
+        new: &SessionItem,
+    ) -> Result<bool, StoreError> {
+        let mut new = new.clone();
+        new.version = old.version + 1;
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(to_item(&new)?))
+            .condition_expression("#v = :v")
+            .expression_attribute_names("#v", "version")
+            .expression_attribute_values(":v", n(old.version))
+            .build()
+            .map_err(backend)?;
+        let mut items = vec![TransactWriteItem::builder().put(put).build()];
+        let new_copies = new.property_copies();
+        for copy in old.property_copies() {
+            if !new_copies
+                .iter()
+                .any(|c| c.pk == copy.pk && c.sk == copy.sk)
+            {
+                items.push(self.delete(&copy.pk, &copy.sk)?);
+            }
+        }
+        for copy in &new_copies {
+            items.push(self.put(to_item(copy)?, None)?);
+        }
+        Ok(self.transact(items).await? == TxOutcome::Applied)
+    }
+
+    fn seat_update(
+        &self,
+        pk: &str,
+        sk: &str,
+        delta: i32,
+        condition: &str,
+        with_values: bool,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let mut update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .update_expression("SET #c = #c + :d, #v = #v + :one")
+            .condition_expression(condition)
+            .expression_attribute_names("#c", "playerSessionCount")
+            .expression_attribute_names("#v", "version")
+            .expression_attribute_values(":d", n(delta))
+            .expression_attribute_values(":one", n(1));
+        if with_values {
+            update = update
+                .expression_attribute_names("#m", "maximumSessions")
+                .expression_attribute_names("#s", "status")
+                .expression_attribute_values(":active", s(SessionStatus::Active.as_str()));
+        }
+        Ok(TransactWriteItem::builder()
+            .update(update.build().map_err(backend)?)
+            .build())
+    }
+
+    /// Takes one seat of `session` for `reservation`'s player, atomically with the
+    /// reservation record: the counter only moves while below the maximum and the
+    /// session is ACTIVE, so concurrent joins can never over-fill it.
+    pub async fn take_seat(
+        &self,
+        session: &SessionItem,
+        reservation: &ReservationItem,
+    ) -> Result<SeatOutcome, StoreError> {
+        let mut items = vec![
+            self.seat_update(&session.pk, SESSION_SK, 1, "#c < #m AND #s = :active", true)?,
+            self.put(to_item(reservation)?, Some("attribute_not_exists(pk)"))?,
+        ];
+        for copy in session.property_copies() {
+            items.push(self.seat_update(&copy.pk, &copy.sk, 1, "attribute_exists(pk)", false)?);
+        }
+        Ok(match self.transact(items).await? {
+            TxOutcome::Applied => SeatOutcome::Taken,
+            TxOutcome::ConditionFailed(0) => SeatOutcome::Refused,
+            TxOutcome::ConditionFailed(1) => SeatOutcome::AlreadyReserved,
+            TxOutcome::ConditionFailed(_) | TxOutcome::Conflict => SeatOutcome::Retry,
+        })
+    }
+
+    /// Gives back a seat taken by [`Store::take_seat`] (GameLift refused the player).
+    pub async fn release_seat(
+        &self,
+        session: &SessionItem,
+        player_id: &str,
+    ) -> Result<TxOutcome, StoreError> {
+        let mut items = vec![
+            self.seat_update(&session.pk, SESSION_SK, -1, "#c > :zero", false)?,
+            self.delete(&session.pk, &reservation_sk(player_id))?,
+        ];
+        if let Some(TransactWriteItem {
+            update: Some(u), ..
+        }) = items.first_mut()
+        {
+            u.expression_attribute_values
+                .get_or_insert_with(HashMap::new)
+                .insert(":zero".into(), n(0));
+        }
+        for copy in session.property_copies() {
+            items.push(self.seat_update(&copy.pk, &copy.sk, -1, "attribute_exists(pk)", false)?);
+        }
+        self.transact(items).await
+    }
+
+    /// Records the GameLift player session id on a reservation.
+    pub async fn confirm_reservation(
+        &self,
+        game_session_id: &str,
+        player_id: &str,
+        player_session_id: &str,
+    ) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(
+                session_pk(game_session_id),
+                reservation_sk(player_id),
+            )))
+            .update_expression("SET playerSessionId = :p")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":p", s(player_session_id))
+            .send()
+            .await
+            .map_err(|e| backend(aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+        Ok(())
+    }
+
+    async fn conditional_update(
+        &self,
+        game_session_id: &str,
+        update: &str,
+        condition: &str,
+        open: bool,
+    ) -> Result<(), StoreError> {
+        let mut u = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(session_pk(game_session_id), SESSION_SK)))
+            .update_expression(update)
+            .condition_expression(condition)
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_values(":active", s(SessionStatus::Active.as_str()));
+        if open {
+            u = u.expression_attribute_values(":open", s(OPEN_INDEX_PK));
+        }
+        match u.send().await {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .map(|e| e.is_conditional_check_failed_exception())
+                    .unwrap_or(false) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(backend(aws_sdk_dynamodb::error::DisplayErrorContext(e))),
+        }
+    }
+
+    /// Takes a session that just filled up out of the `open` index (a conditional
+    /// no-op otherwise).
+    pub async fn close_if_full(&self, game_session_id: &str) -> Result<(), StoreError> {
+        self.conditional_update(
+            game_session_id,
+            "REMOVE openPk",
+            "attribute_exists(openPk) AND (playerSessionCount >= maximumSessions OR #s <> :active)",
+            false,
+        )
+        .await
+    }
+
+    /// Puts a session with a free seat again back into the `open` index.
+    pub async fn reopen_if_free(&self, game_session_id: &str) -> Result<(), StoreError> {
+        self.conditional_update(
+            game_session_id,
+            "SET openPk = :open",
+            "attribute_exists(pk) AND attribute_not_exists(openPk) AND playerSessionCount < maximumSessions AND #s = :active",
+            true,
+        )
+        .await
+    }
+
+    /// One page of a listing index, from `start` (exclusive).
+    pub async fn list_page(
+        &self,
+        source: &Source,
+        descending: bool,
+        start: Option<Position>,
+        limit: usize,
+    ) -> Result<Page, StoreError> {
+        let mut q = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .scan_index_forward(!descending)
+            .limit(limit.clamp(1, 1000) as i32);
+        q = match source {
+            Source::Open => q
+                .index_name(INDEX_OPEN)
+                .key_condition_expression("openPk = :k")
+                .expression_attribute_values(":k", s(OPEN_INDEX_PK)),
+            Source::Active => q
+                .index_name(INDEX_ACTIVE)
+                .key_condition_expression("activePk = :k")
+                .expression_attribute_values(":k", s(ACTIVE_INDEX_PK)),
+            Source::Property { key, value } => q
+                .key_condition_expression("pk = :k")
+                .expression_attribute_values(":k", s(property_pk(key, value))),
+        };
+        if let Some(start) = start {
+            q = q
+                .set_exclusive_start_key(Some(start.into_iter().map(|(k, v)| (k, s(v))).collect()));
+        }
+        let out = q
+            .send()
+            .await
+            .map_err(|e| backend(aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+        let scanned = out.scanned_count().max(0) as usize;
+        let last_key = out.last_evaluated_key.map(|k| {
+            k.into_iter()
+                .filter_map(|(name, v)| v.as_s().ok().map(|v| (name, v.clone())))
+                .collect()
+        });
+        let items = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<Vec<SessionItem>, _>>()?;
+        Ok(Page {
+            items,
+            last_key,
+            scanned,
+        })
+    }
+
+    // ---- placements ----
+
+    pub async fn get_placement(
+        &self,
+        placement_id: &str,
+    ) -> Result<Option<PlacementItem>, StoreError> {
+        self.get(placement_pk(placement_id), PLACEMENT_SK).await
+    }
+
+    /// Stores a new PENDING placement; `Ok(false)` when the id is taken.
+    pub async fn insert_placement(&self, p: &PlacementItem) -> Result<bool, StoreError> {
+        let r = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(p)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match r {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .map(|e| e.is_conditional_check_failed_exception())
+                    .unwrap_or(false) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(backend(aws_sdk_dynamodb::error::DisplayErrorContext(e))),
+        }
+    }
+
+    pub async fn delete_placement(&self, placement_id: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(placement_pk(placement_id), PLACEMENT_SK)))
+            .send()
+            .await
+            .map_err(|e| backend(aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+        Ok(())
+    }
+
+    /// Applies a placement event if it moves the placement forward (a higher rank).
+    /// Duplicates and stale events change nothing: `Ok(false)`.
+    pub async fn apply_placement_event(
+        &self,
+        e: &PlacementEvent,
+        now_millis: i64,
+        ttl_seconds: i64,
+    ) -> Result<bool, StoreError> {
+        let status = serde_json::to_value(e.status)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let mut set = vec![
+            "#st = :st",
+            "#rank = :rank",
+            "eventTimeMillis = :t",
+            "updatedAtMillis = :now",
+            "#ttl = :ttl",
+            "placementId = :pid",
+            "createdAtMillis = if_not_exists(createdAtMillis, :now)",
+            "creatorId = if_not_exists(creatorId, :empty)",
+            "maximumSessions = if_not_exists(maximumSessions, :zero)",
+        ];
+        let mut u = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(placement_pk(&e.placement_id), PLACEMENT_SK)))
+            .condition_expression("attribute_not_exists(#rank) OR #rank < :rank")
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_names("#rank", "rank")
+            .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
+            .expression_attribute_values(":st", s(status))
+            .expression_attribute_values(":rank", n(e.status.rank()))
+            .expression_attribute_values(":t", n(e.time_millis))
+            .expression_attribute_values(":now", n(now_millis))
+            .expression_attribute_values(":ttl", n(now_millis / 1000 + ttl_seconds))
+            .expression_attribute_values(":pid", s(&e.placement_id))
+            .expression_attribute_values(":empty", s(""))
+            .expression_attribute_values(":zero", n(0));
+        if let Some(f) = &e.fulfilment {
+            set.push("gameSessionId = :gs");
+            set.push("playerSessions = :ps");
+            u = u
+                .expression_attribute_values(":gs", s(&f.game_session_id))
+                .expression_attribute_values(
+                    ":ps",
+                    AttributeValue::M(
+                        f.player_sessions
+                            .iter()
+                            .map(|p| (p.player_id.clone(), s(&p.player_session_id)))
+                            .collect(),
+                    ),
+                );
+            if let Some(ip) = &f.ip_address {
+                set.push("ipAddress = :ip");
+                u = u.expression_attribute_values(":ip", s(ip));
+            }
+            if let Some(dns) = &f.dns_name {
+                set.push("dnsName = :dns");
+                u = u.expression_attribute_values(":dns", s(dns));
+            }
+            if let Some(port) = f.port {
+                set.push("port = :port");
+                u = u.expression_attribute_values(":port", n(port));
+            }
+        }
+        let r = u
+            .update_expression(format!("SET {}", set.join(", ")))
+            .send()
+            .await;
+        match r {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .map(|e| e.is_conditional_check_failed_exception())
+                    .unwrap_or(false) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(backend(aws_sdk_dynamodb::error::DisplayErrorContext(e))),
+        }
+    }
+
+    // ---- idempotency ----
+
+    /// Stores the record, or returns the one already stored under the same key.
+    pub async fn claim_idempotency(
+        &self,
+        rec: &IdempotencyItem,
+    ) -> Result<Option<IdempotencyItem>, StoreError> {
+        let r = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(rec)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match r {
+            Ok(_) => Ok(None),
+            Err(e)
+                if e.as_service_error()
+                    .map(|e| e.is_conditional_check_failed_exception())
+                    .unwrap_or(false) =>
+            {
+                self.get(rec.pk.clone(), IDEMPOTENCY_SK).await
+            }
+            Err(e) => Err(backend(aws_sdk_dynamodb::error::DisplayErrorContext(e))),
+        }
+    }
+
+    pub async fn release_idempotency(&self, pk: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, IDEMPOTENCY_SK)))
+            .send()
+            .await
+            .map_err(|e| backend(aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+        Ok(())
+    }
+}
+
+/// The cursor position after `item` in `source`: the base-table key plus the index key.
+pub fn position_after(source: &Source, item: &SessionItem) -> Position {
+    let mut p = Position::from([
+        ("pk".to_string(), item.pk.clone()),
+        ("sk".to_string(), item.sk.clone()),
+    ]);
+    match source {
+        Source::Open => {
+            p.insert("openPk".into(), OPEN_INDEX_PK.into());
+            p.insert("listSk".into(), item.list_sk.clone());
+        }
+        Source::Active => {
+            p.insert("activePk".into(), ACTIVE_INDEX_PK.into());
+            p.insert("listSk".into(), item.list_sk.clone());
+        }
+        Source::Property { .. } => {}
+    }
+    p
+}

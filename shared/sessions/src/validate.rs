@@ -1,0 +1,478 @@
+//! Request bodies, checked against GameLift's limits. Every error names the field.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+/// Largest `maxPlayers` GameLift accepts for one game session.
+pub const MAX_PLAYERS: u64 = 200;
+/// GameLift: at most 25 desired player sessions per placement.
+pub const MAX_PLACEMENT_PLAYERS: usize = 25;
+pub const MAX_PROPERTIES: usize = 16;
+pub const MAX_PROPERTY_KEY: usize = 32;
+pub const MAX_PROPERTY_VALUE: usize = 96;
+pub const MAX_NAME: usize = 1024;
+pub const MAX_SESSION_DATA: usize = 262_144;
+pub const MAX_PLAYER_ID: usize = 1024;
+pub const MAX_PLAYER_DATA: usize = 2048;
+pub const MAX_LATENCIES: usize = 100;
+
+/// A field that failed validation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+fn err(field: impl Into<String>, message: impl Into<String>) -> FieldError {
+    FieldError {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlayerSeat {
+    pub player_id: String,
+    pub data: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Latency {
+    pub player_id: String,
+    pub region: String,
+    pub ms: f32,
+}
+
+/// `POST /v1/sessions`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateSession {
+    pub max_players: u32,
+    pub name: Option<String>,
+    pub properties: BTreeMap<String, String>,
+    pub data: Option<String>,
+    /// Always holds the caller.
+    pub players: Vec<PlayerSeat>,
+    pub latencies: Vec<Latency>,
+}
+
+/// `PUT /v1/server/sessions/{id}`: every field optional, at least one present.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ServerUpdate {
+    pub player_count: Option<u32>,
+    pub name: Option<String>,
+    pub data: Option<String>,
+    /// Merged into the session's properties.
+    pub properties: BTreeMap<String, String>,
+}
+
+/// `POST /v1/sessions/{id}/join`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Join {
+    pub data: Option<String>,
+}
+
+fn object(body: &[u8]) -> Result<Map<String, Value>, FieldError> {
+    let v: Value = serde_json::from_slice(body)
+        .map_err(|e| err("body", format!("is not valid JSON ({e})")))?;
+    match v {
+        Value::Object(m) => Ok(m),
+        _ => Err(err("body", "must be a JSON object")),
+    }
+}
+
+fn only_known(m: &Map<String, Value>, known: &[&str]) -> Result<(), FieldError> {
+    match m.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(k) => Err(err(
+            k.as_str(),
+            format!("unknown field; expected one of {}", known.join(", ")),
+        )),
+        None => Ok(()),
+    }
+}
+
+fn string(field: &str, v: &Value, min: usize, max: usize) -> Result<String, FieldError> {
+    let s = v.as_str().ok_or_else(|| err(field, "must be a string"))?;
+    let n = s.chars().count();
+    if n < min || n > max {
+        return Err(err(
+            field,
+            format!("length must be {min} to {max} characters, got {n}"),
+        ));
+    }
+    Ok(s.to_string())
+}
+
+fn opt_string(
+    m: &Map<String, Value>,
+    field: &str,
+    min: usize,
+    max: usize,
+) -> Result<Option<String>, FieldError> {
+    match m.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => string(field, v, min, max).map(Some),
+    }
+}
+
+fn properties(field: &str, v: Option<&Value>) -> Result<BTreeMap<String, String>, FieldError> {
+    let Some(v) = v.filter(|v| !v.is_null()) else {
+        return Ok(BTreeMap::new());
+    };
+    let m = v
+        .as_object()
+        .ok_or_else(|| err(field, "must be an object of string values"))?;
+    if m.len() > MAX_PROPERTIES {
+        return Err(err(
+            field,
+            format!("at most {MAX_PROPERTIES} properties, got {}", m.len()),
+        ));
+    }
+    let mut out = BTreeMap::new();
+    for (k, val) in m {
+        let name = format!("{field}.{k}");
+        let n = k.chars().count();
+        if n == 0 || n > MAX_PROPERTY_KEY {
+            return Err(err(
+                name,
+                format!("key length must be 1 to {MAX_PROPERTY_KEY} characters"),
+            ));
+        }
+        out.insert(k.clone(), string(&name, val, 0, MAX_PROPERTY_VALUE)?);
+    }
+    Ok(out)
+}
+
+fn array<'a>(field: &str, v: Option<&'a Value>) -> Result<&'a [Value], FieldError> {
+    match v {
+        None | Some(Value::Null) => Ok(&[]),
+        Some(Value::Array(a)) => Ok(a),
+        Some(_) => Err(err(field, "must be an array")),
+    }
+}
+
+fn item_object<'a>(field: &str, v: &'a Value) -> Result<&'a Map<String, Value>, FieldError> {
+    v.as_object().ok_or_else(|| err(field, "must be an object"))
+}
+
+/// Parses and checks a create request for `caller`.
+pub fn create_session(body: &[u8], caller: &str) -> Result<CreateSession, FieldError> {
+    let m = object(body)?;
+    only_known(
+        &m,
+        &[
+            "maxPlayers",
+            "name",
+            "properties",
+            "data",
+            "players",
+            "latencies",
+        ],
+    )?;
+    let max_players = match m.get("maxPlayers") {
+        None | Some(Value::Null) => return Err(err("maxPlayers", "is required")),
+        Some(v) => v
+            .as_u64()
+            .filter(|n| (1..=MAX_PLAYERS).contains(n))
+            .ok_or_else(|| {
+                err(
+                    "maxPlayers",
+                    format!("must be an integer from 1 to {MAX_PLAYERS}"),
+                )
+            })? as u32,
+    };
+    let name = opt_string(&m, "name", 1, MAX_NAME)?;
+    let properties = properties("properties", m.get("properties"))?;
+    let data = opt_string(&m, "data", 1, MAX_SESSION_DATA)?;
+
+    let mut players = Vec::new();
+    for (i, p) in array("players", m.get("players"))?.iter().enumerate() {
+        let field = format!("players[{i}]");
+        let o = item_object(&field, p)?;
+        only_known(o, &["playerId", "data"])
+            .map_err(|e| err(format!("{field}.{}", e.field), e.message))?;
+        let player_id = string(
+            &format!("{field}.playerId"),
+            o.get("playerId").unwrap_or(&Value::Null),
+            1,
+            MAX_PLAYER_ID,
+        )?;
+        let data = opt_string(o, "data", 1, MAX_PLAYER_DATA)
+            .map_err(|e| err(format!("{field}.data"), e.message))?;
+        if players
+            .iter()
+            .any(|s: &PlayerSeat| s.player_id == player_id)
+        {
+            return Err(err(format!("{field}.playerId"), "appears twice"));
+        }
+        players.push(PlayerSeat { player_id, data });
+    }
+    if players.is_empty() {
+        players.push(PlayerSeat {
+            player_id: caller.to_string(),
+            data: None,
+        });
+    } else if !players.iter().any(|p| p.player_id == caller) {
+        return Err(err("players", "must include the caller"));
+    }
+    if players.len() > MAX_PLACEMENT_PLAYERS {
+        return Err(err(
+            "players",
+            format!("at most {MAX_PLACEMENT_PLAYERS} players"),
+        ));
+    }
+    if players.len() as u32 > max_players {
+        return Err(err("players", "more players than maxPlayers"));
+    }
+
+    let raw = array("latencies", m.get("latencies"))?;
+    if raw.len() > MAX_LATENCIES {
+        return Err(err("latencies", format!("at most {MAX_LATENCIES} entries")));
+    }
+    let mut latencies = Vec::new();
+    for (i, l) in raw.iter().enumerate() {
+        let field = format!("latencies[{i}]");
+        let o = item_object(&field, l)?;
+        only_known(o, &["playerId", "region", "ms"])
+            .map_err(|e| err(format!("{field}.{}", e.field), e.message))?;
+        let player_id = string(
+            &format!("{field}.playerId"),
+            o.get("playerId").unwrap_or(&Value::Null),
+            1,
+            MAX_PLAYER_ID,
+        )?;
+        if !players.iter().any(|p| p.player_id == player_id) {
+            return Err(err(format!("{field}.playerId"), "is not one of players"));
+        }
+        let region = string(
+            &format!("{field}.region"),
+            o.get("region").unwrap_or(&Value::Null),
+            1,
+            64,
+        )?;
+        let ms = o
+            .get("ms")
+            .and_then(Value::as_f64)
+            .filter(|ms| ms.is_finite() && *ms >= 0.0 && *ms <= 60_000.0)
+            .ok_or_else(|| err(format!("{field}.ms"), "must be a number from 0 to 60000"))?;
+        latencies.push(Latency {
+            player_id,
+            region,
+            ms: ms as f32,
+        });
+    }
+    Ok(CreateSession {
+        max_players,
+        name,
+        properties,
+        data,
+        players,
+        latencies,
+    })
+}
+
+/// Parses and checks a game server's partial update.
+pub fn server_update(body: &[u8]) -> Result<ServerUpdate, FieldError> {
+    let m = object(body)?;
+    only_known(&m, &["playerCount", "name", "data", "properties"])?;
+    if m.values().all(Value::is_null) {
+        return Err(err(
+            "body",
+            "needs at least one of playerCount, name, data, properties",
+        ));
+    }
+    let player_count = match m.get("playerCount") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(v.as_u64().filter(|n| *n <= MAX_PLAYERS).ok_or_else(|| {
+            err(
+                "playerCount",
+                format!("must be an integer from 0 to {MAX_PLAYERS}"),
+            )
+        })? as u32),
+    };
+    Ok(ServerUpdate {
+        player_count,
+        name: opt_string(&m, "name", 1, MAX_NAME)?,
+        data: opt_string(&m, "data", 1, MAX_SESSION_DATA)?,
+        properties: properties("properties", m.get("properties"))?,
+    })
+}
+
+/// Parses a join body (an empty body is allowed).
+pub fn join(body: &[u8]) -> Result<Join, FieldError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Join::default());
+    }
+    let m = object(body)?;
+    only_known(&m, &["data"])?;
+    Ok(Join {
+        data: opt_string(&m, "data", 1, MAX_PLAYER_DATA)?,
+    })
+}
+
+/// Merges `update` into existing properties, checking GameLift's count limit.
+pub fn merge_properties(
+    existing: &BTreeMap<String, String>,
+    update: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, String>, FieldError> {
+    let mut merged = existing.clone();
+    merged.extend(update.iter().map(|(k, v)| (k.clone(), v.clone())));
+    if merged.len() > MAX_PROPERTIES {
+        return Err(err(
+            "properties",
+            format!(
+                "the merged session would have {} properties; at most {MAX_PROPERTIES}",
+                merged.len()
+            ),
+        ));
+    }
+    Ok(merged)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field_of(r: Result<CreateSession, FieldError>) -> String {
+        r.unwrap_err().field
+    }
+
+    #[test]
+    fn minimal_create_reserves_the_callers_seat() {
+        let c = create_session(br#"{"maxPlayers":8}"#, "alice").unwrap();
+        assert_eq!(c.max_players, 8);
+        assert_eq!(
+            c.players,
+            vec![PlayerSeat {
+                player_id: "alice".into(),
+                data: None
+            }]
+        );
+    }
+
+    #[test]
+    fn full_create_is_parsed() {
+        let c = create_session(
+            br#"{"maxPlayers":4,"name":"r","properties":{"mode":"ranked"},"data":"x",
+                "players":[{"playerId":"alice","data":"d"},{"playerId":"bob"}],
+                "latencies":[{"playerId":"bob","region":"us-east-1","ms":20.5}]}"#,
+            "alice",
+        )
+        .unwrap();
+        assert_eq!(c.players.len(), 2);
+        assert_eq!(c.latencies[0].ms, 20.5);
+        assert_eq!(c.properties["mode"], "ranked");
+    }
+
+    #[test]
+    fn create_errors_name_the_field() {
+        assert_eq!(field_of(create_session(b"{", "a")), "body");
+        assert_eq!(field_of(create_session(b"[]", "a")), "body");
+        assert_eq!(field_of(create_session(b"{}", "a")), "maxPlayers");
+        assert_eq!(
+            field_of(create_session(br#"{"maxPlayers":0}"#, "a")),
+            "maxPlayers"
+        );
+        assert_eq!(
+            field_of(create_session(br#"{"maxPlayers":201}"#, "a")),
+            "maxPlayers"
+        );
+        assert_eq!(
+            field_of(create_session(br#"{"maxPlayers":"8"}"#, "a")),
+            "maxPlayers"
+        );
+        assert_eq!(
+            field_of(create_session(br#"{"maxPlayers":8,"nmae":"x"}"#, "a")),
+            "nmae"
+        );
+        assert_eq!(
+            field_of(create_session(br#"{"maxPlayers":8,"name":""}"#, "a")),
+            "name"
+        );
+        let long_key = format!(
+            r#"{{"maxPlayers":8,"properties":{{"{}":"v"}}}}"#,
+            "k".repeat(33)
+        );
+        assert!(field_of(create_session(long_key.as_bytes(), "a")).starts_with("properties."));
+        let many: Vec<String> = (0..17).map(|i| format!(r#""k{i}":"v""#)).collect();
+        let many = format!(r#"{{"maxPlayers":8,"properties":{{{}}}}}"#, many.join(","));
+        assert_eq!(field_of(create_session(many.as_bytes(), "a")), "properties");
+        assert_eq!(
+            field_of(create_session(
+                br#"{"maxPlayers":8,"properties":{"m":1}}"#,
+                "a"
+            )),
+            "properties.m"
+        );
+        assert_eq!(
+            field_of(create_session(
+                br#"{"maxPlayers":8,"players":[{"playerId":"b"}]}"#,
+                "a"
+            )),
+            "players"
+        );
+        assert_eq!(
+            field_of(create_session(
+                br#"{"maxPlayers":1,"players":[{"playerId":"a"},{"playerId":"b"}]}"#,
+                "a"
+            )),
+            "players"
+        );
+        assert_eq!(
+            field_of(create_session(
+                br#"{"maxPlayers":8,"players":[{"playerId":"a"},{"playerId":"a"}]}"#,
+                "a"
+            )),
+            "players[1].playerId"
+        );
+        assert_eq!(
+            field_of(create_session(
+                br#"{"maxPlayers":8,"latencies":[{"playerId":"z","region":"r","ms":1}]}"#,
+                "a"
+            )),
+            "latencies[0].playerId"
+        );
+        assert_eq!(
+            field_of(create_session(
+                br#"{"maxPlayers":8,"latencies":[{"playerId":"a","region":"r","ms":-1}]}"#,
+                "a"
+            )),
+            "latencies[0].ms"
+        );
+    }
+
+    #[test]
+    fn server_update_needs_a_field_and_checks_each() {
+        assert_eq!(server_update(b"{}").unwrap_err().field, "body");
+        assert_eq!(
+            server_update(br#"{"playerCount":-1}"#).unwrap_err().field,
+            "playerCount"
+        );
+        let u = server_update(br#"{"playerCount":3,"properties":{"map":"dune"}}"#).unwrap();
+        assert_eq!(u.player_count, Some(3));
+        assert_eq!(u.properties["map"], "dune");
+    }
+
+    #[test]
+    fn properties_merge_and_respect_the_limit() {
+        let existing: BTreeMap<_, _> = (0..16)
+            .map(|i| (format!("k{i}"), "v".to_string()))
+            .collect();
+        let same = BTreeMap::from([("k0".to_string(), "w".to_string())]);
+        assert_eq!(merge_properties(&existing, &same).unwrap()["k0"], "w");
+        let new = BTreeMap::from([("x".to_string(), "y".to_string())]);
+        assert_eq!(
+            merge_properties(&existing, &new).unwrap_err().field,
+            "properties"
+        );
+    }
+
+    #[test]
+    fn join_body_is_optional() {
+        assert_eq!(join(b"").unwrap(), Join::default());
+        assert_eq!(join(br#"{"data":"x"}"#).unwrap().data.as_deref(), Some("x"));
+        assert_eq!(join(br#"{"data":""}"#).unwrap_err().field, "data");
+        assert_eq!(join(br#"{"seat":1}"#).unwrap_err().field, "seat");
+    }
+}
