@@ -1,0 +1,114 @@
+//! A local Amazon GameLift for tests and local development.
+//!
+//! It speaks both wire protocols GameLift clients use — JSON 1.1 (`POST /` with
+//! `X-Amz-Target: GameLift.<Operation>`) and Smithy RPC v2 CBOR
+//! (`POST /service/GameLift/operation/<Operation>`, used by current aws-sdk-gamelift and
+//! boto3) — and simulates builds, fleets (per location), aliases, queues, placements, game
+//! and player sessions on a clock that can run faster than real time. Placement events go
+//! to the queue's SNS notification target. An admin interface under `/admin/` inspects
+//! state, moves the clock and injects faults; see `docs/gamelift-emulator.md`.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), gamelift_emulator::StartError> {
+//! let emulator = gamelift_emulator::start(gamelift_emulator::Config::default()).await?;
+//! println!("GameLift at {}", emulator.endpoint_url());
+//! emulator.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+pub mod admin;
+pub mod clock;
+pub mod error;
+pub mod events;
+pub mod faults;
+pub mod model;
+pub mod ops;
+pub mod paging;
+pub mod search;
+mod server;
+pub mod wire;
+
+pub use admin::AdminClient;
+pub use model::{ServerSettings, Timing};
+pub use server::{start, RunningEmulator, StartError};
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+/// How to run the emulator.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Listening address; must be a loopback address. Port 0 picks a free port.
+    pub bind: SocketAddr,
+    /// Simulated seconds per real second.
+    pub speed: f64,
+    pub region: String,
+    pub account_id: String,
+    pub timing: Timing,
+    /// Simulated game-server behaviour (session duration, player acceptance, callback).
+    pub server: ServerSettings,
+    /// Publish placement events to SNS (the queue's NotificationTarget).
+    pub publish_events: bool,
+    /// AWS configuration for the SNS client; `None` loads `aws_config::defaults`, so
+    /// `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_SNS` select a local SNS such as moto.
+    pub aws: Option<aws_config::SdkConfig>,
+    /// Real time between lifecycle ticks.
+    pub tick: Duration,
+}
+
+pub const DEFAULT_PORT: u16 = 5100;
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from((Ipv4Addr::LOCALHOST, DEFAULT_PORT)),
+            speed: 1.0,
+            region: "us-east-1".to_string(),
+            account_id: "123456789012".to_string(),
+            timing: Timing::default(),
+            server: ServerSettings::default(),
+            publish_events: true,
+            aws: None,
+            tick: Duration::from_millis(10),
+        }
+    }
+}
+
+impl Config {
+    /// Checks the settings; the error names the bad one.
+    pub fn validate(&self) -> Result<(), String> {
+        if !self.bind.ip().is_loopback() {
+            return Err(format!(
+                "bind address {} is not a loopback address",
+                self.bind
+            ));
+        }
+        if !self.speed.is_finite() || self.speed < 0.0 {
+            return Err(format!("speed {} must be a number >= 0", self.speed));
+        }
+        if self.region.is_empty()
+            || !self
+                .region
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            return Err(format!("region {:?} is not a region name", self.region));
+        }
+        if self.account_id.len() != 12 || !self.account_id.chars().all(|c| c.is_ascii_digit()) {
+            return Err(format!(
+                "account id {:?} must be 12 digits",
+                self.account_id
+            ));
+        }
+        if self.server.session_duration_ms <= 0 {
+            return Err("session duration must be positive".to_string());
+        }
+        if let Some(url) = &self.server.callback_url {
+            reqwest::Url::parse(url).map_err(|e| format!("callback URL {url:?}: {e}"))?;
+        }
+        if self.tick.is_zero() {
+            return Err("tick must be positive".to_string());
+        }
+        Ok(())
+    }
+}

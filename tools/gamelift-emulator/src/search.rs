@@ -1,0 +1,92 @@
+//! SearchGameSessions, using the shared FilterExpression / SortExpression language.
+
+use crate::error::{ApiError, ApiResult};
+use crate::model::{GameSession, State};
+use crate::ops::{fleet, gs_wire, with_next};
+use crate::paging::page;
+use crate::wire::Input;
+use hangar_domain::search::{parse_filter, parse_sort, Searchable};
+use serde_json::{json, Value};
+
+/// A game session as the search language sees it.
+struct Searched<'a> {
+    gs: &'a GameSession,
+    players: i64,
+}
+
+impl Searchable for Searched<'_> {
+    fn game_session_id(&self) -> &str {
+        &self.gs.id
+    }
+    fn game_session_name(&self) -> Option<&str> {
+        self.gs.name.as_deref()
+    }
+    fn maximum_sessions(&self) -> i64 {
+        self.gs.maximum_player_session_count
+    }
+    fn creation_time_millis(&self) -> i64 {
+        self.gs.created
+    }
+    fn player_session_count(&self) -> i64 {
+        self.players
+    }
+    fn has_available_player_sessions(&self) -> bool {
+        self.gs.creation_policy == "ACCEPT_ALL"
+            && self.players < self.gs.maximum_player_session_count
+    }
+    fn property(&self, key: &str) -> Option<&str> {
+        self.gs
+            .game_properties
+            .as_array()?
+            .iter()
+            .find(|p| p["Key"] == key)
+            .and_then(|p| p["Value"].as_str())
+    }
+}
+
+pub fn search_game_sessions(s: &State, i: &Input<'_>) -> ApiResult<Value> {
+    let fid = match (i.str_opt("FleetId")?, i.str_opt("AliasId")?) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid("specify FleetId or AliasId, not both"))
+        }
+        (Some(f), None) => fleet(s, f)?.id.clone(),
+        (None, Some(a)) => {
+            let a = crate::ops::resolve_alias_fleet(s, a)?;
+            fleet(s, &a)?.id.clone()
+        }
+        (None, None) => return Err(ApiError::invalid("FleetId or AliasId is required")),
+    };
+    let location = i.str_opt("Location")?;
+    let filter = match i.str_opt("FilterExpression")? {
+        Some(f) => {
+            Some(parse_filter(f).map_err(|e| ApiError::invalid(format!("FilterExpression: {e}")))?)
+        }
+        None => None,
+    };
+    let sort = match i.str_opt("SortExpression")? {
+        Some(f) => {
+            Some(parse_sort(f).map_err(|e| ApiError::invalid(format!("SortExpression: {e}")))?)
+        }
+        None => None,
+    };
+    let mut items: Vec<Searched<'_>> = s
+        .game_sessions
+        .iter()
+        .filter(|g| {
+            g.fleet_id == fid && g.status == "ACTIVE" && location.is_none_or(|l| g.location == l)
+        })
+        .map(|gs| Searched {
+            gs,
+            players: s.player_count(&gs.id),
+        })
+        .filter(|x| filter.as_ref().is_none_or(|f| f.matches(x)))
+        .collect();
+    if let Some(sort) = &sort {
+        items.sort_by(|a, b| sort.compare(a, b));
+    }
+    let (items, next) = page(&items, i, 20, 20)?;
+    Ok(with_next(
+        json!({"GameSessions": items.iter().map(|x| gs_wire(s, x.gs)).collect::<Vec<_>>()}),
+        next,
+    ))
+}
