@@ -34,11 +34,26 @@ pub fn targets(
         Some(explicit) => explicit.clone(),
         None => new_locations
             .iter()
-            .filter_map(|l| old.get(l).map(|c| (l.clone(), CapacityTarget { desired: c.desired, min: c.min, max: c.max })))
+            .filter_map(|l| {
+                old.get(l).map(|c| {
+                    (
+                        l.clone(),
+                        CapacityTarget {
+                            desired: c.desired,
+                            min: c.min,
+                            max: c.max,
+                        },
+                    )
+                })
+            })
             .collect(),
     };
     if out.values().all(|t| t.desired == 0) {
-        let home_target = out.entry(home.to_string()).or_insert(CapacityTarget { desired: 0, min: 0, max: 0 });
+        let home_target = out.entry(home.to_string()).or_insert(CapacityTarget {
+            desired: 0,
+            min: 0,
+            max: 0,
+        });
         home_target.desired = 1;
         home_target.max = home_target.max.max(1);
     }
@@ -46,19 +61,35 @@ pub fn targets(
 }
 
 /// Locations whose active instances are still below the target, as `"loc 1/3"`.
-pub fn shortfall(targets: &BTreeMap<String, CapacityTarget>, now: &BTreeMap<String, Counts>) -> Vec<String> {
+pub fn shortfall(
+    targets: &BTreeMap<String, CapacityTarget>,
+    now: &BTreeMap<String, Counts>,
+) -> Vec<String> {
     targets
         .iter()
         .filter_map(|(location, target)| {
             let active = now.get(location).map(|c| c.active).unwrap_or(0);
-            (active < target.desired).then(|| format!("{location} {active}/{} active", target.desired))
+            (active < target.desired)
+                .then(|| format!("{location} {active}/{} active", target.desired))
         })
         .collect()
 }
 
 /// Scale-to-zero targets for every location of a drained fleet.
 pub fn zero(locations: &[String]) -> BTreeMap<String, CapacityTarget> {
-    locations.iter().map(|l| (l.clone(), CapacityTarget { desired: 0, min: 0, max: 0 })).collect()
+    locations
+        .iter()
+        .map(|l| {
+            (
+                l.clone(),
+                CapacityTarget {
+                    desired: 0,
+                    min: 0,
+                    max: 0,
+                },
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -66,7 +97,13 @@ mod tests {
     use super::*;
 
     fn counts(desired: i32, min: i32, max: i32, active: i32) -> Counts {
-        Counts { desired, min, max, active, pending: 0 }
+        Counts {
+            desired,
+            min,
+            max,
+            active,
+            pending: 0,
+        }
     }
 
     #[test]
@@ -76,18 +113,48 @@ mod tests {
             ("eu-west-1".to_string(), counts(2, 1, 5, 2)),
             ("ap-south-1".to_string(), counts(3, 3, 3, 3)),
         ]);
-        let new = vec!["us-east-1".to_string(), "eu-west-1".to_string(), "sa-east-1".to_string()];
+        let new = vec![
+            "us-east-1".to_string(),
+            "eu-west-1".to_string(),
+            "sa-east-1".to_string(),
+        ];
         let t = targets(&old, &new, None, "us-east-1");
         assert_eq!(t.len(), 2, "only shared locations: {t:?}");
-        assert_eq!(t["us-east-1"], CapacityTarget { desired: 4, min: 2, max: 10 });
-        assert_eq!(t["eu-west-1"], CapacityTarget { desired: 2, min: 1, max: 5 });
+        assert_eq!(
+            t["us-east-1"],
+            CapacityTarget {
+                desired: 4,
+                min: 2,
+                max: 10
+            }
+        );
+        assert_eq!(
+            t["eu-west-1"],
+            CapacityTarget {
+                desired: 2,
+                min: 1,
+                max: 5
+            }
+        );
     }
 
     #[test]
     fn explicit_targets_win_over_the_old_fleet() {
         let old = BTreeMap::from([("us-east-1".to_string(), counts(4, 2, 10, 4))]);
-        let explicit = BTreeMap::from([("us-east-1".to_string(), CapacityTarget { desired: 1, min: 1, max: 2 })]);
-        let t = targets(&old, &["us-east-1".to_string()], Some(&explicit), "us-east-1");
+        let explicit = BTreeMap::from([(
+            "us-east-1".to_string(),
+            CapacityTarget {
+                desired: 1,
+                min: 1,
+                max: 2,
+            },
+        )]);
+        let t = targets(
+            &old,
+            &["us-east-1".to_string()],
+            Some(&explicit),
+            "us-east-1",
+        );
         assert_eq!(t, explicit);
     }
 
@@ -95,17 +162,41 @@ mod tests {
     fn an_old_fleet_at_zero_still_gets_one_instance_for_the_smoke_test() {
         let old = BTreeMap::from([("us-east-1".to_string(), counts(0, 0, 0, 0))]);
         let t = targets(&old, &["us-east-1".to_string()], None, "us-east-1");
-        assert_eq!(t["us-east-1"], CapacityTarget { desired: 1, min: 0, max: 1 });
+        assert_eq!(
+            t["us-east-1"],
+            CapacityTarget {
+                desired: 1,
+                min: 0,
+                max: 1
+            }
+        );
     }
 
     #[test]
     fn capacity_is_ready_only_when_every_location_has_its_desired_active_instances() {
         let t = BTreeMap::from([
-            ("us-east-1".to_string(), CapacityTarget { desired: 2, min: 1, max: 4 }),
-            ("eu-west-1".to_string(), CapacityTarget { desired: 1, min: 1, max: 1 }),
+            (
+                "us-east-1".to_string(),
+                CapacityTarget {
+                    desired: 2,
+                    min: 1,
+                    max: 4,
+                },
+            ),
+            (
+                "eu-west-1".to_string(),
+                CapacityTarget {
+                    desired: 1,
+                    min: 1,
+                    max: 1,
+                },
+            ),
         ]);
         let mut now = BTreeMap::from([("us-east-1".to_string(), counts(2, 1, 4, 1))]);
-        assert_eq!(shortfall(&t, &now), vec!["eu-west-1 0/1 active", "us-east-1 1/2 active"]);
+        assert_eq!(
+            shortfall(&t, &now),
+            vec!["eu-west-1 0/1 active", "us-east-1 1/2 active"]
+        );
         now.insert("us-east-1".into(), counts(2, 1, 4, 2));
         now.insert("eu-west-1".into(), counts(1, 1, 1, 1));
         assert!(shortfall(&t, &now).is_empty());
@@ -114,7 +205,12 @@ mod tests {
     #[test]
     fn zero_scales_every_location_down() {
         let z = zero(&["a".to_string(), "b".to_string()]);
-        assert!(z.values().all(|t| *t == CapacityTarget { desired: 0, min: 0, max: 0 }));
+        assert!(z.values().all(|t| *t
+            == CapacityTarget {
+                desired: 0,
+                min: 0,
+                max: 0
+            }));
         assert_eq!(z.len(), 2);
     }
 }

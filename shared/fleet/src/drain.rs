@@ -6,7 +6,10 @@ pub const LIVE_STATUSES: [&str; 2] = ["ACTIVE", "ACTIVATING"];
 /// Counts live game sessions. Terminated, terminating and errored sessions are kept by
 /// GameLift for a while and must not hold the drain up.
 pub fn live_sessions<'a>(statuses: impl IntoIterator<Item = &'a str>) -> usize {
-    statuses.into_iter().filter(|s| LIVE_STATUSES.contains(s)).count()
+    statuses
+        .into_iter()
+        .filter(|s| LIVE_STATUSES.contains(s))
+        .count()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,7 +31,11 @@ pub fn drain_decision(live: usize, expired: bool) -> Drain {
 /// The aliases (id, routed fleet) that route to `fleet_id`. A fleet any alias routes
 /// to is never deleted.
 pub fn aliases_routing_to(aliases: &[(String, Option<String>)], fleet_id: &str) -> Vec<String> {
-    aliases.iter().filter(|(_, f)| f.as_deref() == Some(fleet_id)).map(|(a, _)| a.clone()).collect()
+    aliases
+        .iter()
+        .filter(|(_, f)| f.as_deref() == Some(fleet_id))
+        .map(|(a, _)| a.clone())
+        .collect()
 }
 
 #[cfg(test)]
@@ -37,7 +44,14 @@ mod tests {
 
     #[test]
     fn only_active_and_activating_sessions_hold_the_drain() {
-        let statuses = ["ACTIVE", "TERMINATED", "ACTIVATING", "TERMINATING", "ERROR", "TERMINATED"];
+        let statuses = [
+            "ACTIVE",
+            "TERMINATED",
+            "ACTIVATING",
+            "TERMINATING",
+            "ERROR",
+            "TERMINATED",
+        ];
         assert_eq!(live_sessions(statuses), 2);
         assert_eq!(live_sessions(["TERMINATED", "ERROR"]), 0);
     }
@@ -58,7 +72,10 @@ mod tests {
             ("alias-c".to_string(), None),
             ("alias-d".to_string(), Some("fleet-old".to_string())),
         ];
-        assert_eq!(aliases_routing_to(&aliases, "fleet-old"), vec!["alias-a", "alias-d"]);
+        assert_eq!(
+            aliases_routing_to(&aliases, "fleet-old"),
+            vec!["alias-a", "alias-d"]
+        );
         assert!(aliases_routing_to(&aliases, "fleet-x").is_empty());
     }
 }

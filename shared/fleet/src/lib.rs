@@ -7,8 +7,17 @@
 
 pub mod capacity;
 pub mod drain;
+pub mod error;
+pub mod gamelift;
+pub mod lambda;
+pub mod lock;
 pub mod plan;
 pub mod progress;
 pub mod request;
 pub mod rollback;
+pub mod stages;
 pub mod start;
+pub mod state;
+
+pub use error::StageError;
+pub use stages::{Deps, Stage};

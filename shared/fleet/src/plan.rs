@@ -26,26 +26,46 @@ pub fn plan(config: &Config, start: &Start) -> Plan {
                 u.name, u.version, u.storage_location.bucket, u.storage_location.key
             ),
         });
-        let locations: Vec<&str> = config.fleet.locations.iter().map(|l| l.location.as_str()).collect();
+        let locations: Vec<&str> = config
+            .fleet
+            .locations
+            .iter()
+            .map(|l| l.location.as_str())
+            .collect();
         steps.push(match start.new_fleet_id() {
             Some(id) => format!("continue with fleet {id} created by an earlier run"),
             None => format!(
                 "create fleet {} ({}{}) on the new build",
                 config.fleet.name,
                 config.fleet.ec2_instance_type,
-                if locations.is_empty() { String::new() } else { format!(", remote locations {}", locations.join(", ")) }
+                if locations.is_empty() {
+                    String::new()
+                } else {
+                    format!(", remote locations {}", locations.join(", "))
+                }
             ),
         });
-        steps.push(format!("wait until the fleet and every location are ACTIVE (at most {}s)", config.timeouts.fleet));
+        steps.push(format!(
+            "wait until the fleet and every location are ACTIVE (at most {}s)",
+            config.timeouts.fleet
+        ));
         steps.push(match &config.capacity {
             Some(c) => format!(
                 "set capacity {}",
-                c.iter().map(|(l, t)| format!("{l}={}/{}/{}", t.desired, t.min, t.max)).collect::<Vec<_>>().join(" ")
+                c.iter()
+                    .map(|(l, t)| format!("{l}={}/{}/{}", t.desired, t.min, t.max))
+                    .collect::<Vec<_>>()
+                    .join(" ")
             ),
             None => format!("match capacity and scaling policies of {old} per location"),
         });
-        steps.push(format!("wait for the instances (at most {}s)", config.timeouts.capacity));
-        steps.push("smoke test: place a game session on the new fleet, see it ACTIVE, end it".to_string());
+        steps.push(format!(
+            "wait for the instances (at most {}s)",
+            config.timeouts.capacity
+        ));
+        steps.push(
+            "smoke test: place a game session on the new fleet, see it ACTIVE, end it".to_string(),
+        );
         steps.push(format!("point alias {} at the new fleet", config.alias_id));
     }
     steps.push(format!(
@@ -85,7 +105,12 @@ mod tests {
 
     #[test]
     fn a_fresh_plan_lists_every_stage_in_order() {
-        let p = plan(&config(false), &Start::Fresh { old_fleet_id: "fleet-old".into() });
+        let p = plan(
+            &config(false),
+            &Start::Fresh {
+                old_fleet_id: "fleet-old".into(),
+            },
+        );
         assert_eq!(p.steps.len(), 9);
         assert!(p.steps[0].contains("build-1"));
         assert!(p.steps[3].contains("match capacity"));
@@ -95,7 +120,10 @@ mod tests {
 
     #[test]
     fn a_resume_after_the_swap_plans_only_drain_and_delete_and_keep_is_honoured() {
-        let start = Start::ResumeAfterSwap { old_fleet_id: "fleet-old".into(), new_fleet_id: "fleet-new".into() };
+        let start = Start::ResumeAfterSwap {
+            old_fleet_id: "fleet-old".into(),
+            new_fleet_id: "fleet-new".into(),
+        };
         let p = plan(&config(true), &start);
         assert_eq!(p.steps.len(), 2);
         assert!(p.steps[1].starts_with("keep fleet-old"));

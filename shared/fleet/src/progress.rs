@@ -19,8 +19,14 @@ impl PollClock {
     /// The clock after one more poll at `now`; the first poll starts it.
     pub fn tick(previous: Option<PollClock>, now: u64) -> PollClock {
         match previous {
-            Some(p) => PollClock { started_at: p.started_at, polls: p.polls.saturating_add(1) },
-            None => PollClock { started_at: now, polls: 1 },
+            Some(p) => PollClock {
+                started_at: p.started_at,
+                polls: p.polls.saturating_add(1),
+            },
+            None => PollClock {
+                started_at: now,
+                polls: 1,
+            },
         }
     }
 
@@ -77,7 +83,10 @@ pub fn fleet_progress(fleet_id: &str, status: &str, locations: &[LocationStatus]
         .map(|l| format!("{} {}", l.location, l.status))
         .collect();
     if !broken.is_empty() {
-        return Progress::Failed(format!("fleet {fleet_id}: location(s) failed to activate: {}", broken.join(", ")));
+        return Progress::Failed(format!(
+            "fleet {fleet_id}: location(s) failed to activate: {}",
+            broken.join(", ")
+        ));
     }
     let pending = pending_locations(locations);
     if status == "ACTIVE" && pending.is_empty() {
@@ -85,7 +94,9 @@ pub fn fleet_progress(fleet_id: &str, status: &str, locations: &[LocationStatus]
     } else if pending.is_empty() {
         Progress::Waiting(format!("fleet {fleet_id} is {status}"))
     } else {
-        Progress::Waiting(format!("fleet {fleet_id} is {status}; waiting for {pending}"))
+        Progress::Waiting(format!(
+            "fleet {fleet_id} is {status}; waiting for {pending}"
+        ))
     }
 }
 
@@ -100,7 +111,12 @@ pub fn pending_locations(locations: &[LocationStatus]) -> String {
 }
 
 /// Smoke-test game session status -> progress.
-pub fn smoke_progress(fleet_id: &str, session_id: &str, status: &str, reason: Option<&str>) -> Progress {
+pub fn smoke_progress(
+    fleet_id: &str,
+    session_id: &str,
+    status: &str,
+    reason: Option<&str>,
+) -> Progress {
     match status {
         "ACTIVE" => Progress::Done,
         "ACTIVATING" => Progress::Waiting(format!("smoke-test session {session_id} is ACTIVATING")),
@@ -122,15 +138,30 @@ mod tests {
     use super::*;
 
     fn loc(location: &str, status: &str) -> LocationStatus {
-        LocationStatus { location: location.into(), status: status.into() }
+        LocationStatus {
+            location: location.into(),
+            status: status.into(),
+        }
     }
 
     #[test]
     fn poll_clock_starts_on_first_poll_and_keeps_its_start() {
         let first = PollClock::tick(None, 100);
-        assert_eq!(first, PollClock { started_at: 100, polls: 1 });
+        assert_eq!(
+            first,
+            PollClock {
+                started_at: 100,
+                polls: 1
+            }
+        );
         let later = PollClock::tick(Some(first), 160);
-        assert_eq!(later, PollClock { started_at: 100, polls: 2 });
+        assert_eq!(
+            later,
+            PollClock {
+                started_at: 100,
+                polls: 2
+            }
+        );
         assert!(!later.expired(159, 60));
         assert!(later.expired(160, 60));
         assert_eq!(later.elapsed(50), 0);
@@ -139,36 +170,72 @@ mod tests {
     #[test]
     fn build_ready_is_done_failed_fails_and_initialized_waits() {
         assert_eq!(build_progress("build-1", "READY"), Progress::Done);
-        assert!(matches!(build_progress("build-1", "FAILED"), Progress::Failed(m) if m.contains("build-1 is FAILED")));
-        assert!(matches!(build_progress("build-1", "INITIALIZED"), Progress::Waiting(_)));
+        assert!(
+            matches!(build_progress("build-1", "FAILED"), Progress::Failed(m) if m.contains("build-1 is FAILED"))
+        );
+        assert!(matches!(
+            build_progress("build-1", "INITIALIZED"),
+            Progress::Waiting(_)
+        ));
     }
 
     #[test]
     fn fleet_is_done_only_when_fleet_and_every_location_are_active() {
-        assert_eq!(fleet_progress("f", "ACTIVE", &[loc("us-east-1", "ACTIVE"), loc("eu-west-1", "ACTIVE")]), Progress::Done);
+        assert_eq!(
+            fleet_progress(
+                "f",
+                "ACTIVE",
+                &[loc("us-east-1", "ACTIVE"), loc("eu-west-1", "ACTIVE")]
+            ),
+            Progress::Done
+        );
         assert_eq!(fleet_progress("f", "ACTIVE", &[]), Progress::Done);
-        match fleet_progress("f", "ACTIVE", &[loc("us-east-1", "ACTIVE"), loc("eu-west-1", "ACTIVATING")]) {
+        match fleet_progress(
+            "f",
+            "ACTIVE",
+            &[loc("us-east-1", "ACTIVE"), loc("eu-west-1", "ACTIVATING")],
+        ) {
             Progress::Waiting(m) => assert!(m.contains("eu-west-1 ACTIVATING"), "{m}"),
             other => panic!("{other:?}"),
         }
-        assert!(matches!(fleet_progress("f", "BUILDING", &[loc("us-east-1", "BUILDING")]), Progress::Waiting(_)));
+        assert!(matches!(
+            fleet_progress("f", "BUILDING", &[loc("us-east-1", "BUILDING")]),
+            Progress::Waiting(_)
+        ));
     }
 
     #[test]
     fn fleet_error_or_location_error_fails_instead_of_looping() {
-        assert!(matches!(fleet_progress("f", "ERROR", &[]), Progress::Failed(m) if m.contains("ERROR")));
-        match fleet_progress("f", "ACTIVE", &[loc("us-east-1", "ACTIVE"), loc("eu-west-1", "ERROR")]) {
+        assert!(
+            matches!(fleet_progress("f", "ERROR", &[]), Progress::Failed(m) if m.contains("ERROR"))
+        );
+        match fleet_progress(
+            "f",
+            "ACTIVE",
+            &[loc("us-east-1", "ACTIVE"), loc("eu-west-1", "ERROR")],
+        ) {
             Progress::Failed(m) => assert!(m.contains("eu-west-1 ERROR"), "{m}"),
             other => panic!("{other:?}"),
         }
-        assert!(matches!(fleet_progress("f", "TERMINATED", &[]), Progress::Failed(_)));
+        assert!(matches!(
+            fleet_progress("f", "TERMINATED", &[]),
+            Progress::Failed(_)
+        ));
     }
 
     #[test]
     fn smoke_session_active_passes_and_error_or_terminated_fails() {
         assert_eq!(smoke_progress("f", "gs", "ACTIVE", None), Progress::Done);
-        assert!(matches!(smoke_progress("f", "gs", "ACTIVATING", None), Progress::Waiting(_)));
-        assert!(matches!(smoke_progress("f", "gs", "ERROR", Some("INTERRUPTED")), Progress::Failed(m) if m.contains("INTERRUPTED")));
-        assert!(matches!(smoke_progress("f", "gs", "TERMINATED", None), Progress::Failed(_)));
+        assert!(matches!(
+            smoke_progress("f", "gs", "ACTIVATING", None),
+            Progress::Waiting(_)
+        ));
+        assert!(
+            matches!(smoke_progress("f", "gs", "ERROR", Some("INTERRUPTED")), Progress::Failed(m) if m.contains("INTERRUPTED"))
+        );
+        assert!(matches!(
+            smoke_progress("f", "gs", "TERMINATED", None),
+            Progress::Failed(_)
+        ));
     }
 }

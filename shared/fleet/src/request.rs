@@ -87,9 +87,21 @@ pub struct Seconds {
     pub drain: u64,
 }
 
-pub const DEFAULT_INTERVALS: Seconds = Seconds { build: 15, fleet: 30, capacity: 15, smoke: 5, drain: 30 };
+pub const DEFAULT_INTERVALS: Seconds = Seconds {
+    build: 15,
+    fleet: 30,
+    capacity: 15,
+    smoke: 5,
+    drain: 30,
+};
 /// Fleet activation on GameLift takes tens of minutes; builds and capacity less.
-pub const DEFAULT_TIMEOUTS: Seconds = Seconds { build: 1800, fleet: 5400, capacity: 1800, smoke: 600, drain: 3600 };
+pub const DEFAULT_TIMEOUTS: Seconds = Seconds {
+    build: 1800,
+    fleet: 5400,
+    capacity: 1800,
+    smoke: 600,
+    drain: 3600,
+};
 /// Longest wait between two polls (a Wait state longer than this hides progress).
 pub const MAX_INTERVAL_SECONDS: u64 = 3600;
 /// Longest stage timeout accepted (Step Functions executions last at most a year; a week is plenty).
@@ -140,7 +152,11 @@ pub struct FleetSpec {
     pub ec2_instance_type: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fleet_type: Option<String>,
-    #[serde(default, rename = "EC2InboundPermissions", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        rename = "EC2InboundPermissions",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub ec2_inbound_permissions: Vec<IpPermission>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub new_game_session_protection_policy: Option<String>,
@@ -232,7 +248,10 @@ pub struct FieldError {
 }
 
 fn field_error(field: impl Into<String>, reason: impl Into<String>) -> FieldError {
-    FieldError { field: field.into(), reason: reason.into() }
+    FieldError {
+        field: field.into(),
+        reason: reason.into(),
+    }
 }
 
 /// Parses the raw execution input.
@@ -252,18 +271,28 @@ pub fn validate_request(req: &ReplacementRequest, home_region: &str) -> Result<C
     }
     let build = parse_build(&req.build)?;
     let fleet = parse_fleet(&req.fleet)?;
-    let mut fleet_locations: BTreeSet<&str> = fleet.locations.iter().map(|l| l.location.as_str()).collect();
+    let mut fleet_locations: BTreeSet<&str> = fleet
+        .locations
+        .iter()
+        .map(|l| l.location.as_str())
+        .collect();
     fleet_locations.insert(home_region);
     if let Some(capacity) = &req.capacity {
         if capacity.is_empty() {
-            return Err(field_error("capacity", "names no location; leave it out to match the old fleet"));
+            return Err(field_error(
+                "capacity",
+                "names no location; leave it out to match the old fleet",
+            ));
         }
         for (location, target) in capacity {
             let field = format!("capacity.{location}");
             if !fleet_locations.contains(location.as_str()) {
                 return Err(field_error(
                     field,
-                    format!("the new fleet has no location {location} (its locations: {})", join(&fleet_locations)),
+                    format!(
+                        "the new fleet has no location {location} (its locations: {})",
+                        join(&fleet_locations)
+                    ),
                 ));
             }
             if target.min < 0 || target.desired < target.min || target.max < target.desired {
@@ -271,18 +300,39 @@ pub fn validate_request(req: &ReplacementRequest, home_region: &str) -> Result<C
             }
         }
     }
-    let intervals = fill("poll.intervals", &req.poll.intervals, DEFAULT_INTERVALS, 1, MAX_INTERVAL_SECONDS)?;
-    let mut timeouts = fill("poll.timeouts", &req.poll.timeouts, DEFAULT_TIMEOUTS, 1, MAX_TIMEOUT_SECONDS)?;
+    let intervals = fill(
+        "poll.intervals",
+        &req.poll.intervals,
+        DEFAULT_INTERVALS,
+        1,
+        MAX_INTERVAL_SECONDS,
+    )?;
+    let mut timeouts = fill(
+        "poll.timeouts",
+        &req.poll.timeouts,
+        DEFAULT_TIMEOUTS,
+        1,
+        MAX_TIMEOUT_SECONDS,
+    )?;
     if let Some(drain) = req.drain_timeout_seconds {
         if drain > MAX_TIMEOUT_SECONDS {
-            return Err(field_error("drain_timeout_seconds", format!("must be at most {MAX_TIMEOUT_SECONDS}")));
+            return Err(field_error(
+                "drain_timeout_seconds",
+                format!("must be at most {MAX_TIMEOUT_SECONDS}"),
+            ));
         }
         timeouts.drain = drain;
     }
     let replacement_id = match &req.replacement_id {
         Some(id) => {
-            if id.is_empty() || id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-                return Err(field_error("replacement_id", "must be 1 to 64 letters, digits or '-'"));
+            if id.is_empty()
+                || id.len() > 64
+                || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            {
+                return Err(field_error(
+                    "replacement_id",
+                    "must be 1 to 64 letters, digits or '-'",
+                ));
             }
             id.clone()
         }
@@ -319,53 +369,90 @@ fn check_id(field: &str, value: &str, prefix: &str) -> Result<(), FieldError> {
     if ok {
         Ok(())
     } else {
-        Err(field_error(field, format!("{value:?} is not a GameLift id of the form {prefix}...")))
+        Err(field_error(
+            field,
+            format!("{value:?} is not a GameLift id of the form {prefix}..."),
+        ))
     }
 }
 
 fn parse_build(value: &serde_json::Value) -> Result<BuildSource, FieldError> {
     let Some(object) = value.as_object() else {
-        return Err(field_error("build", "must be a JSON object: {\"BuildId\": ...} or CreateBuild's JSON"));
+        return Err(field_error(
+            "build",
+            "must be a JSON object: {\"BuildId\": ...} or CreateBuild's JSON",
+        ));
     };
     if let Some(id) = object.get("BuildId") {
         if object.len() > 1 {
-            return Err(field_error("build", "BuildId reuses a build; give no other field with it"));
+            return Err(field_error(
+                "build",
+                "BuildId reuses a build; give no other field with it",
+            ));
         }
         let Some(id) = id.as_str() else {
             return Err(field_error("build.BuildId", "must be a string"));
         };
         check_id("build.BuildId", id, "build-")?;
-        return Ok(BuildSource::Existing { build_id: id.to_string() });
+        return Ok(BuildSource::Existing {
+            build_id: id.to_string(),
+        });
     }
-    let upload: BuildUpload = serde_json::from_value(value.clone()).map_err(|e| field_error("build", e.to_string()))?;
+    let upload: BuildUpload =
+        serde_json::from_value(value.clone()).map_err(|e| field_error("build", e.to_string()))?;
     non_empty("build.Name", &upload.name, 1024)?;
     non_empty("build.Version", &upload.version, 1024)?;
-    non_empty("build.StorageLocation.Bucket", &upload.storage_location.bucket, 63)?;
-    non_empty("build.StorageLocation.Key", &upload.storage_location.key, 1024)?;
+    non_empty(
+        "build.StorageLocation.Bucket",
+        &upload.storage_location.bucket,
+        63,
+    )?;
+    non_empty(
+        "build.StorageLocation.Key",
+        &upload.storage_location.key,
+        1024,
+    )?;
     if !upload.storage_location.role_arn.starts_with("arn:") {
-        return Err(field_error("build.StorageLocation.RoleArn", "must be an IAM role ARN GameLift may assume"));
+        return Err(field_error(
+            "build.StorageLocation.RoleArn",
+            "must be an IAM role ARN GameLift may assume",
+        ));
     }
     Ok(BuildSource::Upload(upload))
 }
 
 fn parse_fleet(value: &serde_json::Value) -> Result<FleetSpec, FieldError> {
     let Some(object) = value.as_object() else {
-        return Err(field_error("fleet", "must be a JSON object with CreateFleet's fields"));
+        return Err(field_error(
+            "fleet",
+            "must be a JSON object with CreateFleet's fields",
+        ));
     };
     for owned in ["BuildId", "ScriptId"] {
         if object.contains_key(owned) {
-            return Err(field_error(format!("fleet.{owned}"), "is set by the workflow from the build; remove it"));
+            return Err(field_error(
+                format!("fleet.{owned}"),
+                "is set by the workflow from the build; remove it",
+            ));
         }
     }
-    let spec: FleetSpec = serde_json::from_value(value.clone()).map_err(|e| field_error("fleet", e.to_string()))?;
+    let spec: FleetSpec =
+        serde_json::from_value(value.clone()).map_err(|e| field_error("fleet", e.to_string()))?;
     non_empty("fleet.Name", &spec.name, 1024)?;
     non_empty("fleet.EC2InstanceType", &spec.ec2_instance_type, 64)?;
     let processes = &spec.runtime_configuration.server_processes;
     if processes.is_empty() || processes.len() > 50 {
-        return Err(field_error("fleet.RuntimeConfiguration.ServerProcesses", "needs 1 to 50 entries"));
+        return Err(field_error(
+            "fleet.RuntimeConfiguration.ServerProcesses",
+            "needs 1 to 50 entries",
+        ));
     }
     for (i, p) in processes.iter().enumerate() {
-        non_empty(&format!("fleet.RuntimeConfiguration.ServerProcesses[{i}].LaunchPath"), &p.launch_path, 1024)?;
+        non_empty(
+            &format!("fleet.RuntimeConfiguration.ServerProcesses[{i}].LaunchPath"),
+            &p.launch_path,
+            1024,
+        )?;
         if p.concurrent_executions < 1 {
             return Err(field_error(
                 format!("fleet.RuntimeConfiguration.ServerProcesses[{i}].ConcurrentExecutions"),
@@ -375,11 +462,17 @@ fn parse_fleet(value: &serde_json::Value) -> Result<FleetSpec, FieldError> {
     }
     for (i, p) in spec.ec2_inbound_permissions.iter().enumerate() {
         let field = format!("fleet.EC2InboundPermissions[{i}]");
-        if !(1..=60000).contains(&p.from_port) || !(1..=60000).contains(&p.to_port) || p.from_port > p.to_port {
+        if !(1..=60000).contains(&p.from_port)
+            || !(1..=60000).contains(&p.to_port)
+            || p.from_port > p.to_port
+        {
             return Err(field_error(field, "needs 1 <= FromPort <= ToPort <= 60000"));
         }
         if p.protocol != "TCP" && p.protocol != "UDP" {
-            return Err(field_error(format!("{field}.Protocol"), "must be TCP or UDP"));
+            return Err(field_error(
+                format!("{field}.Protocol"),
+                "must be TCP or UDP",
+            ));
         }
     }
     if let Some(t) = &spec.fleet_type {
@@ -389,19 +482,28 @@ fn parse_fleet(value: &serde_json::Value) -> Result<FleetSpec, FieldError> {
     }
     if let Some(p) = &spec.new_game_session_protection_policy {
         if p != "NoProtection" && p != "FullProtection" {
-            return Err(field_error("fleet.NewGameSessionProtectionPolicy", "must be NoProtection or FullProtection"));
+            return Err(field_error(
+                "fleet.NewGameSessionProtectionPolicy",
+                "must be NoProtection or FullProtection",
+            ));
         }
     }
     let mut seen = BTreeSet::new();
     for (i, l) in spec.locations.iter().enumerate() {
         non_empty(&format!("fleet.Locations[{i}].Location"), &l.location, 64)?;
         if !seen.insert(l.location.as_str()) {
-            return Err(field_error(format!("fleet.Locations[{i}]"), format!("{} is listed twice", l.location)));
+            return Err(field_error(
+                format!("fleet.Locations[{i}]"),
+                format!("{} is listed twice", l.location),
+            ));
         }
     }
     for (i, t) in spec.tags.iter().enumerate() {
         if t.key.starts_with("hangar:") {
-            return Err(field_error(format!("fleet.Tags[{i}].Key"), "keys starting with hangar: are set by the workflow"));
+            return Err(field_error(
+                format!("fleet.Tags[{i}].Key"),
+                "keys starting with hangar: are set by the workflow",
+            ));
         }
     }
     Ok(spec)
@@ -411,17 +513,29 @@ fn non_empty(field: &str, value: &str, max: usize) -> Result<(), FieldError> {
     if value.trim().is_empty() {
         Err(field_error(field, "must not be empty"))
     } else if value.len() > max {
-        Err(field_error(field, format!("must be at most {max} characters")))
+        Err(field_error(
+            field,
+            format!("must be at most {max} characters"),
+        ))
     } else {
         Ok(())
     }
 }
 
-fn fill(field: &str, given: &StageSeconds, defaults: Seconds, min: u64, max: u64) -> Result<Seconds, FieldError> {
+fn fill(
+    field: &str,
+    given: &StageSeconds,
+    defaults: Seconds,
+    min: u64,
+    max: u64,
+) -> Result<Seconds, FieldError> {
     let pick = |name: &str, v: Option<u64>, d: u64| -> Result<u64, FieldError> {
         let v = v.unwrap_or(d);
         if v < min || v > max {
-            Err(field_error(format!("{field}.{name}"), format!("must be between {min} and {max} seconds")))
+            Err(field_error(
+                format!("{field}.{name}"),
+                format!("must be between {min} and {max} seconds"),
+            ))
         } else {
             Ok(v)
         }
@@ -472,7 +586,12 @@ mod tests {
         let config = validate_request(&request(), "us-east-1").unwrap();
         assert_eq!(config.intervals, DEFAULT_INTERVALS);
         assert_eq!(config.timeouts, DEFAULT_TIMEOUTS);
-        assert_eq!(config.build, BuildSource::Existing { build_id: "build-42".into() });
+        assert_eq!(
+            config.build,
+            BuildSource::Existing {
+                build_id: "build-42".into()
+            }
+        );
         assert!(config.replacement_id.starts_with("r-"));
     }
 
@@ -496,7 +615,12 @@ mod tests {
         assert_eq!(a.replacement_id, b.replacement_id);
         let mut other = request();
         other.build = json!({"BuildId": "build-43"});
-        assert_ne!(validate_request(&other, "us-east-1").unwrap().replacement_id, a.replacement_id);
+        assert_ne!(
+            validate_request(&other, "us-east-1")
+                .unwrap()
+                .replacement_id,
+            a.replacement_id
+        );
     }
 
     #[test]
@@ -516,7 +640,10 @@ mod tests {
     fn build_json_needs_a_complete_s3_location() {
         let mut req = request();
         req.build = json!({"Name": "arena", "Version": "2", "StorageLocation": {"Bucket": "b", "Key": "k.zip", "RoleArn": "arn:aws:iam::1:role/r"}});
-        assert!(matches!(validate_request(&req, "us-east-1").unwrap().build, BuildSource::Upload(_)));
+        assert!(matches!(
+            validate_request(&req, "us-east-1").unwrap().build,
+            BuildSource::Upload(_)
+        ));
         req.build = json!({"Name": "arena", "Version": "2", "StorageLocation": {"Bucket": "b", "Key": "k.zip"}});
         let e = refusal(&req);
         assert_eq!(e.field, "build");
@@ -534,7 +661,10 @@ mod tests {
         let cases: Vec<(serde_json::Value, &str)> = vec![
             (json!({"BuildId": "build-1"}), "fleet.BuildId"),
             (json!({"EC2InstanceType": ""}), "fleet.EC2InstanceType"),
-            (json!({"RuntimeConfiguration": {"ServerProcesses": []}}), "fleet.RuntimeConfiguration.ServerProcesses"),
+            (
+                json!({"RuntimeConfiguration": {"ServerProcesses": []}}),
+                "fleet.RuntimeConfiguration.ServerProcesses",
+            ),
             (
                 json!({"RuntimeConfiguration": {"ServerProcesses": [{"LaunchPath": "/x", "ConcurrentExecutions": 0}]}}),
                 "fleet.RuntimeConfiguration.ServerProcesses[0].ConcurrentExecutions",
@@ -547,8 +677,14 @@ mod tests {
                 json!({"EC2InboundPermissions": [{"FromPort": 8, "ToPort": 9, "IpRange": "0.0.0.0/0", "Protocol": "ICMP"}]}),
                 "fleet.EC2InboundPermissions[0].Protocol",
             ),
-            (json!({"Locations": [{"Location": "us-west-2"}, {"Location": "us-west-2"}]}), "fleet.Locations[1]"),
-            (json!({"Tags": [{"Key": "hangar:replacement-id", "Value": "x"}]}), "fleet.Tags[0].Key"),
+            (
+                json!({"Locations": [{"Location": "us-west-2"}, {"Location": "us-west-2"}]}),
+                "fleet.Locations[1]",
+            ),
+            (
+                json!({"Tags": [{"Key": "hangar:replacement-id", "Value": "x"}]}),
+                "fleet.Tags[0].Key",
+            ),
             (json!({"FleetType": "RESERVED"}), "fleet.FleetType"),
             (json!({"Unknown": 1}), "fleet"),
         ];
@@ -569,12 +705,33 @@ mod tests {
     #[test]
     fn explicit_capacity_must_name_fleet_locations_and_be_ordered() {
         let mut req = request();
-        req.capacity = Some(BTreeMap::from([("us-east-1".into(), CapacityTarget { desired: 2, min: 1, max: 4 })]));
+        req.capacity = Some(BTreeMap::from([(
+            "us-east-1".into(),
+            CapacityTarget {
+                desired: 2,
+                min: 1,
+                max: 4,
+            },
+        )]));
         assert!(validate_request(&req, "us-east-1").is_ok());
-        req.capacity = Some(BTreeMap::from([("eu-west-1".into(), CapacityTarget { desired: 2, min: 1, max: 4 })]));
+        req.capacity = Some(BTreeMap::from([(
+            "eu-west-1".into(),
+            CapacityTarget {
+                desired: 2,
+                min: 1,
+                max: 4,
+            },
+        )]));
         let e = refusal(&req);
         assert_eq!(e.field, "capacity.eu-west-1");
-        req.capacity = Some(BTreeMap::from([("us-west-2".into(), CapacityTarget { desired: 5, min: 1, max: 4 })]));
+        req.capacity = Some(BTreeMap::from([(
+            "us-west-2".into(),
+            CapacityTarget {
+                desired: 5,
+                min: 1,
+                max: 4,
+            },
+        )]));
         assert_eq!(refusal(&req).field, "capacity.us-west-2");
         req.capacity = Some(BTreeMap::new());
         assert_eq!(refusal(&req).field, "capacity");
@@ -599,7 +756,10 @@ mod tests {
     #[test]
     fn input_that_is_not_an_object_or_has_unknown_fields_is_refused() {
         assert_eq!(parse_request(&json!([])).unwrap_err().field, "input");
-        let e = parse_request(&json!({"alias_id": "alias-1", "build": {}, "fleet": {}, "colour": "red"})).unwrap_err();
+        let e = parse_request(
+            &json!({"alias_id": "alias-1", "build": {}, "fleet": {}, "colour": "red"}),
+        )
+        .unwrap_err();
         assert!(e.reason.contains("colour"), "{e}");
         let e = parse_request(&json!({"build": {}, "fleet": {}})).unwrap_err();
         assert!(e.reason.contains("alias_id"), "{e}");

@@ -56,12 +56,17 @@ pub fn plan_rollback(f: &RollbackFacts) -> RollbackPlan {
     }
     let new_id = f.new_fleet.as_ref().map(|(id, _)| id.as_str());
     if new_id.is_some() && f.alias_fleet.as_deref() == new_id {
-        actions.push(Action::PointAlias { alias_id: f.alias_id.clone(), fleet_id: f.old_fleet_id.clone() });
+        actions.push(Action::PointAlias {
+            alias_id: f.alias_id.clone(),
+            fleet_id: f.old_fleet_id.clone(),
+        });
     }
     let mut build_in_use = false;
     if let Some((id, status)) = &f.new_fleet {
         if DELETABLE.contains(&status.as_str()) {
-            actions.push(Action::DeleteFleet { fleet_id: id.clone() });
+            actions.push(Action::DeleteFleet {
+                fleet_id: id.clone(),
+            });
         } else if !GONE.contains(&status.as_str()) {
             build_in_use = true;
             leftovers.push(format!(
@@ -72,9 +77,14 @@ pub fn plan_rollback(f: &RollbackFacts) -> RollbackPlan {
     }
     if let Some(build_id) = &f.created_build {
         if build_in_use {
-            leftovers.push(format!("build {build_id} was kept because fleet {} still uses it", new_id.unwrap_or("?")));
+            leftovers.push(format!(
+                "build {build_id} was kept because fleet {} still uses it",
+                new_id.unwrap_or("?")
+            ));
         } else {
-            actions.push(Action::DeleteBuild { build_id: build_id.clone() });
+            actions.push(Action::DeleteBuild {
+                build_id: build_id.clone(),
+            });
         }
     }
     RollbackPlan { actions, leftovers }
@@ -100,7 +110,14 @@ mod tests {
         let p = plan_rollback(&facts());
         assert_eq!(
             p.actions,
-            vec![Action::DeleteFleet { fleet_id: "fleet-new".into() }, Action::DeleteBuild { build_id: "build-new".into() }]
+            vec![
+                Action::DeleteFleet {
+                    fleet_id: "fleet-new".into()
+                },
+                Action::DeleteBuild {
+                    build_id: "build-new".into()
+                }
+            ]
         );
         assert!(p.leftovers.is_empty());
     }
@@ -110,15 +127,31 @@ mod tests {
         let mut f = facts();
         f.alias_fleet = Some("fleet-new".into());
         let p = plan_rollback(&f);
-        assert_eq!(p.actions[0], Action::PointAlias { alias_id: "alias-1".into(), fleet_id: "fleet-old".into() });
-        assert_eq!(p.actions[1], Action::DeleteFleet { fleet_id: "fleet-new".into() });
+        assert_eq!(
+            p.actions[0],
+            Action::PointAlias {
+                alias_id: "alias-1".into(),
+                fleet_id: "fleet-old".into()
+            }
+        );
+        assert_eq!(
+            p.actions[1],
+            Action::DeleteFleet {
+                fleet_id: "fleet-new".into()
+            }
+        );
     }
 
     #[test]
     fn a_reused_build_is_never_deleted() {
         let mut f = facts();
         f.created_build = None;
-        assert_eq!(plan_rollback(&f).actions, vec![Action::DeleteFleet { fleet_id: "fleet-new".into() }]);
+        assert_eq!(
+            plan_rollback(&f).actions,
+            vec![Action::DeleteFleet {
+                fleet_id: "fleet-new".into()
+            }]
+        );
     }
 
     #[test]
@@ -135,9 +168,16 @@ mod tests {
     fn an_errored_fleet_is_deleted_and_a_gone_fleet_is_skipped() {
         let mut f = facts();
         f.new_fleet = Some(("fleet-new".into(), "ERROR".into()));
-        assert!(plan_rollback(&f).actions.contains(&Action::DeleteFleet { fleet_id: "fleet-new".into() }));
+        assert!(plan_rollback(&f).actions.contains(&Action::DeleteFleet {
+            fleet_id: "fleet-new".into()
+        }));
         f.new_fleet = Some(("fleet-new".into(), "TERMINATED".into()));
-        assert_eq!(plan_rollback(&f).actions, vec![Action::DeleteBuild { build_id: "build-new".into() }]);
+        assert_eq!(
+            plan_rollback(&f).actions,
+            vec![Action::DeleteBuild {
+                build_id: "build-new".into()
+            }]
+        );
     }
 
     #[test]
@@ -145,7 +185,13 @@ mod tests {
         let mut f = facts();
         f.new_fleet = None;
         f.created_build = None;
-        assert_eq!(plan_rollback(&f), RollbackPlan { actions: vec![], leftovers: vec![] });
+        assert_eq!(
+            plan_rollback(&f),
+            RollbackPlan {
+                actions: vec![],
+                leftovers: vec![]
+            }
+        );
     }
 
     #[test]

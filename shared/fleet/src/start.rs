@@ -48,9 +48,15 @@ pub enum Start {
     /// Nothing exists yet: build, fleet, capacity, smoke test, swap, drain, delete.
     Fresh { old_fleet_id: String },
     /// An earlier run created the new fleet but did not move the alias: continue with it.
-    ResumeBeforeSwap { old_fleet_id: String, new_fleet_id: String },
+    ResumeBeforeSwap {
+        old_fleet_id: String,
+        new_fleet_id: String,
+    },
     /// An earlier run already moved the alias: only drain and delete remain.
-    ResumeAfterSwap { old_fleet_id: String, new_fleet_id: String },
+    ResumeAfterSwap {
+        old_fleet_id: String,
+        new_fleet_id: String,
+    },
 }
 
 impl Start {
@@ -65,9 +71,8 @@ impl Start {
     pub fn new_fleet_id(&self) -> Option<&str> {
         match self {
             Start::Fresh { .. } => None,
-            Start::ResumeBeforeSwap { new_fleet_id, .. } | Start::ResumeAfterSwap { new_fleet_id, .. } => {
-                Some(new_fleet_id)
-            }
+            Start::ResumeBeforeSwap { new_fleet_id, .. }
+            | Start::ResumeAfterSwap { new_fleet_id, .. } => Some(new_fleet_id),
         }
     }
 }
@@ -104,7 +109,9 @@ pub fn decide_start(f: &StartFacts) -> Result<Start, Refusal> {
         )));
     }
     let Some(routed) = alias.fleet_id.as_deref() else {
-        return Err(Refusal::Refused(format!("alias {alias_id} routes to no fleet")));
+        return Err(Refusal::Refused(format!(
+            "alias {alias_id} routes to no fleet"
+        )));
     };
     if let Some(ours) = &f.our_fleet {
         if ours.fleet_id == routed {
@@ -132,7 +139,9 @@ pub fn decide_start(f: &StartFacts) -> Result<Start, Refusal> {
     }
     match &f.routed_fleet {
         None => {
-            return Err(Refusal::Refused(format!("fleet {routed} (behind alias {alias_id}) does not exist")));
+            return Err(Refusal::Refused(format!(
+                "fleet {routed} (behind alias {alias_id}) does not exist"
+            )));
         }
         Some(fleet) if fleet.status != "ACTIVE" => {
             return Err(Refusal::Refused(format!(
@@ -143,8 +152,13 @@ pub fn decide_start(f: &StartFacts) -> Result<Start, Refusal> {
         Some(_) => {}
     }
     Ok(match &f.our_fleet {
-        Some(ours) => Start::ResumeBeforeSwap { old_fleet_id: routed.to_string(), new_fleet_id: ours.fleet_id.clone() },
-        None => Start::Fresh { old_fleet_id: routed.to_string() },
+        Some(ours) => Start::ResumeBeforeSwap {
+            old_fleet_id: routed.to_string(),
+            new_fleet_id: ours.fleet_id.clone(),
+        },
+        None => Start::Fresh {
+            old_fleet_id: routed.to_string(),
+        },
     })
 }
 
@@ -156,9 +170,15 @@ mod tests {
         StartFacts {
             alias_id: "alias-1".into(),
             replacement_id: "r-1".into(),
-            alias: Some(AliasFacts { routing_type: "SIMPLE".into(), fleet_id: Some("fleet-old".into()) }),
+            alias: Some(AliasFacts {
+                routing_type: "SIMPLE".into(),
+                fleet_id: Some("fleet-old".into()),
+            }),
             requested_fleet_id: None,
-            routed_fleet: Some(FleetFacts { fleet_id: "fleet-old".into(), status: "ACTIVE".into() }),
+            routed_fleet: Some(FleetFacts {
+                fleet_id: "fleet-old".into(),
+                status: "ACTIVE".into(),
+            }),
             our_fleet: None,
             lock: None,
         }
@@ -173,7 +193,12 @@ mod tests {
 
     #[test]
     fn fresh_start_resolves_the_old_fleet_from_the_alias() {
-        assert_eq!(decide_start(&facts()).unwrap(), Start::Fresh { old_fleet_id: "fleet-old".into() });
+        assert_eq!(
+            decide_start(&facts()).unwrap(),
+            Start::Fresh {
+                old_fleet_id: "fleet-old".into()
+            }
+        );
         let mut f = facts();
         f.requested_fleet_id = Some("fleet-old".into());
         assert_eq!(decide_start(&f).unwrap().old_fleet_id(), "fleet-old");
@@ -185,7 +210,10 @@ mod tests {
         f.alias = None;
         assert!(refused(&f).contains("does not exist"));
         let mut f = facts();
-        f.alias = Some(AliasFacts { routing_type: "TERMINAL".into(), fleet_id: None });
+        f.alias = Some(AliasFacts {
+            routing_type: "TERMINAL".into(),
+            fleet_id: None,
+        });
         assert!(refused(&f).contains("TERMINAL"));
         let mut f = facts();
         f.requested_fleet_id = Some("fleet-other".into());
@@ -195,7 +223,10 @@ mod tests {
     #[test]
     fn old_fleet_must_exist_and_be_active() {
         let mut f = facts();
-        f.routed_fleet = Some(FleetFacts { fleet_id: "fleet-old".into(), status: "ERROR".into() });
+        f.routed_fleet = Some(FleetFacts {
+            fleet_id: "fleet-old".into(),
+            status: "ERROR".into(),
+        });
         assert!(refused(&f).contains("ERROR"));
         f.routed_fleet = None;
         assert!(refused(&f).contains("does not exist"));
@@ -204,31 +235,58 @@ mod tests {
     #[test]
     fn a_lock_held_by_another_replacement_refuses_and_our_own_lock_resumes() {
         let mut f = facts();
-        f.lock = Some(LockFacts { replacement_id: "r-other".into(), old_fleet_id: "fleet-old".into(), acquired_at: 1 });
+        f.lock = Some(LockFacts {
+            replacement_id: "r-other".into(),
+            old_fleet_id: "fleet-old".into(),
+            acquired_at: 1,
+        });
         assert!(matches!(decide_start(&f), Err(Refusal::Locked(m)) if m.contains("r-other")));
-        f.lock = Some(LockFacts { replacement_id: "r-1".into(), old_fleet_id: "fleet-old".into(), acquired_at: 1 });
+        f.lock = Some(LockFacts {
+            replacement_id: "r-1".into(),
+            old_fleet_id: "fleet-old".into(),
+            acquired_at: 1,
+        });
         assert!(decide_start(&f).is_ok());
     }
 
     #[test]
     fn a_fleet_from_an_earlier_run_is_reused_never_created_twice() {
         let mut f = facts();
-        f.our_fleet = Some(FleetFacts { fleet_id: "fleet-new".into(), status: "ACTIVATING".into() });
+        f.our_fleet = Some(FleetFacts {
+            fleet_id: "fleet-new".into(),
+            status: "ACTIVATING".into(),
+        });
         assert_eq!(
             decide_start(&f).unwrap(),
-            Start::ResumeBeforeSwap { old_fleet_id: "fleet-old".into(), new_fleet_id: "fleet-new".into() }
+            Start::ResumeBeforeSwap {
+                old_fleet_id: "fleet-old".into(),
+                new_fleet_id: "fleet-new".into()
+            }
         );
     }
 
     #[test]
     fn an_alias_already_on_our_fleet_resumes_at_the_drain_with_the_recorded_old_fleet() {
         let mut f = facts();
-        f.alias = Some(AliasFacts { routing_type: "SIMPLE".into(), fleet_id: Some("fleet-new".into()) });
-        f.our_fleet = Some(FleetFacts { fleet_id: "fleet-new".into(), status: "ACTIVE".into() });
-        f.lock = Some(LockFacts { replacement_id: "r-1".into(), old_fleet_id: "fleet-old".into(), acquired_at: 1 });
+        f.alias = Some(AliasFacts {
+            routing_type: "SIMPLE".into(),
+            fleet_id: Some("fleet-new".into()),
+        });
+        f.our_fleet = Some(FleetFacts {
+            fleet_id: "fleet-new".into(),
+            status: "ACTIVE".into(),
+        });
+        f.lock = Some(LockFacts {
+            replacement_id: "r-1".into(),
+            old_fleet_id: "fleet-old".into(),
+            acquired_at: 1,
+        });
         assert_eq!(
             decide_start(&f).unwrap(),
-            Start::ResumeAfterSwap { old_fleet_id: "fleet-old".into(), new_fleet_id: "fleet-new".into() }
+            Start::ResumeAfterSwap {
+                old_fleet_id: "fleet-old".into(),
+                new_fleet_id: "fleet-new".into()
+            }
         );
         f.lock = None;
         assert!(refused(&f).contains("old fleet is unknown"));

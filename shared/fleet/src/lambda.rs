@@ -1,0 +1,58 @@
+//! Start-up of a stage function: logging, configuration from the environment (read and
+//! checked once, errors naming the variable), SDK clients, then the Lambda runtime.
+
+use std::sync::Arc;
+
+use aws_config::BehaviorVersion;
+use hangar_lambda::config::required_env;
+use lambda_runtime::{service_fn, LambdaEvent};
+use serde_json::Value;
+
+use crate::stages::{Deps, Stage};
+
+pub use lambda_runtime::Error;
+
+/// The environment variable naming the lock table.
+pub const LOCK_TABLE_VAR: &str = "LOCK_TABLE";
+
+impl Deps {
+    /// Clients from `aws_config::defaults` (so `AWS_ENDPOINT_URL_GAMELIFT` /
+    /// `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL` select local endpoints) and the
+    /// lock table from `LOCK_TABLE`.
+    pub async fn from_env() -> Result<Deps, Error> {
+        let lock_table = required_env(LOCK_TABLE_VAR)?;
+        let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
+        Deps::from_sdk_config(&sdk, lock_table)
+    }
+
+    pub fn from_sdk_config(sdk: &aws_config::SdkConfig, lock_table: String) -> Result<Deps, Error> {
+        let region = sdk
+            .region()
+            .map(|r| r.to_string())
+            .ok_or("AWS_REGION is not set; the stages need the region")?;
+        Ok(Deps {
+            gamelift: aws_sdk_gamelift::Client::new(sdk),
+            dynamodb: aws_sdk_dynamodb::Client::new(sdk),
+            lock_table,
+            region,
+        })
+    }
+}
+
+/// `main` of a stage function.
+pub fn main(stage: Stage) -> Result<(), Error> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(serve(stage))
+}
+
+async fn serve(stage: Stage) -> Result<(), Error> {
+    hangar_lambda::init_tracing();
+    let deps = Arc::new(Deps::from_env().await?);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+        let deps = deps.clone();
+        async move { stage.run(&deps, event.payload).await }
+    }))
+    .await
+}
