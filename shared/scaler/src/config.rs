@@ -1,0 +1,274 @@
+//! Configuration of the scaler tick and of the allocation API, read from environment
+//! variables once at start-up. Every error names the variable.
+
+use std::time::Duration;
+
+use hangar_lambda::config::{parsed, parsed_or, required, ConfigError, Vars};
+
+use crate::decision::{Margins, Strategy};
+
+/// Where the game-server tasks live and how new ones are started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EcsTarget {
+    pub cluster: String,
+    /// Task definition new tasks run (family, family:revision or ARN).
+    pub task_definition: String,
+    /// Family whose tasks are game servers (from the task definition unless set).
+    pub family: String,
+    /// Optional ECS service whose tasks also count as game servers.
+    pub service: Option<String>,
+    /// Tags every game-server task carries; new tasks are started with them.
+    pub tags: Vec<(String, String)>,
+    pub subnets: Vec<String>,
+    pub security_groups: Vec<String>,
+    pub assign_public_ip: bool,
+    pub launch_type: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScalerConfig {
+    pub table: String,
+    pub group: String,
+    pub ecs: EcsTarget,
+    pub game_port: u16,
+    pub capacity_port: u16,
+    pub margins: Margins,
+    pub probe_timeout: Duration,
+    pub probe_concurrency: usize,
+    pub failure_threshold: u32,
+    pub reservation_hold: Duration,
+    pub lease: Duration,
+    pub protection_minutes: i32,
+    pub write_concurrency: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllocatorConfig {
+    pub table: String,
+    pub group: String,
+    pub strategy: Strategy,
+    /// `host:port` answered when no server has a free slot.
+    pub backup_server: Option<String>,
+    pub retry_after_seconds: u32,
+}
+
+fn list(value: &str) -> Vec<String> {
+    value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+}
+
+fn required_list(vars: &impl Vars, name: &str) -> Result<Vec<String>, ConfigError> {
+    let v = required(vars, name)?;
+    let items = list(&v);
+    if items.is_empty() {
+        return Err(ConfigError::invalid(name, &v, "expected a comma-separated list"));
+    }
+    Ok(items)
+}
+
+fn tags(vars: &impl Vars, name: &str) -> Result<Vec<(String, String)>, ConfigError> {
+    let Some(v) = vars.var(name) else { return Ok(Vec::new()) };
+    list(&v)
+        .into_iter()
+        .map(|pair| match pair.split_once('=') {
+            Some((k, val)) if !k.trim().is_empty() => Ok((k.trim().to_string(), val.trim().to_string())),
+            _ => Err(ConfigError::invalid(name, &v, format!("`{pair}` is not key=value"))),
+        })
+        .collect()
+}
+
+fn family_of(task_definition: &str) -> String {
+    let tail = task_definition.rsplit_once("task-definition/").map(|(_, t)| t).unwrap_or(task_definition);
+    match tail.rsplit_once(':') {
+        Some((family, rev)) if rev.chars().all(|c| c.is_ascii_digit()) => family.to_string(),
+        _ => tail.to_string(),
+    }
+}
+
+fn positive<T: PartialOrd + Default + Copy + ToString>(name: &str, v: T) -> Result<T, ConfigError> {
+    if v > T::default() {
+        Ok(v)
+    } else {
+        Err(ConfigError::invalid(name, &v.to_string(), "must be greater than zero"))
+    }
+}
+
+fn group(vars: &impl Vars) -> Result<String, ConfigError> {
+    let g = parsed_or(vars, "GAMESERVER_GROUP", "default".to_string())?;
+    if g.contains('#') {
+        return Err(ConfigError::invalid("GAMESERVER_GROUP", &g, "must not contain '#'"));
+    }
+    Ok(g)
+}
+
+impl ScalerConfig {
+    pub fn from_vars(vars: &impl Vars) -> Result<Self, ConfigError> {
+        let task_definition = required(vars, "ECS_TASK_DEFINITION")?;
+        let family = parsed_or(vars, "ECS_TASK_FAMILY", family_of(&task_definition))?;
+        let launch_type = parsed_or(vars, "ECS_LAUNCH_TYPE", "FARGATE".to_string())?.to_ascii_uppercase();
+        if !["FARGATE", "EC2", "EXTERNAL"].contains(&launch_type.as_str()) {
+            return Err(ConfigError::invalid("ECS_LAUNCH_TYPE", &launch_type, "expected FARGATE, EC2 or EXTERNAL"));
+        }
+        let ecs = EcsTarget {
+            cluster: required(vars, "ECS_CLUSTER")?,
+            task_definition,
+            family,
+            service: vars.var("ECS_SERVICE").filter(|s| !s.trim().is_empty()),
+            tags: tags(vars, "GAMESERVER_TAGS")?,
+            subnets: required_list(vars, "ECS_SUBNETS")?,
+            security_groups: required_list(vars, "ECS_SECURITY_GROUPS")?,
+            assign_public_ip: parsed_or(vars, "ECS_ASSIGN_PUBLIC_IP", false)?,
+            launch_type,
+        };
+        let game_port: u16 = positive("GAME_PORT", parsed(vars, "GAME_PORT")?)?;
+        let capacity_port: u16 = positive("CAPACITY_PORT", parsed_or(vars, "CAPACITY_PORT", game_port)?)?;
+        let server_capacity: u32 = positive("SERVER_CAPACITY", parsed(vars, "SERVER_CAPACITY")?)?;
+        let upscale: u32 = parsed(vars, "UPSCALE_MARGIN")?;
+        let downscale: u32 = parsed(vars, "DOWNSCALE_MARGIN")?;
+        if downscale <= upscale {
+            return Err(ConfigError::invalid(
+                "DOWNSCALE_MARGIN",
+                &downscale.to_string(),
+                format!("must be greater than UPSCALE_MARGIN ({upscale})"),
+            ));
+        }
+        let min_tasks: u32 = parsed_or(vars, "MIN_TASKS", 0)?;
+        let max_tasks: u32 = parsed(vars, "MAX_TASKS")?;
+        if max_tasks < min_tasks {
+            return Err(ConfigError::invalid(
+                "MAX_TASKS",
+                &max_tasks.to_string(),
+                format!("must be at least MIN_TASKS ({min_tasks})"),
+            ));
+        }
+        let protection_minutes: i32 = parsed_or(vars, "PROTECTION_MINUTES", 60)?;
+        if !(1..=2880).contains(&protection_minutes) {
+            return Err(ConfigError::invalid("PROTECTION_MINUTES", &protection_minutes.to_string(), "must be 1..=2880"));
+        }
+        Ok(ScalerConfig {
+            table: required(vars, "TABLE_NAME")?,
+            group: group(vars)?,
+            ecs,
+            game_port,
+            capacity_port,
+            margins: Margins { upscale, downscale, server_capacity, min_tasks, max_tasks },
+            probe_timeout: Duration::from_millis(positive("PROBE_TIMEOUT_MS", parsed_or(vars, "PROBE_TIMEOUT_MS", 1000u64)?)?),
+            probe_concurrency: positive("PROBE_CONCURRENCY", parsed_or(vars, "PROBE_CONCURRENCY", 100usize)?)?,
+            failure_threshold: positive("PROBE_FAILURE_THRESHOLD", parsed_or(vars, "PROBE_FAILURE_THRESHOLD", 3u32)?)?,
+            reservation_hold: Duration::from_secs(parsed_or(vars, "RESERVATION_HOLD_SECONDS", 60u64)?),
+            lease: Duration::from_secs(positive("LEASE_SECONDS", parsed_or(vars, "LEASE_SECONDS", 120u64)?)?),
+            protection_minutes,
+            write_concurrency: positive("WRITE_CONCURRENCY", parsed_or(vars, "WRITE_CONCURRENCY", 32usize)?)?,
+        })
+    }
+}
+
+impl AllocatorConfig {
+    pub fn from_vars(vars: &impl Vars) -> Result<Self, ConfigError> {
+        let backup_server = match vars.var("BACKUP_SERVER").filter(|s| !s.trim().is_empty()) {
+            None => None,
+            Some(v) => {
+                let ok = v
+                    .rsplit_once(':')
+                    .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0));
+                if !ok {
+                    return Err(ConfigError::invalid("BACKUP_SERVER", &v, "expected host:port"));
+                }
+                Some(v.trim().to_string())
+            }
+        };
+        Ok(AllocatorConfig {
+            table: required(vars, "TABLE_NAME")?,
+            group: group(vars)?,
+            strategy: parsed_or(vars, "ALLOCATION_STRATEGY", Strategy::Packing)?,
+            backup_server,
+            retry_after_seconds: positive("RETRY_AFTER_SECONDS", parsed_or(vars, "RETRY_AFTER_SECONDS", 5u32)?)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn base() -> HashMap<&'static str, &'static str> {
+        HashMap::from([
+            ("TABLE_NAME", "gs"),
+            ("ECS_CLUSTER", "games"),
+            ("ECS_TASK_DEFINITION", "arn:aws:ecs:us-east-1:1:task-definition/chess:7"),
+            ("ECS_SUBNETS", "subnet-1, subnet-2"),
+            ("ECS_SECURITY_GROUPS", "sg-1"),
+            ("GAME_PORT", "7777"),
+            ("SERVER_CAPACITY", "10"),
+            ("UPSCALE_MARGIN", "10"),
+            ("DOWNSCALE_MARGIN", "30"),
+            ("MAX_TASKS", "20"),
+            ("GAMESERVER_TAGS", "game=chess,stage=dev"),
+        ])
+    }
+
+    fn load(map: &HashMap<&'static str, &'static str>) -> Result<ScalerConfig, ConfigError> {
+        let f = |n: &str| map.get(n).map(|v| v.to_string());
+        ScalerConfig::from_vars(&f)
+    }
+
+    #[test]
+    fn complete_config_parses_with_defaults() {
+        let c = load(&base()).unwrap();
+        assert_eq!(c.ecs.family, "chess");
+        assert_eq!(c.ecs.subnets, vec!["subnet-1", "subnet-2"]);
+        assert_eq!(c.ecs.tags, vec![("game".into(), "chess".into()), ("stage".into(), "dev".into())]);
+        assert_eq!(c.capacity_port, 7777);
+        assert_eq!(c.margins.min_tasks, 0);
+        assert_eq!(c.failure_threshold, 3);
+        assert_eq!(c.group, "default");
+        assert_eq!(family_of("chess"), "chess");
+        assert_eq!(family_of("chess:3"), "chess");
+    }
+
+    #[test]
+    fn each_bad_value_is_reported_with_its_variable() {
+        let cases: &[(&str, Option<&str>)] = &[
+            ("TABLE_NAME", None),
+            ("ECS_CLUSTER", None),
+            ("ECS_SUBNETS", Some(" , ")),
+            ("GAME_PORT", Some("0")),
+            ("GAME_PORT", Some("99999")),
+            ("SERVER_CAPACITY", Some("0")),
+            ("UPSCALE_MARGIN", Some("-1")),
+            ("DOWNSCALE_MARGIN", Some("5")),
+            ("MAX_TASKS", Some("x")),
+            ("PROBE_CONCURRENCY", Some("0")),
+            ("PROBE_FAILURE_THRESHOLD", Some("0")),
+            ("PROTECTION_MINUTES", Some("3000")),
+            ("GAMESERVER_TAGS", Some("game")),
+            ("ECS_LAUNCH_TYPE", Some("LAMBDA")),
+        ];
+        for (name, value) in cases {
+            let mut m = base();
+            match value {
+                Some(v) => m.insert(name, v),
+                None => m.remove(name),
+            };
+            let err = load(&m).unwrap_err().to_string();
+            assert!(err.contains(name), "{name}={value:?}: {err}");
+        }
+        let mut m = base();
+        m.insert("MIN_TASKS", "30");
+        assert!(load(&m).unwrap_err().to_string().contains("MAX_TASKS"));
+    }
+
+    #[test]
+    fn allocator_config_checks_strategy_and_backup() {
+        let get = |pairs: &'static [(&'static str, &'static str)]| {
+            move |n: &str| pairs.iter().find(|(k, _)| *k == n).map(|(_, v)| v.to_string())
+        };
+        let ok = AllocatorConfig::from_vars(&get(&[("TABLE_NAME", "t"), ("ALLOCATION_STRATEGY", "spread"), ("BACKUP_SERVER", "backup.example:7777")])).unwrap();
+        assert_eq!(ok.strategy, Strategy::Spread);
+        assert_eq!(ok.backup_server.as_deref(), Some("backup.example:7777"));
+        let bad = AllocatorConfig::from_vars(&get(&[("TABLE_NAME", "t"), ("ALLOCATION_STRATEGY", "random")])).unwrap_err();
+        assert!(bad.to_string().contains("ALLOCATION_STRATEGY"));
+        let bad = AllocatorConfig::from_vars(&get(&[("TABLE_NAME", "t"), ("BACKUP_SERVER", "nohost")])).unwrap_err();
+        assert!(bad.to_string().contains("BACKUP_SERVER"));
+    }
+}

@@ -1,0 +1,234 @@
+//! ECS adapter: finds the game-server tasks, starts and stops them, sets scale-in
+//! protection. Game servers are the tasks of the cluster that run the configured
+//! task-definition family (or belong to the configured service) and carry every
+//! configured tag.
+
+use aws_sdk_ecs::types::{
+    AssignPublicIp, AwsVpcConfiguration, DesiredStatus, LaunchType, NetworkConfiguration, Tag, Task, TaskField,
+};
+use aws_sdk_ecs::Client;
+
+use crate::config::EcsTarget;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EcsError {
+    #[error("ECS {op} failed: {message}")]
+    Call { op: &'static str, message: String },
+}
+
+fn call<E: std::fmt::Debug>(op: &'static str) -> impl FnOnce(E) -> EcsError {
+    move |e| EcsError::Call { op, message: format!("{e:?}") }
+}
+
+/// A game-server task as ECS reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GameServerTask {
+    pub arn: String,
+    pub last_status: String,
+    /// Private IPv4 address of the task's network interface, once attached.
+    pub host: Option<String>,
+    /// Belongs to the configured ECS service (ECS owns its count).
+    pub in_service: bool,
+}
+
+impl GameServerTask {
+    pub fn is_running(&self) -> bool {
+        self.last_status == "RUNNING"
+    }
+}
+
+/// ECS API calls take at most this many tasks at a time.
+const DESCRIBE_BATCH: usize = 100;
+const RUN_BATCH: u32 = 10;
+const PROTECT_BATCH: usize = 10;
+
+#[derive(Clone)]
+pub struct Ecs {
+    client: Client,
+    target: EcsTarget,
+}
+
+impl Ecs {
+    pub fn new(client: Client, target: EcsTarget) -> Self {
+        Ecs { client, target }
+    }
+
+    /// All game-server tasks ECS wants running (desired status RUNNING).
+    pub async fn list(&self) -> Result<Vec<GameServerTask>, EcsError> {
+        let mut arns = self.list_arns(Some(&self.target.family), None).await?;
+        if let Some(service) = &self.target.service {
+            for arn in self.list_arns(None, Some(service)).await? {
+                if !arns.contains(&arn) {
+                    arns.push(arn);
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(arns.len());
+        for chunk in arns.chunks(DESCRIBE_BATCH) {
+            let r = self
+                .client
+                .describe_tasks()
+                .cluster(&self.target.cluster)
+                .set_tasks(Some(chunk.to_vec()))
+                .include(TaskField::Tags)
+                .send()
+                .await
+                .map_err(call("DescribeTasks"))?;
+            out.extend(r.tasks.unwrap_or_default().iter().filter_map(|t| self.game_server(t)));
+        }
+        Ok(out)
+    }
+
+    async fn list_arns(&self, family: Option<&str>, service: Option<&str>) -> Result<Vec<String>, EcsError> {
+        let mut arns = Vec::new();
+        let mut token = None;
+        loop {
+            let r = self
+                .client
+                .list_tasks()
+                .cluster(&self.target.cluster)
+                .set_family(family.map(str::to_string))
+                .set_service_name(service.map(str::to_string))
+                .desired_status(DesiredStatus::Running)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(call("ListTasks"))?;
+            arns.extend(r.task_arns.unwrap_or_default());
+            match r.next_token {
+                Some(t) if !t.is_empty() => token = Some(t),
+                _ => break,
+            }
+        }
+        Ok(arns)
+    }
+
+    /// Keeps a described task if it is one of ours: the family or the service, every
+    /// configured tag, and not on its way out.
+    fn game_server(&self, t: &Task) -> Option<GameServerTask> {
+        let arn = t.task_arn.clone()?;
+        if t.desired_status.as_deref() != Some("RUNNING") {
+            return None;
+        }
+        let service_group = self.target.service.as_ref().map(|s| format!("service:{s}"));
+        let in_service = service_group.is_some() && t.group.as_deref() == service_group.as_deref();
+        let in_family = t
+            .task_definition_arn
+            .as_deref()
+            .is_some_and(|d| d.contains(&format!("task-definition/{}:", self.target.family)));
+        if !in_family && !in_service {
+            return None;
+        }
+        let tags = t.tags();
+        let tagged = self
+            .target
+            .tags
+            .iter()
+            .all(|(k, v)| tags.iter().any(|tag| tag.key() == Some(k.as_str()) && tag.value() == Some(v.as_str())));
+        if !tagged {
+            return None;
+        }
+        Some(GameServerTask {
+            arn,
+            last_status: t.last_status.clone().unwrap_or_default(),
+            host: private_ip(t),
+            in_service,
+        })
+    }
+
+    /// Starts `count` tasks; returns those ECS accepted.
+    pub async fn run(&self, count: u32) -> Result<Vec<GameServerTask>, EcsError> {
+        let mut out = Vec::new();
+        let mut left = count;
+        while left > 0 {
+            let n = left.min(RUN_BATCH);
+            let vpc = AwsVpcConfiguration::builder()
+                .set_subnets(Some(self.target.subnets.clone()))
+                .set_security_groups(Some(self.target.security_groups.clone()))
+                .assign_public_ip(if self.target.assign_public_ip { AssignPublicIp::Enabled } else { AssignPublicIp::Disabled })
+                .build()
+                .map_err(call("RunTask"))?;
+            let mut req = self
+                .client
+                .run_task()
+                .cluster(&self.target.cluster)
+                .task_definition(&self.target.task_definition)
+                .count(n as i32)
+                .launch_type(LaunchType::from(self.target.launch_type.as_str()))
+                .started_by("hangar-scaler")
+                .enable_ecs_managed_tags(true)
+                .network_configuration(NetworkConfiguration::builder().awsvpc_configuration(vpc).build());
+            for (k, v) in &self.target.tags {
+                req = req.tags(Tag::builder().key(k).value(v).build());
+            }
+            let r = req.send().await.map_err(call("RunTask"))?;
+            for f in r.failures() {
+                tracing::warn!(arn = ?f.arn(), reason = ?f.reason(), detail = ?f.detail(), "RunTask placement failure");
+            }
+            let started: Vec<GameServerTask> = r
+                .tasks()
+                .iter()
+                .filter_map(|t| {
+                    Some(GameServerTask {
+                        arn: t.task_arn.clone()?,
+                        last_status: t.last_status.clone().unwrap_or_default(),
+                        host: private_ip(t),
+                        in_service: false,
+                    })
+                })
+                .collect();
+            let placed = started.len() as u32;
+            out.extend(started);
+            if placed < n {
+                break; // no room in the cluster: try again next tick
+            }
+            left -= n;
+        }
+        Ok(out)
+    }
+
+    pub async fn stop(&self, arn: &str, reason: &str) -> Result<(), EcsError> {
+        self.client
+            .stop_task()
+            .cluster(&self.target.cluster)
+            .task(arn)
+            .reason(reason)
+            .send()
+            .await
+            .map_err(call("StopTask"))?;
+        Ok(())
+    }
+
+    /// Sets scale-in protection; returns the tasks ECS confirmed.
+    pub async fn protect(&self, arns: &[String], enabled: bool, minutes: i32) -> Result<Vec<String>, EcsError> {
+        let mut done = Vec::new();
+        for chunk in arns.chunks(PROTECT_BATCH) {
+            let mut req = self
+                .client
+                .update_task_protection()
+                .cluster(&self.target.cluster)
+                .set_tasks(Some(chunk.to_vec()))
+                .protection_enabled(enabled);
+            if enabled {
+                req = req.expires_in_minutes(minutes);
+            }
+            let r = req.send().await.map_err(call("UpdateTaskProtection"))?;
+            for f in r.failures() {
+                tracing::warn!(arn = ?f.arn(), reason = ?f.reason(), "UpdateTaskProtection failure");
+            }
+            done.extend(r.protected_tasks().iter().filter_map(|p| p.task_arn.clone()));
+        }
+        Ok(done)
+    }
+}
+
+/// The private IPv4 address from the task's elastic network interface attachment.
+pub fn private_ip(t: &Task) -> Option<String> {
+    t.attachments()
+        .iter()
+        .filter(|a| a.r#type() == Some("ElasticNetworkInterface"))
+        .flat_map(|a| a.details())
+        .find(|d| d.name() == Some("privateIPv4Address"))
+        .and_then(|d| d.value().map(str::to_string))
+        .filter(|v| !v.is_empty())
+}

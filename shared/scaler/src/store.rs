@@ -1,0 +1,313 @@
+//! The scaler's DynamoDB table: one item per game server and one lease item per group.
+//!
+//! Key schema (also in template.yaml, `GameServersTable`): partition key `pk` (S) =
+//! `group#<group>`, sort key `sk` (S) = `server#<task arn>` or `lease`.
+//! Allocation is a single conditional update (`state = active AND free > 0`), so
+//! concurrent allocators never hand out more slots than exist. The tick rewrites a
+//! server under the condition that nobody reserved a slot since it read the item.
+
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
+use aws_sdk_dynamodb::Client;
+use serde::{Deserialize, Serialize};
+
+use crate::decision::{ServerState, ServerView};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("DynamoDB {op} failed: {message}")]
+    Dynamo { op: &'static str, message: String },
+    #[error("stored item could not be read: {0}")]
+    Item(#[from] serde_dynamo::Error),
+}
+
+fn dynamo<E: std::fmt::Debug>(op: &'static str) -> impl FnOnce(SdkError<E>) -> StoreError {
+    move |e| StoreError::Dynamo { op, message: format!("{e:?}") }
+}
+
+fn is_condition_failure<E>(e: &SdkError<E>) -> bool
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+{
+    matches!(e, SdkError::ServiceError(s) if s.err().code() == Some("ConditionalCheckFailedException"))
+}
+
+/// One game server (an ECS task) as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerRecord {
+    pub pk: String,
+    pub sk: String,
+    pub task_arn: String,
+    /// Game address host (the task's private IP); absent until ECS assigned one.
+    pub host: Option<String>,
+    pub port: u16,
+    pub state: ServerState,
+    pub capacity: u32,
+    /// Free slots the server reported at its last successful probe.
+    pub reported_free: u32,
+    /// Slots handed out since, not yet seen as players by the server.
+    pub reserved: u32,
+    /// Slots the allocator may still hand out: `reported_free - reserved`.
+    pub free: u32,
+    pub ready_to_close: bool,
+    /// Consecutive failed probes.
+    pub failures: u32,
+    pub protected: bool,
+    pub in_service: bool,
+    pub last_reserved_at_ms: u64,
+    pub launched_at_ms: u64,
+    pub updated_at_ms: u64,
+}
+
+impl ServerRecord {
+    pub fn new(group: &str, task_arn: &str, host: Option<String>, port: u16, in_service: bool, now_ms: u64) -> Self {
+        ServerRecord {
+            pk: group_key(group),
+            sk: server_key(task_arn),
+            task_arn: task_arn.to_string(),
+            host,
+            port,
+            state: ServerState::Launching,
+            capacity: 0,
+            reported_free: 0,
+            reserved: 0,
+            free: 0,
+            ready_to_close: false,
+            failures: 0,
+            protected: false,
+            in_service,
+            last_reserved_at_ms: 0,
+            launched_at_ms: now_ms,
+            updated_at_ms: now_ms,
+        }
+    }
+
+    pub fn address(&self) -> Option<String> {
+        self.host.as_ref().map(|h| format!("{h}:{}", self.port))
+    }
+
+    pub fn view(&self) -> ServerView {
+        ServerView {
+            id: self.task_arn.clone(),
+            state: self.state,
+            capacity: self.capacity,
+            free: self.free,
+            ready_to_close: self.ready_to_close,
+            protected: self.protected,
+            in_service: self.in_service,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct LeaseItem {
+    pk: String,
+    sk: String,
+    owner: String,
+    expires_at_ms: u64,
+}
+
+pub fn group_key(group: &str) -> String {
+    format!("group#{group}")
+}
+
+pub fn server_key(task_arn: &str) -> String {
+    format!("server#{task_arn}")
+}
+
+const LEASE_SK: &str = "lease";
+
+/// Creates the table with the schema template.yaml declares (tests, `hangar dev`).
+pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
+    let attr = |n: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(n)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .map_err(|e| StoreError::Dynamo { op: "CreateTable", message: e.to_string() })
+    };
+    let key = |n: &str, t: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(n)
+            .key_type(t)
+            .build()
+            .map_err(|e| StoreError::Dynamo { op: "CreateTable", message: e.to_string() })
+    };
+    client
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attr("pk")?)
+        .attribute_definitions(attr("sk")?)
+        .key_schema(key("pk", KeyType::Hash)?)
+        .key_schema(key("sk", KeyType::Range)?)
+        .send()
+        .await
+        .map_err(dynamo("CreateTable"))?;
+    Ok(())
+}
+
+/// The servers and lease of one group in one table.
+#[derive(Clone)]
+pub struct Store {
+    client: Client,
+    table: String,
+    group: String,
+}
+
+impl Store {
+    pub fn new(client: Client, table: impl Into<String>, group: impl Into<String>) -> Self {
+        Store { client, table: table.into(), group: group.into() }
+    }
+
+    pub fn group(&self) -> &str {
+        &self.group
+    }
+
+    /// Takes the group's lease for `ttl_ms` unless another owner holds an unexpired one.
+    pub async fn acquire_lease(&self, owner: &str, now_ms: u64, ttl_ms: u64) -> Result<bool, StoreError> {
+        let item = serde_dynamo::to_item(LeaseItem {
+            pk: group_key(&self.group),
+            sk: LEASE_SK.into(),
+            owner: owner.into(),
+            expires_at_ms: now_ms + ttl_ms,
+        })?;
+        let r = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk) OR expires_at_ms < :now")
+            .expression_attribute_values(":now", AttributeValue::N(now_ms.to_string()))
+            .send()
+            .await;
+        match r {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(dynamo("PutItem")(e)),
+        }
+    }
+
+    /// Gives the lease back if we still hold it.
+    pub async fn release_lease(&self, owner: &str) -> Result<(), StoreError> {
+        let r = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(group_key(&self.group)))
+            .key("sk", AttributeValue::S(LEASE_SK.into()))
+            .condition_expression("#o = :me")
+            .expression_attribute_names("#o", "owner")
+            .expression_attribute_values(":me", AttributeValue::S(owner.into()))
+            .send()
+            .await;
+        match r {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => Ok(()),
+            Err(e) => Err(dynamo("DeleteItem")(e)),
+        }
+    }
+
+    /// Every server of the group (strongly consistent, all pages).
+    pub async fn servers(&self) -> Result<Vec<ServerRecord>, StoreError> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let r = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :s)")
+                .expression_attribute_values(":pk", AttributeValue::S(group_key(&self.group)))
+                .expression_attribute_values(":s", AttributeValue::S("server#".into()))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(dynamo("Query"))?;
+            for item in r.items.unwrap_or_default() {
+                out.push(serde_dynamo::from_item(item)?);
+            }
+            match r.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn server(&self, task_arn: &str) -> Result<Option<ServerRecord>, StoreError> {
+        let r = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .consistent_read(true)
+            .key("pk", AttributeValue::S(group_key(&self.group)))
+            .key("sk", AttributeValue::S(server_key(task_arn)))
+            .send()
+            .await
+            .map_err(dynamo("GetItem"))?;
+        Ok(match r.item {
+            Some(i) => Some(serde_dynamo::from_item(i)?),
+            None => None,
+        })
+    }
+
+    /// Writes a server the tick has looked at. A new server is created only if absent;
+    /// an existing one only if its reservation count is still `seen_reserved` (no slot
+    /// was handed out since the tick read it). `Ok(false)` means: re-read and retry.
+    pub async fn save(&self, record: &ServerRecord, seen_reserved: Option<u32>) -> Result<bool, StoreError> {
+        let item = serde_dynamo::to_item(record)?;
+        let mut req = self.client.put_item().table_name(&self.table).set_item(Some(item));
+        req = match seen_reserved {
+            None => req.condition_expression("attribute_not_exists(sk)"),
+            Some(n) => req
+                .condition_expression("attribute_exists(sk) AND reserved = :r")
+                .expression_attribute_values(":r", AttributeValue::N(n.to_string())),
+        };
+        match req.send().await {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(dynamo("PutItem")(e)),
+        }
+    }
+
+    pub async fn delete(&self, task_arn: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(group_key(&self.group)))
+            .key("sk", AttributeValue::S(server_key(task_arn)))
+            .send()
+            .await
+            .map_err(dynamo("DeleteItem"))?;
+        Ok(())
+    }
+
+    /// Reserves one slot on an active server with room. `Ok(false)`: the server filled
+    /// up, left active state or vanished meanwhile.
+    pub async fn reserve_slot(&self, task_arn: &str, now_ms: u64) -> Result<bool, StoreError> {
+        let r = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(group_key(&self.group)))
+            .key("sk", AttributeValue::S(server_key(task_arn)))
+            .update_expression("SET free = free - :one, reserved = reserved + :one, last_reserved_at_ms = :now")
+            .condition_expression("attribute_exists(sk) AND #s = :active AND free > :zero")
+            .expression_attribute_names("#s", "state")
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":zero", AttributeValue::N("0".into()))
+            .expression_attribute_values(":now", AttributeValue::N(now_ms.to_string()))
+            .expression_attribute_values(":active", AttributeValue::S(ServerState::Active.as_str().into()))
+            .send()
+            .await;
+        match r {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(dynamo("UpdateItem")(e)),
+        }
+    }
+}

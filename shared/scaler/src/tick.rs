@@ -1,0 +1,313 @@
+//! One scaler run: take the lease, reconcile the table with ECS, probe every running
+//! server, decide (see [`crate::decision::plan`]), act on ECS, write the table back,
+//! give the lease back. A second run while the lease is held does nothing.
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use futures::stream::{self, StreamExt};
+use serde::Serialize;
+
+use crate::config::ScalerConfig;
+use crate::decision::{next_state_after_probe, plan, reconcile_reservations, Margins, ServerState};
+use crate::ecs::{Ecs, EcsError, GameServerTask};
+use crate::probe::{CapacityReport, ProbeError, Prober};
+use crate::store::{ServerRecord, Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum TickError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Ecs(#[from] EcsError),
+}
+
+/// What a run did, for logs, tests and the benchmark.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TickReport {
+    /// The table was empty and was filled from ECS.
+    pub rebuilt: bool,
+    pub servers: usize,
+    pub probed: usize,
+    pub probe_failures: usize,
+    pub free_before: u32,
+    pub launched: Vec<String>,
+    pub stopped: Vec<String>,
+    pub standby: Vec<String>,
+    pub reactivated: Vec<String>,
+    pub unhealthy: Vec<String>,
+    pub protected: Vec<String>,
+    pub unprotected: Vec<String>,
+    /// Items removed because their task no longer runs.
+    pub removed: usize,
+    /// Actions that failed and will be retried next run.
+    pub errors: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TickOutcome {
+    /// Another run holds the lease.
+    Skipped,
+    Done(TickReport),
+}
+
+/// The settings one run needs beyond its adapters.
+#[derive(Debug, Clone)]
+pub struct TickSettings {
+    pub margins: Margins,
+    pub game_port: u16,
+    pub failure_threshold: u32,
+    pub reservation_hold: Duration,
+    pub lease: Duration,
+    pub protection_minutes: i32,
+    pub write_concurrency: usize,
+}
+
+impl From<&ScalerConfig> for TickSettings {
+    fn from(c: &ScalerConfig) -> Self {
+        TickSettings {
+            margins: c.margins,
+            game_port: c.game_port,
+            failure_threshold: c.failure_threshold,
+            reservation_hold: c.reservation_hold,
+            lease: c.lease,
+            protection_minutes: c.protection_minutes,
+            write_concurrency: c.write_concurrency,
+        }
+    }
+}
+
+pub fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+pub struct Scaler {
+    pub store: Store,
+    pub ecs: Ecs,
+    pub prober: Prober,
+    pub settings: TickSettings,
+}
+
+/// How many times a write is retried after losing a race with the allocator.
+const SAVE_ATTEMPTS: usize = 8;
+
+impl Scaler {
+    pub async fn tick(&self) -> Result<TickOutcome, TickError> {
+        let owner = uuid::Uuid::new_v4().to_string();
+        if !self.store.acquire_lease(&owner, now_ms(), self.settings.lease.as_millis() as u64).await? {
+            tracing::info!(group = self.store.group(), "another scaler run holds the lease; skipping");
+            return Ok(TickOutcome::Skipped);
+        }
+        let result = self.run().await;
+        if let Err(e) = self.store.release_lease(&owner).await {
+            tracing::warn!(error = %e, "could not release the scaler lease; it expires on its own");
+        }
+        result.map(TickOutcome::Done)
+    }
+
+    async fn run(&self) -> Result<TickReport, TickError> {
+        let s = &self.settings;
+        let mut report = TickReport::default();
+        let stored = self.store.servers().await?;
+        report.rebuilt = stored.is_empty();
+        let tasks = self.ecs.list().await?;
+        let now = now_ms();
+
+        // Reconcile the table with ECS: new tasks get an item, vanished tasks lose theirs.
+        let mut before: HashMap<String, ServerRecord> =
+            stored.into_iter().map(|r| (r.task_arn.clone(), r)).collect();
+        let by_arn: HashMap<&str, &GameServerTask> = tasks.iter().map(|t| (t.arn.as_str(), t)).collect();
+        let gone: Vec<String> = before.keys().filter(|a| !by_arn.contains_key(a.as_str())).cloned().collect();
+        for arn in &gone {
+            self.store.delete(arn).await?;
+            before.remove(arn);
+        }
+        report.removed = gone.len();
+
+        let mut records: Vec<ServerRecord> = tasks
+            .iter()
+            .map(|t| {
+                let mut r = before.get(&t.arn).cloned().unwrap_or_else(|| {
+                    ServerRecord::new(self.store.group(), &t.arn, t.host.clone(), s.game_port, t.in_service, now)
+                });
+                if t.host.is_some() {
+                    r.host = t.host.clone();
+                }
+                r.in_service = t.in_service;
+                r
+            })
+            .collect();
+        report.servers = records.len();
+
+        // Probe every running server that is not already being replaced.
+        let targets: Vec<(String, String)> = records
+            .iter()
+            .filter(|r| r.state != ServerState::Unhealthy)
+            .filter(|r| by_arn.get(r.task_arn.as_str()).is_some_and(|t| t.is_running()))
+            .filter_map(|r| r.host.clone().map(|h| (r.task_arn.clone(), h)))
+            .collect();
+        report.probed = targets.len();
+        let results = self.prober.probe_all(targets).await;
+        for r in records.iter_mut() {
+            if let Some(result) = results.get(&r.task_arn) {
+                if result.is_err() {
+                    report.probe_failures += 1;
+                }
+                apply_probe(r, result, now, s);
+                if r.state == ServerState::Unhealthy && before.get(&r.task_arn).map(|b| b.state) != Some(ServerState::Unhealthy) {
+                    tracing::warn!(task = %r.task_arn, failures = r.failures, "game server unhealthy");
+                    report.unhealthy.push(r.task_arn.clone());
+                }
+            }
+        }
+
+        let views: Vec<_> = records.iter().map(ServerRecord::view).collect();
+        let p = plan(&views, &s.margins);
+        report.free_before = p.free_before;
+        tracing::info!(servers = records.len(), free = p.free_before, launch = p.launch, standby = ?p.standby, reactivate = ?p.reactivate, stop = ?p.stop, "scaler plan");
+
+        for r in records.iter_mut() {
+            if p.reactivate.contains(&r.task_arn) {
+                r.state = ServerState::Active;
+            }
+            if p.standby.contains(&r.task_arn) {
+                r.state = ServerState::Standby;
+            }
+        }
+        report.reactivated = p.reactivate.clone();
+        report.standby = p.standby.clone();
+
+        // Scale-in protection for service tasks with players (off again when empty).
+        for (list, enabled) in [(&p.protect, true), (&p.unprotect, false)] {
+            if list.is_empty() {
+                continue;
+            }
+            match self.ecs.protect(list, enabled, s.protection_minutes).await {
+                Ok(done) => {
+                    for r in records.iter_mut().filter(|r| done.contains(&r.task_arn)) {
+                        r.protected = enabled;
+                    }
+                    if enabled {
+                        report.protected = done;
+                    } else {
+                        report.unprotected = done;
+                    }
+                }
+                Err(e) => report.errors.push(e.to_string()),
+            }
+        }
+
+        // Write back what changed; standby takes effect for the allocator from here on.
+        let changed: Vec<ServerRecord> = records
+            .into_iter()
+            .filter(|r| before.get(&r.task_arn).is_none_or(|b| differs(b, r)))
+            .map(|mut r| {
+                r.updated_at_ms = now;
+                r
+            })
+            .collect();
+        let writes = stream::iter(changed)
+            .map(|r| {
+                let seen = before.get(&r.task_arn).cloned();
+                async move { self.save(r, seen).await }
+            })
+            .buffer_unordered(s.write_concurrency.max(1))
+            .collect::<Vec<_>>()
+            .await;
+        for w in writes {
+            w?;
+        }
+
+        for arn in &p.stop {
+            match self.ecs.stop(arn, "hangar-scaler: unhealthy or ready to close").await {
+                Ok(()) => {
+                    self.store.delete(arn).await?;
+                    report.stopped.push(arn.clone());
+                }
+                Err(e) => report.errors.push(e.to_string()),
+            }
+        }
+
+        if p.launch > 0 {
+            match self.ecs.run(p.launch).await {
+                Ok(started) => {
+                    for t in started {
+                        let r = ServerRecord::new(self.store.group(), &t.arn, t.host.clone(), s.game_port, false, now);
+                        self.store.save(&r, None).await?;
+                        report.launched.push(t.arn);
+                    }
+                }
+                Err(e) => report.errors.push(e.to_string()),
+            }
+        }
+        for e in &report.errors {
+            tracing::error!(error = %e, "scaler action failed; retried next run");
+        }
+        Ok(report)
+    }
+
+    /// Writes `r` unless the allocator reserved slots meanwhile; then folds the new
+    /// reservations in and tries again.
+    async fn save(&self, mut r: ServerRecord, seen: Option<ServerRecord>) -> Result<(), StoreError> {
+        let mut expected = seen.as_ref().map(|b| b.reserved);
+        for _ in 0..SAVE_ATTEMPTS {
+            if self.store.save(&r, expected).await? {
+                return Ok(());
+            }
+            let Some(fresh) = self.store.server(&r.task_arn).await? else {
+                return Ok(()); // removed meanwhile
+            };
+            let added = fresh.reserved.saturating_sub(expected.unwrap_or(0));
+            r.reserved += added;
+            r.free = r.free.saturating_sub(added);
+            r.last_reserved_at_ms = r.last_reserved_at_ms.max(fresh.last_reserved_at_ms);
+            expected = Some(fresh.reserved);
+        }
+        Err(StoreError::Dynamo { op: "PutItem", message: format!("{} kept changing; giving up this run", r.task_arn) })
+    }
+}
+
+/// Folds one probe result into a record.
+pub fn apply_probe(r: &mut ServerRecord, result: &Result<CapacityReport, ProbeError>, now: u64, s: &TickSettings) {
+    match result {
+        Ok(c) => {
+            let hold_expired = now.saturating_sub(r.last_reserved_at_ms) > s.reservation_hold.as_millis() as u64;
+            let (reserved, free) = reconcile_reservations(r.reported_free, r.reserved, c.free_slots, hold_expired);
+            r.failures = 0;
+            r.capacity = c.capacity;
+            r.reported_free = c.free_slots;
+            r.reserved = reserved;
+            r.free = free;
+            r.ready_to_close = c.ready_to_close;
+            r.state = next_state_after_probe(r.state, true, 0, s.failure_threshold);
+        }
+        Err(e) => {
+            r.failures += 1;
+            tracing::debug!(task = %r.task_arn, failures = r.failures, error = %e, "probe failed");
+            r.state = next_state_after_probe(r.state, false, r.failures, s.failure_threshold);
+        }
+    }
+}
+
+fn differs(a: &ServerRecord, b: &ServerRecord) -> bool {
+    let mut b = b.clone();
+    b.updated_at_ms = a.updated_at_ms;
+    a != &b
+}
+
+impl Scaler {
+    /// Wires a scaler from its configuration and SDK clients built once in `main`.
+    pub fn from_config(
+        cfg: &ScalerConfig,
+        ecs: aws_sdk_ecs::Client,
+        dynamodb: aws_sdk_dynamodb::Client,
+    ) -> Result<Self, reqwest::Error> {
+        Ok(Scaler {
+            store: Store::new(dynamodb, &cfg.table, &cfg.group),
+            ecs: Ecs::new(ecs, cfg.ecs.clone()),
+            prober: Prober::new(cfg.capacity_port, cfg.probe_timeout, cfg.probe_concurrency)?,
+            settings: TickSettings::from(cfg),
+        })
+    }
+}
