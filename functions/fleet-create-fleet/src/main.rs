@@ -1,0 +1,3 @@
+fn main() -> Result<(), hangar_fleet::lambda::Error> {
+    hangar_fleet::lambda::main(fleet_create_fleet::STAGE)
+}

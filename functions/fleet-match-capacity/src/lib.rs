@@ -1,0 +1,14 @@
+//! Fleet replacement stage `fleet-match-capacity`: set the new fleet's per-location desired/min/max from the old fleet or the request.
+//! The logic lives in `hangar_fleet::stages`; this crate is the Lambda function around it.
+
+use hangar_fleet::{Deps, Stage, StageError};
+
+pub const STAGE: Stage = Stage::MatchCapacity;
+
+/// Handles one invocation: the execution state in, this stage's result out.
+pub async fn handler(
+    deps: &Deps,
+    state: serde_json::Value,
+) -> Result<serde_json::Value, StageError> {
+    STAGE.run(deps, state).await
+}
