@@ -4,8 +4,10 @@
 //! [`events`], [`cursor`], [`listing`].
 //! Adapters: [`store`] (DynamoDB through `serde_dynamo`) and [`gamelift`]
 //! (aws-sdk-gamelift with backoff on throttling). [`service`] composes them into the
-//! operations the functions expose.
+//! operations the functions expose; [`api`] is their HTTP/SQS/schedule entry points.
 
+pub mod api;
+pub mod config;
 pub mod cursor;
 pub mod events;
 pub mod ids;
@@ -16,6 +18,7 @@ pub mod validate;
 pub mod gamelift;
 pub mod service;
 pub mod store;
+pub mod testing;
 
 /// Milliseconds since the Unix epoch, now.
 pub fn now_millis() -> i64 {

@@ -712,3 +712,11 @@ pub fn position_after(source: &Source, item: &SessionItem) -> Position {
     }
     p
 }
+
+/// Creates the table unless it exists; returns its name. Used by `hangar dev` and tests.
+pub async fn ensure_table(client: &Client, table: &str) -> Result<String, StoreError> {
+    match client.describe_table().table_name(table).send().await {
+        Ok(_) => Ok(table.to_string()),
+        Err(_) => create_table(client, table).await.map(|_| table.to_string()),
+    }
+}

@@ -1,0 +1,250 @@
+//! The functions' entry points: HTTP routes (API Gateway payload v2 via `lambda_http`),
+//! the SQS placement-event consumer and the scheduled reconciler. The Lambda binaries
+//! and `hangar dev` call these same functions.
+
+use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use hangar_lambda::http::{json, respond};
+use hangar_lambda::{require_player, require_server, ApiError};
+use lambda_http::{Body, Request, RequestExt, Response};
+
+use crate::config::{self, Need};
+use crate::events::decode_sqs_body;
+use crate::gamelift::GameLift;
+use crate::listing::PlanError;
+use crate::service::{ReconcileReport, ServiceError, Sessions};
+use crate::store::Store;
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::Invalid(f) => ApiError::bad_request("InvalidRequest", f.to_string()),
+            ServiceError::Listing(PlanError::Filter(p)) => ApiError::bad_request(
+                "InvalidFilter",
+                format!("filter: {} at position {}", p.message, p.position),
+            ),
+            ServiceError::Listing(PlanError::Sort(p)) => ApiError::bad_request(
+                "InvalidSort",
+                format!("sort: {} at position {}", p.message, p.position),
+            ),
+            ServiceError::Listing(l @ PlanError::Limit) => {
+                ApiError::bad_request("InvalidLimit", l.to_string())
+            }
+            ServiceError::Cursor(c) => {
+                ApiError::bad_request("InvalidCursor", format!("cursor: {c}"))
+            }
+            e @ ServiceError::BadSessionId => {
+                ApiError::bad_request("InvalidSessionId", e.to_string())
+            }
+            e @ ServiceError::BadIdempotencyKey => {
+                ApiError::bad_request("InvalidIdempotencyKey", e.to_string())
+            }
+            e @ ServiceError::SortWindow(_) => ApiError::bad_request("SortTooBroad", e.to_string()),
+            ServiceError::Forbidden(m) => ApiError::forbidden(m),
+            e @ ServiceError::NotFound(_) => ApiError::not_found(e.to_string()),
+            e @ ServiceError::Full => ApiError::conflict("SessionFull", e.to_string()),
+            e @ ServiceError::NotReady => ApiError::conflict("SessionNotReady", e.to_string()),
+            e @ ServiceError::Ended => ApiError::gone(e.to_string()),
+            e @ ServiceError::IdempotencyMismatch => {
+                ApiError::new(422, "IdempotencyKeyReused", e.to_string())
+            }
+            e @ (ServiceError::Busy(_) | ServiceError::Throttled) => {
+                ApiError::unavailable(e.to_string(), 1)
+            }
+            ServiceError::Internal(detail) => ApiError::internal(detail),
+        }
+    }
+}
+
+/// Builds the operations from the environment and the SDK configuration (clients
+/// honour `AWS_ENDPOINT_URL_<SERVICE>` / `AWS_ENDPOINT_URL`).
+pub fn from_env(
+    sdk: &aws_config::SdkConfig,
+    needs: &[Need],
+) -> Result<Sessions, hangar_lambda::ConfigError> {
+    let (table, settings) = config::from_vars(&hangar_lambda::config::Env, needs)?;
+    Ok(Sessions {
+        store: Store::new(aws_sdk_dynamodb::Client::new(sdk), table),
+        gamelift: GameLift::new(aws_sdk_gamelift::Client::new(sdk)),
+        settings,
+    })
+}
+
+/// Loads the SDK configuration and the operations, or stops start-up with the reason.
+pub async fn init(needs: &[Need]) -> Result<Sessions, lambda_runtime::Error> {
+    hangar_lambda::init_tracing();
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await;
+    from_env(&sdk, needs).map_err(|e| {
+        tracing::error!(error = %e, "configuration");
+        e.into()
+    })
+}
+
+fn body_bytes(req: &Request) -> &[u8] {
+    match req.body() {
+        Body::Text(t) => t.as_bytes(),
+        Body::Binary(b) => b,
+        _ => b"",
+    }
+}
+
+fn path_param(req: &Request, name: &str) -> Result<String, ApiError> {
+    req.path_parameters_ref()
+        .and_then(|p| p.first(name))
+        .map(str::to_string)
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "MissingPathParameter",
+                format!("path parameter {name} is missing"),
+            )
+        })
+}
+
+fn query_param(req: &Request, name: &str) -> Option<String> {
+    req.query_string_parameters_ref()
+        .and_then(|q| q.first(name))
+        .map(str::to_string)
+}
+
+type Reply = Result<Response<Body>, lambda_http::Error>;
+
+/// `POST /v1/sessions` (player).
+pub async fn create(s: &Sessions, req: Request) -> Reply {
+    Ok(respond(
+        async {
+            let player = require_player(&req)?;
+            let key = req
+                .headers()
+                .get("idempotency-key")
+                .map(|v| v.to_str().unwrap_or("\u{0}").to_string());
+            let view = s.create(&player, body_bytes(&req), key.as_deref()).await?;
+            Ok(json(202, &view))
+        }
+        .await,
+    ))
+}
+
+/// `GET /v1/placements/{placementId}` (creator and reserved players only).
+pub async fn placement_status(s: &Sessions, req: Request) -> Reply {
+    Ok(respond(
+        async {
+            let player = require_player(&req)?;
+            let id = path_param(&req, "placementId")?;
+            Ok(json(200, &s.placement(&player, &id).await?))
+        }
+        .await,
+    ))
+}
+
+/// `GET /v1/sessions` (player).
+pub async fn list(s: &Sessions, req: Request) -> Reply {
+    Ok(respond(
+        async {
+            require_player(&req)?;
+            let listed = s
+                .list(
+                    query_param(&req, "filter").as_deref(),
+                    query_param(&req, "sort").as_deref(),
+                    query_param(&req, "limit").as_deref(),
+                    query_param(&req, "cursor").as_deref(),
+                )
+                .await?;
+            Ok(json(200, &listed.view))
+        }
+        .await,
+    ))
+}
+
+/// `GET /v1/sessions/{sessionId}` (player).
+pub async fn get(s: &Sessions, req: Request) -> Reply {
+    Ok(respond(
+        async {
+            require_player(&req)?;
+            let id = path_param(&req, "sessionId")?;
+            Ok(json(200, &s.session(&id).await?))
+        }
+        .await,
+    ))
+}
+
+/// `POST /v1/sessions/{sessionId}/join` (player).
+pub async fn join(s: &Sessions, req: Request) -> Reply {
+    Ok(respond(
+        async {
+            let player = require_player(&req)?;
+            let id = path_param(&req, "sessionId")?;
+            Ok(json(200, &s.join(&player, &id, body_bytes(&req)).await?))
+        }
+        .await,
+    ))
+}
+
+/// `PUT /v1/server/sessions/{sessionId}` (game server).
+pub async fn server_update(s: &Sessions, req: Request) -> Reply {
+    Ok(respond(
+        async {
+            require_server(&req)?;
+            let id = path_param(&req, "sessionId")?;
+            Ok(json(200, &s.server_update(&id, body_bytes(&req)).await?))
+        }
+        .await,
+    ))
+}
+
+/// `DELETE /v1/server/sessions/{sessionId}` (game server).
+pub async fn server_end(s: &Sessions, req: Request) -> Reply {
+    Ok(respond(
+        async {
+            require_server(&req)?;
+            let id = path_param(&req, "sessionId")?;
+            Ok(json(200, &s.server_end(&id).await?))
+        }
+        .await,
+    ))
+}
+
+/// The SQS consumer: records each placement event; a message that does not decode or
+/// cannot be recorded is reported alone in `batchItemFailures` (it returns to the queue
+/// and, after maxReceiveCount, to the DLQ) without failing the rest of the batch.
+pub async fn placement_events(s: &Sessions, event: SqsEvent) -> SqsBatchResponse {
+    let outcomes = futures::future::join_all(event.records.iter().map(|record| async move {
+        let id = record.message_id.clone().unwrap_or_default();
+        let result = match decode_sqs_body(record.body.as_deref().unwrap_or("")) {
+            Ok(e) => s
+                .record_placement_event(&e)
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        match result {
+            Ok(changed) => {
+                tracing::debug!(message = %id, changed, "placement event recorded");
+                None
+            }
+            Err(reason) => {
+                tracing::warn!(message = %id, %reason, "placement event failed");
+                Some(id)
+            }
+        }
+    }))
+    .await;
+    let mut response = SqsBatchResponse::default();
+    response.batch_item_failures = outcomes
+        .into_iter()
+        .flatten()
+        .map(|id| {
+            let mut f = BatchItemFailure::default();
+            f.item_identifier = id;
+            f
+        })
+        .collect();
+    response
+}
+
+/// The scheduled reconciler.
+pub async fn reconcile(s: &Sessions) -> Result<ReconcileReport, ServiceError> {
+    let report = s.reconcile().await?;
+    tracing::info!(?report, "reconciled");
+    Ok(report)
+}
