@@ -5,6 +5,7 @@
 mod emulator;
 mod moto;
 pub mod resources;
+pub mod sessions;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -182,6 +183,8 @@ pub struct RunningStack {
     moto: Option<MotoProcess>,
     emulator: Option<LocalEmulator>,
     api: Option<RunningGateway>,
+    /// Background work of the areas (SQS pollers, timers); aborted on shutdown.
+    background: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl RunningStack {
@@ -195,6 +198,9 @@ impl RunningStack {
 
     /// Stops the API, the emulator and the moto server, in that order.
     pub async fn shutdown(mut self) {
+        for task in self.background.drain(..) {
+            task.abort();
+        }
         if let Some(api) = self.api.take() {
             api.shutdown().await;
         }
@@ -247,6 +253,7 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, DevError> {
         moto: None,
         emulator: None,
         api: None,
+        background: Vec::new(),
     };
     match start_parts(&config, key, api_listener, &mut stack).await {
         Ok(()) => Ok(stack),
@@ -301,6 +308,7 @@ async fn start_parts(
     })?;
     let api_url = api.url();
     stack.api = Some(api);
+    stack.background = sessions::spawn_background(&sdk_config, &gamelift_url, &resources);
 
     let env = BTreeMap::from([
         ("AWS_ENDPOINT_URL".to_string(), moto_url.clone()),

@@ -303,10 +303,14 @@ where
 /// The DynamoDB tables of every area, by area name. Each area's crate owns its table
 /// definition (an `ensure_table`-style function); register it here with one line.
 async fn create_tables(
-    _dynamodb: &aws_sdk_dynamodb::Client,
-    _prefix: &str,
+    dynamodb: &aws_sdk_dynamodb::Client,
+    prefix: &str,
 ) -> Result<BTreeMap<String, String>, ResourceError> {
-    let tables = BTreeMap::new();
+    let mut tables = BTreeMap::new();
+    let sessions = super::sessions::create_table(dynamodb, prefix)
+        .await
+        .map_err(|message| ResourceError::Aws { what: "create the sessions table".into(), message })?;
+    tables.insert(super::sessions::AREA.to_string(), sessions);
     // Register each area's table here, e.g.
     //   tables.insert("sessions".into(), hangar_sessions::ensure_table(dynamodb, &format!("{prefix}-sessions")).await?);
     Ok(tables)

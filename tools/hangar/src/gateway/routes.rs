@@ -104,8 +104,8 @@ pub enum RouteError {
 }
 
 /// Every route of the local API.
-pub async fn api_routes(_ctx: &RouteContext) -> Result<Vec<Route>, RouteError> {
-    let routes = vec![Route::new(
+pub async fn api_routes(ctx: &RouteContext) -> Result<Vec<Route>, RouteError> {
+    let mut routes = vec![Route::new(
         Method::GET,
         "/version",
         Authorizer::None,
@@ -113,6 +113,9 @@ pub async fn api_routes(_ctx: &RouteContext) -> Result<Vec<Route>, RouteError> {
     )];
     // Sessions API, server API, server allocation API: add their routes here, built from
     // `ctx` (clients from `ctx.sdk_config`, table names from `ctx.resources`).
+    if let Some(sessions) = crate::dev::sessions::build(&ctx.sdk_config, &ctx.gamelift_endpoint, &ctx.resources) {
+        routes.extend(crate::dev::sessions::routes(sessions));
+    }
     Ok(routes)
 }
 

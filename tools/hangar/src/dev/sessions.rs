@@ -1,0 +1,280 @@
+//! The sessions area in the local stack: its table, its routes in the local API (the same
+//! handlers the Lambda functions run), the SQS poller that feeds the placement-events
+//! consumer as Lambda's event source mapping does, and the reconciler on a timer.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
+use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
+use aws_types::SdkConfig;
+use hangar_sessions::cursor::CursorKey;
+use hangar_sessions::gamelift::GameLift;
+use hangar_sessions::service::{Sessions, Settings};
+use hangar_sessions::store::Store;
+use lambda_http::http::Method;
+use lambda_http::Request;
+use rand::RngCore;
+use tokio::task::JoinHandle;
+
+use crate::dev::DevResources;
+use crate::gateway::{handler, Authorizer, Route};
+
+/// Key of the sessions table in [`DevResources::tables`].
+pub const AREA: &str = "sessions";
+
+/// Creates the sessions table (schema from `hangar-sessions`, as template.yaml declares it).
+pub async fn create_table(
+    dynamodb: &aws_sdk_dynamodb::Client,
+    prefix: &str,
+) -> Result<String, String> {
+    hangar_sessions::store::ensure_table(dynamodb, &format!("{prefix}-sessions"))
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// The sessions operations wired to the local stack: DynamoDB on moto, GameLift on the
+/// emulator, the local queue and alias, a fresh cursor key for this run.
+pub fn build(
+    sdk: &SdkConfig,
+    gamelift_endpoint: &str,
+    resources: &DevResources,
+) -> Option<Sessions> {
+    let table = resources.tables.get(AREA)?.clone();
+    let gamelift = aws_sdk_gamelift::Client::from_conf(
+        aws_sdk_gamelift::config::Builder::from(sdk)
+            .endpoint_url(gamelift_endpoint)
+            .build(),
+    );
+    let mut secret = [0u8; 32];
+    rand::rng().fill_bytes(&mut secret);
+    Some(Sessions {
+        store: Store::new(aws_sdk_dynamodb::Client::new(sdk), table),
+        gamelift: GameLift::new(gamelift),
+        settings: Settings {
+            queue: Some(resources.game_session_queue_name.clone()),
+            alias: Some(resources.alias_id.clone()).filter(|a| !a.is_empty()),
+            cursor_key: CursorKey::new(&secret).ok(),
+            ttl_seconds: 30 * 86_400,
+        },
+    })
+}
+
+macro_rules! route {
+    ($method:expr, $path:expr, $auth:expr, $s:expr, $f:path) => {{
+        let s = Arc::clone(&$s);
+        Route::new(
+            $method,
+            $path,
+            $auth,
+            handler(move |req: Request| {
+                let s = Arc::clone(&s);
+                async move { $f(&s, req).await }
+            }),
+        )
+    }};
+}
+
+/// The sessions API and the server API, with their authorizers as in template.yaml.
+pub fn routes(sessions: Sessions) -> Vec<Route> {
+    let s = Arc::new(sessions);
+    vec![
+        route!(
+            Method::POST,
+            "/v1/sessions",
+            Authorizer::Player,
+            s,
+            sessions_create::handler
+        ),
+        route!(
+            Method::GET,
+            "/v1/sessions",
+            Authorizer::Player,
+            s,
+            sessions_list::handler
+        ),
+        route!(
+            Method::GET,
+            "/v1/sessions/{sessionId}",
+            Authorizer::Player,
+            s,
+            sessions_get::handler
+        ),
+        route!(
+            Method::POST,
+            "/v1/sessions/{sessionId}/join",
+            Authorizer::Player,
+            s,
+            sessions_join::handler
+        ),
+        route!(
+            Method::GET,
+            "/v1/placements/{placementId}",
+            Authorizer::Player,
+            s,
+            placement_status::handler
+        ),
+        route!(
+            Method::PUT,
+            "/v1/server/sessions/{sessionId}",
+            Authorizer::Server,
+            s,
+            server_session_update::handler
+        ),
+        route!(
+            Method::DELETE,
+            "/v1/server/sessions/{sessionId}",
+            Authorizer::Server,
+            s,
+            server_session_end::handler
+        ),
+    ]
+}
+
+/// What one poll did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct PollOutcome {
+    pub received: usize,
+    pub deleted: usize,
+    pub failed: usize,
+}
+
+/// Receives up to 10 messages, hands them to the consumer as one `SqsEvent`, and deletes
+/// only the ones not reported in `batchItemFailures`: the others become visible again
+/// and, after the queue's maxReceiveCount, move to its dead-letter queue.
+pub async fn poll_once(
+    sqs: &aws_sdk_sqs::Client,
+    queue_url: &str,
+    queue_arn: &str,
+    sessions: &Sessions,
+    wait_seconds: i32,
+) -> Result<PollOutcome, String> {
+    let out = sqs
+        .receive_message()
+        .queue_url(queue_url)
+        .max_number_of_messages(10)
+        .wait_time_seconds(wait_seconds)
+        .message_system_attribute_names(MessageSystemAttributeName::All)
+        .send()
+        .await
+        .map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(e).to_string())?;
+    let messages = out.messages();
+    if messages.is_empty() {
+        return Ok(PollOutcome::default());
+    }
+    let region = sqs.config().region().map(|r| r.to_string());
+    let mut event = SqsEvent::default();
+    let mut handles: HashMap<String, String> = HashMap::new();
+    for m in messages {
+        let mut record = SqsMessage::default();
+        record.message_id = m.message_id().map(str::to_string);
+        record.receipt_handle = m.receipt_handle().map(str::to_string);
+        record.body = m.body().map(str::to_string);
+        record.md5_of_body = m.md5_of_body().map(str::to_string);
+        record.attributes = m
+            .attributes()
+            .map(|a| {
+                a.iter()
+                    .map(|(k, v)| (k.as_str().to_string(), v.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        record.event_source = Some("aws:sqs".into());
+        record.event_source_arn = Some(queue_arn.to_string());
+        record.aws_region = region.clone();
+        if let (Some(id), Some(handle)) = (m.message_id(), m.receipt_handle()) {
+            handles.insert(id.to_string(), handle.to_string());
+        }
+        event.records.push(record);
+    }
+    let received = event.records.len();
+    let response = placement_events::handler(sessions, event).await;
+    let failed: HashSet<&str> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
+    let entries: Vec<DeleteMessageBatchRequestEntry> = handles
+        .iter()
+        .filter(|(id, _)| !failed.contains(id.as_str()))
+        .enumerate()
+        .filter_map(|(i, (_, handle))| {
+            DeleteMessageBatchRequestEntry::builder()
+                .id(format!("m{i}"))
+                .receipt_handle(handle)
+                .build()
+                .ok()
+        })
+        .collect();
+    let deleted = entries.len();
+    if !entries.is_empty() {
+        sqs.delete_message_batch()
+            .queue_url(queue_url)
+            .set_entries(Some(entries))
+            .send()
+            .await
+            .map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(e).to_string())?;
+    }
+    Ok(PollOutcome {
+        received,
+        deleted,
+        failed: failed.len(),
+    })
+}
+
+/// Polls the placement-events queue until aborted.
+pub fn spawn_poller(
+    sqs: aws_sdk_sqs::Client,
+    queue_url: String,
+    queue_arn: String,
+    sessions: Sessions,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match poll_once(&sqs, &queue_url, &queue_arn, &sessions, 1).await {
+                Ok(o) if o.received > 0 => tracing::debug!(?o, "placement events"),
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "polling placement events");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    })
+}
+
+/// Runs the reconciler every `every` until aborted.
+pub fn spawn_reconciler(sessions: Sessions, every: Duration) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match hangar_sessions::api::reconcile(&sessions).await {
+                Ok(report) => tracing::debug!(?report, "reconciler"),
+                Err(e) => tracing::warn!(error = %e, "reconciler"),
+            }
+        }
+    })
+}
+
+/// The poller and the reconciler of a running local stack.
+pub fn spawn_background(
+    sdk: &SdkConfig,
+    gamelift_endpoint: &str,
+    resources: &DevResources,
+) -> Vec<JoinHandle<()>> {
+    let Some(sessions) = build(sdk, gamelift_endpoint, resources) else {
+        return Vec::new();
+    };
+    vec![
+        spawn_poller(
+            aws_sdk_sqs::Client::new(sdk),
+            resources.placement_queue_url.clone(),
+            resources.placement_queue_arn.clone(),
+            sessions.clone(),
+        ),
+        spawn_reconciler(sessions, Duration::from_secs(60)),
+    ]
+}
