@@ -3,7 +3,11 @@
 use clap::{Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(name = "hangar", version, about = "Hangar: game-session and fleet orchestration for Amazon GameLift")]
+#[command(
+    name = "hangar",
+    version,
+    about = "Hangar: game-session and fleet orchestration for Amazon GameLift"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -27,7 +31,9 @@ async fn main() -> std::process::ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Dev(args) => hangar::dev::run(args).await.map_err(|e| (e.exit_code(), e.to_string())),
+        Command::Dev(args) => hangar::dev::run(args)
+            .await
+            .map_err(|e| (e.exit_code(), e.to_string())),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -12,7 +12,11 @@ pub struct LocalEmulator {
 impl LocalEmulator {
     /// Starts the emulator on 127.0.0.1:`port` (0: any free port) with its clock running
     /// `speed` times real time, publishing placement events through `aws` (moto's SNS).
-    pub async fn start(port: u16, speed: f64, aws: &aws_types::SdkConfig) -> Result<Self, DevError> {
+    pub async fn start(
+        port: u16,
+        speed: f64,
+        aws: &aws_types::SdkConfig,
+    ) -> Result<Self, DevError> {
         // Report a taken port in the same words as the other ports.
         drop(check_port(port, "--emulator-port")?);
         let config = gamelift_emulator::Config {

@@ -44,6 +44,8 @@ pub enum DevError {
     Routes(#[from] routes::RouteError),
     #[error(transparent)]
     Secret(#[from] gateway::auth::SecretError),
+    #[error("{0}")]
+    Usage(String),
     #[error("cannot {what}: {source}")]
     Io {
         what: String,
@@ -57,6 +59,7 @@ impl DevError {
         match self {
             DevError::PortInUse { .. } => EXIT_PORT_IN_USE,
             DevError::MotoMissing { .. } => EXIT_NOT_BOOTSTRAPPED,
+            DevError::Usage(_) => 2,
             _ => 1,
         }
     }
@@ -281,7 +284,8 @@ async fn start_parts(
     };
     let sdk_config = local_sdk_config(&moto_url, &config.region).await;
 
-    let emulator = LocalEmulator::start(config.emulator_port, config.clock_speed, &sdk_config).await?;
+    let emulator =
+        LocalEmulator::start(config.emulator_port, config.clock_speed, &sdk_config).await?;
     let gamelift_url = emulator.url();
     stack.emulator = Some(emulator);
 
@@ -297,8 +301,8 @@ async fn start_parts(
         api_routes.extend(routes::openapi_route(path)?);
     }
     let route_keys = api_routes.iter().map(|r| format!("{r:?}")).collect();
-    let listener = tokio::net::TcpListener::from_std(api_listener)
-        .map_err(|source| DevError::Io {
+    let listener =
+        tokio::net::TcpListener::from_std(api_listener).map_err(|source| DevError::Io {
             what: "serve the local API".into(),
             source,
         })?;
@@ -312,7 +316,10 @@ async fn start_parts(
 
     let env = BTreeMap::from([
         ("AWS_ENDPOINT_URL".to_string(), moto_url.clone()),
-        ("AWS_ENDPOINT_URL_GAMELIFT".to_string(), gamelift_url.clone()),
+        (
+            "AWS_ENDPOINT_URL_GAMELIFT".to_string(),
+            gamelift_url.clone(),
+        ),
         ("AWS_REGION".to_string(), config.region.clone()),
         ("AWS_ACCESS_KEY_ID".to_string(), "test".to_string()),
         ("AWS_SECRET_ACCESS_KEY".to_string(), "test".to_string()),
@@ -369,14 +376,19 @@ pub async fn run(args: DevArgs) -> Result<(), DevError> {
 fn print_token(args: &TokenArgs) -> Result<(), DevError> {
     let key = TokenKey::load_or_create(&args.state_dir.join("dev-secret"))?;
     let (kind, subject) = match (&args.subject, args.server) {
-        (Some(subject), server) => (if server { TokenKind::Server } else { TokenKind::Player }, subject.clone()),
+        (Some(subject), server) => (
+            if server {
+                TokenKind::Server
+            } else {
+                TokenKind::Player
+            },
+            subject.clone(),
+        ),
         (None, true) => (TokenKind::Server, "game-server-1".to_string()),
-        (None, false) => {
-            return Err(DevError::Io {
-                what: "issue a player token".into(),
-                source: std::io::Error::other("name the player: hangar dev token <PLAYER_ID>"),
-            })
-        }
+        (None, false) => return Err(DevError::Usage(
+            "name the player: hangar dev token <PLAYER_ID> (or --server for a game-server token)"
+                .into(),
+        )),
     };
     println!("{}", key.issue(kind, &subject, args.ttl));
     Ok(())
@@ -424,7 +436,10 @@ async fn wait_for_stop(stack: &mut RunningStack) -> String {
 
 fn print_info(info: &DevInfo, state_dir: &Path) {
     let r = &info.resources;
-    println!("  moto server         {}  (DynamoDB, SQS, SNS, ECS, CodeDeploy, Step Functions)", info.moto_url);
+    println!(
+        "  moto server         {}  (DynamoDB, SQS, SNS, ECS, CodeDeploy, Step Functions)",
+        info.moto_url
+    );
     println!("  GameLift emulator   {}", info.gamelift_url);
     println!("  local API           {}", info.api_url);
     for route in &info.routes {
@@ -437,12 +452,20 @@ fn print_info(info: &DevInfo, state_dir: &Path) {
     println!("  GameLift build      {}", r.build_id);
     println!("  GameLift fleet      {}", r.fleet_id);
     println!("  GameLift alias      {} ({})", r.alias_id, r.alias_arn);
-    println!("  game session queue  {} ({})", r.game_session_queue_name, r.game_session_queue_arn);
+    println!(
+        "  game session queue  {} ({})",
+        r.game_session_queue_name, r.game_session_queue_arn
+    );
     for (area, table) in &r.tables {
         println!("  DynamoDB table      {table} ({area})");
     }
-    println!("  state               {}", state_dir.join("dev.json").display());
-    println!("  tokens              hangar dev token <PLAYER_ID> | hangar dev token --server <NAME>");
+    println!(
+        "  state               {}",
+        state_dir.join("dev.json").display()
+    );
+    println!(
+        "  tokens              hangar dev token <PLAYER_ID> | hangar dev token --server <NAME>"
+    );
     println!("  environment:");
     for (k, v) in &info.env {
         println!("    export {k}={v}");

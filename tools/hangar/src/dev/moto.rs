@@ -120,7 +120,10 @@ impl MotoProcess {
             unsafe {
                 libc::kill(pid, libc::SIGTERM);
             }
-            if tokio::time::timeout(STOP_GRACE, self.child.wait()).await.is_ok() {
+            if tokio::time::timeout(STOP_GRACE, self.child.wait())
+                .await
+                .is_ok()
+            {
                 return;
             }
         }

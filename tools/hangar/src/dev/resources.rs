@@ -66,7 +66,11 @@ pub struct DevResources {
 
 /// Creates every resource; names start with `prefix`. `sdk` points at moto, `gamelift_url`
 /// at the emulator.
-pub async fn create(sdk: &SdkConfig, gamelift_url: &str, prefix: &str) -> Result<DevResources, ResourceError> {
+pub async fn create(
+    sdk: &SdkConfig,
+    gamelift_url: &str,
+    prefix: &str,
+) -> Result<DevResources, ResourceError> {
     let sns = aws_sdk_sns::Client::new(sdk);
     let sqs = aws_sdk_sqs::Client::new(sdk);
     let gamelift = aws_sdk_gamelift::Client::from_conf(
@@ -99,7 +103,10 @@ async fn create_placement_events(
         .send()
         .await
         .map_err(aws_error(format!("create SNS topic {name}")))?;
-    r.placement_topic_arn = topic.topic_arn().ok_or_else(|| missing("TopicArn"))?.to_string();
+    r.placement_topic_arn = topic
+        .topic_arn()
+        .ok_or_else(|| missing("TopicArn"))?
+        .to_string();
 
     let dlq_name = format!("{name}-dlq");
     let dlq = sqs
@@ -109,7 +116,10 @@ async fn create_placement_events(
         .send()
         .await
         .map_err(aws_error(format!("create SQS queue {dlq_name}")))?;
-    r.placement_dlq_url = dlq.queue_url().ok_or_else(|| missing("QueueUrl"))?.to_string();
+    r.placement_dlq_url = dlq
+        .queue_url()
+        .ok_or_else(|| missing("QueueUrl"))?
+        .to_string();
     r.placement_dlq_arn = queue_arn(sqs, &r.placement_dlq_url).await?;
 
     let redrive = serde_json::json!({
@@ -124,7 +134,10 @@ async fn create_placement_events(
         .send()
         .await
         .map_err(aws_error(format!("create SQS queue {name}")))?;
-    r.placement_queue_url = queue.queue_url().ok_or_else(|| missing("QueueUrl"))?.to_string();
+    r.placement_queue_url = queue
+        .queue_url()
+        .ok_or_else(|| missing("QueueUrl"))?
+        .to_string();
     r.placement_queue_arn = queue_arn(sqs, &r.placement_queue_url).await?;
 
     // Only the topic may send to the queue, as the deployed queue policy says.
@@ -213,13 +226,25 @@ async fn create_gamelift_chain(
         .build_id(&r.build_id)
         .ec2_instance_type(Ec2InstanceType::C5Large)
         .fleet_type(FleetType::OnDemand)
-        .runtime_configuration(RuntimeConfiguration::builder().server_processes(process).build())
+        .runtime_configuration(
+            RuntimeConfiguration::builder()
+                .server_processes(process)
+                .build(),
+        )
         .send()
         .await
         .map_err(aws_error("create GameLift fleet"))?;
-    let attributes = fleet.fleet_attributes().ok_or_else(|| missing("FleetAttributes"))?;
-    r.fleet_id = attributes.fleet_id().ok_or_else(|| missing("FleetId"))?.to_string();
-    r.fleet_arn = attributes.fleet_arn().ok_or_else(|| missing("FleetArn"))?.to_string();
+    let attributes = fleet
+        .fleet_attributes()
+        .ok_or_else(|| missing("FleetAttributes"))?;
+    r.fleet_id = attributes
+        .fleet_id()
+        .ok_or_else(|| missing("FleetId"))?
+        .to_string();
+    r.fleet_arn = attributes
+        .fleet_arn()
+        .ok_or_else(|| missing("FleetArn"))?
+        .to_string();
     wait_until(&format!("fleet {}", r.fleet_id), "ACTIVE", || async {
         let out = gamelift
             .describe_fleet_attributes()
@@ -227,7 +252,11 @@ async fn create_gamelift_chain(
             .send()
             .await
             .map_err(aws_error("describe GameLift fleet"))?;
-        let status = out.fleet_attributes().first().and_then(|f| f.status()).cloned();
+        let status = out
+            .fleet_attributes()
+            .first()
+            .and_then(|f| f.status())
+            .cloned();
         if status == Some(FleetStatus::Error) {
             return Err(ResourceError::Lifecycle {
                 what: format!("fleet {}", r.fleet_id),
@@ -252,8 +281,14 @@ async fn create_gamelift_chain(
         .await
         .map_err(aws_error("create GameLift alias"))?;
     let alias = alias.alias().ok_or_else(|| missing("Alias"))?;
-    r.alias_id = alias.alias_id().ok_or_else(|| missing("AliasId"))?.to_string();
-    r.alias_arn = alias.alias_arn().ok_or_else(|| missing("AliasArn"))?.to_string();
+    r.alias_id = alias
+        .alias_id()
+        .ok_or_else(|| missing("AliasId"))?
+        .to_string();
+    r.alias_arn = alias
+        .alias_arn()
+        .ok_or_else(|| missing("AliasArn"))?
+        .to_string();
 
     let queue_name = format!("{prefix}-queue");
     let queue = gamelift
@@ -269,7 +304,9 @@ async fn create_gamelift_chain(
         .send()
         .await
         .map_err(aws_error("create GameLift game session queue"))?;
-    let queue = queue.game_session_queue().ok_or_else(|| missing("GameSessionQueue"))?;
+    let queue = queue
+        .game_session_queue()
+        .ok_or_else(|| missing("GameSessionQueue"))?;
     r.game_session_queue_name = queue.name().unwrap_or(&queue_name).to_string();
     r.game_session_queue_arn = queue
         .game_session_queue_arn()
@@ -278,7 +315,11 @@ async fn create_gamelift_chain(
     Ok(())
 }
 
-async fn wait_until<F, Fut>(what: &str, wanted: &'static str, mut check: F) -> Result<(), ResourceError>
+async fn wait_until<F, Fut>(
+    what: &str,
+    wanted: &'static str,
+    mut check: F,
+) -> Result<(), ResourceError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<(bool, String), ResourceError>>,
@@ -309,7 +350,10 @@ async fn create_tables(
     let mut tables = BTreeMap::new();
     let sessions = super::sessions::create_table(dynamodb, prefix)
         .await
-        .map_err(|message| ResourceError::Aws { what: "create the sessions table".into(), message })?;
+        .map_err(|message| ResourceError::Aws {
+            what: "create the sessions table".into(),
+            message,
+        })?;
     tables.insert(super::sessions::AREA.to_string(), sessions);
     // Register each area's table here, e.g.
     //   tables.insert("sessions".into(), hangar_sessions::ensure_table(dynamodb, &format!("{prefix}-sessions")).await?);

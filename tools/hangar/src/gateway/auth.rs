@@ -172,7 +172,8 @@ impl TokenKey {
         let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
         let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
         let signing_input = format!("{header}.{payload}");
-        let signature = URL_SAFE_NO_PAD.encode(self.mac(signing_input.as_bytes()).finalize().into_bytes());
+        let signature =
+            URL_SAFE_NO_PAD.encode(self.mac(signing_input.as_bytes()).finalize().into_bytes());
         format!("{signing_input}.{signature}")
     }
 
@@ -301,7 +302,10 @@ fn decode_hex(text: &str) -> Option<Vec<u8>> {
     }
     (0..text.len())
         .step_by(2)
-        .map(|i| text.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+        .map(|i| {
+            text.get(i..i + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        })
         .collect()
 }
 
@@ -360,15 +364,22 @@ mod tests {
     fn token_from_another_key_or_tampered_payload_is_refused() {
         let key = TokenKey::random();
         let other = TokenKey::random().issue(TokenKind::Player, "p", Duration::from_secs(60));
-        assert_eq!(key.verify(&other, TokenKind::Player), Err(TokenError::Signature));
+        assert_eq!(
+            key.verify(&other, TokenKind::Player),
+            Err(TokenError::Signature)
+        );
 
         let good = key.issue(TokenKind::Player, "p", Duration::from_secs(60));
         let mut parts: Vec<&str> = good.split('.').collect();
         let forged_payload = URL_SAFE_NO_PAD.encode(
-            json!({"iss": ISSUER, "aud": PLAYER_AUDIENCE, "sub": "admin", "exp": now_epoch() + 60}).to_string(),
+            json!({"iss": ISSUER, "aud": PLAYER_AUDIENCE, "sub": "admin", "exp": now_epoch() + 60})
+                .to_string(),
         );
         parts[1] = &forged_payload;
-        assert_eq!(key.verify(&parts.join("."), TokenKind::Player), Err(TokenError::Signature));
+        assert_eq!(
+            key.verify(&parts.join("."), TokenKind::Player),
+            Err(TokenError::Signature)
+        );
     }
 
     #[test]
@@ -376,14 +387,21 @@ mod tests {
         let key = TokenKey::random();
         let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none"}"#);
         let payload = URL_SAFE_NO_PAD.encode(
-            json!({"iss": ISSUER, "aud": PLAYER_AUDIENCE, "sub": "p", "exp": now_epoch() + 60}).to_string(),
+            json!({"iss": ISSUER, "aud": PLAYER_AUDIENCE, "sub": "p", "exp": now_epoch() + 60})
+                .to_string(),
         );
         assert_eq!(
             key.verify(&format!("{header}.{payload}."), TokenKind::Player),
             Err(TokenError::Algorithm)
         );
-        assert_eq!(key.verify("abc", TokenKind::Player), Err(TokenError::Malformed));
-        assert_eq!(key.verify("a.b.c", TokenKind::Player), Err(TokenError::Malformed));
+        assert_eq!(
+            key.verify("abc", TokenKind::Player),
+            Err(TokenError::Malformed)
+        );
+        assert_eq!(
+            key.verify("a.b.c", TokenKind::Player),
+            Err(TokenError::Malformed)
+        );
     }
 
     #[test]
@@ -391,18 +409,39 @@ mod tests {
         let key = TokenKey::random();
         let now = now_epoch();
         let base = |extra: Value| {
-            let mut claims = json!({"iss": ISSUER, "aud": PLAYER_AUDIENCE, "sub": "p", "exp": now + 60});
+            let mut claims =
+                json!({"iss": ISSUER, "aud": PLAYER_AUDIENCE, "sub": "p", "exp": now + 60});
             for (k, v) in extra.as_object().unwrap() {
                 claims[k] = v.clone();
             }
             key.sign(&claims)
         };
-        assert_eq!(key.verify(&base(json!({"exp": now - 1})), TokenKind::Player), Err(TokenError::Expired));
-        assert_eq!(key.verify(&base(json!({"exp": null})), TokenKind::Player), Err(TokenError::Expired));
-        assert_eq!(key.verify(&base(json!({"nbf": now + 600})), TokenKind::Player), Err(TokenError::NotYetValid));
-        assert_eq!(key.verify(&base(json!({"iss": "https://evil"})), TokenKind::Player), Err(TokenError::Issuer));
-        assert_eq!(key.verify(&base(json!({"sub": ""})), TokenKind::Player), Err(TokenError::Subject));
-        assert!(key.verify(&base(json!({"aud": ["x", PLAYER_AUDIENCE]})), TokenKind::Player).is_ok());
+        assert_eq!(
+            key.verify(&base(json!({"exp": now - 1})), TokenKind::Player),
+            Err(TokenError::Expired)
+        );
+        assert_eq!(
+            key.verify(&base(json!({"exp": null})), TokenKind::Player),
+            Err(TokenError::Expired)
+        );
+        assert_eq!(
+            key.verify(&base(json!({"nbf": now + 600})), TokenKind::Player),
+            Err(TokenError::NotYetValid)
+        );
+        assert_eq!(
+            key.verify(&base(json!({"iss": "https://evil"})), TokenKind::Player),
+            Err(TokenError::Issuer)
+        );
+        assert_eq!(
+            key.verify(&base(json!({"sub": ""})), TokenKind::Player),
+            Err(TokenError::Subject)
+        );
+        assert!(key
+            .verify(
+                &base(json!({"aud": ["x", PLAYER_AUDIENCE]})),
+                TokenKind::Player
+            )
+            .is_ok());
     }
 
     #[test]
@@ -419,7 +458,10 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600);
         }
         std::fs::write(&path, "not hex").unwrap();
-        assert!(matches!(TokenKey::load_or_create(&path), Err(SecretError::Malformed { .. })));
+        assert!(matches!(
+            TokenKey::load_or_create(&path),
+            Err(SecretError::Malformed { .. })
+        ));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

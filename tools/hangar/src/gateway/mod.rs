@@ -71,17 +71,24 @@ impl RunningGateway {
 }
 
 /// Serves `routes` on `listener`, with tokens verified by `key`.
-pub fn serve(listener: TcpListener, routes: Vec<Route>, key: TokenKey) -> std::io::Result<RunningGateway> {
+pub fn serve(
+    listener: TcpListener,
+    routes: Vec<Route>,
+    key: TokenKey,
+) -> std::io::Result<RunningGateway> {
     let addr = listener.local_addr()?;
     let state = Arc::new(Gateway { routes, key });
     let app = axum::Router::new().fallback(dispatch).with_state(state);
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async {
+            let _ = stopped.await;
+        })
+        .await
     });
     Ok(RunningGateway {
         addr,
@@ -110,7 +117,9 @@ async fn handle(
     request_id: &str,
 ) -> axum::response::Response {
     let (parts, body) = request.into_parts();
-    let Some((route, path_parameters)) = find_route(&gateway.routes, &parts.method, parts.uri.path()) else {
+    let Some((route, path_parameters)) =
+        find_route(&gateway.routes, &parts.method, parts.uri.path())
+    else {
         return gateway_error(StatusCode::NOT_FOUND, "Not Found");
     };
     let authorizer = match authorize(gateway, route.authorizer, &parts.headers) {
@@ -187,7 +196,10 @@ fn authorize(
                     tracing::debug!(reason = %e, "IAM authorizer refused the request");
                     gateway_error(StatusCode::FORBIDDEN, "Forbidden")
                 })?;
-            let subject = claims.get("sub").and_then(Value::as_str).unwrap_or_default();
+            let subject = claims
+                .get("sub")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             Ok(Some(json!({ "iam": auth::iam_context(subject) })))
         }
     }
@@ -204,18 +216,25 @@ fn find_route<'a>(
     routes
         .iter()
         .filter(|r| r.method == *method)
-        .filter_map(|r| match_template(&r.path, &segments).map(|(score, params)| (score, r, params)))
+        .filter_map(|r| {
+            match_template(&r.path, &segments).map(|(score, params)| (score, r, params))
+        })
         .max_by(|a, b| a.0.cmp(&b.0))
         .map(|(_, route, params)| (route, params))
 }
 
-fn match_template(template: &str, segments: &[&str]) -> Option<(Vec<u8>, BTreeMap<String, String>)> {
+fn match_template(
+    template: &str,
+    segments: &[&str],
+) -> Option<(Vec<u8>, BTreeMap<String, String>)> {
     let parts: Vec<&str> = template.trim_start_matches('/').split('/').collect();
     let mut params = BTreeMap::new();
     let mut score = Vec::with_capacity(parts.len());
     for (i, part) in parts.iter().enumerate() {
         if let Some(name) = part.strip_prefix('{').and_then(|p| p.strip_suffix("+}")) {
-            let rest = segments.get(i..).filter(|r| !r.is_empty() && !r[0].is_empty())?;
+            let rest = segments
+                .get(i..)
+                .filter(|r| !r.is_empty() && !r[0].is_empty())?;
             params.insert(name.to_string(), percent_decode(&rest.join("/"), false));
             score.push(0);
             return Some((score, params));
@@ -256,7 +275,12 @@ fn api_gateway_v2_event(p: &EventParts<'_>) -> Value {
     for (name, value) in p.headers {
         let Ok(value) = value.to_str() else { continue };
         if name == axum::http::header::COOKIE {
-            cookies.extend(value.split(';').map(|c| c.trim().to_string()).filter(|c| !c.is_empty()));
+            cookies.extend(
+                value
+                    .split(';')
+                    .map(|c| c.trim().to_string())
+                    .filter(|c| !c.is_empty()),
+            );
             continue;
         }
         headers
@@ -284,7 +308,10 @@ fn api_gateway_v2_event(p: &EventParts<'_>) -> Value {
         Ok(text) => (Value::String(text.to_string()), false),
         Err(_) => (Value::String(STANDARD.encode(p.body)), true),
     };
-    let host = headers.get("host").cloned().unwrap_or_else(|| "127.0.0.1".to_string());
+    let host = headers
+        .get("host")
+        .cloned()
+        .unwrap_or_else(|| "127.0.0.1".to_string());
     let now = time::OffsetDateTime::now_utc();
     let clf = time::macros::format_description!(
         "[day]/[month repr:short]/[year]:[hour]:[minute]:[second] +0000"
@@ -314,7 +341,10 @@ fn api_gateway_v2_event(p: &EventParts<'_>) -> Value {
     context.insert("routeKey".into(), json!(p.route.route_key()));
     context.insert("stage".into(), json!(STAGE));
     context.insert("time".into(), json!(now.format(&clf).unwrap_or_default()));
-    context.insert("timeEpoch".into(), json!(now.unix_timestamp() * 1000 + i64::from(now.millisecond())));
+    context.insert(
+        "timeEpoch".into(),
+        json!(now.unix_timestamp() * 1000 + i64::from(now.millisecond())),
+    );
 
     let mut event = json!({
         "version": "2.0",
@@ -340,7 +370,9 @@ fn api_gateway_v2_event(p: &EventParts<'_>) -> Value {
     event
 }
 
-fn into_http_response(response: lambda_http::Response<lambda_http::Body>) -> axum::response::Response {
+fn into_http_response(
+    response: lambda_http::Response<lambda_http::Body>,
+) -> axum::response::Response {
     let (parts, body) = response.into_parts();
     let bytes = match body {
         lambda_http::Body::Empty => Bytes::new(),
@@ -379,7 +411,9 @@ fn percent_decode(text: &str, plus_is_space: bool) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'%' => {
-                let hex = text.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok());
+                let hex = text
+                    .get(i + 1..i + 3)
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
                 if let Some(b) = hex {
                     out.push(b);
                     i += 3;

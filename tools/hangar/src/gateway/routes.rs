@@ -13,7 +13,10 @@ use crate::dev::DevResources;
 
 /// A handler: the same function the Lambda binary passes to `lambda_http::run`.
 pub type Handler = Arc<
-    dyn Fn(Request) -> futures::future::BoxFuture<'static, Result<Response<Body>, lambda_http::Error>>
+    dyn Fn(
+            Request,
+        )
+            -> futures::future::BoxFuture<'static, Result<Response<Body>, lambda_http::Error>>
         + Send
         + Sync,
 >;
@@ -41,12 +44,22 @@ pub struct Route {
 
 impl std::fmt::Debug for Route {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {} ({:?})", self.method, self.path, self.authorizer)
+        let auth = match self.authorizer {
+            Authorizer::None => "public",
+            Authorizer::Player => "player JWT",
+            Authorizer::Server => "game-server IAM",
+        };
+        write!(f, "{} {} ({auth})", self.method, self.path)
     }
 }
 
 impl Route {
-    pub fn new(method: Method, path: impl Into<String>, authorizer: Authorizer, handler: Handler) -> Self {
+    pub fn new(
+        method: Method,
+        path: impl Into<String>,
+        authorizer: Authorizer,
+        handler: Handler,
+    ) -> Self {
         Self {
             method,
             path: path.into(),
@@ -113,7 +126,9 @@ pub async fn api_routes(ctx: &RouteContext) -> Result<Vec<Route>, RouteError> {
     )];
     // Sessions API, server API, server allocation API: add their routes here, built from
     // `ctx` (clients from `ctx.sdk_config`, table names from `ctx.resources`).
-    if let Some(sessions) = crate::dev::sessions::build(&ctx.sdk_config, &ctx.gamelift_endpoint, &ctx.resources) {
+    if let Some(sessions) =
+        crate::dev::sessions::build(&ctx.sdk_config, &ctx.gamelift_endpoint, &ctx.resources)
+    {
         routes.extend(crate::dev::sessions::routes(sessions));
     }
     Ok(routes)
@@ -125,12 +140,18 @@ pub fn openapi_route(path: &Path) -> Result<Option<Route>, RouteError> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => return Err(RouteError::Read { path: shown, source }),
+        Err(source) => {
+            return Err(RouteError::Read {
+                path: shown,
+                source,
+            })
+        }
     };
-    let document: serde_json::Value = serde_norway::from_str(&text).map_err(|e| RouteError::OpenApi {
-        path: shown,
-        message: e.to_string(),
-    })?;
+    let document: serde_json::Value =
+        serde_norway::from_str(&text).map_err(|e| RouteError::OpenApi {
+            path: shown,
+            message: e.to_string(),
+        })?;
     let body = Arc::new(document.to_string());
     Ok(Some(Route::new(
         Method::GET,
