@@ -21,7 +21,11 @@ fn echo(calls: Arc<AtomicUsize>) -> hangar::gateway::Handler {
             calls.fetch_add(1, Ordering::SeqCst);
             let ctx = match req.request_context() {
                 RequestContext::ApiGatewayV2(ctx) => ctx,
-                _ => return Err::<Response<Body>, lambda_http::Error>("not an HTTP API request".into()),
+                _ => {
+                    return Err::<Response<Body>, lambda_http::Error>(
+                        "not an HTTP API request".into(),
+                    )
+                }
             };
             let authorizer = ctx.authorizer.as_ref();
             let body = match req.body() {
@@ -68,17 +72,34 @@ impl Api {
             resources: Default::default(),
         };
         let mut routes = api_routes(&ctx).await.unwrap();
-        routes.push(Route::new(Method::POST, "/players/{playerId}/things", Authorizer::Player, echo(calls.clone())));
-        routes.push(Route::new(Method::POST, "/server/sessions/{sessionId}", Authorizer::Server, echo(calls.clone())));
+        routes.push(Route::new(
+            Method::POST,
+            "/players/{playerId}/things",
+            Authorizer::Player,
+            echo(calls.clone()),
+        ));
+        routes.push(Route::new(
+            Method::POST,
+            "/server/sessions/{sessionId}",
+            Authorizer::Server,
+            echo(calls.clone()),
+        ));
         routes.push(Route::new(
             Method::GET,
             "/fails",
             Authorizer::None,
-            handler(|_req: Request| async { Err::<Response<Body>, lambda_http::Error>("database unreachable at 10.0.0.1".into()) }),
+            handler(|_req: Request| async {
+                Err::<Response<Body>, lambda_http::Error>("database unreachable at 10.0.0.1".into())
+            }),
         ));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let gateway = serve(listener, routes, key.clone()).unwrap();
-        Api { gateway, key, calls, http: reqwest::Client::new() }
+        Api {
+            gateway,
+            key,
+            calls,
+            http: reqwest::Client::new(),
+        }
     }
 
     fn url(&self, path: &str) -> String {
@@ -93,7 +114,9 @@ impl Api {
 #[tokio::test]
 async fn player_token_reaches_handler_with_claims_path_query_headers_and_body() {
     let api = Api::start().await;
-    let token = api.key.issue(TokenKind::Player, "player-7", Duration::from_secs(60));
+    let token = api
+        .key
+        .issue(TokenKind::Player, "player-7", Duration::from_secs(60));
     let resp = api
         .http
         .post(api.url("/players/player%207/things?tag=a&tag=b"))
@@ -105,7 +128,10 @@ async fn player_token_reaches_handler_with_claims_path_query_headers_and_body() 
         .unwrap();
     assert_eq!(resp.status(), 201);
     assert_eq!(resp.headers()["x-handler"], "echo");
-    let apigw_request_id = resp.headers()["apigw-requestid"].to_str().unwrap().to_string();
+    let apigw_request_id = resp.headers()["apigw-requestid"]
+        .to_str()
+        .unwrap()
+        .to_string();
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["routeKey"], "POST /players/{playerId}/things");
     assert_eq!(body["method"], "POST");
@@ -117,7 +143,14 @@ async fn player_token_reaches_handler_with_claims_path_query_headers_and_body() 
     assert_eq!(body["jwtClaims"]["sub"], "player-7");
     assert_eq!(body["jwtClaims"]["iss"], ISSUER);
     assert_eq!(body["jwtClaims"]["aud"], PLAYER_AUDIENCE);
-    assert!(body["jwtClaims"]["exp"].as_str().unwrap().parse::<u64>().is_ok(), "claims are strings, as API Gateway sends them");
+    assert!(
+        body["jwtClaims"]["exp"]
+            .as_str()
+            .unwrap()
+            .parse::<u64>()
+            .is_ok(),
+        "claims are strings, as API Gateway sends them"
+    );
     assert!(body["iamUserArn"].is_null());
     assert_eq!(body["requestId"], apigw_request_id.as_str());
     assert_eq!(body["lambdaRequestId"], apigw_request_id.as_str());
@@ -127,17 +160,31 @@ async fn player_token_reaches_handler_with_claims_path_query_headers_and_body() 
 #[tokio::test]
 async fn missing_expired_forged_or_malformed_player_tokens_get_401_before_the_handler_runs() {
     let api = Api::start().await;
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-    let expired = api.key.sign(&json!({"iss": ISSUER, "aud": PLAYER_AUDIENCE, "sub": "p", "exp": now - 5}));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let expired = api
+        .key
+        .sign(&json!({"iss": ISSUER, "aud": PLAYER_AUDIENCE, "sub": "p", "exp": now - 5}));
     let forged = TokenKey::random().issue(TokenKind::Player, "p", Duration::from_secs(60));
-    let server = api.key.issue(TokenKind::Server, "gs-1", Duration::from_secs(60));
+    let server = api
+        .key
+        .issue(TokenKind::Server, "gs-1", Duration::from_secs(60));
     let cases: Vec<(&str, Option<String>)> = vec![
         ("missing", None),
         ("expired", Some(format!("Bearer {expired}"))),
         ("forged", Some(format!("Bearer {forged}"))),
         ("server token", Some(format!("Bearer {server}"))),
         ("not a JWT", Some("Bearer abc.def".into())),
-        ("wrong scheme", Some(format!("Basic {}", api.key.issue(TokenKind::Player, "p", Duration::from_secs(60))))),
+        (
+            "wrong scheme",
+            Some(format!(
+                "Basic {}",
+                api.key
+                    .issue(TokenKind::Player, "p", Duration::from_secs(60))
+            )),
+        ),
     ];
     for (case, authorization) in cases {
         let mut req = api.http.post(api.url("/players/p/things")).body("{}");
@@ -155,19 +202,46 @@ async fn missing_expired_forged_or_malformed_player_tokens_get_401_before_the_ha
 #[tokio::test]
 async fn server_route_takes_only_server_tokens_and_fills_the_iam_context() {
     let api = Api::start().await;
-    let player = api.key.issue(TokenKind::Player, "player-1", Duration::from_secs(60));
-    let resp = api.http.post(api.url("/server/sessions/gs1")).bearer_auth(&player).send().await.unwrap();
+    let player = api
+        .key
+        .issue(TokenKind::Player, "player-1", Duration::from_secs(60));
+    let resp = api
+        .http
+        .post(api.url("/server/sessions/gs1"))
+        .bearer_auth(&player)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 403);
-    assert_eq!(resp.json::<Value>().await.unwrap(), json!({"message": "Forbidden"}));
-    let resp = api.http.post(api.url("/server/sessions/gs1")).send().await.unwrap();
+    assert_eq!(
+        resp.json::<Value>().await.unwrap(),
+        json!({"message": "Forbidden"})
+    );
+    let resp = api
+        .http
+        .post(api.url("/server/sessions/gs1"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 403);
     assert_eq!(api.calls(), 0);
 
-    let server = api.key.issue(TokenKind::Server, "gs-eu-1", Duration::from_secs(60));
-    let resp = api.http.post(api.url("/server/sessions/gs1")).bearer_auth(&server).send().await.unwrap();
+    let server = api
+        .key
+        .issue(TokenKind::Server, "gs-eu-1", Duration::from_secs(60));
+    let resp = api
+        .http
+        .post(api.url("/server/sessions/gs1"))
+        .bearer_auth(&server)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 201);
     let body: Value = resp.json().await.unwrap();
-    assert_eq!(body["iamUserArn"], "arn:aws:sts::123456789012:assumed-role/hangar-game-server/gs-eu-1");
+    assert_eq!(
+        body["iamUserArn"],
+        "arn:aws:sts::123456789012:assumed-role/hangar-game-server/gs-eu-1"
+    );
     assert!(body["jwtClaims"].is_null());
     assert_eq!(body["pathParameters"]["sessionId"], "gs1");
     assert_eq!(api.calls(), 1);
@@ -188,7 +262,10 @@ async fn unknown_route_or_method_is_404_and_failing_function_is_a_bare_500() {
     let api = Api::start().await;
     let resp = api.http.get(api.url("/nope")).send().await.unwrap();
     assert_eq!(resp.status(), 404);
-    assert_eq!(resp.json::<Value>().await.unwrap(), json!({"message": "Not Found"}));
+    assert_eq!(
+        resp.json::<Value>().await.unwrap(),
+        json!({"message": "Not Found"})
+    );
     let resp = api.http.delete(api.url("/version")).send().await.unwrap();
     assert_eq!(resp.status(), 404);
 
@@ -204,16 +281,31 @@ async fn openapi_document_is_served_as_json_from_yaml() {
     let dir = std::env::temp_dir().join(format!("hangar-openapi-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("openapi.yaml");
-    std::fs::write(&path, "openapi: 3.0.3\ninfo:\n  title: Hangar\n  version: '1'\npaths: {}\n").unwrap();
-    let route = hangar::gateway::routes::openapi_route(&path).unwrap().unwrap();
-    assert!(hangar::gateway::routes::openapi_route(&dir.join("absent.yaml")).unwrap().is_none());
+    std::fs::write(
+        &path,
+        "openapi: 3.0.3\ninfo:\n  title: Hangar\n  version: '1'\npaths: {}\n",
+    )
+    .unwrap();
+    let route = hangar::gateway::routes::openapi_route(&path)
+        .unwrap()
+        .unwrap();
+    assert!(
+        hangar::gateway::routes::openapi_route(&dir.join("absent.yaml"))
+            .unwrap()
+            .is_none()
+    );
     std::fs::write(dir.join("bad.yaml"), "openapi: [unclosed\n").unwrap();
     let err = hangar::gateway::routes::openapi_route(&dir.join("bad.yaml")).unwrap_err();
     assert!(err.to_string().contains("bad.yaml"), "{err}");
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let gateway = serve(listener, vec![route], TokenKey::random()).unwrap();
-    let body: Value = reqwest::get(format!("{}/openapi.json", gateway.url())).await.unwrap().json().await.unwrap();
+    let body: Value = reqwest::get(format!("{}/openapi.json", gateway.url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(body["info"]["title"], "Hangar");
     gateway.shutdown().await;
     std::fs::remove_dir_all(&dir).unwrap();

@@ -5,11 +5,14 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use hangar::dev::{start, DevError, DevInfo, MotoSource, RunningStack, StackConfig, EXIT_PORT_IN_USE};
+use hangar::dev::{
+    start, DevError, DevInfo, MotoSource, RunningStack, StackConfig, EXIT_PORT_IN_USE,
+};
 use serde_json::Value;
 
 fn moto_url() -> String {
-    std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL must point at a moto server (scripts/test starts one)")
+    std::env::var("AWS_ENDPOINT_URL")
+        .expect("AWS_ENDPOINT_URL must point at a moto server (scripts/test starts one)")
 }
 
 fn temp_dir(name: &str) -> PathBuf {
@@ -39,7 +42,9 @@ async fn start_stack(name: &str) -> (RunningStack, PathBuf) {
 
 fn gamelift(info: &DevInfo, sdk: &aws_config::SdkConfig) -> aws_sdk_gamelift::Client {
     aws_sdk_gamelift::Client::from_conf(
-        aws_sdk_gamelift::config::Builder::from(sdk).endpoint_url(&info.gamelift_url).build(),
+        aws_sdk_gamelift::config::Builder::from(sdk)
+            .endpoint_url(&info.gamelift_url)
+            .build(),
     )
 }
 
@@ -51,13 +56,22 @@ async fn dev_stack_creates_topic_queue_with_dlq_subscription_and_fleet_alias_que
     let sdk = hangar::dev::local_sdk_config(&moto_url(), "us-east-1").await;
 
     // dev.json says what the stack says.
-    let written: DevInfo = serde_json::from_str(&std::fs::read_to_string(dir.join("dev.json")).unwrap()).unwrap();
-    assert_eq!(serde_json::to_value(&written).unwrap(), serde_json::to_value(&info).unwrap());
+    let written: DevInfo =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("dev.json")).unwrap()).unwrap();
+    assert_eq!(
+        serde_json::to_value(&written).unwrap(),
+        serde_json::to_value(&info).unwrap()
+    );
     assert_eq!(info.env["AWS_ENDPOINT_URL_GAMELIFT"], info.gamelift_url);
 
     // SNS -> SQS, envelope kept (raw delivery off).
     let sns = aws_sdk_sns::Client::new(&sdk);
-    let subs = sns.list_subscriptions_by_topic().topic_arn(&r.placement_topic_arn).send().await.unwrap();
+    let subs = sns
+        .list_subscriptions_by_topic()
+        .topic_arn(&r.placement_topic_arn)
+        .send()
+        .await
+        .unwrap();
     let subs = subs.subscriptions();
     assert_eq!(subs.len(), 1);
     assert_eq!(subs[0].protocol(), Some("sqs"));
@@ -68,7 +82,14 @@ async fn dev_stack_creates_topic_queue_with_dlq_subscription_and_fleet_alias_que
         .send()
         .await
         .unwrap();
-    assert_eq!(attrs.attributes().unwrap().get("RawMessageDelivery").map(String::as_str), Some("false"));
+    assert_eq!(
+        attrs
+            .attributes()
+            .unwrap()
+            .get("RawMessageDelivery")
+            .map(String::as_str),
+        Some("false")
+    );
 
     // Queue -> DLQ after 3 receives; only the topic may send.
     let sqs = aws_sdk_sqs::Client::new(&sdk);
@@ -80,31 +101,78 @@ async fn dev_stack_creates_topic_queue_with_dlq_subscription_and_fleet_alias_que
         .await
         .unwrap();
     let attrs = attrs.attributes().unwrap();
-    let redrive: Value = serde_json::from_str(&attrs[&aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy]).unwrap();
+    let redrive: Value =
+        serde_json::from_str(&attrs[&aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy])
+            .unwrap();
     assert_eq!(redrive["deadLetterTargetArn"], r.placement_dlq_arn.as_str());
-    assert_eq!(redrive["maxReceiveCount"].to_string().trim_matches('"'), "3");
+    assert_eq!(
+        redrive["maxReceiveCount"].to_string().trim_matches('"'),
+        "3"
+    );
     let policy = &attrs[&aws_sdk_sqs::types::QueueAttributeName::Policy];
     assert!(policy.contains(&r.placement_topic_arn), "{policy}");
 
     // Emulator: queue -> alias -> ACTIVE fleet of the build; events to the topic.
     let gl = gamelift(&info, &sdk);
-    let queues = gl.describe_game_session_queues().names(&r.game_session_queue_name).send().await.unwrap();
+    let queues = gl
+        .describe_game_session_queues()
+        .names(&r.game_session_queue_name)
+        .send()
+        .await
+        .unwrap();
     let queue = &queues.game_session_queues()[0];
-    assert_eq!(queue.notification_target(), Some(r.placement_topic_arn.as_str()));
-    assert_eq!(queue.destinations()[0].destination_arn(), Some(r.alias_arn.as_str()));
-    let alias = gl.describe_alias().alias_id(&r.alias_id).send().await.unwrap();
-    assert_eq!(alias.alias().unwrap().routing_strategy().unwrap().fleet_id(), Some(r.fleet_id.as_str()));
-    let fleets = gl.describe_fleet_attributes().fleet_ids(&r.fleet_id).send().await.unwrap();
+    assert_eq!(
+        queue.notification_target(),
+        Some(r.placement_topic_arn.as_str())
+    );
+    assert_eq!(
+        queue.destinations()[0].destination_arn(),
+        Some(r.alias_arn.as_str())
+    );
+    let alias = gl
+        .describe_alias()
+        .alias_id(&r.alias_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        alias
+            .alias()
+            .unwrap()
+            .routing_strategy()
+            .unwrap()
+            .fleet_id(),
+        Some(r.fleet_id.as_str())
+    );
+    let fleets = gl
+        .describe_fleet_attributes()
+        .fleet_ids(&r.fleet_id)
+        .send()
+        .await
+        .unwrap();
     let fleet = &fleets.fleet_attributes()[0];
-    assert_eq!(fleet.status(), Some(&aws_sdk_gamelift::types::FleetStatus::Active));
+    assert_eq!(
+        fleet.status(),
+        Some(&aws_sdk_gamelift::types::FleetStatus::Active)
+    );
     assert_eq!(fleet.build_id(), Some(r.build_id.as_str()));
 
     // The local API is up; after shutdown nothing listens any more.
-    let version = reqwest::get(format!("{}/version", info.api_url)).await.unwrap();
+    let version = reqwest::get(format!("{}/version", info.api_url))
+        .await
+        .unwrap();
     assert_eq!(version.status(), 200);
     stack.shutdown().await;
-    assert!(reqwest::get(format!("{}/version", info.api_url)).await.is_err(), "API still answering after shutdown");
-    assert!(reqwest::get(&info.gamelift_url).await.is_err(), "emulator still answering after shutdown");
+    assert!(
+        reqwest::get(format!("{}/version", info.api_url))
+            .await
+            .is_err(),
+        "API still answering after shutdown"
+    );
+    assert!(
+        reqwest::get(&info.gamelift_url).await.is_err(),
+        "emulator still answering after shutdown"
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -127,7 +195,11 @@ async fn placement_on_the_dev_queue_arrives_in_sqs_as_gamelift_event_inside_sns_
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let deadline = Instant::now() + Duration::from_secs(30);
     let event = loop {
-        assert!(Instant::now() < deadline, "no placement event reached {}", r.placement_queue_url);
+        assert!(
+            Instant::now() < deadline,
+            "no placement event reached {}",
+            r.placement_queue_url
+        );
         let out = sqs
             .receive_message()
             .queue_url(&r.placement_queue_url)
@@ -144,7 +216,10 @@ async fn placement_on_the_dev_queue_arrives_in_sqs_as_gamelift_event_inside_sns_
     let detail: Value = serde_json::from_str(event["Message"].as_str().unwrap()).unwrap();
     assert_eq!(detail["detail"]["placementId"], placement_id.as_str());
     assert_eq!(detail["detail"]["type"], "PlacementFulfilled");
-    assert!(detail["detail"]["port"].is_string(), "GameLift sends the port as a string");
+    assert!(
+        detail["detail"]["port"].is_string(),
+        "GameLift sends the port as a string"
+    );
     stack.shutdown().await;
     std::fs::remove_dir_all(dir).unwrap();
 }
@@ -161,7 +236,10 @@ async fn taken_api_or_emulator_port_stops_start_up_with_a_message_naming_port_an
         Err(e) => e,
         Ok(_) => panic!("start-up succeeded on a taken API port"),
     };
-    assert!(matches!(err, DevError::PortInUse { port: p, flag: "--api-port" } if p == port), "{err}");
+    assert!(
+        matches!(err, DevError::PortInUse { port: p, flag: "--api-port" } if p == port),
+        "{err}"
+    );
     assert_eq!(err.exit_code(), EXIT_PORT_IN_USE);
     assert!(err.to_string().contains(&format!("port {port}")), "{err}");
 
@@ -171,6 +249,15 @@ async fn taken_api_or_emulator_port_stops_start_up_with_a_message_naming_port_an
         Err(e) => e,
         Ok(_) => panic!("start-up succeeded on a taken emulator port"),
     };
-    assert!(matches!(err, DevError::PortInUse { flag: "--emulator-port", .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            DevError::PortInUse {
+                flag: "--emulator-port",
+                ..
+            }
+        ),
+        "{err}"
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }
