@@ -63,6 +63,12 @@ impl AdminClient {
             .cloned()
             .unwrap_or_default())
     }
+    /// Requests the emulator received for `operation` (including refused ones).
+    pub async fn calls(&self, operation: &str) -> Result<u64, AdminError> {
+        Ok(self.state().await?["calls"][operation]
+            .as_u64()
+            .unwrap_or(0))
+    }
     pub async fn set_speed(&self, speed: f64) -> Result<Value, AdminError> {
         self.post("clock", json!({"speed": speed})).await
     }

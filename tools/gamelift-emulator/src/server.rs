@@ -36,6 +36,8 @@ pub enum StartError {
 
 struct Inner {
     state: State,
+    /// Requests received per operation (including refused and throttled ones).
+    calls: std::collections::BTreeMap<String, u64>,
     faults: Faults,
     settings: ServerSettings,
 }
@@ -64,6 +66,7 @@ impl Core {
             state,
             faults,
             settings,
+            ..
         } = &mut *g;
         let effects = state.tick(now, &self.timing, settings, faults, &self.who);
         let due = state.outbox.take_due(now, &faults.events);
@@ -84,11 +87,13 @@ impl Core {
         self.tick();
         let now = self.clock.now();
         let mut g = self.lock();
+        *g.calls.entry(op.to_string()).or_default() += 1;
         g.faults.check(op, rand::random::<f64>())?;
         let Inner {
             state,
             faults,
             settings,
+            ..
         } = &mut *g;
         let ctx = Ctx {
             now,
@@ -188,6 +193,7 @@ pub async fn start(config: Config) -> Result<RunningEmulator, StartError> {
     let core = Arc::new(Core {
         inner: Mutex::new(Inner {
             state: State::default(),
+            calls: Default::default(),
             faults: Faults::default(),
             settings: config.server.clone(),
         }),
@@ -433,6 +439,7 @@ async fn admin_state(AxState(core): AxState<Arc<Core>>) -> Response {
         "speed": core.clock.speed(),
         "state": &g.state,
         "faults": &g.faults,
+        "calls": &g.calls,
         "settings": &g.settings,
         "heldEvents": g.state.outbox.len(),
     }))
@@ -447,6 +454,7 @@ async fn admin_events(AxState(core): AxState<Arc<Core>>) -> Response {
 async fn admin_reset(AxState(core): AxState<Arc<Core>>) -> Response {
     let mut g = core.lock();
     g.state = State::default();
+    g.calls.clear();
     g.faults = Faults::default();
     g.settings = core.initial_settings.clone();
     Json(json!({"reset": true})).into_response()

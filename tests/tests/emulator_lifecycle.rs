@@ -1,0 +1,475 @@
+//! Build and fleet lifecycles, capacity, game sessions and simulated game servers, through
+//! the real aws-sdk-gamelift against an in-process emulator.
+
+use aws_sdk_gamelift::types::{
+    BuildStatus, FleetStatus, GameSessionStatus, LocationConfiguration, PlayerSessionStatus,
+    RuntimeConfiguration, ServerProcess,
+};
+use aws_sdk_gamelift::Client;
+use hangar_tests::{gamelift_client, start_emulator, start_emulator_with, unique_name, wait_until};
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(10);
+const POLL: Duration = Duration::from_millis(20);
+
+async fn ready_build(gl: &Client) -> String {
+    let b = gl
+        .create_build()
+        .name(unique_name("build"))
+        .version("1.0")
+        .send()
+        .await
+        .unwrap();
+    let id = b.build_value().unwrap().build_id().unwrap().to_string();
+    assert_eq!(
+        b.build_value().unwrap().status(),
+        Some(&BuildStatus::Initialized)
+    );
+    wait_until(WAIT, POLL, || async {
+        let d = gl.describe_build().build_id(&id).send().await.unwrap();
+        (d.build_value().unwrap().status() == Some(&BuildStatus::Ready)).then_some(())
+    })
+    .await
+    .expect("build never became READY");
+    id
+}
+
+fn runtime(concurrent: i32) -> RuntimeConfiguration {
+    RuntimeConfiguration::builder()
+        .server_processes(
+            ServerProcess::builder()
+                .launch_path("/local/game/server")
+                .concurrent_executions(concurrent)
+                .build(),
+        )
+        .build()
+}
+
+async fn active_fleet(gl: &Client, concurrent: i32, extra_locations: &[&str]) -> String {
+    let build = ready_build(gl).await;
+    let mut req = gl
+        .create_fleet()
+        .name(unique_name("fleet"))
+        .build_id(build)
+        .ec2_instance_type(aws_sdk_gamelift::types::Ec2InstanceType::C5Large)
+        .runtime_configuration(runtime(concurrent));
+    for l in extra_locations {
+        req = req.locations(LocationConfiguration::builder().location(*l).build());
+    }
+    let f = req.send().await.unwrap();
+    let id = f
+        .fleet_attributes()
+        .unwrap()
+        .fleet_id()
+        .unwrap()
+        .to_string();
+    wait_for_fleet(gl, &id, FleetStatus::Active).await;
+    id
+}
+
+async fn wait_for_fleet(gl: &Client, id: &str, want: FleetStatus) {
+    wait_until(WAIT, POLL, || async {
+        let d = gl
+            .describe_fleet_attributes()
+            .fleet_ids(id)
+            .send()
+            .await
+            .unwrap();
+        (d.fleet_attributes()[0].status() == Some(&want)).then_some(())
+    })
+    .await
+    .unwrap_or_else(|| panic!("fleet {id} never became {want:?}"));
+}
+
+#[tokio::test]
+async fn build_goes_from_initialized_to_ready_on_the_simulated_clock() {
+    let emu = start_emulator().await;
+    let gl = gamelift_client(&emu);
+    let id = ready_build(&gl).await;
+    let listed = gl
+        .list_builds()
+        .status(BuildStatus::Ready)
+        .send()
+        .await
+        .unwrap();
+    assert!(listed
+        .builds()
+        .iter()
+        .any(|b| b.build_id() == Some(id.as_str())));
+    assert!(listed.builds()[0].creation_time().is_some());
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn fleet_walks_every_status_to_active_in_each_location() {
+    let emu = start_emulator_with(|c| c.speed = 20.0).await;
+    let gl = gamelift_client(&emu);
+    let build = ready_build(&gl).await;
+    let created = gl
+        .create_fleet()
+        .name(unique_name("fleet"))
+        .build_id(&build)
+        .ec2_instance_type(aws_sdk_gamelift::types::Ec2InstanceType::C5Large)
+        .locations(
+            LocationConfiguration::builder()
+                .location("us-west-2")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let fleet_id = created
+        .fleet_attributes()
+        .unwrap()
+        .fleet_id()
+        .unwrap()
+        .to_string();
+    let states: Vec<_> = created
+        .location_states()
+        .iter()
+        .map(|l| (l.location().unwrap().to_string(), l.status().cloned()))
+        .collect();
+    assert_eq!(
+        states,
+        vec![
+            ("us-east-1".to_string(), Some(FleetStatus::New)),
+            ("us-west-2".to_string(), Some(FleetStatus::New))
+        ]
+    );
+
+    let mut seen: Vec<FleetStatus> = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let d = gl
+            .describe_fleet_location_attributes()
+            .fleet_id(&fleet_id)
+            .send()
+            .await
+            .unwrap();
+        let statuses: Vec<_> = d
+            .location_attributes()
+            .iter()
+            .map(|a| a.location_state().unwrap().status().unwrap().clone())
+            .collect();
+        if seen.last() != Some(&statuses[0]) {
+            seen.push(statuses[0].clone());
+        }
+        if statuses.iter().all(|s| *s == FleetStatus::Active) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "fleet locations never all became ACTIVE: {seen:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // Each status appears in order (fast polling sees most of them; none out of order).
+    let order = [
+        FleetStatus::New,
+        FleetStatus::Downloading,
+        FleetStatus::Validating,
+        FleetStatus::Building,
+        FleetStatus::Activating,
+        FleetStatus::Active,
+    ];
+    let positions: Vec<usize> = seen
+        .iter()
+        .map(|s| order.iter().position(|o| o == s).unwrap())
+        .collect();
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "statuses out of order: {seen:?}"
+    );
+    assert!(seen.len() >= 3, "too few statuses observed: {seen:?}");
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn update_fleet_capacity_per_location_reaches_the_desired_instance_count() {
+    let emu = start_emulator().await;
+    let gl = gamelift_client(&emu);
+    let fleet = active_fleet(&gl, 1, &["eu-west-1"]).await;
+    gl.update_fleet_capacity()
+        .fleet_id(&fleet)
+        .location("eu-west-1")
+        .min_size(0)
+        .max_size(4)
+        .desired_instances(3)
+        .send()
+        .await
+        .unwrap();
+    let counts = wait_until(WAIT, POLL, || async {
+        let c = gl
+            .describe_fleet_location_capacity()
+            .fleet_id(&fleet)
+            .location("eu-west-1")
+            .send()
+            .await
+            .unwrap();
+        let counts = c
+            .fleet_capacity()
+            .unwrap()
+            .instance_counts()
+            .unwrap()
+            .clone();
+        (counts.active() == Some(3)).then_some(counts)
+    })
+    .await
+    .expect("eu-west-1 never reached 3 active instances");
+    assert_eq!((counts.desired(), counts.maximum()), (Some(3), Some(4)));
+    // The home location kept its own capacity.
+    let home = gl
+        .describe_fleet_capacity()
+        .fleet_ids(&fleet)
+        .send()
+        .await
+        .unwrap();
+    let home = home.fleet_capacity()[0].instance_counts().unwrap();
+    assert_eq!(home.desired(), Some(1));
+    // Desired outside [min, max] is refused.
+    let err = gl
+        .update_fleet_capacity()
+        .fleet_id(&fleet)
+        .desired_instances(9)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err
+        .as_service_error()
+        .unwrap()
+        .is_limit_exceeded_exception());
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn game_sessions_beyond_runtime_capacity_are_fleet_capacity_exceeded() {
+    let emu = start_emulator().await;
+    let gl = gamelift_client(&emu);
+    // One instance with two concurrent server processes: two game sessions fit.
+    let fleet = active_fleet(&gl, 2, &[]).await;
+    wait_until(WAIT, POLL, || async {
+        let c = gl
+            .describe_fleet_capacity()
+            .fleet_ids(&fleet)
+            .send()
+            .await
+            .unwrap();
+        (c.fleet_capacity()[0].instance_counts().unwrap().active() == Some(1)).then_some(())
+    })
+    .await
+    .unwrap();
+    for _ in 0..2 {
+        gl.create_game_session()
+            .fleet_id(&fleet)
+            .maximum_player_session_count(4)
+            .send()
+            .await
+            .unwrap();
+    }
+    let err = gl
+        .create_game_session()
+        .fleet_id(&fleet)
+        .maximum_player_session_count(4)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        err.as_service_error()
+            .unwrap()
+            .is_fleet_capacity_exceeded_exception(),
+        "{err:?}"
+    );
+    // A second instance makes room for two more.
+    gl.update_fleet_capacity()
+        .fleet_id(&fleet)
+        .max_size(2)
+        .desired_instances(2)
+        .send()
+        .await
+        .unwrap();
+    wait_until(WAIT, POLL, || async {
+        gl.create_game_session()
+            .fleet_id(&fleet)
+            .maximum_player_session_count(4)
+            .send()
+            .await
+            .ok()
+    })
+    .await
+    .expect("no capacity after scaling out");
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn game_session_fills_up_and_rejects_players_beyond_its_maximum() {
+    let emu = start_emulator().await;
+    let gl = gamelift_client(&emu);
+    let fleet = active_fleet(&gl, 1, &[]).await;
+    let gs = wait_until(WAIT, POLL, || async {
+        gl.create_game_session()
+            .fleet_id(&fleet)
+            .maximum_player_session_count(2)
+            .send()
+            .await
+            .ok()
+    })
+    .await
+    .unwrap();
+    let gs_id = gs
+        .game_session()
+        .unwrap()
+        .game_session_id()
+        .unwrap()
+        .to_string();
+    // Not ACTIVE yet: player sessions are refused.
+    let early = gl
+        .create_player_session()
+        .game_session_id(&gs_id)
+        .player_id("p0")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(early
+        .as_service_error()
+        .unwrap()
+        .is_invalid_game_session_status_exception());
+    wait_until(WAIT, POLL, || async {
+        let d = gl
+            .describe_game_sessions()
+            .game_session_id(&gs_id)
+            .send()
+            .await
+            .unwrap();
+        (d.game_sessions()[0].status() == Some(&GameSessionStatus::Active)).then_some(())
+    })
+    .await
+    .unwrap();
+    let made = gl
+        .create_player_sessions()
+        .game_session_id(&gs_id)
+        .player_ids("p1")
+        .player_ids("p2")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made.player_sessions().len(), 2);
+    assert_eq!(
+        made.player_sessions()[0].status(),
+        Some(&PlayerSessionStatus::Reserved)
+    );
+    let err = gl
+        .create_player_session()
+        .game_session_id(&gs_id)
+        .player_id("p3")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err
+        .as_service_error()
+        .unwrap()
+        .is_game_session_full_exception());
+    // The simulated server accepts the reservations.
+    wait_until(WAIT, POLL, || async {
+        let d = gl
+            .describe_player_sessions()
+            .game_session_id(&gs_id)
+            .send()
+            .await
+            .unwrap();
+        d.player_sessions()
+            .iter()
+            .all(|p| p.status() == Some(&PlayerSessionStatus::Active))
+            .then_some(())
+    })
+    .await
+    .expect("player sessions never became ACTIVE");
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn delete_fleet_ends_its_game_sessions_then_terminates() {
+    let emu = start_emulator().await;
+    let gl = gamelift_client(&emu);
+    let fleet = active_fleet(&gl, 1, &[]).await;
+    let gs = wait_until(WAIT, POLL, || async {
+        gl.create_game_session()
+            .fleet_id(&fleet)
+            .maximum_player_session_count(2)
+            .send()
+            .await
+            .ok()
+    })
+    .await
+    .unwrap();
+    let gs_id = gs
+        .game_session()
+        .unwrap()
+        .game_session_id()
+        .unwrap()
+        .to_string();
+    // An alias routing to the fleet does not stop the deletion (the workflow guards that).
+    gl.create_alias()
+        .name(unique_name("alias"))
+        .routing_strategy(
+            aws_sdk_gamelift::types::RoutingStrategy::builder()
+                .r#type(aws_sdk_gamelift::types::RoutingStrategyType::Simple)
+                .fleet_id(&fleet)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    gl.delete_fleet().fleet_id(&fleet).send().await.unwrap();
+    let d = gl
+        .describe_fleet_attributes()
+        .fleet_ids(&fleet)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        d.fleet_attributes()[0].status(),
+        Some(&FleetStatus::Deleting)
+    );
+    let g = gl
+        .describe_game_sessions()
+        .game_session_id(&gs_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        g.game_sessions()[0].status(),
+        Some(&GameSessionStatus::Terminated)
+    );
+    wait_for_fleet(&gl, &fleet, FleetStatus::Terminated).await;
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn delete_fleet_is_refused_while_the_fleet_is_still_activating() {
+    let emu = start_emulator_with(|c| c.speed = 1.0).await;
+    let gl = gamelift_client(&emu);
+    emu.admin().set_speed(1000.0).await.unwrap();
+    let build = ready_build(&gl).await;
+    emu.admin().set_speed(0.0).await.unwrap();
+    let f = gl
+        .create_fleet()
+        .name(unique_name("fleet"))
+        .build_id(build)
+        .ec2_instance_type(aws_sdk_gamelift::types::Ec2InstanceType::C5Large)
+        .send()
+        .await
+        .unwrap();
+    let err = gl
+        .delete_fleet()
+        .fleet_id(f.fleet_attributes().unwrap().fleet_id().unwrap())
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        err.as_service_error()
+            .unwrap()
+            .is_invalid_request_exception(),
+        "{err:?}"
+    );
+    emu.shutdown().await;
+}
