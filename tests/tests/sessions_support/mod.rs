@@ -1,0 +1,178 @@
+//! A local sessions stack per test: its own GameLift emulator (port 0), its own resources
+//! on the suite's moto server (unique prefix: SNS topic, SQS queue + DLQ, sessions table,
+//! GameLift build/fleet/alias/queue), and the `hangar dev` gateway (port 0) serving the
+//! sessions routes with the same handlers the Lambda functions run, its tokens checked
+//! by the same JWT/IAM authorizer stand-ins. Requests go over real loopback HTTP.
+
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use gamelift_emulator::RunningEmulator;
+use hangar::dev::resources::{self, DevResources};
+use hangar::dev::sessions;
+use hangar::gateway::{serve, RunningGateway, TokenKey, TokenKind};
+use hangar_sessions::service::Sessions;
+use hangar_tests::{aws_config, start_emulator_with, unique_name, wait_until};
+use reqwest::Method;
+use serde_json::Value;
+use tokio::task::JoinHandle;
+
+pub struct Stack {
+    pub emulator: RunningEmulator,
+    pub api: RunningGateway,
+    pub key: TokenKey,
+    pub sessions: Sessions,
+    pub resources: DevResources,
+    pub sdk: aws_config::SdkConfig,
+    pub http: reqwest::Client,
+    poller: Option<JoinHandle<()>>,
+}
+
+pub struct Options {
+    /// Run the SQS poller feeding the placement-events consumer.
+    pub poller: bool,
+    pub adjust: fn(&mut gamelift_emulator::Config),
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            poller: true,
+            adjust: |_| {},
+        }
+    }
+}
+
+impl Stack {
+    pub async fn start() -> Stack {
+        Self::start_with(Options::default()).await
+    }
+
+    pub async fn start_with(options: Options) -> Stack {
+        let emulator = start_emulator_with(options.adjust).await;
+        let sdk = aws_config().await;
+        let prefix = unique_name("s");
+        let resources = resources::create(&sdk, &emulator.endpoint_url(), &prefix)
+            .await
+            .unwrap_or_else(|e| panic!("local resources: {e}"));
+        let sessions = sessions::build(&sdk, &emulator.endpoint_url(), &resources).expect("sessions table registered");
+        let key = TokenKey::random();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let api = serve(listener, sessions::routes(sessions.clone()), key.clone()).unwrap();
+        let poller = options.poller.then(|| {
+            sessions::spawn_poller(
+                aws_sdk_sqs::Client::new(&sdk),
+                resources.placement_queue_url.clone(),
+                resources.placement_queue_arn.clone(),
+                sessions.clone(),
+            )
+        });
+        Stack {
+            emulator,
+            api,
+            key,
+            sessions,
+            resources,
+            sdk,
+            http: reqwest::Client::new(),
+            poller,
+        }
+    }
+
+    pub fn player(&self, id: &str) -> String {
+        self.key.issue(TokenKind::Player, id, Duration::from_secs(600))
+    }
+
+    pub fn server(&self, name: &str) -> String {
+        self.key.issue(TokenKind::Server, name, Duration::from_secs(600))
+    }
+
+    /// One HTTP request to the local API; the status and the JSON body (Null if none).
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+        self.call_with(method, path, token, body, &[]).await
+    }
+
+    pub async fn call_with(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>, headers: &[(&str, &str)]) -> (u16, Value) {
+        let mut req = self.http.request(method, format!("{}{path}", self.api.url()));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("local API answers");
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// Sends a raw body (not necessarily JSON).
+    pub async fn call_raw(&self, method: Method, path: &str, token: &str, body: &str) -> (u16, Value) {
+        let resp = self
+            .http
+            .request(method, format!("{}{path}", self.api.url()))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("local API answers");
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// Polls the placement until it leaves PENDING (the event went GameLift -> SNS -> SQS ->
+    /// consumer -> table); returns the last view.
+    pub async fn wait_placement(&self, token: &str, placement_id: &str) -> Value {
+        let path = format!("/v1/placements/{placement_id}");
+        wait_until(Duration::from_secs(30), Duration::from_millis(50), || async {
+            let (status, body) = self.call(Method::GET, &path, Some(token), None).await;
+            (status == 200 && body["status"] != "PENDING").then_some(body)
+        })
+        .await
+        .unwrap_or_else(|| panic!("placement {placement_id} stayed PENDING"))
+    }
+
+    /// Creates a session for `player` and waits until it is placed; the placement view.
+    pub async fn create_session(&self, player: &str, body: Value) -> Value {
+        let token = self.player(player);
+        let (status, created) = self.call(Method::POST, "/v1/sessions", Some(&token), Some(body)).await;
+        assert_eq!(status, 202, "{created}");
+        let placed = self.wait_placement(&token, created["placementId"].as_str().unwrap()).await;
+        assert_eq!(placed["status"], "FULFILLED", "{placed}");
+        // The session item is written right after the placement; wait for it too.
+        let sid = placed["sessionId"].as_str().unwrap().to_string();
+        wait_until(Duration::from_secs(10), Duration::from_millis(20), || async {
+            let (s, _) = self.call(Method::GET, &format!("/v1/sessions/{sid}"), Some(&token), None).await;
+            (s == 200).then_some(())
+        })
+        .await
+        .expect("session recorded");
+        placed
+    }
+
+    pub fn gamelift(&self) -> aws_sdk_gamelift::Client {
+        hangar_tests::gamelift_client(&self.emulator)
+    }
+
+    pub fn sqs(&self) -> aws_sdk_sqs::Client {
+        aws_sdk_sqs::Client::new(&self.sdk)
+    }
+
+    pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        aws_sdk_dynamodb::Client::new(&self.sdk)
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        if let Some(p) = self.poller.take() {
+            p.abort();
+        }
+    }
+}
