@@ -229,13 +229,7 @@ async fn search_game_sessions_filters_sorts_and_pages_twenty_at_a_time() {
             .fleet_id(&fleet)
             .name(format!("game-{i:02}"))
             .maximum_player_session_count(10 + i)
-            .game_properties(
-                GameProperty::builder()
-                    .key("mode")
-                    .value(mode)
-                    .build()
-                    .unwrap(),
-            )
+            .game_properties(GameProperty::builder().key("mode").value(mode).build())
             .send()
             .await
             .unwrap();
@@ -363,7 +357,7 @@ async fn bad_requests_are_answered_with_the_gamelift_error_codes() {
     assert!(no_fleet
         .as_service_error()
         .unwrap()
-        .is_not_found_exception());
+        .is_invalid_request_exception());
     let terminal = gl
         .create_alias()
         .name("closed")
@@ -494,8 +488,7 @@ async fn tags_and_scaling_policies_round_trip() {
             aws_sdk_gamelift::types::Tag::builder()
                 .key("team")
                 .value("core")
-                .build()
-                .unwrap(),
+                .build(),
         )
         .send()
         .await
@@ -506,7 +499,7 @@ async fn tags_and_scaling_policies_round_trip() {
         .send()
         .await
         .unwrap();
-    assert_eq!(tags.tags()[0].key(), "team");
+    assert_eq!(tags.tags()[0].key(), Some("team"));
     gl.put_scaling_policy()
         .fleet_id(&fleet)
         .name("keep-free")
@@ -515,8 +508,7 @@ async fn tags_and_scaling_policies_round_trip() {
         .target_configuration(
             aws_sdk_gamelift::types::TargetConfiguration::builder()
                 .target_value(20.0)
-                .build()
-                .unwrap(),
+                .build(),
         )
         .send()
         .await
@@ -533,7 +525,7 @@ async fn tags_and_scaling_policies_round_trip() {
             .target_configuration()
             .unwrap()
             .target_value(),
-        20.0
+        Some(20.0)
     );
     let rc = gl
         .describe_runtime_configuration()
@@ -543,7 +535,7 @@ async fn tags_and_scaling_policies_round_trip() {
         .unwrap();
     assert_eq!(
         rc.runtime_configuration().unwrap().server_processes()[0].concurrent_executions(),
-        1
+        Some(1)
     );
     emu.shutdown().await;
 }

@@ -820,7 +820,12 @@ fn routing(s: &State, rs: &Input<'_>) -> ApiResult<(String, Option<String>, Opti
                 "RoutingStrategy.FleetId must be a fleet id",
             ));
         }
-        fleet(s, f)?;
+        // CreateAlias has no NotFoundException: an unknown fleet is an invalid request.
+        if s.fleet_index(f).is_none() {
+            return Err(ApiError::invalid(format!(
+                "RoutingStrategy.FleetId {f} is not a known fleet"
+            )));
+        }
     }
     Ok((t, fleet_id, message))
 }
