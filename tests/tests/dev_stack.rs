@@ -176,12 +176,43 @@ async fn dev_stack_creates_topic_queue_with_dlq_subscription_and_fleet_alias_que
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// `hangar dev` consumes its own placement queue (the sessions area's poller), so this test
+/// listens on a second queue subscribed to the same topic the same way.
 #[tokio::test]
-async fn placement_on_the_dev_queue_arrives_in_sqs_as_gamelift_event_inside_sns_envelope() {
+async fn placement_on_the_dev_queue_reaches_topic_subscribers_as_gamelift_event_in_sns_envelope() {
     let (stack, dir) = start_stack("placement").await;
     let info = stack.info.clone();
     let r = &info.resources;
     let sdk = hangar::dev::local_sdk_config(&moto_url(), "us-east-1").await;
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let listener_url = sqs
+        .create_queue()
+        .queue_name(format!("{}-listener", r.game_session_queue_name))
+        .send()
+        .await
+        .unwrap()
+        .queue_url()
+        .unwrap()
+        .to_string();
+    let listener_arn = sqs
+        .get_queue_attributes()
+        .queue_url(&listener_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap()
+        .attributes()
+        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
+        .clone();
+    aws_sdk_sns::Client::new(&sdk)
+        .subscribe()
+        .topic_arn(&r.placement_topic_arn)
+        .protocol("sqs")
+        .endpoint(&listener_arn)
+        .send()
+        .await
+        .unwrap();
+
     let placement_id = format!("p-{}", uuid::Uuid::new_v4());
     gamelift(&info, &sdk)
         .start_game_session_placement()
@@ -192,17 +223,15 @@ async fn placement_on_the_dev_queue_arrives_in_sqs_as_gamelift_event_inside_sns_
         .await
         .unwrap();
 
-    let sqs = aws_sdk_sqs::Client::new(&sdk);
     let deadline = Instant::now() + Duration::from_secs(30);
     let event = loop {
         assert!(
             Instant::now() < deadline,
-            "no placement event reached {}",
-            r.placement_queue_url
+            "no placement event reached {listener_url}"
         );
         let out = sqs
             .receive_message()
-            .queue_url(&r.placement_queue_url)
+            .queue_url(&listener_url)
             .wait_time_seconds(1)
             .send()
             .await
