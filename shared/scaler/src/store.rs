@@ -166,6 +166,10 @@ impl Store {
         &self.group
     }
 
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
     /// Takes the group's lease for `ttl_ms` unless another owner holds an unexpired one.
     pub async fn acquire_lease(&self, owner: &str, now_ms: u64, ttl_ms: u64) -> Result<bool, StoreError> {
         let item = serde_dynamo::to_item(LeaseItem {
@@ -295,9 +299,10 @@ impl Store {
             .table_name(&self.table)
             .key("pk", AttributeValue::S(group_key(&self.group)))
             .key("sk", AttributeValue::S(server_key(task_arn)))
-            .update_expression("SET free = free - :one, reserved = reserved + :one, last_reserved_at_ms = :now")
-            .condition_expression("attribute_exists(sk) AND #s = :active AND free > :zero")
+            .update_expression("SET #f = #f - :one, reserved = reserved + :one, last_reserved_at_ms = :now")
+            .condition_expression("attribute_exists(sk) AND #s = :active AND #f > :zero")
             .expression_attribute_names("#s", "state")
+            .expression_attribute_names("#f", "free")
             .expression_attribute_values(":one", AttributeValue::N("1".into()))
             .expression_attribute_values(":zero", AttributeValue::N("0".into()))
             .expression_attribute_values(":now", AttributeValue::N(now_ms.to_string()))
