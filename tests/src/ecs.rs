@@ -34,20 +34,37 @@ use serde_json::{json, Value};
 
 const TARGET_PREFIX: &str = "AmazonEC2ContainerServiceV20141113.";
 const DYNAMODB_PREFIX: &str = "DynamoDB_20120810.";
-const DYNAMODB_WRITES: &[&str] = &["PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"];
+const DYNAMODB_WRITES: &[&str] = &[
+    "PutItem",
+    "UpdateItem",
+    "DeleteItem",
+    "BatchWriteItem",
+    "TransactWriteItems",
+];
 
 /// Sends a request on to moto; answers status, content type and body.
-async fn forward(f: &Front, headers: &HeaderMap, body: Bytes) -> Result<(StatusCode, String, Bytes), Response> {
+async fn forward(
+    f: &Front,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, String, Bytes), Response> {
     let mut fwd = f.http.post(&f.moto).body(body);
     for (k, v) in headers.iter() {
         if k != "host" && k != "content-length" {
             fwd = fwd.header(k, v);
         }
     }
-    let resp = fwd.send().await.map_err(|e| (StatusCode::BAD_GATEWAY, e.to_string()).into_response())?;
+    let resp = fwd
+        .send()
+        .await
+        .map_err(|e| (StatusCode::BAD_GATEWAY, e.to_string()).into_response())?;
     let status = StatusCode::from_u16(resp.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
-    let content_type =
-        resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("application/x-amz-json-1.1").to_string();
+    let content_type = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/x-amz-json-1.1")
+        .to_string();
     let bytes = resp.bytes().await.unwrap_or_default();
     Ok((status, content_type, bytes))
 }
@@ -244,17 +261,30 @@ impl Front {
 }
 
 async fn front_door(State(f): State<Arc<Front>>, headers: HeaderMap, body: Bytes) -> Response {
-    let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
     if let Some(op) = target.strip_prefix(DYNAMODB_PREFIX) {
         // DynamoDB applies each conditional write atomically; moto checks and writes
         // without a lock, so concurrent writes are passed to it one at a time.
-        let _one_at_a_time = if DYNAMODB_WRITES.contains(&op) { Some(f.dynamodb_writes.lock().await) } else { None };
+        let _one_at_a_time = if DYNAMODB_WRITES.contains(&op) {
+            Some(f.dynamodb_writes.lock().await)
+        } else {
+            None
+        };
         return match forward(&f, &headers, body).await {
-            Ok((status, content_type, bytes)) => (status, [("content-type", content_type)], bytes).into_response(),
+            Ok((status, content_type, bytes)) => {
+                (status, [("content-type", content_type)], bytes).into_response()
+            }
             Err(e) => e,
         };
     }
-    let op = target.strip_prefix(TARGET_PREFIX).unwrap_or_default().to_string();
+    let op = target
+        .strip_prefix(TARGET_PREFIX)
+        .unwrap_or_default()
+        .to_string();
     let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     if op == "UpdateTaskProtection" {
         return f.update_task_protection(&request);
@@ -383,9 +413,7 @@ impl EcsLab {
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let endpoint = format!("http://{}", listener.local_addr().unwrap());
-        let app = Router::new()
-            .fallback(front_door)
-            .with_state(front.clone());
+        let app = Router::new().fallback(front_door).with_state(front.clone());
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
@@ -459,15 +487,21 @@ impl EcsLab {
         }
         let lookup = move |name: &str| env.get(name).cloned();
         let cfg = ScalerConfig::from_vars(&lookup).unwrap();
-        let conf = aws_sdk_ecs::config::Builder::from(&aws).endpoint_url(&self.endpoint).build();
-        let scaler = Scaler::from_config(&cfg, aws_sdk_ecs::Client::from_conf(conf), dynamodb.clone()).unwrap();
+        let conf = aws_sdk_ecs::config::Builder::from(&aws)
+            .endpoint_url(&self.endpoint)
+            .build();
+        let scaler =
+            Scaler::from_config(&cfg, aws_sdk_ecs::Client::from_conf(conf), dynamodb.clone())
+                .unwrap();
         let store = Store::new(dynamodb, &cfg.table, &cfg.group);
         (scaler, store)
     }
 
     /// A DynamoDB client through the front (moto, with atomic conditional writes).
     pub async fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
-        let conf = aws_sdk_dynamodb::config::Builder::from(&crate::aws_config().await).endpoint_url(&self.endpoint).build();
+        let conf = aws_sdk_dynamodb::config::Builder::from(&crate::aws_config().await)
+            .endpoint_url(&self.endpoint)
+            .build();
         aws_sdk_dynamodb::Client::from_conf(conf)
     }
 

@@ -18,9 +18,14 @@ const LIST_EVENT: &str = include_str!("../../events/gameservers-list.json");
 fn request(event: &str, player: Option<&str>) -> Request {
     let mut v: Value = serde_json::from_str(event).unwrap();
     match player {
-        Some(p) => v["requestContext"]["authorizer"]["jwt"]["claims"]["sub"] = Value::String(p.into()),
+        Some(p) => {
+            v["requestContext"]["authorizer"]["jwt"]["claims"]["sub"] = Value::String(p.into())
+        }
         None => {
-            v["requestContext"].as_object_mut().unwrap().remove("authorizer");
+            v["requestContext"]
+                .as_object_mut()
+                .unwrap()
+                .remove("authorizer");
         }
     }
     lambda_http::request::from_str(&v.to_string()).unwrap()
@@ -43,15 +48,28 @@ async fn fleet(servers: i32, capacity: u32) -> (EcsLab, Scaler, Store) {
     lab.run_tasks(servers, None, true).await;
     let max = servers.to_string();
     let (scaler, store) = lab
-        .scaler(&[("SERVER_CAPACITY", "10"), ("UPSCALE_MARGIN", "0"), ("DOWNSCALE_MARGIN", "100000"), ("MIN_TASKS", max.as_str()), ("MAX_TASKS", max.as_str())])
+        .scaler(&[
+            ("SERVER_CAPACITY", "10"),
+            ("UPSCALE_MARGIN", "0"),
+            ("DOWNSCALE_MARGIN", "100000"),
+            ("MIN_TASKS", max.as_str()),
+            ("MAX_TASKS", max.as_str()),
+        ])
         .await;
     tick(&scaler).await;
     (lab, scaler, store)
 }
 
-async fn allocator(lab: &EcsLab, store: &Store, extra: &[(&str, &str)]) -> gameservers_allocate::App {
+async fn allocator(
+    lab: &EcsLab,
+    store: &Store,
+    extra: &[(&str, &str)],
+) -> gameservers_allocate::App {
     let table = store.table().to_string();
-    let mut env: HashMap<String, String> = HashMap::from([("TABLE_NAME".into(), table), ("GAMESERVER_GROUP".into(), store.group().into())]);
+    let mut env: HashMap<String, String> = HashMap::from([
+        ("TABLE_NAME".into(), table),
+        ("GAMESERVER_GROUP".into(), store.group().into()),
+    ]);
     for (k, v) in extra {
         env.insert(k.to_string(), v.to_string());
     }
@@ -66,25 +84,47 @@ async fn hundred_concurrent_allocations_against_forty_free_slots_give_exactly_fo
 
     let calls = (0..100).map(|i| {
         let app = app.clone();
-        tokio::spawn(async move { gameservers_allocate::handle(&app, request(ALLOCATE_EVENT, Some(&format!("player-{i}")))).await })
+        tokio::spawn(async move {
+            gameservers_allocate::handle(
+                &app,
+                request(ALLOCATE_EVENT, Some(&format!("player-{i}"))),
+            )
+            .await
+        })
     });
-    let responses: Vec<Response<Body>> = futures::future::join_all(calls).await.into_iter().map(Result::unwrap).collect();
+    let responses: Vec<Response<Body>> = futures::future::join_all(calls)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
 
     let ok: Vec<&Response<Body>> = responses.iter().filter(|r| r.status() == 200).collect();
-    let unavailable: Vec<&Response<Body>> = responses.iter().filter(|r| r.status() == 503).collect();
+    let unavailable: Vec<&Response<Body>> =
+        responses.iter().filter(|r| r.status() == 503).collect();
     assert_eq!(ok.len(), 40);
     assert_eq!(unavailable.len(), 60);
-    assert!(unavailable.iter().all(|r| r.headers()["retry-after"] == "5"));
+    assert!(unavailable
+        .iter()
+        .all(|r| r.headers()["retry-after"] == "5"));
     assert_eq!(body(unavailable[0])["error"]["code"], "ServiceUnavailable");
 
     let mut per_server: HashMap<String, u32> = HashMap::new();
     for r in &ok {
         let b = body(r);
         assert_eq!(b["backup"], false);
-        *per_server.entry(b["address"].as_str().unwrap().to_string()).or_default() += 1;
+        *per_server
+            .entry(b["address"].as_str().unwrap().to_string())
+            .or_default() += 1;
     }
-    let expected: HashMap<String, u32> = lab.servers().iter().map(|(_, s)| (format!("{}:{}", s.host, lab.game_port), 10)).collect();
-    assert_eq!(per_server, expected, "every slot handed out once, none twice");
+    let expected: HashMap<String, u32> = lab
+        .servers()
+        .iter()
+        .map(|(_, s)| (format!("{}:{}", s.host, lab.game_port), 10))
+        .collect();
+    assert_eq!(
+        per_server, expected,
+        "every slot handed out once, none twice"
+    );
     for r in store.servers().await.unwrap() {
         assert_eq!((r.free, r.reserved), (0, 10));
     }
@@ -101,21 +141,41 @@ async fn reservations_are_released_as_players_arrive() {
     let (lab, scaler, store) = fleet(1, 4).await;
     let app = allocator(&lab, &store, &[]).await;
     for p in ["a", "b", "c"] {
-        assert_eq!(gameservers_allocate::handle(&app, request(ALLOCATE_EVENT, Some(p))).await.status(), 200);
+        assert_eq!(
+            gameservers_allocate::handle(&app, request(ALLOCATE_EVENT, Some(p)))
+                .await
+                .status(),
+            200
+        );
     }
     // Two of the three arrive: the server reports 2 free; one reservation is outstanding.
     lab.servers()[0].1.set_free(2);
     tick(&scaler).await;
     let r = &store.servers().await.unwrap()[0];
     assert_eq!((r.reported_free, r.reserved, r.free), (2, 1, 1));
-    assert_eq!(gameservers_allocate::handle(&app, request(ALLOCATE_EVENT, Some("d"))).await.status(), 200);
-    assert_eq!(gameservers_allocate::handle(&app, request(ALLOCATE_EVENT, Some("e"))).await.status(), 503);
+    assert_eq!(
+        gameservers_allocate::handle(&app, request(ALLOCATE_EVENT, Some("d")))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        gameservers_allocate::handle(&app, request(ALLOCATE_EVENT, Some("e")))
+            .await
+            .status(),
+        503
+    );
 }
 
 #[tokio::test]
 async fn backup_server_is_answered_when_every_server_is_full() {
     let (lab, _scaler, store) = fleet(1, 2).await;
-    let app = allocator(&lab, &store, &[("BACKUP_SERVER", "backup.example.net:7777")]).await;
+    let app = allocator(
+        &lab,
+        &store,
+        &[("BACKUP_SERVER", "backup.example.net:7777")],
+    )
+    .await;
     for p in ["a", "b"] {
         let r = gameservers_allocate::handle(&app, request(ALLOCATE_EVENT, Some(p))).await;
         assert_eq!(body(&r)["backup"], false);
@@ -123,7 +183,10 @@ async fn backup_server_is_answered_when_every_server_is_full() {
     let r = gameservers_allocate::handle(&app, request(ALLOCATE_EVENT, Some("c"))).await;
     assert_eq!(r.status(), 200);
     let b = body(&r);
-    assert_eq!((b["address"].as_str(), b["backup"].as_bool()), (Some("backup.example.net:7777"), Some(true)));
+    assert_eq!(
+        (b["address"].as_str(), b["backup"].as_bool()),
+        (Some("backup.example.net:7777"), Some(true))
+    );
     assert!(b["taskArn"].is_null());
 }
 
@@ -148,10 +211,17 @@ async fn standby_and_unhealthy_servers_are_never_handed_out() {
     lab.server(&arns[1]).set_free(10);
     lab.server(&arns[2]).set_free(3);
     tick(&scaler).await; // 15 free > 12: arns[1] (emptiest) to standby
-    assert_eq!(store.server(&arns[1]).await.unwrap().unwrap().state, ServerState::Standby);
+    assert_eq!(
+        store.server(&arns[1]).await.unwrap().unwrap().state,
+        ServerState::Standby
+    );
     lab.server(&arns[2]).set_healthy(false);
     tick(&scaler).await; // arns[2] fails its probe: unhealthy, stopped
-    assert!(store.server(&arns[2]).await.unwrap().is_none_or(|r| r.state == ServerState::Unhealthy));
+    assert!(store
+        .server(&arns[2])
+        .await
+        .unwrap()
+        .is_none_or(|r| r.state == ServerState::Unhealthy));
 
     let app = allocator(&lab, &store, &[]).await;
     let only = format!("{}:{}", lab.server(&arns[0]).host, lab.game_port);
@@ -164,7 +234,11 @@ async fn standby_and_unhealthy_servers_are_never_handed_out() {
         }
         handed.push(body(&r)["address"].as_str().unwrap().to_string());
     }
-    assert_eq!(handed, vec![only.clone(), only], "only the active server's 2 slots");
+    assert_eq!(
+        handed,
+        vec![only.clone(), only],
+        "only the active server's 2 slots"
+    );
 }
 
 #[tokio::test]
@@ -175,8 +249,14 @@ async fn packing_fills_the_fullest_server_first_and_spread_the_emptiest() {
         v.sort();
         v
     };
-    let (scaler, store) =
-        lab.scaler(&[("SERVER_CAPACITY", "10"), ("UPSCALE_MARGIN", "0"), ("DOWNSCALE_MARGIN", "1000"), ("MAX_TASKS", "2")]).await;
+    let (scaler, store) = lab
+        .scaler(&[
+            ("SERVER_CAPACITY", "10"),
+            ("UPSCALE_MARGIN", "0"),
+            ("DOWNSCALE_MARGIN", "1000"),
+            ("MAX_TASKS", "2"),
+        ])
+        .await;
     lab.server(&arns[0]).set_free(3);
     lab.server(&arns[1]).set_free(7);
     tick(&scaler).await;
@@ -198,16 +278,34 @@ async fn allocation_and_listing_refuse_callers_without_a_player_token() {
     let r = gameservers_allocate::handle(&app, request(ALLOCATE_EVENT, None)).await;
     assert_eq!(r.status(), 401);
     assert_eq!(body(&r)["error"]["code"], "Unauthorized");
-    assert_eq!(store.servers().await.unwrap()[0].reserved, 0, "nothing reserved for a refused caller");
+    assert_eq!(
+        store.servers().await.unwrap()[0].reserved,
+        0,
+        "nothing reserved for a refused caller"
+    );
 
-    let env: HashMap<&str, String> = HashMap::from([("TABLE_NAME", store.table().to_string()), ("GAMESERVER_GROUP", store.group().to_string())]);
-    let list = gameservers_list::App::from_vars(&move |n: &str| env.get(n).cloned(), lab.dynamodb().await).unwrap();
-    assert_eq!(gameservers_list::handle(&list, request(LIST_EVENT, None)).await.status(), 401);
+    let env: HashMap<&str, String> = HashMap::from([
+        ("TABLE_NAME", store.table().to_string()),
+        ("GAMESERVER_GROUP", store.group().to_string()),
+    ]);
+    let list =
+        gameservers_list::App::from_vars(&move |n: &str| env.get(n).cloned(), lab.dynamodb().await)
+            .unwrap();
+    assert_eq!(
+        gameservers_list::handle(&list, request(LIST_EVENT, None))
+            .await
+            .status(),
+        401
+    );
 
     // A game server (IAM caller) may not take player slots either.
     let mut v: Value = serde_json::from_str(ALLOCATE_EVENT).unwrap();
     v["requestContext"]["authorizer"] = serde_json::json!({"iam": {"userArn": "arn:aws:sts::123456789012:assumed-role/gs/i-1", "callerId": "AROA:i-1"}});
-    let r = gameservers_allocate::handle(&app, lambda_http::request::from_str(&v.to_string()).unwrap()).await;
+    let r = gameservers_allocate::handle(
+        &app,
+        lambda_http::request::from_str(&v.to_string()).unwrap(),
+    )
+    .await;
     assert_eq!(r.status(), 403);
 }
 
@@ -217,8 +315,13 @@ async fn listing_shows_every_server_with_state_and_load() {
     let app = allocator(&lab, &store, &[]).await;
     gameservers_allocate::handle(&app, request(ALLOCATE_EVENT, Some("p"))).await;
 
-    let env: HashMap<&str, String> = HashMap::from([("TABLE_NAME", store.table().to_string()), ("GAMESERVER_GROUP", store.group().to_string())]);
-    let list = gameservers_list::App::from_vars(&move |n: &str| env.get(n).cloned(), lab.dynamodb().await).unwrap();
+    let env: HashMap<&str, String> = HashMap::from([
+        ("TABLE_NAME", store.table().to_string()),
+        ("GAMESERVER_GROUP", store.group().to_string()),
+    ]);
+    let list =
+        gameservers_list::App::from_vars(&move |n: &str| env.get(n).cloned(), lab.dynamodb().await)
+            .unwrap();
     let r = gameservers_list::handle(&list, request(LIST_EVENT, Some("viewer"))).await;
     assert_eq!(r.status(), 200);
     let servers = body(&r)["servers"].as_array().unwrap().clone();
@@ -230,7 +333,10 @@ async fn listing_shows_every_server_with_state_and_load() {
         assert_eq!(s["capacity"], 8);
         assert_eq!(s["players"], 0);
     }
-    let reserved: u64 = servers.iter().map(|s| s["reserved"].as_u64().unwrap()).sum();
+    let reserved: u64 = servers
+        .iter()
+        .map(|s| s["reserved"].as_u64().unwrap())
+        .sum();
     let free: u64 = servers.iter().map(|s| s["free"].as_u64().unwrap()).sum();
     assert_eq!((reserved, free), (1, 15));
 }

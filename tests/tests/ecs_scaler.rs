@@ -10,13 +10,17 @@ use hangar_tests::ecs::{EcsLab, NewServers};
 
 async fn tick(scaler: &Scaler) -> TickReport {
     match scaler.tick().await.unwrap() {
-        TickOutcome::Done(r) => r,
+        TickOutcome::Done(r) => *r,
         TickOutcome::Skipped => panic!("tick skipped: lease held"),
     }
 }
 
 async fn record(store: &Store, arn: &str) -> ServerRecord {
-    store.server(arn).await.unwrap().unwrap_or_else(|| panic!("no item for {arn}"))
+    store
+        .server(arn)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("no item for {arn}"))
 }
 
 fn sorted(mut v: Vec<String>) -> Vec<String> {
@@ -28,8 +32,14 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
 async fn scales_up_under_the_upscale_margin_and_new_tasks_become_active_servers() {
     let lab = EcsLab::start(10).await;
     let first = lab.run_tasks(1, None, true).await;
-    let (scaler, store) =
-        lab.scaler(&[("SERVER_CAPACITY", "10"), ("UPSCALE_MARGIN", "15"), ("DOWNSCALE_MARGIN", "40"), ("MAX_TASKS", "5")]).await;
+    let (scaler, store) = lab
+        .scaler(&[
+            ("SERVER_CAPACITY", "10"),
+            ("UPSCALE_MARGIN", "15"),
+            ("DOWNSCALE_MARGIN", "40"),
+            ("MAX_TASKS", "5"),
+        ])
+        .await;
 
     // 10 free < 15: one more server (ceil(5 / 10)).
     let r = tick(&scaler).await;
@@ -37,12 +47,27 @@ async fn scales_up_under_the_upscale_margin_and_new_tasks_become_active_servers(
     assert_eq!(r.servers, 1);
     assert_eq!(r.free_before, 10);
     assert_eq!(r.launched.len(), 1);
-    assert_eq!(lab.running_tasks().await, sorted([first.clone(), r.launched.clone()].concat()));
+    assert_eq!(
+        lab.running_tasks().await,
+        sorted([first.clone(), r.launched.clone()].concat())
+    );
 
     // The launched task carries the game-server tag and is found again by the next run.
-    let described = lab.ecs.describe_tasks().cluster(&lab.cluster).tasks(&r.launched[0]).include(aws_sdk_ecs::types::TaskField::Tags).send().await.unwrap();
+    let described = lab
+        .ecs
+        .describe_tasks()
+        .cluster(&lab.cluster)
+        .tasks(&r.launched[0])
+        .include(aws_sdk_ecs::types::TaskField::Tags)
+        .send()
+        .await
+        .unwrap();
     let tags = described.tasks()[0].tags();
-    assert!(tags.iter().any(|t| t.key() == Some("game") && t.value() == Some("chess")), "{tags:?}");
+    assert!(
+        tags.iter()
+            .any(|t| t.key() == Some("game") && t.value() == Some("chess")),
+        "{tags:?}"
+    );
 
     // The new server is probed and becomes active; 20 free >= 15: nothing more to launch.
     let r2 = tick(&scaler).await;
@@ -54,18 +79,31 @@ async fn scales_up_under_the_upscale_margin_and_new_tasks_become_active_servers(
         assert_eq!(rec.state, ServerState::Active, "{arn}");
         assert_eq!(rec.free, 10);
         let host = rec.host.clone().unwrap();
-        assert!(host.starts_with("127."), "address from the task's ENI, on loopback: {host}");
-        assert_eq!(rec.address(), Some(format!("{}:{}", lab.server(&arn).host, lab.game_port)));
+        assert!(
+            host.starts_with("127."),
+            "address from the task's ENI, on loopback: {host}"
+        );
+        assert_eq!(
+            rec.address(),
+            Some(format!("{}:{}", lab.server(&arn).host, lab.game_port))
+        );
         assert!(lab.server(&arn).probes() >= 1);
     }
 }
 
 #[tokio::test]
-async fn moves_the_emptiest_server_to_standby_over_the_downscale_margin_then_stops_it_when_ready_to_close() {
+async fn moves_the_emptiest_server_to_standby_over_the_downscale_margin_then_stops_it_when_ready_to_close(
+) {
     let lab = EcsLab::start(10).await;
     let arns = sorted(lab.run_tasks(3, None, true).await);
     let (scaler, store) = lab
-        .scaler(&[("SERVER_CAPACITY", "10"), ("UPSCALE_MARGIN", "5"), ("DOWNSCALE_MARGIN", "15"), ("MIN_TASKS", "1"), ("MAX_TASKS", "5")])
+        .scaler(&[
+            ("SERVER_CAPACITY", "10"),
+            ("UPSCALE_MARGIN", "5"),
+            ("DOWNSCALE_MARGIN", "15"),
+            ("MIN_TASKS", "1"),
+            ("MAX_TASKS", "5"),
+        ])
         .await;
     lab.server(&arns[0]).set_free(4);
     lab.server(&arns[1]).set_free(10);
@@ -89,7 +127,10 @@ async fn moves_the_emptiest_server_to_standby_over_the_downscale_margin_then_sto
     lab.server(&arns[1]).set_ready_to_close(true);
     let r = tick(&scaler).await;
     assert_eq!(r.stopped, vec![arns[1].clone()]);
-    assert_eq!(lab.running_tasks().await, vec![arns[0].clone(), arns[2].clone()]);
+    assert_eq!(
+        lab.running_tasks().await,
+        vec![arns[0].clone(), arns[2].clone()]
+    );
     assert!(store.server(&arns[1]).await.unwrap().is_none());
 }
 
@@ -97,10 +138,20 @@ async fn moves_the_emptiest_server_to_standby_over_the_downscale_margin_then_sto
 async fn never_launches_above_max_tasks() {
     let lab = EcsLab::start(10).await;
     lab.run_tasks(1, None, true).await;
-    let (scaler, _) =
-        lab.scaler(&[("SERVER_CAPACITY", "10"), ("UPSCALE_MARGIN", "100"), ("DOWNSCALE_MARGIN", "200"), ("MAX_TASKS", "3")]).await;
+    let (scaler, _) = lab
+        .scaler(&[
+            ("SERVER_CAPACITY", "10"),
+            ("UPSCALE_MARGIN", "100"),
+            ("DOWNSCALE_MARGIN", "200"),
+            ("MAX_TASKS", "3"),
+        ])
+        .await;
     let r = tick(&scaler).await;
-    assert_eq!(r.launched.len(), 2, "9 would cover the margin, max allows 2");
+    assert_eq!(
+        r.launched.len(),
+        2,
+        "9 would cover the margin, max allows 2"
+    );
     for (_, s) in lab.servers() {
         s.set_free(0);
     }
@@ -114,7 +165,13 @@ async fn never_launches_above_max_tasks() {
 async fn launches_up_to_min_tasks_and_never_moves_servers_to_standby_below_it() {
     let lab = EcsLab::start(10).await;
     let (scaler, store) = lab
-        .scaler(&[("SERVER_CAPACITY", "10"), ("UPSCALE_MARGIN", "5"), ("DOWNSCALE_MARGIN", "8"), ("MIN_TASKS", "2"), ("MAX_TASKS", "4")])
+        .scaler(&[
+            ("SERVER_CAPACITY", "10"),
+            ("UPSCALE_MARGIN", "5"),
+            ("DOWNSCALE_MARGIN", "8"),
+            ("MIN_TASKS", "2"),
+            ("MAX_TASKS", "4"),
+        ])
         .await;
     let r = tick(&scaler).await;
     assert_eq!(r.launched.len(), 2, "empty cluster gets MIN_TASKS servers");
@@ -157,7 +214,10 @@ async fn unhealthy_server_is_stopped_and_replaced_after_the_failure_threshold() 
     assert_eq!(r.launched.len(), 1, "replaced");
     let running = lab.running_tasks().await;
     assert!(!running.contains(sick));
-    assert_eq!(running, sorted(vec![arns[1].clone(), r.launched[0].clone()]));
+    assert_eq!(
+        running,
+        sorted(vec![arns[1].clone(), r.launched[0].clone()])
+    );
     assert!(store.server(sick).await.unwrap().is_none());
 }
 
@@ -166,8 +226,14 @@ async fn state_is_rebuilt_from_ecs_after_the_table_is_wiped() {
     let lab = EcsLab::start(10).await;
     let servers = sorted(lab.run_tasks(3, None, true).await);
     let untagged = lab.run_tasks(1, None, false).await;
-    let (scaler, store) =
-        lab.scaler(&[("SERVER_CAPACITY", "10"), ("UPSCALE_MARGIN", "5"), ("DOWNSCALE_MARGIN", "100"), ("MAX_TASKS", "5")]).await;
+    let (scaler, store) = lab
+        .scaler(&[
+            ("SERVER_CAPACITY", "10"),
+            ("UPSCALE_MARGIN", "5"),
+            ("DOWNSCALE_MARGIN", "100"),
+            ("MAX_TASKS", "5"),
+        ])
+        .await;
     lab.server(&servers[1]).set_free(3);
     tick(&scaler).await;
     let before: Vec<ServerRecord> = store.servers().await.unwrap();
@@ -180,13 +246,22 @@ async fn state_is_rebuilt_from_ecs_after_the_table_is_wiped() {
 
     let r = tick(&scaler).await;
     assert!(r.rebuilt);
-    assert!(r.launched.is_empty(), "nothing launched: the running tasks were found again");
+    assert!(
+        r.launched.is_empty(),
+        "nothing launched: the running tasks were found again"
+    );
     let after = store.servers().await.unwrap();
     let mut arns: Vec<String> = after.iter().map(|r| r.task_arn.clone()).collect();
     arns.sort();
-    assert_eq!(arns, servers, "only tagged tasks of the family are game servers: {untagged:?} left out");
+    assert_eq!(
+        arns, servers,
+        "only tagged tasks of the family are game servers: {untagged:?} left out"
+    );
     for (b, a) in before.iter().zip(after.iter()) {
-        assert_eq!((a.state, a.free, a.address()), (ServerState::Active, b.free, b.address()));
+        assert_eq!(
+            (a.state, a.free, a.address()),
+            (ServerState::Active, b.free, b.address())
+        );
     }
 }
 
@@ -195,22 +270,49 @@ async fn two_overlapping_scaler_runs_never_double_launch() {
     let lab = EcsLab::start(10).await;
     lab.run_tasks(1, None, true).await;
     // A slow server keeps the first run busy while the second starts.
-    lab.servers()[0].1.delay_ms.store(300, std::sync::atomic::Ordering::SeqCst);
-    let (scaler_a, _) =
-        lab.scaler(&[("SERVER_CAPACITY", "10"), ("UPSCALE_MARGIN", "40"), ("DOWNSCALE_MARGIN", "100"), ("MAX_TASKS", "10")]).await;
+    lab.servers()[0]
+        .1
+        .delay_ms
+        .store(300, std::sync::atomic::Ordering::SeqCst);
+    let (scaler_a, _) = lab
+        .scaler(&[
+            ("SERVER_CAPACITY", "10"),
+            ("UPSCALE_MARGIN", "40"),
+            ("DOWNSCALE_MARGIN", "100"),
+            ("MAX_TASKS", "10"),
+        ])
+        .await;
     // A second scaler instance (another Lambda invocation) on the same table.
     let table = scaler_a.store.clone();
-    let scaler_b = Scaler { store: table, ecs: scaler_a.ecs.clone(), prober: scaler_a.prober.clone(), settings: scaler_a.settings.clone() };
+    let scaler_b = Scaler {
+        store: table,
+        ecs: scaler_a.ecs.clone(),
+        prober: scaler_a.prober.clone(),
+        settings: scaler_a.settings.clone(),
+    };
 
     let (a, b) = tokio::join!(scaler_a.tick(), async {
         tokio::time::sleep(Duration::from_millis(50)).await;
         scaler_b.tick().await
     });
     let outcomes = [a.unwrap(), b.unwrap()];
-    let done: Vec<&TickReport> = outcomes.iter().filter_map(|o| if let TickOutcome::Done(r) = o { Some(r) } else { None }).collect();
+    let done: Vec<&TickReport> = outcomes
+        .iter()
+        .filter_map(|o| {
+            if let TickOutcome::Done(r) = o {
+                Some(r.as_ref())
+            } else {
+                None
+            }
+        })
+        .collect();
     assert_eq!(done.len(), 1, "exactly one run acts: {outcomes:?}");
     assert_eq!(done[0].launched.len(), 3);
-    assert_eq!(lab.run_task_calls(), 1 + 1, "one RunTask by the test, one by the acting run");
+    assert_eq!(
+        lab.run_task_calls(),
+        1 + 1,
+        "one RunTask by the test, one by the acting run"
+    );
     assert_eq!(lab.running_tasks().await.len(), 4);
 
     // The lease was given back: the next run acts and launches nothing more.
@@ -241,7 +343,11 @@ async fn protects_service_tasks_with_players_from_scale_in_and_lifts_it_when_emp
     assert_eq!(r.protected, vec![svc[0].clone()]);
     assert_eq!(lab.protection(&svc[0]), Some(true));
     assert_eq!(lab.protection(&svc[1]), None, "no players, never protected");
-    assert_eq!(lab.protection(&standalone[0]), None, "standalone tasks are not subject to service scale-in");
+    assert_eq!(
+        lab.protection(&standalone[0]),
+        None,
+        "standalone tasks are not subject to service scale-in"
+    );
     assert!(record(&store, &svc[0]).await.protected);
     assert!(record(&store, &svc[0]).await.in_service);
 
@@ -259,7 +365,10 @@ async fn protects_service_tasks_with_players_from_scale_in_and_lifts_it_when_emp
 #[tokio::test]
 async fn probes_run_concurrently_within_the_configured_bound() {
     let lab = EcsLab::start(10).await;
-    lab.set_new_servers(NewServers { capacity: 10, delay_ms: 200 });
+    lab.set_new_servers(NewServers {
+        capacity: 10,
+        delay_ms: 200,
+    });
     lab.run_tasks(10, None, true).await;
     let (scaler, _) = lab
         .scaler(&[
@@ -282,11 +391,23 @@ async fn slow_servers_count_as_failed_probes_after_the_timeout() {
     let lab = EcsLab::start(10).await;
     let arns = lab.run_tasks(1, None, true).await;
     let (scaler, store) = lab
-        .scaler(&[("SERVER_CAPACITY", "10"), ("UPSCALE_MARGIN", "5"), ("DOWNSCALE_MARGIN", "100"), ("MAX_TASKS", "1"), ("PROBE_TIMEOUT_MS", "100")])
+        .scaler(&[
+            ("SERVER_CAPACITY", "10"),
+            ("UPSCALE_MARGIN", "5"),
+            ("DOWNSCALE_MARGIN", "100"),
+            ("MAX_TASKS", "1"),
+            ("PROBE_TIMEOUT_MS", "100"),
+        ])
         .await;
-    lab.server(&arns[0]).delay_ms.store(1000, std::sync::atomic::Ordering::SeqCst);
+    lab.server(&arns[0])
+        .delay_ms
+        .store(1000, std::sync::atomic::Ordering::SeqCst);
     let r = tick(&scaler).await;
     assert_eq!(r.probe_failures, 1);
     let rec = record(&store, &arns[0]).await;
-    assert_eq!((rec.state, rec.failures), (ServerState::Launching, 1), "never answered: not active");
+    assert_eq!(
+        (rec.state, rec.failures),
+        (ServerState::Launching, 1),
+        "never answered: not active"
+    );
 }

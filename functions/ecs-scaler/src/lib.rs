@@ -6,7 +6,10 @@ use lambda_runtime::{Error, LambdaEvent};
 
 /// Runs one tick. Failing to read the table or ECS fails the invocation (the next
 /// schedule retries); single failed actions are logged and retried next run.
-pub async fn handle(scaler: &Scaler, _event: LambdaEvent<EventBridgeEvent>) -> Result<serde_json::Value, Error> {
+pub async fn handle(
+    scaler: &Scaler,
+    _event: LambdaEvent<EventBridgeEvent>,
+) -> Result<serde_json::Value, Error> {
     match scaler.tick().await? {
         TickOutcome::Skipped => Ok(serde_json::json!({ "skipped": true })),
         TickOutcome::Done(report) => {

@@ -16,7 +16,10 @@ pub struct App {
 
 impl App {
     pub fn new(config: AllocatorConfig, dynamodb: aws_sdk_dynamodb::Client) -> Self {
-        App { store: Store::new(dynamodb, &config.table, &config.group), config }
+        App {
+            store: Store::new(dynamodb, &config.table, &config.group),
+            config,
+        }
     }
 }
 
@@ -26,7 +29,14 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
 
 async fn available(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let player = require_player(req)?;
-    match allocate(&app.store, app.config.strategy, app.config.backup_server.as_deref(), now_ms()).await {
+    match allocate(
+        &app.store,
+        app.config.strategy,
+        app.config.backup_server.as_deref(),
+        now_ms(),
+    )
+    .await
+    {
         Ok(a) => {
             tracing::info!(player = %player, address = %a.address, backup = a.backup, "slot allocated");
             Ok(json(200, &a))

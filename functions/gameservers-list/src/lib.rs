@@ -13,10 +13,15 @@ pub struct App {
 
 impl App {
     /// Reads `TABLE_NAME` and `GAMESERVER_GROUP` (default `default`).
-    pub fn from_vars(vars: &impl Vars, dynamodb: aws_sdk_dynamodb::Client) -> Result<Self, ConfigError> {
+    pub fn from_vars(
+        vars: &impl Vars,
+        dynamodb: aws_sdk_dynamodb::Client,
+    ) -> Result<Self, ConfigError> {
         let table = required(vars, "TABLE_NAME")?;
         let group = parsed_or(vars, "GAMESERVER_GROUP", "default".to_string())?;
-        Ok(App { store: Store::new(dynamodb, table, group) })
+        Ok(App {
+            store: Store::new(dynamodb, table, group),
+        })
     }
 }
 

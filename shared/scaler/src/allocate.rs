@@ -36,7 +36,12 @@ pub async fn allocate(
     now_ms: u64,
 ) -> Result<Allocation, AllocateError> {
     for _ in 0..PASSES {
-        let records: Vec<ServerRecord> = store.servers().await?.into_iter().filter(|r| r.host.is_some()).collect();
+        let records: Vec<ServerRecord> = store
+            .servers()
+            .await?
+            .into_iter()
+            .filter(|r| r.host.is_some())
+            .collect();
         let views: Vec<_> = records.iter().map(ServerRecord::view).collect();
         let order = allocation_order(&views, strategy);
         if order.is_empty() {
@@ -44,15 +49,26 @@ pub async fn allocate(
         }
         for v in order {
             if store.reserve_slot(&v.id, now_ms).await? {
-                let address = records.iter().find(|r| r.task_arn == v.id).and_then(ServerRecord::address);
+                let address = records
+                    .iter()
+                    .find(|r| r.task_arn == v.id)
+                    .and_then(ServerRecord::address);
                 if let Some(address) = address {
-                    return Ok(Allocation { address, task_arn: Some(v.id.clone()), backup: false });
+                    return Ok(Allocation {
+                        address,
+                        task_arn: Some(v.id.clone()),
+                        backup: false,
+                    });
                 }
             }
         }
     }
     match backup {
-        Some(b) => Ok(Allocation { address: b.to_string(), task_arn: None, backup: true }),
+        Some(b) => Ok(Allocation {
+            address: b.to_string(),
+            task_arn: None,
+            backup: true,
+        }),
         None => Err(AllocateError::NoCapacity),
     }
 }
@@ -93,7 +109,12 @@ impl From<&ServerRecord> for ServerSummary {
 }
 
 pub async fn list(store: &Store) -> Result<Vec<ServerSummary>, StoreError> {
-    let mut out: Vec<ServerSummary> = store.servers().await?.iter().map(ServerSummary::from).collect();
+    let mut out: Vec<ServerSummary> = store
+        .servers()
+        .await?
+        .iter()
+        .map(ServerSummary::from)
+        .collect();
     out.sort_by(|a, b| a.task_arn.cmp(&b.task_arn));
     Ok(out)
 }

@@ -53,31 +53,51 @@ pub struct AllocatorConfig {
 }
 
 fn list(value: &str) -> Vec<String> {
-    value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 fn required_list(vars: &impl Vars, name: &str) -> Result<Vec<String>, ConfigError> {
     let v = required(vars, name)?;
     let items = list(&v);
     if items.is_empty() {
-        return Err(ConfigError::invalid(name, &v, "expected a comma-separated list"));
+        return Err(ConfigError::invalid(
+            name,
+            &v,
+            "expected a comma-separated list",
+        ));
     }
     Ok(items)
 }
 
 fn tags(vars: &impl Vars, name: &str) -> Result<Vec<(String, String)>, ConfigError> {
-    let Some(v) = vars.var(name) else { return Ok(Vec::new()) };
+    let Some(v) = vars.var(name) else {
+        return Ok(Vec::new());
+    };
     list(&v)
         .into_iter()
         .map(|pair| match pair.split_once('=') {
-            Some((k, val)) if !k.trim().is_empty() => Ok((k.trim().to_string(), val.trim().to_string())),
-            _ => Err(ConfigError::invalid(name, &v, format!("`{pair}` is not key=value"))),
+            Some((k, val)) if !k.trim().is_empty() => {
+                Ok((k.trim().to_string(), val.trim().to_string()))
+            }
+            _ => Err(ConfigError::invalid(
+                name,
+                &v,
+                format!("`{pair}` is not key=value"),
+            )),
         })
         .collect()
 }
 
 fn family_of(task_definition: &str) -> String {
-    let tail = task_definition.rsplit_once("task-definition/").map(|(_, t)| t).unwrap_or(task_definition);
+    let tail = task_definition
+        .rsplit_once("task-definition/")
+        .map(|(_, t)| t)
+        .unwrap_or(task_definition);
     match tail.rsplit_once(':') {
         Some((family, rev)) if rev.chars().all(|c| c.is_ascii_digit()) => family.to_string(),
         _ => tail.to_string(),
@@ -88,14 +108,22 @@ fn positive<T: PartialOrd + Default + Copy + ToString>(name: &str, v: T) -> Resu
     if v > T::default() {
         Ok(v)
     } else {
-        Err(ConfigError::invalid(name, &v.to_string(), "must be greater than zero"))
+        Err(ConfigError::invalid(
+            name,
+            &v.to_string(),
+            "must be greater than zero",
+        ))
     }
 }
 
 fn group(vars: &impl Vars) -> Result<String, ConfigError> {
     let g = parsed_or(vars, "GAMESERVER_GROUP", "default".to_string())?;
     if g.contains('#') {
-        return Err(ConfigError::invalid("GAMESERVER_GROUP", &g, "must not contain '#'"));
+        return Err(ConfigError::invalid(
+            "GAMESERVER_GROUP",
+            &g,
+            "must not contain '#'",
+        ));
     }
     Ok(g)
 }
@@ -104,9 +132,14 @@ impl ScalerConfig {
     pub fn from_vars(vars: &impl Vars) -> Result<Self, ConfigError> {
         let task_definition = required(vars, "ECS_TASK_DEFINITION")?;
         let family = parsed_or(vars, "ECS_TASK_FAMILY", family_of(&task_definition))?;
-        let launch_type = parsed_or(vars, "ECS_LAUNCH_TYPE", "FARGATE".to_string())?.to_ascii_uppercase();
+        let launch_type =
+            parsed_or(vars, "ECS_LAUNCH_TYPE", "FARGATE".to_string())?.to_ascii_uppercase();
         if !["FARGATE", "EC2", "EXTERNAL"].contains(&launch_type.as_str()) {
-            return Err(ConfigError::invalid("ECS_LAUNCH_TYPE", &launch_type, "expected FARGATE, EC2 or EXTERNAL"));
+            return Err(ConfigError::invalid(
+                "ECS_LAUNCH_TYPE",
+                &launch_type,
+                "expected FARGATE, EC2 or EXTERNAL",
+            ));
         }
         let ecs = EcsTarget {
             cluster: required(vars, "ECS_CLUSTER")?,
@@ -120,7 +153,10 @@ impl ScalerConfig {
             launch_type,
         };
         let game_port: u16 = positive("GAME_PORT", parsed(vars, "GAME_PORT")?)?;
-        let capacity_port: u16 = positive("CAPACITY_PORT", parsed_or(vars, "CAPACITY_PORT", game_port)?)?;
+        let capacity_port: u16 = positive(
+            "CAPACITY_PORT",
+            parsed_or(vars, "CAPACITY_PORT", game_port)?,
+        )?;
         let server_capacity: u32 = positive("SERVER_CAPACITY", parsed(vars, "SERVER_CAPACITY")?)?;
         let upscale: u32 = parsed(vars, "UPSCALE_MARGIN")?;
         let downscale: u32 = parsed(vars, "DOWNSCALE_MARGIN")?;
@@ -142,7 +178,11 @@ impl ScalerConfig {
         }
         let protection_minutes: i32 = parsed_or(vars, "PROTECTION_MINUTES", 60)?;
         if !(1..=2880).contains(&protection_minutes) {
-            return Err(ConfigError::invalid("PROTECTION_MINUTES", &protection_minutes.to_string(), "must be 1..=2880"));
+            return Err(ConfigError::invalid(
+                "PROTECTION_MINUTES",
+                &protection_minutes.to_string(),
+                "must be 1..=2880",
+            ));
         }
         Ok(ScalerConfig {
             table: required(vars, "TABLE_NAME")?,
@@ -150,14 +190,39 @@ impl ScalerConfig {
             ecs,
             game_port,
             capacity_port,
-            margins: Margins { upscale, downscale, server_capacity, min_tasks, max_tasks },
-            probe_timeout: Duration::from_millis(positive("PROBE_TIMEOUT_MS", parsed_or(vars, "PROBE_TIMEOUT_MS", 1000u64)?)?),
-            probe_concurrency: positive("PROBE_CONCURRENCY", parsed_or(vars, "PROBE_CONCURRENCY", 100usize)?)?,
-            failure_threshold: positive("PROBE_FAILURE_THRESHOLD", parsed_or(vars, "PROBE_FAILURE_THRESHOLD", 3u32)?)?,
-            reservation_hold: Duration::from_secs(parsed_or(vars, "RESERVATION_HOLD_SECONDS", 60u64)?),
-            lease: Duration::from_secs(positive("LEASE_SECONDS", parsed_or(vars, "LEASE_SECONDS", 120u64)?)?),
+            margins: Margins {
+                upscale,
+                downscale,
+                server_capacity,
+                min_tasks,
+                max_tasks,
+            },
+            probe_timeout: Duration::from_millis(positive(
+                "PROBE_TIMEOUT_MS",
+                parsed_or(vars, "PROBE_TIMEOUT_MS", 1000u64)?,
+            )?),
+            probe_concurrency: positive(
+                "PROBE_CONCURRENCY",
+                parsed_or(vars, "PROBE_CONCURRENCY", 100usize)?,
+            )?,
+            failure_threshold: positive(
+                "PROBE_FAILURE_THRESHOLD",
+                parsed_or(vars, "PROBE_FAILURE_THRESHOLD", 3u32)?,
+            )?,
+            reservation_hold: Duration::from_secs(parsed_or(
+                vars,
+                "RESERVATION_HOLD_SECONDS",
+                60u64,
+            )?),
+            lease: Duration::from_secs(positive(
+                "LEASE_SECONDS",
+                parsed_or(vars, "LEASE_SECONDS", 120u64)?,
+            )?),
             protection_minutes,
-            write_concurrency: positive("WRITE_CONCURRENCY", parsed_or(vars, "WRITE_CONCURRENCY", 32usize)?)?,
+            write_concurrency: positive(
+                "WRITE_CONCURRENCY",
+                parsed_or(vars, "WRITE_CONCURRENCY", 32usize)?,
+            )?,
         })
     }
 }
@@ -167,11 +232,15 @@ impl AllocatorConfig {
         let backup_server = match vars.var("BACKUP_SERVER").filter(|s| !s.trim().is_empty()) {
             None => None,
             Some(v) => {
-                let ok = v
-                    .rsplit_once(':')
-                    .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0));
+                let ok = v.rsplit_once(':').is_some_and(|(host, port)| {
+                    !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0)
+                });
                 if !ok {
-                    return Err(ConfigError::invalid("BACKUP_SERVER", &v, "expected host:port"));
+                    return Err(ConfigError::invalid(
+                        "BACKUP_SERVER",
+                        &v,
+                        "expected host:port",
+                    ));
                 }
                 Some(v.trim().to_string())
             }
@@ -181,7 +250,10 @@ impl AllocatorConfig {
             group: group(vars)?,
             strategy: parsed_or(vars, "ALLOCATION_STRATEGY", Strategy::Packing)?,
             backup_server,
-            retry_after_seconds: positive("RETRY_AFTER_SECONDS", parsed_or(vars, "RETRY_AFTER_SECONDS", 5u32)?)?,
+            retry_after_seconds: positive(
+                "RETRY_AFTER_SECONDS",
+                parsed_or(vars, "RETRY_AFTER_SECONDS", 5u32)?,
+            )?,
         })
     }
 }
@@ -195,7 +267,10 @@ mod tests {
         HashMap::from([
             ("TABLE_NAME", "gs"),
             ("ECS_CLUSTER", "games"),
-            ("ECS_TASK_DEFINITION", "arn:aws:ecs:us-east-1:1:task-definition/chess:7"),
+            (
+                "ECS_TASK_DEFINITION",
+                "arn:aws:ecs:us-east-1:1:task-definition/chess:7",
+            ),
             ("ECS_SUBNETS", "subnet-1, subnet-2"),
             ("ECS_SECURITY_GROUPS", "sg-1"),
             ("GAME_PORT", "7777"),
@@ -217,7 +292,13 @@ mod tests {
         let c = load(&base()).unwrap();
         assert_eq!(c.ecs.family, "chess");
         assert_eq!(c.ecs.subnets, vec!["subnet-1", "subnet-2"]);
-        assert_eq!(c.ecs.tags, vec![("game".into(), "chess".into()), ("stage".into(), "dev".into())]);
+        assert_eq!(
+            c.ecs.tags,
+            vec![
+                ("game".into(), "chess".into()),
+                ("stage".into(), "dev".into())
+            ]
+        );
         assert_eq!(c.capacity_port, 7777);
         assert_eq!(c.margins.min_tasks, 0);
         assert_eq!(c.failure_threshold, 3);
@@ -261,14 +342,30 @@ mod tests {
     #[test]
     fn allocator_config_checks_strategy_and_backup() {
         let get = |pairs: &'static [(&'static str, &'static str)]| {
-            move |n: &str| pairs.iter().find(|(k, _)| *k == n).map(|(_, v)| v.to_string())
+            move |n: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == n)
+                    .map(|(_, v)| v.to_string())
+            }
         };
-        let ok = AllocatorConfig::from_vars(&get(&[("TABLE_NAME", "t"), ("ALLOCATION_STRATEGY", "spread"), ("BACKUP_SERVER", "backup.example:7777")])).unwrap();
+        let ok = AllocatorConfig::from_vars(&get(&[
+            ("TABLE_NAME", "t"),
+            ("ALLOCATION_STRATEGY", "spread"),
+            ("BACKUP_SERVER", "backup.example:7777"),
+        ]))
+        .unwrap();
         assert_eq!(ok.strategy, Strategy::Spread);
         assert_eq!(ok.backup_server.as_deref(), Some("backup.example:7777"));
-        let bad = AllocatorConfig::from_vars(&get(&[("TABLE_NAME", "t"), ("ALLOCATION_STRATEGY", "random")])).unwrap_err();
+        let bad = AllocatorConfig::from_vars(&get(&[
+            ("TABLE_NAME", "t"),
+            ("ALLOCATION_STRATEGY", "random"),
+        ]))
+        .unwrap_err();
         assert!(bad.to_string().contains("ALLOCATION_STRATEGY"));
-        let bad = AllocatorConfig::from_vars(&get(&[("TABLE_NAME", "t"), ("BACKUP_SERVER", "nohost")])).unwrap_err();
+        let bad =
+            AllocatorConfig::from_vars(&get(&[("TABLE_NAME", "t"), ("BACKUP_SERVER", "nohost")]))
+                .unwrap_err();
         assert!(bad.to_string().contains("BACKUP_SERVER"));
     }
 }

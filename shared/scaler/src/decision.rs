@@ -114,8 +114,10 @@ pub struct Plan {
 pub fn plan(servers: &[ServerView], m: &Margins) -> Plan {
     let mut p = Plan::default();
 
-    let unhealthy: Vec<&ServerView> =
-        servers.iter().filter(|s| s.state == ServerState::Unhealthy).collect();
+    let unhealthy: Vec<&ServerView> = servers
+        .iter()
+        .filter(|s| s.state == ServerState::Unhealthy)
+        .collect();
     p.stop.extend(unhealthy.iter().map(|s| s.id.clone()));
 
     let mut free: u32 = 0;
@@ -136,8 +138,10 @@ pub fn plan(servers: &[ServerView], m: &Margins) -> Plan {
     p.free_before = free;
 
     // Standby servers, those with most free slots first (best to bring back).
-    let mut standby: Vec<&ServerView> =
-        servers.iter().filter(|s| s.state == ServerState::Standby).collect();
+    let mut standby: Vec<&ServerView> = servers
+        .iter()
+        .filter(|s| s.state == ServerState::Standby)
+        .collect();
     standby.sort_by(|a, b| b.free.cmp(&a.free).then_with(|| a.id.cmp(&b.id)));
 
     let short = |free: u32, serving: u32| free < m.upscale || serving < m.min_tasks;
@@ -159,14 +163,20 @@ pub fn plan(servers: &[ServerView], m: &Margins) -> Plan {
             p.stop.push(s.id.clone());
         }
     }
-    let standby_left = standby.len() as u32 - reactivated.len() as u32
-        - standby.iter().filter(|s| s.ready_to_close && !reactivated.contains(&s.id.as_str())).count()
-            as u32;
+    let standby_left = standby.len() as u32
+        - reactivated.len() as u32
+        - standby
+            .iter()
+            .filter(|s| s.ready_to_close && !reactivated.contains(&s.id.as_str()))
+            .count() as u32;
 
     let total = serving + standby_left;
     let room = m.max_tasks.saturating_sub(total);
     if short(free, serving) || !unhealthy.is_empty() {
-        let for_margin = m.upscale.saturating_sub(free).div_ceil(m.server_capacity.max(1));
+        let for_margin = m
+            .upscale
+            .saturating_sub(free)
+            .div_ceil(m.server_capacity.max(1));
         let for_min = m.min_tasks.saturating_sub(serving);
         let want = for_margin.max(for_min).max(unhealthy.len() as u32);
         p.launch = want.min(room);
@@ -176,7 +186,12 @@ pub fn plan(servers: &[ServerView], m: &Margins) -> Plan {
         let candidate = servers
             .iter()
             .filter(|s| s.state == ServerState::Active && !s.in_service)
-            .max_by(|a, b| a.free.cmp(&b.free).then_with(|| b.players().cmp(&a.players())).then_with(|| b.id.cmp(&a.id)));
+            .max_by(|a, b| {
+                a.free
+                    .cmp(&b.free)
+                    .then_with(|| b.players().cmp(&a.players()))
+                    .then_with(|| b.id.cmp(&a.id))
+            });
         if let Some(c) = candidate {
             if free - c.free >= m.upscale {
                 p.standby.push(c.id.clone());
@@ -186,7 +201,8 @@ pub fn plan(servers: &[ServerView], m: &Margins) -> Plan {
 
     for s in servers {
         let stopping = p.stop.contains(&s.id);
-        let wants = s.in_service && s.players() > 0 && !stopping && s.state != ServerState::Launching;
+        let wants =
+            s.in_service && s.players() > 0 && !stopping && s.state != ServerState::Launching;
         if wants && !s.protected {
             p.protect.push(s.id.clone());
         } else if !wants && s.protected && !stopping {
@@ -216,9 +232,11 @@ pub fn reconcile_reservations(
 /// The order in which the allocator tries servers: only active servers with a free slot,
 /// fullest first for packing, emptiest first for spread; ties broken by id so that
 /// concurrent allocators agree.
-pub fn allocation_order<'a>(servers: &'a [ServerView], strategy: Strategy) -> Vec<&'a ServerView> {
-    let mut c: Vec<&ServerView> =
-        servers.iter().filter(|s| s.state == ServerState::Active && s.free > 0).collect();
+pub fn allocation_order(servers: &[ServerView], strategy: Strategy) -> Vec<&ServerView> {
+    let mut c: Vec<&ServerView> = servers
+        .iter()
+        .filter(|s| s.state == ServerState::Active && s.free > 0)
+        .collect();
     match strategy {
         Strategy::Packing => c.sort_by(|a, b| a.free.cmp(&b.free).then_with(|| a.id.cmp(&b.id))),
         Strategy::Spread => c.sort_by(|a, b| b.free.cmp(&a.free).then_with(|| a.id.cmp(&b.id))),
@@ -227,7 +245,12 @@ pub fn allocation_order<'a>(servers: &'a [ServerView], strategy: Strategy) -> Ve
 }
 
 /// A probe failure count reaching the threshold makes a server unhealthy.
-pub fn next_state_after_probe(current: ServerState, ok: bool, failures: u32, threshold: u32) -> ServerState {
+pub fn next_state_after_probe(
+    current: ServerState,
+    ok: bool,
+    failures: u32,
+    threshold: u32,
+) -> ServerState {
     match (current, ok) {
         (ServerState::Unhealthy, _) => ServerState::Unhealthy,
         (_, false) if failures >= threshold => ServerState::Unhealthy,
@@ -242,10 +265,24 @@ mod tests {
     use ServerState::*;
 
     fn s(id: &str, state: ServerState, capacity: u32, free: u32) -> ServerView {
-        ServerView { id: id.into(), state, capacity, free, ready_to_close: false, protected: false, in_service: false }
+        ServerView {
+            id: id.into(),
+            state,
+            capacity,
+            free,
+            ready_to_close: false,
+            protected: false,
+            in_service: false,
+        }
     }
 
-    const M: Margins = Margins { upscale: 10, downscale: 30, server_capacity: 10, min_tasks: 1, max_tasks: 6 };
+    const M: Margins = Margins {
+        upscale: 10,
+        downscale: 30,
+        server_capacity: 10,
+        min_tasks: 1,
+        max_tasks: 6,
+    };
 
     struct Case {
         name: &'static str,
@@ -264,7 +301,15 @@ mod tests {
             v
         };
         let cases = vec![
-            Case { name: "empty fleet launches to min and margin", servers: vec![], margins: M, launch: 1, reactivate: &[], standby: &[], stop: &[] },
+            Case {
+                name: "empty fleet launches to min and margin",
+                servers: vec![],
+                margins: M,
+                launch: 1,
+                reactivate: &[],
+                standby: &[],
+                stop: &[],
+            },
             Case {
                 name: "empty fleet with big margin launches ceil(margin/capacity)",
                 servers: vec![],
@@ -274,8 +319,24 @@ mod tests {
                 standby: &[],
                 stop: &[],
             },
-            Case { name: "free exactly at upscale margin holds", servers: vec![s("a", Active, 10, 10)], margins: M, launch: 0, reactivate: &[], standby: &[], stop: &[] },
-            Case { name: "one under the margin launches one", servers: vec![s("a", Active, 10, 9)], margins: M, launch: 1, reactivate: &[], standby: &[], stop: &[] },
+            Case {
+                name: "free exactly at upscale margin holds",
+                servers: vec![s("a", Active, 10, 10)],
+                margins: M,
+                launch: 0,
+                reactivate: &[],
+                standby: &[],
+                stop: &[],
+            },
+            Case {
+                name: "one under the margin launches one",
+                servers: vec![s("a", Active, 10, 9)],
+                margins: M,
+                launch: 1,
+                reactivate: &[],
+                standby: &[],
+                stop: &[],
+            },
             Case {
                 name: "launching capacity counts, no double launch",
                 servers: vec![s("a", Active, 10, 2), s("b", Launching, 0, 0)],
@@ -287,7 +348,12 @@ mod tests {
             },
             Case {
                 name: "deep shortfall is capped by max",
-                servers: vec![s("a", Active, 10, 0), s("b", Active, 10, 0), s("c", Active, 10, 0), s("d", Active, 10, 0)],
+                servers: vec![
+                    s("a", Active, 10, 0),
+                    s("b", Active, 10, 0),
+                    s("c", Active, 10, 0),
+                    s("d", Active, 10, 0),
+                ],
                 margins: Margins { upscale: 100, ..M },
                 launch: 2,
                 reactivate: &[],
@@ -305,7 +371,11 @@ mod tests {
             },
             Case {
                 name: "standby counts toward max",
-                servers: vec![s("a", Active, 10, 0), s("b", Standby, 10, 0), s("c", Standby, 10, 0)],
+                servers: vec![
+                    s("a", Active, 10, 0),
+                    s("b", Standby, 10, 0),
+                    s("c", Standby, 10, 0),
+                ],
                 margins: Margins { max_tasks: 3, ..M },
                 launch: 0,
                 reactivate: &[],
@@ -314,7 +384,11 @@ mod tests {
             },
             Case {
                 name: "standby with room is brought back before launching",
-                servers: vec![s("a", Active, 10, 1), s("b", Standby, 10, 4), s("c", Standby, 10, 8)],
+                servers: vec![
+                    s("a", Active, 10, 1),
+                    s("b", Standby, 10, 4),
+                    s("c", Standby, 10, 8),
+                ],
                 margins: M,
                 launch: 0,
                 reactivate: &["c", "b"],
@@ -332,7 +406,12 @@ mod tests {
             },
             Case {
                 name: "over downscale margin the emptiest goes to standby",
-                servers: vec![s("a", Active, 10, 10), s("b", Active, 10, 9), s("c", Active, 10, 10), s("d", Active, 10, 5)],
+                servers: vec![
+                    s("a", Active, 10, 10),
+                    s("b", Active, 10, 9),
+                    s("c", Active, 10, 10),
+                    s("d", Active, 10, 5),
+                ],
                 margins: Margins { downscale: 25, ..M },
                 launch: 0,
                 reactivate: &[],
@@ -341,7 +420,11 @@ mod tests {
             },
             Case {
                 name: "at downscale margin nothing moves",
-                servers: vec![s("a", Active, 10, 10), s("b", Active, 10, 10), s("c", Active, 10, 10)],
+                servers: vec![
+                    s("a", Active, 10, 10),
+                    s("b", Active, 10, 10),
+                    s("c", Active, 10, 10),
+                ],
                 margins: M,
                 launch: 0,
                 reactivate: &[],
@@ -351,7 +434,12 @@ mod tests {
             Case {
                 name: "no standby when it would drop under the upscale margin",
                 servers: vec![s("a", Active, 40, 40)],
-                margins: Margins { upscale: 10, downscale: 30, min_tasks: 0, ..M },
+                margins: Margins {
+                    upscale: 10,
+                    downscale: 30,
+                    min_tasks: 0,
+                    ..M
+                },
                 launch: 0,
                 reactivate: &[],
                 standby: &[],
@@ -359,7 +447,12 @@ mod tests {
             },
             Case {
                 name: "never below min tasks",
-                servers: vec![s("a", Active, 10, 10), s("b", Active, 10, 10), s("c", Active, 10, 10), s("d", Active, 10, 10)],
+                servers: vec![
+                    s("a", Active, 10, 10),
+                    s("b", Active, 10, 10),
+                    s("c", Active, 10, 10),
+                    s("d", Active, 10, 10),
+                ],
                 margins: Margins { min_tasks: 4, ..M },
                 launch: 0,
                 reactivate: &[],
@@ -369,7 +462,11 @@ mod tests {
             Case {
                 name: "below min launches even with plenty free",
                 servers: vec![s("a", Active, 100, 100)],
-                margins: Margins { min_tasks: 3, downscale: 500, ..M },
+                margins: Margins {
+                    min_tasks: 3,
+                    downscale: 500,
+                    ..M
+                },
                 launch: 2,
                 reactivate: &[],
                 standby: &[],
@@ -377,7 +474,11 @@ mod tests {
             },
             Case {
                 name: "standby ready to close is stopped",
-                servers: vec![s("a", Active, 10, 10), ready(s("b", Standby, 10, 10)), s("c", Standby, 10, 7)],
+                servers: vec![
+                    s("a", Active, 10, 10),
+                    ready(s("b", Standby, 10, 10)),
+                    s("c", Standby, 10, 7),
+                ],
                 margins: M,
                 launch: 0,
                 reactivate: &[],
@@ -395,7 +496,11 @@ mod tests {
             },
             Case {
                 name: "unhealthy is stopped and replaced",
-                servers: vec![s("a", Active, 10, 10), s("b", Active, 10, 10), s("u", Unhealthy, 10, 10)],
+                servers: vec![
+                    s("a", Active, 10, 10),
+                    s("b", Active, 10, 10),
+                    s("u", Unhealthy, 10, 10),
+                ],
                 margins: M,
                 launch: 1,
                 reactivate: &[],
@@ -413,7 +518,11 @@ mod tests {
             },
             Case {
                 name: "replacement respects max",
-                servers: vec![s("a", Active, 10, 10), s("b", Active, 10, 10), s("u", Unhealthy, 10, 10)],
+                servers: vec![
+                    s("a", Active, 10, 10),
+                    s("b", Active, 10, 10),
+                    s("u", Unhealthy, 10, 10),
+                ],
                 margins: Margins { max_tasks: 2, ..M },
                 launch: 0,
                 reactivate: &[],
@@ -423,7 +532,11 @@ mod tests {
             Case {
                 name: "zero max launches nothing",
                 servers: vec![],
-                margins: Margins { max_tasks: 0, min_tasks: 0, ..M },
+                margins: Margins {
+                    max_tasks: 0,
+                    min_tasks: 0,
+                    ..M
+                },
                 launch: 0,
                 reactivate: &[],
                 standby: &[],
@@ -441,7 +554,10 @@ mod tests {
 
     #[test]
     fn service_tasks_are_never_moved_to_standby() {
-        let svc = |id: &str| ServerView { in_service: true, ..s(id, Active, 10, 10) };
+        let svc = |id: &str| ServerView {
+            in_service: true,
+            ..s(id, Active, 10, 10)
+        };
         let servers = vec![svc("a"), s("own", Active, 10, 6), svc("b"), svc("c")];
         let p = plan(&servers, &Margins { downscale: 20, ..M });
         assert_eq!(p.standby, vec!["own".to_string()]);
@@ -449,13 +565,25 @@ mod tests {
 
     #[test]
     fn protection_follows_players_on_service_tasks() {
-        let svc = |v: ServerView| ServerView { in_service: true, ..v };
+        let svc = |v: ServerView| ServerView {
+            in_service: true,
+            ..v
+        };
         let with_players = svc(s("p", Active, 10, 4));
-        let empty_protected = ServerView { protected: true, ..svc(s("e", Active, 10, 10)) };
-        let kept = ServerView { protected: true, ..svc(s("k", Standby, 10, 9)) };
+        let empty_protected = ServerView {
+            protected: true,
+            ..svc(s("e", Active, 10, 10))
+        };
+        let kept = ServerView {
+            protected: true,
+            ..svc(s("k", Standby, 10, 9))
+        };
         let launching = svc(s("l", Launching, 0, 0));
         let standalone = s("x", Active, 10, 1);
-        let p = plan(&[with_players, empty_protected, kept, launching, standalone], &M);
+        let p = plan(
+            &[with_players, empty_protected, kept, launching, standalone],
+            &M,
+        );
         assert_eq!(p.protect, vec!["p".to_string()]);
         assert_eq!(p.unprotect, vec!["e".to_string()]);
     }
@@ -486,8 +614,14 @@ mod tests {
             s("g", Launching, 0, 0),
         ];
         let ids = |v: Vec<&ServerView>| v.iter().map(|s| s.id.clone()).collect::<Vec<_>>();
-        assert_eq!(ids(allocation_order(&servers, Strategy::Packing)), vec!["b", "a", "c"]);
-        assert_eq!(ids(allocation_order(&servers, Strategy::Spread)), vec!["c", "a", "b"]);
+        assert_eq!(
+            ids(allocation_order(&servers, Strategy::Packing)),
+            vec!["b", "a", "c"]
+        );
+        assert_eq!(
+            ids(allocation_order(&servers, Strategy::Spread)),
+            vec!["c", "a", "b"]
+        );
     }
 
     #[test]

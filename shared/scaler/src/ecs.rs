@@ -4,7 +4,8 @@
 //! configured tag.
 
 use aws_sdk_ecs::types::{
-    AssignPublicIp, AwsVpcConfiguration, DesiredStatus, LaunchType, NetworkConfiguration, Tag, Task, TaskField,
+    AssignPublicIp, AwsVpcConfiguration, DesiredStatus, LaunchType, NetworkConfiguration, Tag,
+    Task, TaskField,
 };
 use aws_sdk_ecs::Client;
 
@@ -17,7 +18,10 @@ pub enum EcsError {
 }
 
 fn call<E: std::fmt::Debug>(op: &'static str) -> impl FnOnce(E) -> EcsError {
-    move |e| EcsError::Call { op, message: format!("{e:?}") }
+    move |e| EcsError::Call {
+        op,
+        message: format!("{e:?}"),
+    }
 }
 
 /// A game-server task as ECS reports it.
@@ -74,12 +78,21 @@ impl Ecs {
                 .send()
                 .await
                 .map_err(call("DescribeTasks"))?;
-            out.extend(r.tasks.unwrap_or_default().iter().filter_map(|t| self.game_server(t)));
+            out.extend(
+                r.tasks
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|t| self.game_server(t)),
+            );
         }
         Ok(out)
     }
 
-    async fn list_arns(&self, family: Option<&str>, service: Option<&str>) -> Result<Vec<String>, EcsError> {
+    async fn list_arns(
+        &self,
+        family: Option<&str>,
+        service: Option<&str>,
+    ) -> Result<Vec<String>, EcsError> {
         let mut arns = Vec::new();
         let mut token = None;
         loop {
@@ -120,11 +133,10 @@ impl Ecs {
             return None;
         }
         let tags = t.tags();
-        let tagged = self
-            .target
-            .tags
-            .iter()
-            .all(|(k, v)| tags.iter().any(|tag| tag.key() == Some(k.as_str()) && tag.value() == Some(v.as_str())));
+        let tagged = self.target.tags.iter().all(|(k, v)| {
+            tags.iter()
+                .any(|tag| tag.key() == Some(k.as_str()) && tag.value() == Some(v.as_str()))
+        });
         if !tagged {
             return None;
         }
@@ -145,7 +157,11 @@ impl Ecs {
             let vpc = AwsVpcConfiguration::builder()
                 .set_subnets(Some(self.target.subnets.clone()))
                 .set_security_groups(Some(self.target.security_groups.clone()))
-                .assign_public_ip(if self.target.assign_public_ip { AssignPublicIp::Enabled } else { AssignPublicIp::Disabled })
+                .assign_public_ip(if self.target.assign_public_ip {
+                    AssignPublicIp::Enabled
+                } else {
+                    AssignPublicIp::Disabled
+                })
                 .build()
                 .map_err(call("RunTask"))?;
             let mut req = self
@@ -157,7 +173,11 @@ impl Ecs {
                 .launch_type(LaunchType::from(self.target.launch_type.as_str()))
                 .started_by("hangar-scaler")
                 .enable_ecs_managed_tags(true)
-                .network_configuration(NetworkConfiguration::builder().awsvpc_configuration(vpc).build());
+                .network_configuration(
+                    NetworkConfiguration::builder()
+                        .awsvpc_configuration(vpc)
+                        .build(),
+                );
             for (k, v) in &self.target.tags {
                 req = req.tags(Tag::builder().key(k).value(v).build());
             }
@@ -200,7 +220,12 @@ impl Ecs {
     }
 
     /// Sets scale-in protection; returns the tasks ECS confirmed.
-    pub async fn protect(&self, arns: &[String], enabled: bool, minutes: i32) -> Result<Vec<String>, EcsError> {
+    pub async fn protect(
+        &self,
+        arns: &[String],
+        enabled: bool,
+        minutes: i32,
+    ) -> Result<Vec<String>, EcsError> {
         let mut done = Vec::new();
         for chunk in arns.chunks(PROTECT_BATCH) {
             let mut req = self
@@ -216,7 +241,11 @@ impl Ecs {
             for f in r.failures() {
                 tracing::warn!(arn = ?f.arn(), reason = ?f.reason(), "UpdateTaskProtection failure");
             }
-            done.extend(r.protected_tasks().iter().filter_map(|p| p.task_arn.clone()));
+            done.extend(
+                r.protected_tasks()
+                    .iter()
+                    .filter_map(|p| p.task_arn.clone()),
+            );
         }
         Ok(done)
     }

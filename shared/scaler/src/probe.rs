@@ -48,7 +48,12 @@ impl Prober {
             .pool_max_idle_per_host(1)
             .no_proxy()
             .build()?;
-        Ok(Prober { http, port, timeout, concurrency: concurrency.max(1) })
+        Ok(Prober {
+            http,
+            port,
+            timeout,
+            concurrency: concurrency.max(1),
+        })
     }
 
     pub async fn probe(&self, host: &str) -> Result<CapacityReport, ProbeError> {
@@ -64,7 +69,10 @@ impl Prober {
             if !resp.status().is_success() {
                 return Err(ProbeError::Status(resp.status().as_u16()));
             }
-            let report: CapacityReport = resp.json().await.map_err(|e| ProbeError::Invalid(e.to_string()))?;
+            let report: CapacityReport = resp
+                .json()
+                .await
+                .map_err(|e| ProbeError::Invalid(e.to_string()))?;
             if report.free_slots > report.capacity {
                 return Err(ProbeError::Invalid(format!(
                     "freeSlots {} exceeds capacity {}",
@@ -73,11 +81,16 @@ impl Prober {
             }
             Ok(report)
         };
-        tokio::time::timeout(self.timeout, fut).await.unwrap_or(Err(ProbeError::Timeout(self.timeout)))
+        tokio::time::timeout(self.timeout, fut)
+            .await
+            .unwrap_or(Err(ProbeError::Timeout(self.timeout)))
     }
 
     /// Probes every `(id, host)` with bounded concurrency; one result per id.
-    pub async fn probe_all(&self, targets: Vec<(String, String)>) -> HashMap<String, Result<CapacityReport, ProbeError>> {
+    pub async fn probe_all(
+        &self,
+        targets: Vec<(String, String)>,
+    ) -> HashMap<String, Result<CapacityReport, ProbeError>> {
         stream::iter(targets)
             .map(|(id, host)| async move {
                 let r = self.probe(&host).await;

@@ -8,7 +8,8 @@
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+    ScalarAttributeType,
 };
 use aws_sdk_dynamodb::Client;
 use serde::{Deserialize, Serialize};
@@ -24,7 +25,10 @@ pub enum StoreError {
 }
 
 fn dynamo<E: std::fmt::Debug>(op: &'static str) -> impl FnOnce(SdkError<E>) -> StoreError {
-    move |e| StoreError::Dynamo { op, message: format!("{e:?}") }
+    move |e| StoreError::Dynamo {
+        op,
+        message: format!("{e:?}"),
+    }
 }
 
 fn is_condition_failure<E>(e: &SdkError<E>) -> bool
@@ -62,7 +66,14 @@ pub struct ServerRecord {
 }
 
 impl ServerRecord {
-    pub fn new(group: &str, task_arn: &str, host: Option<String>, port: u16, in_service: bool, now_ms: u64) -> Self {
+    pub fn new(
+        group: &str,
+        task_arn: &str,
+        host: Option<String>,
+        port: u16,
+        in_service: bool,
+        now_ms: u64,
+    ) -> Self {
         ServerRecord {
             pk: group_key(group),
             sk: server_key(task_arn),
@@ -126,14 +137,20 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
             .attribute_name(n)
             .attribute_type(ScalarAttributeType::S)
             .build()
-            .map_err(|e| StoreError::Dynamo { op: "CreateTable", message: e.to_string() })
+            .map_err(|e| StoreError::Dynamo {
+                op: "CreateTable",
+                message: e.to_string(),
+            })
     };
     let key = |n: &str, t: KeyType| {
         KeySchemaElement::builder()
             .attribute_name(n)
             .key_type(t)
             .build()
-            .map_err(|e| StoreError::Dynamo { op: "CreateTable", message: e.to_string() })
+            .map_err(|e| StoreError::Dynamo {
+                op: "CreateTable",
+                message: e.to_string(),
+            })
     };
     client
         .create_table()
@@ -159,7 +176,11 @@ pub struct Store {
 
 impl Store {
     pub fn new(client: Client, table: impl Into<String>, group: impl Into<String>) -> Self {
-        Store { client, table: table.into(), group: group.into() }
+        Store {
+            client,
+            table: table.into(),
+            group: group.into(),
+        }
     }
 
     pub fn group(&self) -> &str {
@@ -171,7 +192,12 @@ impl Store {
     }
 
     /// Takes the group's lease for `ttl_ms` unless another owner holds an unexpired one.
-    pub async fn acquire_lease(&self, owner: &str, now_ms: u64, ttl_ms: u64) -> Result<bool, StoreError> {
+    pub async fn acquire_lease(
+        &self,
+        owner: &str,
+        now_ms: u64,
+        ttl_ms: u64,
+    ) -> Result<bool, StoreError> {
         let item = serde_dynamo::to_item(LeaseItem {
             pk: group_key(&self.group),
             sk: LEASE_SK.into(),
@@ -262,9 +288,17 @@ impl Store {
     /// Writes a server the tick has looked at. A new server is created only if absent;
     /// an existing one only if its reservation count is still `seen_reserved` (no slot
     /// was handed out since the tick read it). `Ok(false)` means: re-read and retry.
-    pub async fn save(&self, record: &ServerRecord, seen_reserved: Option<u32>) -> Result<bool, StoreError> {
+    pub async fn save(
+        &self,
+        record: &ServerRecord,
+        seen_reserved: Option<u32>,
+    ) -> Result<bool, StoreError> {
         let item = serde_dynamo::to_item(record)?;
-        let mut req = self.client.put_item().table_name(&self.table).set_item(Some(item));
+        let mut req = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item));
         req = match seen_reserved {
             None => req.condition_expression("attribute_not_exists(sk)"),
             Some(n) => req
@@ -299,14 +333,19 @@ impl Store {
             .table_name(&self.table)
             .key("pk", AttributeValue::S(group_key(&self.group)))
             .key("sk", AttributeValue::S(server_key(task_arn)))
-            .update_expression("SET #f = #f - :one, reserved = reserved + :one, last_reserved_at_ms = :now")
+            .update_expression(
+                "SET #f = #f - :one, reserved = reserved + :one, last_reserved_at_ms = :now",
+            )
             .condition_expression("attribute_exists(sk) AND #s = :active AND #f > :zero")
             .expression_attribute_names("#s", "state")
             .expression_attribute_names("#f", "free")
             .expression_attribute_values(":one", AttributeValue::N("1".into()))
             .expression_attribute_values(":zero", AttributeValue::N("0".into()))
             .expression_attribute_values(":now", AttributeValue::N(now_ms.to_string()))
-            .expression_attribute_values(":active", AttributeValue::S(ServerState::Active.as_str().into()))
+            .expression_attribute_values(
+                ":active",
+                AttributeValue::S(ServerState::Active.as_str().into()),
+            )
             .send()
             .await;
         match r {

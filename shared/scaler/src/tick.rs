@@ -3,7 +3,7 @@
 //! give the lease back. A second run while the lease is held does nothing.
 
 use std::collections::HashMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
@@ -43,13 +43,28 @@ pub struct TickReport {
     pub removed: usize,
     /// Actions that failed and will be retried next run.
     pub errors: Vec<String>,
+    /// Where the run spent its time.
+    pub timings: Timings,
+}
+
+/// Milliseconds per phase of a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Timings {
+    /// Reading the table and listing/describing the ECS tasks.
+    pub discover_ms: u64,
+    pub probe_ms: u64,
+    /// Scale-in protection calls and table writes.
+    pub write_ms: u64,
+    /// StopTask and RunTask.
+    pub act_ms: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TickOutcome {
     /// Another run holds the lease.
     Skipped,
-    Done(TickReport),
+    Done(Box<TickReport>),
 }
 
 /// The settings one run needs beyond its adapters.
@@ -79,7 +94,10 @@ impl From<&ScalerConfig> for TickSettings {
 }
 
 pub fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 pub struct Scaler {
@@ -95,30 +113,50 @@ const SAVE_ATTEMPTS: usize = 8;
 impl Scaler {
     pub async fn tick(&self) -> Result<TickOutcome, TickError> {
         let owner = uuid::Uuid::new_v4().to_string();
-        if !self.store.acquire_lease(&owner, now_ms(), self.settings.lease.as_millis() as u64).await? {
-            tracing::info!(group = self.store.group(), "another scaler run holds the lease; skipping");
+        if !self
+            .store
+            .acquire_lease(&owner, now_ms(), self.settings.lease.as_millis() as u64)
+            .await?
+        {
+            tracing::info!(
+                group = self.store.group(),
+                "another scaler run holds the lease; skipping"
+            );
             return Ok(TickOutcome::Skipped);
         }
         let result = self.run().await;
         if let Err(e) = self.store.release_lease(&owner).await {
             tracing::warn!(error = %e, "could not release the scaler lease; it expires on its own");
         }
-        result.map(TickOutcome::Done)
+        result.map(|r| TickOutcome::Done(Box::new(r)))
     }
 
     async fn run(&self) -> Result<TickReport, TickError> {
         let s = &self.settings;
         let mut report = TickReport::default();
+        let mut phase = Instant::now();
+        let mut lap = move || {
+            let ms = phase.elapsed().as_millis() as u64;
+            phase = Instant::now();
+            ms
+        };
         let stored = self.store.servers().await?;
         report.rebuilt = stored.is_empty();
         let tasks = self.ecs.list().await?;
         let now = now_ms();
 
         // Reconcile the table with ECS: new tasks get an item, vanished tasks lose theirs.
-        let mut before: HashMap<String, ServerRecord> =
-            stored.into_iter().map(|r| (r.task_arn.clone(), r)).collect();
-        let by_arn: HashMap<&str, &GameServerTask> = tasks.iter().map(|t| (t.arn.as_str(), t)).collect();
-        let gone: Vec<String> = before.keys().filter(|a| !by_arn.contains_key(a.as_str())).cloned().collect();
+        let mut before: HashMap<String, ServerRecord> = stored
+            .into_iter()
+            .map(|r| (r.task_arn.clone(), r))
+            .collect();
+        let by_arn: HashMap<&str, &GameServerTask> =
+            tasks.iter().map(|t| (t.arn.as_str(), t)).collect();
+        let gone: Vec<String> = before
+            .keys()
+            .filter(|a| !by_arn.contains_key(a.as_str()))
+            .cloned()
+            .collect();
         for arn in &gone {
             self.store.delete(arn).await?;
             before.remove(arn);
@@ -129,7 +167,14 @@ impl Scaler {
             .iter()
             .map(|t| {
                 let mut r = before.get(&t.arn).cloned().unwrap_or_else(|| {
-                    ServerRecord::new(self.store.group(), &t.arn, t.host.clone(), s.game_port, t.in_service, now)
+                    ServerRecord::new(
+                        self.store.group(),
+                        &t.arn,
+                        t.host.clone(),
+                        s.game_port,
+                        t.in_service,
+                        now,
+                    )
                 });
                 if t.host.is_some() {
                     r.host = t.host.clone();
@@ -139,23 +184,31 @@ impl Scaler {
             })
             .collect();
         report.servers = records.len();
+        report.timings.discover_ms = lap();
 
         // Probe every running server that is not already being replaced.
         let targets: Vec<(String, String)> = records
             .iter()
             .filter(|r| r.state != ServerState::Unhealthy)
-            .filter(|r| by_arn.get(r.task_arn.as_str()).is_some_and(|t| t.is_running()))
+            .filter(|r| {
+                by_arn
+                    .get(r.task_arn.as_str())
+                    .is_some_and(|t| t.is_running())
+            })
             .filter_map(|r| r.host.clone().map(|h| (r.task_arn.clone(), h)))
             .collect();
         report.probed = targets.len();
         let results = self.prober.probe_all(targets).await;
+        report.timings.probe_ms = lap();
         for r in records.iter_mut() {
             if let Some(result) = results.get(&r.task_arn) {
                 if result.is_err() {
                     report.probe_failures += 1;
                 }
                 apply_probe(r, result, now, s);
-                if r.state == ServerState::Unhealthy && before.get(&r.task_arn).map(|b| b.state) != Some(ServerState::Unhealthy) {
+                if r.state == ServerState::Unhealthy
+                    && before.get(&r.task_arn).map(|b| b.state) != Some(ServerState::Unhealthy)
+                {
                     tracing::warn!(task = %r.task_arn, failures = r.failures, "game server unhealthy");
                     report.unhealthy.push(r.task_arn.clone());
                 }
@@ -218,9 +271,14 @@ impl Scaler {
         for w in writes {
             w?;
         }
+        report.timings.write_ms = lap();
 
         for arn in &p.stop {
-            match self.ecs.stop(arn, "hangar-scaler: unhealthy or ready to close").await {
+            match self
+                .ecs
+                .stop(arn, "hangar-scaler: unhealthy or ready to close")
+                .await
+            {
                 Ok(()) => {
                     self.store.delete(arn).await?;
                     report.stopped.push(arn.clone());
@@ -233,7 +291,14 @@ impl Scaler {
             match self.ecs.run(p.launch).await {
                 Ok(started) => {
                     for t in started {
-                        let r = ServerRecord::new(self.store.group(), &t.arn, t.host.clone(), s.game_port, false, now);
+                        let r = ServerRecord::new(
+                            self.store.group(),
+                            &t.arn,
+                            t.host.clone(),
+                            s.game_port,
+                            false,
+                            now,
+                        );
                         self.store.save(&r, None).await?;
                         report.launched.push(t.arn);
                     }
@@ -241,6 +306,7 @@ impl Scaler {
                 Err(e) => report.errors.push(e.to_string()),
             }
         }
+        report.timings.act_ms = lap();
         for e in &report.errors {
             tracing::error!(error = %e, "scaler action failed; retried next run");
         }
@@ -249,7 +315,11 @@ impl Scaler {
 
     /// Writes `r` unless the allocator reserved slots meanwhile; then folds the new
     /// reservations in and tries again.
-    async fn save(&self, mut r: ServerRecord, seen: Option<ServerRecord>) -> Result<(), StoreError> {
+    async fn save(
+        &self,
+        mut r: ServerRecord,
+        seen: Option<ServerRecord>,
+    ) -> Result<(), StoreError> {
         let mut expected = seen.as_ref().map(|b| b.reserved);
         for _ in 0..SAVE_ATTEMPTS {
             if self.store.save(&r, expected).await? {
@@ -264,16 +334,26 @@ impl Scaler {
             r.last_reserved_at_ms = r.last_reserved_at_ms.max(fresh.last_reserved_at_ms);
             expected = Some(fresh.reserved);
         }
-        Err(StoreError::Dynamo { op: "PutItem", message: format!("{} kept changing; giving up this run", r.task_arn) })
+        Err(StoreError::Dynamo {
+            op: "PutItem",
+            message: format!("{} kept changing; giving up this run", r.task_arn),
+        })
     }
 }
 
 /// Folds one probe result into a record.
-pub fn apply_probe(r: &mut ServerRecord, result: &Result<CapacityReport, ProbeError>, now: u64, s: &TickSettings) {
+pub fn apply_probe(
+    r: &mut ServerRecord,
+    result: &Result<CapacityReport, ProbeError>,
+    now: u64,
+    s: &TickSettings,
+) {
     match result {
         Ok(c) => {
-            let hold_expired = now.saturating_sub(r.last_reserved_at_ms) > s.reservation_hold.as_millis() as u64;
-            let (reserved, free) = reconcile_reservations(r.reported_free, r.reserved, c.free_slots, hold_expired);
+            let hold_expired =
+                now.saturating_sub(r.last_reserved_at_ms) > s.reservation_hold.as_millis() as u64;
+            let (reserved, free) =
+                reconcile_reservations(r.reported_free, r.reserved, c.free_slots, hold_expired);
             r.failures = 0;
             r.capacity = c.capacity;
             r.reported_free = c.free_slots;

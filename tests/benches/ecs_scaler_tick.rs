@@ -1,0 +1,101 @@
+//! One scaler tick over 1,000 game servers whose `GET /capacity` answers after 20 ms,
+//! with bounded concurrent probes, beside a sequential baseline (concurrency 1).
+//!
+//! Needs a moto server: `AWS_ENDPOINT_URL=http://127.0.0.1:<port> cargo bench -p hangar-tests --bench ecs_scaler_tick`
+//! Optional: `BENCH_SERVERS` (default 1000), `BENCH_DELAY_MS` (20), `BENCH_CONCURRENCY` (100).
+
+use std::time::Instant;
+
+use hangar_scaler::{Scaler, TickOutcome, TickReport};
+use hangar_tests::ecs::{EcsLab, NewServers};
+
+fn env(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+async fn timed(scaler: &Scaler) -> (f64, TickReport) {
+    let start = Instant::now();
+    let outcome = scaler.tick().await.expect("tick");
+    let secs = start.elapsed().as_secs_f64();
+    match outcome {
+        TickOutcome::Done(r) => (secs, *r),
+        TickOutcome::Skipped => panic!("lease held"),
+    }
+}
+
+fn line(label: &str, secs: f64, r: &TickReport) {
+    let t = r.timings;
+    println!(
+        "| {label} | {:.0} ms | {} | {} | discover {} ms, probe {} ms, write {} ms, act {} ms |",
+        secs * 1000.0,
+        r.probed,
+        r.probe_failures,
+        t.discover_ms,
+        t.probe_ms,
+        t.write_ms,
+        t.act_ms
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let servers = env("BENCH_SERVERS", 1000);
+    let delay_ms = env("BENCH_DELAY_MS", 20);
+    let concurrency = env("BENCH_CONCURRENCY", 100);
+    let lab = EcsLab::start(10).await;
+    lab.set_new_servers(NewServers {
+        capacity: 10,
+        delay_ms,
+    });
+    let mut left = servers;
+    while left > 0 {
+        let n = left.min(10);
+        lab.run_tasks(n as i32, None, true).await;
+        left -= n;
+    }
+    let max = (servers + 10).to_string();
+    let common = [
+        ("SERVER_CAPACITY", "10"),
+        ("UPSCALE_MARGIN", "0"),
+        ("DOWNSCALE_MARGIN", "1000000"),
+        ("MAX_TASKS", max.as_str()),
+        ("PROBE_TIMEOUT_MS", "5000"),
+    ];
+    let concurrency_s = concurrency.to_string();
+    let mut bounded = common.to_vec();
+    bounded.push(("PROBE_CONCURRENCY", concurrency_s.as_str()));
+    let (scaler, _) = lab.scaler(&bounded).await;
+    let mut sequential = common.to_vec();
+    sequential.push(("PROBE_CONCURRENCY", "1"));
+    let (baseline, _) = lab.scaler(&sequential).await;
+
+    println!(
+        "{servers} servers, probe answers after {delay_ms} ms, moto at {}",
+        hangar_tests::moto_endpoint()
+    );
+    println!("| run | wall time | probed | failed | phases |");
+    println!("| --- | --- | --- | --- | --- |");
+    let (secs, r) = timed(&scaler).await;
+    line(
+        &format!(
+            "first tick, concurrency {concurrency} (table rebuilt: {} items written)",
+            r.servers
+        ),
+        secs,
+        &r,
+    );
+    for i in 1..=3 {
+        let (secs, r) = timed(&scaler).await;
+        line(
+            &format!("steady tick {i}, concurrency {concurrency}"),
+            secs,
+            &r,
+        );
+    }
+    let (_, _) = timed(&baseline).await; // fills the baseline's own table
+    let (secs, r) = timed(&baseline).await;
+    line("steady tick, sequential (concurrency 1)", secs, &r);
+}
