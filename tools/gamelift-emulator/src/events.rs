@@ -155,7 +155,7 @@ impl Outbox {
 mod tests {
     use super::*;
 
-    fn outcome(kind: &'static str, fulfilled: Option<Fulfilled<'_>>) -> PlacementOutcome<'_> {
+    fn outcome<'a>(kind: &'static str, fulfilled: Option<Fulfilled<'a>>) -> PlacementOutcome<'a> {
         PlacementOutcome {
             kind,
             placement_id: "p-1",

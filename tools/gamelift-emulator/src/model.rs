@@ -125,10 +125,7 @@ impl Location {
 
     /// Moves the lifecycle on to `now`. `extra_activation_ms` lengthens ACTIVATING.
     pub fn advance(&mut self, now: SimMillis, t: &Timing, extra_activation_ms: i64) {
-        loop {
-            let Some(i) = FLEET_STEPS.iter().position(|s| *s == self.status) else {
-                break;
-            };
+        while let Some(i) = FLEET_STEPS.iter().position(|s| *s == self.status) {
             if i + 1 >= FLEET_STEPS.len() || now < self.next_at {
                 break;
             }
@@ -805,5 +802,153 @@ mod tests {
         assert_eq!(l.active, 1);
         l.advance(60_000 + t.instance_change_ms, &t, 0);
         assert_eq!(l.active, 3);
+    }
+
+    fn world() -> (State, Timing, ServerSettings, Faults, Identity) {
+        let who = Identity {
+            region: "us-east-1".into(),
+            account_id: "123456789012".into(),
+        };
+        (
+            State::default(),
+            Timing::default(),
+            ServerSettings::default(),
+            Faults::default(),
+            who,
+        )
+    }
+
+    fn add_fleet(s: &mut State, id: &str, active_instances: i64, per_instance: i64, t: &Timing) {
+        let mut loc = Location::new("us-east-1", 0, t);
+        loc.advance(10 * t.fleet_step_ms, t, 0);
+        loc.desired = active_instances;
+        loc.active = active_instances;
+        s.fleets.push(Fleet {
+            id: id.into(),
+            arn: format!("arn:aws:gamelift:us-east-1:123456789012:fleet/{id}"),
+            name: id.into(),
+            attributes: serde_json::json!({}),
+            runtime_configuration: serde_json::json!({}),
+            sessions_per_instance: per_instance,
+            created: 0,
+            terminated: None,
+            deleting_until: None,
+            status: "ACTIVE",
+            extra_activation_ms: 0,
+            locations: vec![loc],
+        });
+    }
+
+    fn queue(dest: &[&str], timeout_seconds: i64) -> Queue {
+        Queue {
+            name: "q".into(),
+            arn: "arn:aws:gamelift:us-east-1:123456789012:gamesessionqueue/q".into(),
+            timeout_seconds,
+            destinations: dest
+                .iter()
+                .map(|d| format!("arn:aws:gamelift:us-east-1:123456789012:fleet/{d}"))
+                .collect(),
+            notification_target: None,
+            custom_event_data: None,
+            extra: serde_json::json!({}),
+        }
+    }
+
+    fn pending(id: &str, players: &[&str]) -> Placement {
+        Placement {
+            id: id.into(),
+            queue_name: "q".into(),
+            status: "PENDING",
+            game_properties: serde_json::json!([]),
+            maximum_player_session_count: 4,
+            game_session_name: None,
+            game_session_data: None,
+            player_latencies: serde_json::json!([]),
+            desired: players.iter().map(|p| (p.to_string(), None)).collect(),
+            start: 0,
+            end: None,
+            game_session_id: None,
+            location: None,
+            ip: None,
+            dns: None,
+            port: None,
+            placed: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn capacity_is_instances_times_concurrent_executions_minus_open_sessions() {
+        let (mut s, t, set, _, _) = world();
+        add_fleet(&mut s, "fleet-a", 2, 3, &t);
+        assert_eq!(s.free_slots(&s.fleets[0], "us-east-1"), 6);
+        for _ in 0..4 {
+            s.open_game_session(
+                0,
+                "us-east-1",
+                None,
+                2,
+                None,
+                serde_json::json!([]),
+                None,
+                0,
+                &t,
+                &set,
+            );
+        }
+        assert_eq!(s.free_slots(&s.fleets[0], "us-east-1"), 2);
+        assert_eq!(s.free_slots(&s.fleets[0], "eu-west-1"), 0);
+    }
+
+    #[test]
+    fn placement_takes_the_first_destination_with_room_and_reserves_players() {
+        let (mut s, t, set, f, who) = world();
+        add_fleet(&mut s, "fleet-full", 0, 1, &t);
+        add_fleet(&mut s, "fleet-free", 1, 1, &t);
+        s.queues.push(queue(&["fleet-full", "fleet-free"], 60));
+        s.placements.push(pending("p1", &["alice"]));
+        s.tick(t.placement_delay_ms, &t, &set, &f, &who);
+        let p = &s.placements[0];
+        assert_eq!(p.status, "FULFILLED");
+        assert!(p.game_session_id.as_deref().unwrap().contains("fleet-free"));
+        assert_eq!(s.player_sessions[0].status, "RESERVED");
+        assert_eq!(s.outbox.len(), 1);
+    }
+
+    #[test]
+    fn placement_without_room_stays_pending_until_the_queue_timeout() {
+        let (mut s, t, set, f, who) = world();
+        add_fleet(&mut s, "fleet-full", 0, 1, &t);
+        s.queues.push(queue(&["fleet-full"], 30));
+        s.placements.push(pending("p1", &[]));
+        s.tick(29_999, &t, &set, &f, &who);
+        assert_eq!(s.placements[0].status, "PENDING");
+        s.tick(30_000, &t, &set, &f, &who);
+        assert_eq!(s.placements[0].status, "TIMED_OUT");
+    }
+
+    #[test]
+    fn game_session_ends_after_the_configured_duration_and_reports_it() {
+        let (mut s, t, mut set, f, who) = world();
+        set.session_duration_ms = 10_000;
+        add_fleet(&mut s, "fleet-a", 1, 1, &t);
+        s.open_game_session(
+            0,
+            "us-east-1",
+            None,
+            2,
+            None,
+            serde_json::json!([]),
+            None,
+            0,
+            &t,
+            &set,
+        );
+        s.tick(t.session_activation_ms, &t, &set, &f, &who);
+        assert_eq!(s.game_sessions[0].status, "ACTIVE");
+        let effects = s.tick(t.session_activation_ms + 10_000, &t, &set, &f, &who);
+        assert_eq!(s.game_sessions[0].status, "TERMINATED");
+        assert!(effects
+            .iter()
+            .any(|e| matches!(e, Effect::SessionEnded { .. })));
     }
 }

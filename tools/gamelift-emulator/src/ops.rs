@@ -123,7 +123,7 @@ pub fn dispatch(s: &mut State, c: &Ctx<'_>, op: &str, body: &Value) -> ApiResult
             Ok(json!({}))
         }
         "CreateFleet" => create_fleet(s, c, &i),
-        "DescribeFleetAttributes" => describe_fleets(s, &i, |s, f| fleet_wire(s, f))
+        "DescribeFleetAttributes" => describe_fleets(s, &i, fleet_wire)
             .map(|(items, next)| with_next(json!({"FleetAttributes": items}), next)),
         "DescribeFleetCapacity" => describe_fleets(s, &i, |s, f| {
             f.home()

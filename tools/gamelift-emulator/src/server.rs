@@ -518,7 +518,7 @@ async fn admin_throttle(
         );
     }
     if let Err(r) = known_operation(&b.operation) {
-        return r;
+        return *r;
     }
     let mut g = core.lock();
     if b.fraction == 0.0 {
@@ -529,15 +529,15 @@ async fn admin_throttle(
     Json(json!({"throttle": &g.faults.throttle})).into_response()
 }
 
-fn known_operation(op: &str) -> Result<(), Response> {
+fn known_operation(op: &str) -> Result<(), Box<Response>> {
     if op == crate::faults::ANY_OPERATION || ops::OPERATIONS.contains(&op) {
         Ok(())
     } else {
-        Err(admin_error(
+        Err(Box::new(admin_error(
             StatusCode::BAD_REQUEST,
             "UnknownOperation",
             format!("operation {op:?} is not a GameLift operation of the emulator (or \"*\")"),
-        ))
+        )))
     }
 }
 
@@ -553,7 +553,7 @@ async fn admin_fail_next(
     Json(b): Json<FailNextBody>,
 ) -> Response {
     if let Err(r) = known_operation(&b.operation) {
-        return r;
+        return *r;
     }
     let mut g = core.lock();
     g.faults.fail_next.insert(b.operation, b.count);
