@@ -473,3 +473,166 @@ async fn delete_fleet_is_refused_while_the_fleet_is_still_activating() {
     );
     emu.shutdown().await;
 }
+
+/// What a fake server API received: (method, decoded game session id, authorization, body).
+type Received = std::sync::Arc<std::sync::Mutex<Vec<(String, String, String, String)>>>;
+
+async fn fake_server_api() -> (String, Received, tokio::task::JoinHandle<()>) {
+    use axum::extract::{Path, State};
+    use axum::http::{HeaderMap, Method};
+    let received: Received = Default::default();
+    async fn record(
+        State(r): State<Received>,
+        method: Method,
+        Path(id): Path<String>,
+        headers: HeaderMap,
+        body: String,
+    ) -> &'static str {
+        let auth = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        r.lock().unwrap().push((method.to_string(), id, auth, body));
+        "{}"
+    }
+    let app = axum::Router::new()
+        .route(
+            "/v1/server/sessions/{id}",
+            axum::routing::put(record).delete(record),
+        )
+        .with_state(received.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    (url, received, task)
+}
+
+#[tokio::test]
+async fn simulated_server_reports_player_count_and_session_end_to_the_callback_with_its_token() {
+    let (url, received, server) = fake_server_api().await;
+    let emu = start_emulator_with(|c| {
+        c.server.callback_url = Some(url.clone());
+        c.server.callback_token = Some("server-secret".to_string());
+        c.server.session_duration_ms = 600_000;
+    })
+    .await;
+    let gl = gamelift_client(&emu);
+    let fleet = active_fleet(&gl, 1, &[]).await;
+    let gs = wait_until(WAIT, POLL, || async {
+        gl.create_game_session()
+            .fleet_id(&fleet)
+            .maximum_player_session_count(4)
+            .send()
+            .await
+            .ok()
+    })
+    .await
+    .unwrap();
+    let gs_id = gs
+        .game_session()
+        .unwrap()
+        .game_session_id()
+        .unwrap()
+        .to_string();
+    wait_until(WAIT, POLL, || async {
+        gl.create_player_sessions()
+            .game_session_id(&gs_id)
+            .player_ids("a")
+            .player_ids("b")
+            .send()
+            .await
+            .ok()
+    })
+    .await
+    .expect("player sessions not created");
+    let put = wait_until(WAIT, POLL, || async {
+        received
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|r| r.0 == "PUT" && r.3.contains("2"))
+            .cloned()
+    })
+    .await
+    .expect("no player count reported");
+    assert_eq!(
+        put.1, gs_id,
+        "the path carries the url-encoded game session id"
+    );
+    assert_eq!(put.2, "Bearer server-secret");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&put.3).unwrap(),
+        serde_json::json!({"playerCount": 2})
+    );
+    emu.admin().advance(600.0).await.unwrap();
+    let delete = wait_until(WAIT, POLL, || async {
+        received
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|r| r.0 == "DELETE")
+            .cloned()
+    })
+    .await
+    .expect("session end not reported");
+    assert_eq!(
+        (delete.1.as_str(), delete.2.as_str()),
+        (gs_id.as_str(), "Bearer server-secret")
+    );
+    let d = gl
+        .describe_game_sessions()
+        .game_session_id(&gs_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        d.game_sessions()[0].status(),
+        Some(&GameSessionStatus::Terminated)
+    );
+    let p = gl
+        .describe_player_sessions()
+        .game_session_id(&gs_id)
+        .send()
+        .await
+        .unwrap();
+    assert!(p
+        .player_sessions()
+        .iter()
+        .all(|p| p.status() == Some(&PlayerSessionStatus::Completed)));
+    emu.shutdown().await;
+    server.abort();
+}
+
+#[tokio::test]
+async fn an_unreachable_callback_is_logged_and_the_emulator_keeps_serving() {
+    let emu =
+        start_emulator_with(|c| c.server.callback_url = Some("http://127.0.0.1:9".to_string()))
+            .await;
+    let gl = gamelift_client(&emu);
+    let fleet = active_fleet(&gl, 1, &[]).await;
+    let gs = wait_until(WAIT, POLL, || async {
+        gl.create_game_session()
+            .fleet_id(&fleet)
+            .maximum_player_session_count(4)
+            .send()
+            .await
+            .ok()
+    })
+    .await
+    .unwrap();
+    emu.admin().advance(7200.0).await.unwrap();
+    let d = gl
+        .describe_game_sessions()
+        .game_session_id(gs.game_session().unwrap().game_session_id().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        d.game_sessions()[0].status(),
+        Some(&GameSessionStatus::Terminated)
+    );
+    emu.shutdown().await;
+}
