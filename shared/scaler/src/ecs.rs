@@ -8,6 +8,7 @@ use aws_sdk_ecs::types::{
     Task, TaskField,
 };
 use aws_sdk_ecs::Client;
+use futures::stream::{self, StreamExt};
 
 use crate::config::EcsTarget;
 
@@ -43,6 +44,8 @@ impl GameServerTask {
 
 /// ECS API calls take at most this many tasks at a time.
 const DESCRIBE_BATCH: usize = 100;
+/// DescribeTasks pages fetched at once.
+const DESCRIBE_CONCURRENCY: usize = 5;
 const RUN_BATCH: u32 = 10;
 const PROTECT_BATCH: usize = 10;
 
@@ -68,16 +71,20 @@ impl Ecs {
             }
         }
         let mut out = Vec::with_capacity(arns.len());
-        for chunk in arns.chunks(DESCRIBE_BATCH) {
-            let r = self
-                .client
-                .describe_tasks()
-                .cluster(&self.target.cluster)
-                .set_tasks(Some(chunk.to_vec()))
-                .include(TaskField::Tags)
-                .send()
-                .await
-                .map_err(call("DescribeTasks"))?;
+        let pages = stream::iter(arns.chunks(DESCRIBE_BATCH))
+            .map(|chunk| {
+                self.client
+                    .describe_tasks()
+                    .cluster(&self.target.cluster)
+                    .set_tasks(Some(chunk.to_vec()))
+                    .include(TaskField::Tags)
+                    .send()
+            })
+            .buffer_unordered(DESCRIBE_CONCURRENCY)
+            .collect::<Vec<_>>()
+            .await;
+        for page in pages {
+            let r = page.map_err(call("DescribeTasks"))?;
             out.extend(
                 r.tasks
                     .unwrap_or_default()

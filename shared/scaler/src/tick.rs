@@ -140,9 +140,9 @@ impl Scaler {
             phase = Instant::now();
             ms
         };
-        let stored = self.store.servers().await?;
+        let (stored, tasks) = tokio::join!(self.store.servers(), self.ecs.list());
+        let (stored, tasks) = (stored?, tasks?);
         report.rebuilt = stored.is_empty();
-        let tasks = self.ecs.list().await?;
         let now = now_ms();
 
         // Reconcile the table with ECS: new tasks get an item, vanished tasks lose theirs.
