@@ -1,15 +1,16 @@
-//! `GET /version`: the deployed build's version.
+//! `GET /version`: the deployed build's version, git commit and build time, fixed when the
+//! build ran (`hangar-build-info`).
 //!
-//! The handler is a library function so the Lambda binary (`main.rs`) and the local API of
-//! `hangar dev` run the same code.
+//! The handler is a library function so the Lambda binary (`main.rs`), the local API of
+//! `hangar dev` and the PreTraffic hook's checks run the same code. Public: no caller
+//! identity is needed and nothing secret is returned.
 
 use lambda_http::{Body, Error, Request, Response};
 
-/// Answers `{"version": ...}` for any request routed here.
+/// Answers `{"version", "commit", "buildTime"}`.
 pub async fn handler(_req: Request) -> Result<Response<Body>, Error> {
-    let body = serde_json::json!({ "version": env!("CARGO_PKG_VERSION") });
-    Ok(Response::builder()
-        .status(200)
-        .header("content-type", "application/json")
-        .body(Body::from(body.to_string()))?)
+    Ok(hangar_lambda::http::json(
+        200,
+        &hangar_build_info::BuildInfo::current(),
+    ))
 }

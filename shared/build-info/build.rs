@@ -1,0 +1,77 @@
+//! Fixes the git commit and build time into the crate at build time.
+//!
+//! - commit: `HANGAR_GIT_COMMIT` if set (CI, tarball builds), else `git rev-parse HEAD`,
+//!   else `unknown` (a tarball without .git);
+//! - build time: `SOURCE_DATE_EPOCH` if set (reproducible builds), else now; RFC 3339, UTC.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+fn main() {
+    println!("cargo:rerun-if-env-changed=HANGAR_GIT_COMMIT");
+    println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
+    if let Some(git_dir) = git_output(&manifest, &["rev-parse", "--absolute-git-dir"]) {
+        // A new commit or checkout changes HEAD or the ref it points at.
+        let head = Path::new(&git_dir).join("HEAD");
+        println!("cargo:rerun-if-changed={}", head.display());
+        if let Some(reference) = git_output(&manifest, &["symbolic-ref", "-q", "HEAD"]) {
+            println!(
+                "cargo:rerun-if-changed={}",
+                Path::new(&git_dir).join(reference).display()
+            );
+        }
+    }
+
+    let commit = std::env::var("HANGAR_GIT_COMMIT")
+        .ok()
+        .filter(|c| !c.trim().is_empty())
+        .or_else(|| git_output(&manifest, &["rev-parse", "HEAD"]))
+        .unwrap_or_else(|| "unknown".to_string());
+
+    let epoch = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .unwrap_or_else(|| {
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs())
+        });
+    println!("cargo:rustc-env=HANGAR_GIT_COMMIT={commit}");
+    println!("cargo:rustc-env=HANGAR_BUILD_TIME={}", rfc3339(epoch));
+}
+
+fn git_output(dir: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let text = String::from_utf8(out.stdout).ok()?.trim().to_string();
+    (!text.is_empty()).then_some(text)
+}
+
+/// Seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ` (civil-from-days, proleptic Gregorian).
+fn rfc3339(epoch: u64) -> String {
+    let days = (epoch / 86_400) as i64;
+    let secs = epoch % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}

@@ -1,0 +1,20 @@
+//! Gradual deployments of Hangar's API: the checks CodeDeploy's traffic hooks run and the
+//! one way they report.
+//!
+//! - [`pre_traffic`]: before any traffic shifts, invoke the new version of every API
+//!   function directly (its version ARN) with sample requests from `events/` and check
+//!   status codes and response shapes, including a real read (list sessions) and
+//!   `/version` reporting this very build.
+//! - [`post_traffic`]: after the shift, call the live API's `/version` a number of times and
+//!   check the error rate and that this build answers.
+//! - [`hook`]: runs either under a time budget and always reports Succeeded or Failed to
+//!   CodeDeploy (`PutLifecycleEventHookExecutionStatus`), whatever happened, so no
+//!   deployment waits for CodeDeploy's one-hour timeout.
+
+pub mod checks;
+pub mod hook;
+pub mod post_traffic;
+pub mod pre_traffic;
+
+pub use checks::{CheckFailure, CheckReport};
+pub use hook::{run_hook, HookOutcome};
