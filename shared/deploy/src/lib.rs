@@ -17,4 +17,5 @@ pub mod post_traffic;
 pub mod pre_traffic;
 
 pub use checks::{CheckFailure, CheckReport};
+pub use hangar_lambda::ConfigError;
 pub use hook::{run_hook, HookOutcome};
