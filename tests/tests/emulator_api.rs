@@ -578,3 +578,32 @@ async fn json_protocol_requests_with_x_amz_target_work_and_unknown_targets_are_c
     assert_eq!(body["message"], "BuildId is required");
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn admin_refuses_bad_bodies_by_name_and_reset_forgets_everything() {
+    let emu = start_emulator().await;
+    let gl = gamelift_client(&emu);
+    gl.create_build().name("before-reset").send().await.unwrap();
+    let http = reqwest::Client::new();
+    let bad = http
+        .post(format!("{}/faults/throttle", emu.admin_url()))
+        .body(r#"{"operation": "ListBuilds", "fraction": 0.5, "typo": 1}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    let body: serde_json::Value = bad.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "InvalidBody");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("typo"),
+        "{body}"
+    );
+    let unknown_op = emu.admin().throttle("LaunchRocket", 0.5).await.unwrap_err();
+    assert!(
+        unknown_op.to_string().contains("UnknownOperation"),
+        "{unknown_op}"
+    );
+    emu.admin().reset().await.unwrap();
+    assert!(gl.list_builds().send().await.unwrap().builds().is_empty());
+    emu.shutdown().await;
+}

@@ -141,14 +141,16 @@ impl RunningEmulator {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        let _ = (&mut self.server).await;
+        // Open connections get a few seconds to finish; then the server is stopped hard.
+        if tokio::time::timeout(std::time::Duration::from_secs(5), &mut self.server)
+            .await
+            .is_err()
+        {
+            self.server.abort();
+        }
         for w in &self.workers {
             w.abort();
         }
-    }
-    /// Waits until the server stops (after a shutdown signal handled elsewhere).
-    pub async fn wait(mut self) {
-        let _ = (&mut self.server).await;
     }
 }
 
@@ -422,6 +424,17 @@ async fn cbor_protocol(
 
 // ---------------------------------------------------------------- admin
 
+/// Decodes an admin request body; a bad body is a 400 naming the problem.
+fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Box<Response>> {
+    serde_json::from_slice(body).map_err(|e| {
+        Box::new(admin_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidBody",
+            format!("request body: {e}"),
+        ))
+    })
+}
+
 fn admin_error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
     (
         status,
@@ -467,8 +480,16 @@ struct ClockBody {
     advance_seconds: Option<f64>,
 }
 
-async fn admin_clock(AxState(core): AxState<Arc<Core>>, body: Option<Json<ClockBody>>) -> Response {
-    let Some(Json(b)) = body else {
+async fn admin_clock(AxState(core): AxState<Arc<Core>>, body: Bytes) -> Response {
+    let b: Option<ClockBody> = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        match parse_body(&body) {
+            Ok(b) => Some(b),
+            Err(r) => return *r,
+        }
+    };
+    let Some(b) = b else {
         return Json(json!({"now": core.clock.now(), "speed": core.clock.speed()})).into_response();
     };
     if let Some(s) = b.speed {
@@ -506,10 +527,11 @@ struct ThrottleBody {
     fraction: f64,
 }
 
-async fn admin_throttle(
-    AxState(core): AxState<Arc<Core>>,
-    Json(b): Json<ThrottleBody>,
-) -> Response {
+async fn admin_throttle(AxState(core): AxState<Arc<Core>>, body: Bytes) -> Response {
+    let b: ThrottleBody = match parse_body(&body) {
+        Ok(b) => b,
+        Err(r) => return *r,
+    };
     if !(0.0..=1.0).contains(&b.fraction) {
         return admin_error(
             StatusCode::BAD_REQUEST,
@@ -548,10 +570,11 @@ struct FailNextBody {
     count: u32,
 }
 
-async fn admin_fail_next(
-    AxState(core): AxState<Arc<Core>>,
-    Json(b): Json<FailNextBody>,
-) -> Response {
+async fn admin_fail_next(AxState(core): AxState<Arc<Core>>, body: Bytes) -> Response {
+    let b: FailNextBody = match parse_body(&body) {
+        Ok(b) => b,
+        Err(r) => return *r,
+    };
     if let Err(r) = known_operation(&b.operation) {
         return *r;
     }
@@ -567,10 +590,11 @@ struct FleetErrorBody {
     location: Option<String>,
 }
 
-async fn admin_fleet_error(
-    AxState(core): AxState<Arc<Core>>,
-    Json(b): Json<FleetErrorBody>,
-) -> Response {
+async fn admin_fleet_error(AxState(core): AxState<Arc<Core>>, body: Bytes) -> Response {
+    let b: FleetErrorBody = match parse_body(&body) {
+        Ok(b) => b,
+        Err(r) => return *r,
+    };
     let mut g = core.lock();
     let Some(idx) = g.state.fleet_index(&b.fleet_id) else {
         return admin_error(
@@ -611,10 +635,11 @@ struct BuildFailedBody {
     build_id: String,
 }
 
-async fn admin_build_failed(
-    AxState(core): AxState<Arc<Core>>,
-    Json(b): Json<BuildFailedBody>,
-) -> Response {
+async fn admin_build_failed(AxState(core): AxState<Arc<Core>>, body: Bytes) -> Response {
+    let b: BuildFailedBody = match parse_body(&body) {
+        Ok(b) => b,
+        Err(r) => return *r,
+    };
     let mut g = core.lock();
     let Some(build) = g
         .state
@@ -639,10 +664,11 @@ struct SlowBody {
     extra_seconds: f64,
 }
 
-async fn admin_slow_activation(
-    AxState(core): AxState<Arc<Core>>,
-    Json(b): Json<SlowBody>,
-) -> Response {
+async fn admin_slow_activation(AxState(core): AxState<Arc<Core>>, body: Bytes) -> Response {
+    let b: SlowBody = match parse_body(&body) {
+        Ok(b) => b,
+        Err(r) => return *r,
+    };
     if !b.extra_seconds.is_finite() || b.extra_seconds < 0.0 {
         return admin_error(
             StatusCode::BAD_REQUEST,
@@ -674,10 +700,11 @@ async fn admin_slow_activation(
     Json(json!({"fleetId": b.fleet_id, "extraSeconds": b.extra_seconds})).into_response()
 }
 
-async fn admin_event_faults(
-    AxState(core): AxState<Arc<Core>>,
-    Json(b): Json<EventFaultsBody>,
-) -> Response {
+async fn admin_event_faults(AxState(core): AxState<Arc<Core>>, body: Bytes) -> Response {
+    let b: EventFaultsBody = match parse_body(&body) {
+        Ok(b) => b,
+        Err(r) => return *r,
+    };
     if !b.delay_seconds.is_finite() || b.delay_seconds < 0.0 {
         return admin_error(
             StatusCode::BAD_REQUEST,
@@ -733,10 +760,11 @@ mod double_option {
     }
 }
 
-async fn admin_game_servers(
-    AxState(core): AxState<Arc<Core>>,
-    Json(b): Json<GameServerBody>,
-) -> Response {
+async fn admin_game_servers(AxState(core): AxState<Arc<Core>>, body: Bytes) -> Response {
+    let b: GameServerBody = match parse_body(&body) {
+        Ok(b) => b,
+        Err(r) => return *r,
+    };
     let mut g = core.lock();
     if let Some(d) = b.session_duration_seconds {
         if !d.is_finite() || d <= 0.0 {
