@@ -21,3 +21,5 @@ pub mod state;
 
 pub use error::StageError;
 pub use stages::{Deps, Stage};
+#[cfg(feature = "local")]
+pub mod engine;

@@ -796,7 +796,7 @@ async fn rollback(deps: &Deps, state: &ExecutionState) -> Result<RollbackOut, St
         } else {
             (
                 "Hangar.RollbackIncomplete".into(),
-                format!("{summary} Still to do by hand: {}", leftovers.join(" ")),
+                format!("{summary} Still to do by hand: {}", leftovers.join("; ")),
             )
         }
     };

@@ -1,0 +1,880 @@
+//! Fleet replacement run end to end by a real ASL engine (aws-local-stepfunctions under
+//! Node) executing `statemachines/fleet-replacement.asl.json`, whose Task states invoke
+//! the stage functions through the local Lambda service, against the GameLift emulator
+//! (fast clock) and moto's DynamoDB (alias lock). Each test has its own emulator, lock
+//! table and local Lambda port, so tests run in parallel.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
+use aws_sdk_gamelift::types::{
+    Ec2InstanceType, LocationConfiguration, PolicyType, RoutingStrategy, RoutingStrategyType,
+    RuntimeConfiguration, S3Location, ServerProcess, TargetConfiguration,
+};
+use gamelift_emulator::{AdminClient, RunningEmulator};
+use hangar_fleet::engine::{EngineEvent, LocalEngine, LocalExecution, Outcome, RunOptions};
+use hangar_fleet::Deps;
+use hangar_tests::{
+    aws_config, gamelift_client, start_emulator_with, unique_name, wait_until, REGION,
+};
+use serde_json::{json, Value};
+
+const REMOTE: &str = "us-west-2";
+
+struct Rig {
+    _emulator: RunningEmulator,
+    gl: aws_sdk_gamelift::Client,
+    admin: AdminClient,
+    ddb: aws_sdk_dynamodb::Client,
+    table: String,
+    engine: LocalEngine,
+}
+
+fn options() -> RunOptions {
+    // Wait states and Retry pauses shortened; the emulator's clock runs 200x.
+    RunOptions {
+        wait_ms: Some(40),
+        retry_ms: Some(10),
+    }
+}
+
+/// Game sessions last 400 simulated seconds (2 s real): long enough for the smoke test to
+/// see one ACTIVE, short enough for a drain to finish quickly.
+async fn rig() -> Rig {
+    rig_with(|c| c.server.session_duration_ms = 400_000).await
+}
+
+async fn rig_with(adjust: impl FnOnce(&mut gamelift_emulator::Config)) -> Rig {
+    let emulator = start_emulator_with(adjust).await;
+    let gl = gamelift_client(&emulator);
+    let admin = emulator.admin();
+    let ddb = aws_sdk_dynamodb::Client::new(&aws_config().await);
+    let table = unique_name("fleet-locks");
+    ddb.create_table()
+        .table_name(&table)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("alias_id")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("alias_id")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .unwrap();
+    let deps = Deps {
+        gamelift: gl.clone(),
+        dynamodb: ddb.clone(),
+        lock_table: table.clone(),
+        region: REGION.into(),
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let engine = LocalEngine::start(deps, root).await.unwrap();
+    Rig {
+        _emulator: emulator,
+        gl,
+        admin,
+        ddb,
+        table,
+        engine,
+    }
+}
+
+struct Serving {
+    alias_id: String,
+    fleet_id: String,
+}
+
+fn runtime() -> RuntimeConfiguration {
+    RuntimeConfiguration::builder()
+        .server_processes(
+            ServerProcess::builder()
+                .launch_path("/local/game/server")
+                .concurrent_executions(25)
+                .build(),
+        )
+        .build()
+}
+
+async fn fleet_active(gl: &aws_sdk_gamelift::Client, fleet_id: &str) -> bool {
+    let f = gl
+        .describe_fleet_attributes()
+        .fleet_ids(fleet_id)
+        .send()
+        .await
+        .unwrap();
+    let status = f.fleet_attributes()[0]
+        .status()
+        .map(|s| s.as_str().to_string())
+        .unwrap_or_default();
+    let locs = gl
+        .describe_fleet_location_attributes()
+        .fleet_id(fleet_id)
+        .send()
+        .await
+        .unwrap();
+    status == "ACTIVE"
+        && locs.location_attributes().iter().all(|l| {
+            l.location_state()
+                .and_then(|s| s.status())
+                .map(|s| s.as_str())
+                == Some("ACTIVE")
+        })
+}
+
+async fn fleet_status(gl: &aws_sdk_gamelift::Client, fleet_id: &str) -> String {
+    let f = gl
+        .describe_fleet_attributes()
+        .fleet_ids(fleet_id)
+        .send()
+        .await
+        .unwrap();
+    f.fleet_attributes()
+        .first()
+        .and_then(|a| a.status())
+        .map(|s| s.as_str().to_string())
+        .unwrap_or("GONE".into())
+}
+
+async fn active_instances(
+    gl: &aws_sdk_gamelift::Client,
+    fleet_id: &str,
+    location: &str,
+) -> (i32, i32) {
+    let c = gl
+        .describe_fleet_location_capacity()
+        .fleet_id(fleet_id)
+        .location(location)
+        .send()
+        .await
+        .unwrap();
+    let counts = c.fleet_capacity().unwrap().instance_counts().unwrap();
+    (counts.desired().unwrap_or(0), counts.active().unwrap_or(0))
+}
+
+/// An ACTIVE fleet in two locations with capacity set and a scaling policy, behind an alias.
+async fn serving_fleet(rig: &Rig) -> Serving {
+    let gl = &rig.gl;
+    let build = gl
+        .create_build()
+        .name("arena")
+        .version("v1")
+        .storage_location(
+            S3Location::builder()
+                .bucket("builds")
+                .key("arena-v1.zip")
+                .role_arn("arn:aws:iam::123456789012:role/gl")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let build_id = build.build_value().unwrap().build_id().unwrap().to_string();
+    wait_until(
+        Duration::from_secs(20),
+        Duration::from_millis(10),
+        || async {
+            let b = gl
+                .describe_build()
+                .build_id(&build_id)
+                .send()
+                .await
+                .unwrap();
+            (b.build_value().unwrap().status().unwrap().as_str() == "READY").then_some(())
+        },
+    )
+    .await
+    .expect("old build READY");
+    let fleet = gl
+        .create_fleet()
+        .name(unique_name("arena-v1"))
+        .build_id(&build_id)
+        .ec2_instance_type(Ec2InstanceType::C5Large)
+        .runtime_configuration(runtime())
+        .locations(LocationConfiguration::builder().location(REMOTE).build())
+        .send()
+        .await
+        .unwrap();
+    let fleet_id = fleet
+        .fleet_attributes()
+        .unwrap()
+        .fleet_id()
+        .unwrap()
+        .to_string();
+    wait_until(
+        Duration::from_secs(20),
+        Duration::from_millis(20),
+        || async { fleet_active(gl, &fleet_id).await.then_some(()) },
+    )
+    .await
+    .expect("old fleet became ACTIVE");
+    gl.update_fleet_capacity()
+        .fleet_id(&fleet_id)
+        .desired_instances(2)
+        .min_size(1)
+        .max_size(4)
+        .send()
+        .await
+        .unwrap();
+    gl.update_fleet_capacity()
+        .fleet_id(&fleet_id)
+        .location(REMOTE)
+        .desired_instances(1)
+        .min_size(1)
+        .max_size(3)
+        .send()
+        .await
+        .unwrap();
+    gl.put_scaling_policy()
+        .fleet_id(&fleet_id)
+        .name("keep-20-percent-free")
+        .policy_type(PolicyType::TargetBased)
+        .metric_name(aws_sdk_gamelift::types::MetricName::PercentAvailableGameSessions)
+        .target_configuration(TargetConfiguration::builder().target_value(20.0).build())
+        .send()
+        .await
+        .unwrap();
+    wait_until(
+        Duration::from_secs(20),
+        Duration::from_millis(20),
+        || async { (active_instances(gl, &fleet_id, REGION).await.1 == 2).then_some(()) },
+    )
+    .await
+    .expect("old fleet instances up");
+    let alias = gl
+        .create_alias()
+        .name(unique_name("arena"))
+        .routing_strategy(
+            RoutingStrategy::builder()
+                .r#type(RoutingStrategyType::Simple)
+                .fleet_id(&fleet_id)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let alias_id = alias.alias().unwrap().alias_id().unwrap().to_string();
+    Serving { alias_id, fleet_id }
+}
+
+fn new_fleet_json(name: &str) -> Value {
+    json!({
+        "Name": name,
+        "EC2InstanceType": "c5.large",
+        "EC2InboundPermissions": [{"FromPort": 7777, "ToPort": 7800, "IpRange": "0.0.0.0/0", "Protocol": "UDP"}],
+        "RuntimeConfiguration": {"ServerProcesses": [{"LaunchPath": "/local/game/server", "ConcurrentExecutions": 25}]},
+        "Locations": [{"Location": REMOTE}]
+    })
+}
+
+/// A request uploading build v2 and creating fleet `name`, with 1 s polls and short timeouts.
+fn request(s: &Serving, name: &str) -> Value {
+    json!({
+        "alias_id": s.alias_id,
+        "fleet_id": s.fleet_id,
+        "build": {"Name": "arena", "Version": name, "StorageLocation": {"Bucket": "builds", "Key": "arena-v2.zip", "RoleArn": "arn:aws:iam::123456789012:role/gl"}},
+        "fleet": new_fleet_json(name),
+        "drain_timeout_seconds": 20,
+        "poll": {
+            "intervals": {"build": 1, "fleet": 1, "capacity": 1, "smoke": 1, "drain": 1},
+            "timeouts": {"build": 20, "fleet": 20, "capacity": 20, "smoke": 20}
+        }
+    })
+}
+
+async fn start(rig: &Rig, input: &Value) -> LocalExecution {
+    rig.engine.start_execution(input, &options()).await.unwrap()
+}
+
+async fn run(rig: &Rig, input: &Value) -> (Outcome, Vec<EngineEvent>) {
+    let mut events = Vec::new();
+    let outcome = start(rig, input)
+        .await
+        .finish(|e| events.push(e.clone()))
+        .await
+        .unwrap();
+    (outcome, events)
+}
+
+fn entered(events: &[EngineEvent]) -> Vec<String> {
+    events
+        .iter()
+        .filter(|e| e.kind == "StateEntered")
+        .filter_map(|e| e.state.as_ref().map(|s| s.name.clone()))
+        .collect()
+}
+
+fn failed(outcome: &Outcome) -> (&str, &str) {
+    match outcome {
+        Outcome::Failed { error, cause } => (error, cause),
+        Outcome::Succeeded(v) => panic!("expected the execution to fail, it succeeded with {v}"),
+    }
+}
+
+async fn alias_target(gl: &aws_sdk_gamelift::Client, alias_id: &str) -> String {
+    let a = gl.describe_alias().alias_id(alias_id).send().await.unwrap();
+    a.alias()
+        .unwrap()
+        .routing_strategy()
+        .unwrap()
+        .fleet_id()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Fleets (any status but TERMINATED) named `name`.
+async fn fleets_named(gl: &aws_sdk_gamelift::Client, name: &str) -> Vec<(String, String)> {
+    let out = gl
+        .describe_fleet_attributes()
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .unwrap();
+    out.iter()
+        .flat_map(|p| p.fleet_attributes())
+        .filter(|f| f.name() == Some(name))
+        .map(|f| {
+            (
+                f.fleet_id().unwrap().to_string(),
+                f.status().unwrap().as_str().to_string(),
+            )
+        })
+        .filter(|(_, s)| s != "TERMINATED")
+        .collect()
+}
+
+async fn fleet_named(gl: &aws_sdk_gamelift::Client, name: &str) -> String {
+    wait_until(
+        Duration::from_secs(20),
+        Duration::from_millis(10),
+        || async { fleets_named(gl, name).await.first().map(|f| f.0.clone()) },
+    )
+    .await
+    .expect("the workflow created the fleet")
+}
+
+async fn lock_held(rig: &Rig, alias_id: &str) -> bool {
+    let out = rig
+        .ddb
+        .get_item()
+        .table_name(&rig.table)
+        .key(
+            "alias_id",
+            aws_sdk_dynamodb::types::AttributeValue::S(alias_id.into()),
+        )
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap();
+    out.item.is_some()
+}
+
+async fn builds_named(gl: &aws_sdk_gamelift::Client, version: &str) -> Vec<(String, String)> {
+    let out = gl
+        .list_builds()
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .unwrap();
+    out.iter()
+        .flat_map(|p| p.builds())
+        .filter(|b| b.version() == Some(version))
+        .map(|b| {
+            (
+                b.build_id().unwrap().to_string(),
+                b.status().unwrap().as_str().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn replacement_swaps_alias_only_after_new_fleet_is_active_with_matched_capacity_and_deletes_old_only_when_drained(
+) {
+    let rig = rig().await;
+    let old = serving_fleet(&rig).await;
+    let name = unique_name("arena-v2");
+
+    // Players keep arriving through the alias for the whole run.
+    let stop = Arc::new(AtomicBool::new(false));
+    let placer = {
+        let (gl, alias_id, stop) = (rig.gl.clone(), old.alias_id.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut placed = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                let r = gl
+                    .create_game_session()
+                    .alias_id(&alias_id)
+                    .maximum_player_session_count(4)
+                    .send()
+                    .await;
+                let s = r.expect("a player's game session through the alias is always placed");
+                let gs = s.game_session().unwrap();
+                placed.push((
+                    gs.fleet_id().unwrap().to_string(),
+                    gs.status().unwrap().as_str().to_string(),
+                ));
+                tokio::time::sleep(Duration::from_millis(60)).await;
+            }
+            placed
+        })
+    };
+
+    let mut exec = start(&rig, &request(&old, &name)).await;
+    let mut events = Vec::new();
+    let mut outcome = None;
+    while let Some(event) = exec.next_event().await.unwrap() {
+        let state = event
+            .state
+            .as_ref()
+            .map(|s| s.name.clone())
+            .unwrap_or_default();
+        if event.kind == "StateEntered" && state == "SwapAlias" {
+            let new_id = fleet_named(&rig.gl, &name).await;
+            assert!(
+                fleet_active(&rig.gl, &new_id).await,
+                "new fleet and every location ACTIVE before the swap"
+            );
+            assert_eq!(
+                active_instances(&rig.gl, &new_id, REGION).await,
+                (2, 2),
+                "home capacity matched before the swap"
+            );
+            assert_eq!(
+                active_instances(&rig.gl, &new_id, REMOTE).await,
+                (1, 1),
+                "remote capacity matched before the swap"
+            );
+        }
+        if event.kind == "StateEntered" && state == "DeleteOldFleet" {
+            let sessions = rig
+                .gl
+                .describe_game_sessions()
+                .fleet_id(&old.fleet_id)
+                .send()
+                .await
+                .unwrap();
+            let live = sessions.game_sessions().iter().filter(|g| {
+                matches!(
+                    g.status().map(|s| s.as_str()),
+                    Some("ACTIVE") | Some("ACTIVATING")
+                )
+            });
+            assert_eq!(live.count(), 0, "old fleet is drained before its deletion");
+        }
+        if event.kind == "StateEntered"
+            && ["Validate", "CreateBuild", "WaitForFleet", "SmokeTest"].contains(&state.as_str())
+        {
+            assert_eq!(
+                alias_target(&rig.gl, &old.alias_id).await,
+                old.fleet_id,
+                "alias unmoved during {state}"
+            );
+        }
+        let end = matches!(
+            event.kind.as_str(),
+            "ExecutionSucceeded" | "ExecutionFailed"
+        );
+        events.push(event.clone());
+        if end {
+            outcome = Some(event);
+            break;
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    let placed = placer.await.unwrap();
+    let outcome = outcome.expect("the execution ended");
+    assert_eq!(outcome.kind, "ExecutionSucceeded", "{outcome:?}");
+
+    let new_id = fleet_named(&rig.gl, &name).await;
+    assert_eq!(alias_target(&rig.gl, &old.alias_id).await, new_id);
+    let old_status = fleet_status(&rig.gl, &old.fleet_id).await;
+    assert!(
+        ["DELETING", "TERMINATED", "GONE"].contains(&old_status.as_str()),
+        "old fleet deleted: {old_status}"
+    );
+    assert!(!lock_held(&rig, &old.alias_id).await, "lock released");
+    let policies = rig
+        .gl
+        .describe_scaling_policies()
+        .fleet_id(&new_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        policies.scaling_policies()[0].name(),
+        Some("keep-20-percent-free"),
+        "scaling policy copied"
+    );
+    let fleets: BTreeSet<&str> = placed.iter().map(|(f, _)| f.as_str()).collect();
+    assert!(placed.len() > 5, "players kept arriving: {placed:?}");
+    assert!(
+        fleets.iter().all(|f| *f == old.fleet_id || *f == new_id),
+        "{fleets:?}"
+    );
+    assert!(
+        fleets.contains(new_id.as_str()),
+        "players reached the new fleet after the swap"
+    );
+    assert_eq!(
+        entered(&events).iter().filter(|s| *s == "Rollback").count(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn dry_run_returns_the_plan_and_creates_nothing() {
+    let rig = rig().await;
+    let old = serving_fleet(&rig).await;
+    let name = unique_name("arena-v2");
+    let mut input = request(&old, &name);
+    input["dry_run"] = json!(true);
+    let (outcome, _) = run(&rig, &input).await;
+    let Outcome::Succeeded(plan) = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(plan["old_fleet_id"], json!(old.fleet_id));
+    assert_eq!(plan["start"]["mode"], json!("fresh"));
+    assert!(plan["steps"].as_array().unwrap().len() >= 9, "{plan}");
+    assert!(fleets_named(&rig.gl, &name).await.is_empty());
+    assert!(builds_named(&rig.gl, &name).await.is_empty());
+    assert!(!lock_held(&rig, &old.alias_id).await);
+}
+
+#[tokio::test]
+async fn a_build_that_fails_rolls_back_and_deletes_the_build_it_created() {
+    let rig = rig().await;
+    let old = serving_fleet(&rig).await;
+    let name = unique_name("arena-v2");
+    // Nearly stop the clock so the new build stays INITIALIZED until it is failed.
+    rig.admin.set_speed(0.001).await.unwrap();
+    let exec = start(&rig, &request(&old, &name)).await;
+    let build_id = wait_until(
+        Duration::from_secs(20),
+        Duration::from_millis(10),
+        || async {
+            builds_named(&rig.gl, &name)
+                .await
+                .first()
+                .map(|b| b.0.clone())
+        },
+    )
+    .await
+    .expect("the workflow created the build");
+    rig.admin.build_failed(&build_id).await.unwrap();
+    rig.admin.set_speed(hangar_tests::TEST_SPEED).await.unwrap();
+    let outcome = exec.finish(|_| {}).await.unwrap();
+    let (error, cause) = failed(&outcome);
+    assert_eq!(error, "Hangar.RolledBack", "{cause}");
+    assert!(
+        cause.contains("FAILED") && cause.contains(&format!("deleted build {build_id}")),
+        "{cause}"
+    );
+    assert!(
+        fleets_named(&rig.gl, &name).await.is_empty(),
+        "no fleet created on a failed build"
+    );
+    assert_eq!(alias_target(&rig.gl, &old.alias_id).await, old.fleet_id);
+    assert!(!lock_held(&rig, &old.alias_id).await);
+}
+
+#[tokio::test]
+async fn a_new_fleet_that_goes_to_error_is_deleted_and_the_old_fleet_keeps_serving() {
+    let rig = rig().await;
+    let old = serving_fleet(&rig).await;
+    let name = unique_name("arena-v2");
+    rig.admin.slow_activation(None, 100_000.0).await.unwrap();
+    let exec = start(&rig, &request(&old, &name)).await;
+    let new_id = fleet_named(&rig.gl, &name).await;
+    rig.admin.fleet_error(&new_id, None).await.unwrap();
+    let outcome = exec.finish(|_| {}).await.unwrap();
+    let (error, cause) = failed(&outcome);
+    assert_eq!(error, "Hangar.RolledBack", "{cause}");
+    assert!(
+        cause.contains(&format!("fleet {new_id}")) && cause.contains("ERROR"),
+        "{cause}"
+    );
+    assert!(
+        cause.contains(&format!("deleted new fleet {new_id}")),
+        "{cause}"
+    );
+    let status = fleet_status(&rig.gl, &new_id).await;
+    assert!(
+        ["DELETING", "TERMINATED", "GONE"].contains(&status.as_str()),
+        "{status}"
+    );
+    assert_eq!(alias_target(&rig.gl, &old.alias_id).await, old.fleet_id);
+    assert_eq!(fleet_status(&rig.gl, &old.fleet_id).await, "ACTIVE");
+    assert!(!lock_held(&rig, &old.alias_id).await);
+}
+
+#[tokio::test]
+async fn a_location_that_never_activates_ends_at_the_stage_timeout_and_the_stuck_fleet_is_reported()
+{
+    let rig = rig().await;
+    let old = serving_fleet(&rig).await;
+    let name = unique_name("arena-v2");
+    rig.admin.slow_activation(None, 10_000_000.0).await.unwrap();
+    let mut input = request(&old, &name);
+    input["poll"]["timeouts"]["fleet"] = json!(2);
+    let (outcome, events) = run(&rig, &input).await;
+    let (error, cause) = failed(&outcome);
+    // GameLift deletes only ACTIVE or ERROR fleets: the stuck fleet is reported, not hidden.
+    assert_eq!(error, "Hangar.RollbackIncomplete", "{cause}");
+    assert!(cause.contains("did not finish within 2s"), "{cause}");
+    assert!(
+        cause.contains("delete-fleet"),
+        "the cause says what to do: {cause}"
+    );
+    assert!(!entered(&events).contains(&"SwapAlias".to_string()));
+    assert_eq!(alias_target(&rig.gl, &old.alias_id).await, old.fleet_id);
+    assert!(!lock_held(&rig, &old.alias_id).await);
+}
+
+#[tokio::test]
+async fn throttling_on_every_gamelift_call_is_retried_and_the_replacement_completes() {
+    let rig = rig().await;
+    let old = serving_fleet(&rig).await;
+    let name = unique_name("arena-v2");
+    rig.admin.throttle("*", 0.4).await.unwrap();
+    let (outcome, events) = run(&rig, &request(&old, &name)).await;
+    let retried = events.iter().filter(|e| e.kind == "StateRetried").count();
+    let throttled = rig.admin.state().await.unwrap();
+    rig.admin.clear_faults().await.unwrap();
+    assert!(matches!(outcome, Outcome::Succeeded(_)), "{outcome:?}");
+    let new_id = fleet_named(&rig.gl, &name).await;
+    assert_eq!(alias_target(&rig.gl, &old.alias_id).await, new_id);
+    assert_eq!(
+        fleets_named(&rig.gl, &name).await.len(),
+        1,
+        "retries never created a second fleet"
+    );
+    assert!(
+        retried > 0 || throttled.to_string().contains("Throttl"),
+        "throttling was exercised"
+    );
+}
+
+#[tokio::test]
+async fn a_crash_mid_run_then_the_same_request_resumes_without_a_second_fleet() {
+    let rig = rig().await;
+    let old = serving_fleet(&rig).await;
+    let name = unique_name("arena-v2");
+    let input = request(&old, &name);
+    let mut exec = start(&rig, &input).await;
+    while let Some(event) = exec.next_event().await.unwrap() {
+        if event.kind == "StateEntered"
+            && event
+                .state
+                .as_ref()
+                .is_some_and(|s| s.name == "MatchCapacity")
+        {
+            break;
+        }
+    }
+    exec.kill().await.unwrap();
+    assert_eq!(fleets_named(&rig.gl, &name).await.len(), 1);
+    assert!(
+        lock_held(&rig, &old.alias_id).await,
+        "the crashed run still holds the lock"
+    );
+
+    let (outcome, events) = run(&rig, &input).await;
+    assert!(matches!(outcome, Outcome::Succeeded(_)), "{outcome:?}");
+    let fleets = fleets_named(&rig.gl, &name).await;
+    assert_eq!(fleets.len(), 1, "resume reused the fleet: {fleets:?}");
+    assert_eq!(
+        builds_named(&rig.gl, &name).await.len(),
+        1,
+        "resume reused the build"
+    );
+    assert_eq!(alias_target(&rig.gl, &old.alias_id).await, fleets[0].0);
+    assert!(entered(&events).contains(&"CreateFleet".to_string()));
+    assert!(!lock_held(&rig, &old.alias_id).await);
+}
+
+#[tokio::test]
+async fn a_crash_after_the_swap_resumes_at_the_drain_and_deletes_the_old_fleet() {
+    let rig = rig().await;
+    let old = serving_fleet(&rig).await;
+    let name = unique_name("arena-v2");
+    let mut input = request(&old, &name);
+    input.as_object_mut().unwrap().remove("fleet_id");
+    let mut exec = start(&rig, &input).await;
+    while let Some(event) = exec.next_event().await.unwrap() {
+        if event.kind == "StateEntered"
+            && event
+                .state
+                .as_ref()
+                .is_some_and(|s| s.name == "DrainOldFleet")
+        {
+            break;
+        }
+    }
+    exec.kill().await.unwrap();
+    let new_id = fleet_named(&rig.gl, &name).await;
+    assert_eq!(alias_target(&rig.gl, &old.alias_id).await, new_id);
+
+    let (outcome, events) = run(&rig, &input).await;
+    assert!(matches!(outcome, Outcome::Succeeded(_)), "{outcome:?}");
+    let states = entered(&events);
+    assert!(
+        !states.contains(&"CreateFleet".to_string())
+            && states.contains(&"DeleteOldFleet".to_string()),
+        "{states:?}"
+    );
+    let status = fleet_status(&rig.gl, &old.fleet_id).await;
+    assert!(
+        ["DELETING", "TERMINATED", "GONE"].contains(&status.as_str()),
+        "{status}"
+    );
+    assert_eq!(fleets_named(&rig.gl, &name).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_drain_that_times_out_keeps_the_new_fleet_serving_and_the_old_fleet_running() {
+    // Game sessions last a simulated hour: the drain cannot finish.
+    let rig = rig_with(|c| c.server.session_duration_ms = 3_600_000).await;
+    let old = serving_fleet(&rig).await;
+    rig.gl
+        .create_game_session()
+        .alias_id(&old.alias_id)
+        .maximum_player_session_count(4)
+        .send()
+        .await
+        .unwrap();
+    let name = unique_name("arena-v2");
+    let mut input = request(&old, &name);
+    input["drain_timeout_seconds"] = json!(2);
+    let (outcome, _) = run(&rig, &input).await;
+    let (error, cause) = failed(&outcome);
+    assert_eq!(error, "Hangar.DrainTimedOut", "{cause}");
+    assert!(
+        cause.contains(&old.fleet_id) && cause.contains("left running"),
+        "{cause}"
+    );
+    let new_id = fleet_named(&rig.gl, &name).await;
+    assert_eq!(
+        alias_target(&rig.gl, &old.alias_id).await,
+        new_id,
+        "the new fleet keeps serving"
+    );
+    assert_eq!(
+        fleet_status(&rig.gl, &old.fleet_id).await,
+        "ACTIVE",
+        "the old fleet is not deleted"
+    );
+    assert_eq!(
+        active_instances(&rig.gl, &old.fleet_id, REGION).await.0,
+        2,
+        "nor scaled down"
+    );
+    assert!(!lock_held(&rig, &old.alias_id).await);
+}
+
+#[tokio::test]
+async fn a_second_replacement_on_a_locked_alias_is_refused() {
+    let rig = rig().await;
+    let old = serving_fleet(&rig).await;
+    rig.admin.slow_activation(None, 10_000_000.0).await.unwrap();
+    let first = start(&rig, &request(&old, &unique_name("arena-v2"))).await;
+    wait_until(
+        Duration::from_secs(20),
+        Duration::from_millis(10),
+        || async { lock_held(&rig, &old.alias_id).await.then_some(()) },
+    )
+    .await
+    .expect("the first replacement took the lock");
+    let other = unique_name("arena-v3");
+    let (outcome, _) = run(&rig, &request(&old, &other)).await;
+    let (error, cause) = failed(&outcome);
+    assert_eq!(error, "Hangar.Locked", "{cause}");
+    assert!(cause.contains(&old.alias_id), "{cause}");
+    assert!(fleets_named(&rig.gl, &other).await.is_empty());
+    assert!(
+        lock_held(&rig, &old.alias_id).await,
+        "the refused run left the holder's lock alone"
+    );
+    first.kill().await.unwrap();
+}
+
+#[tokio::test]
+async fn each_validation_refusal_stops_before_anything_is_created() {
+    let rig = rig().await;
+    let old = serving_fleet(&rig).await;
+    let terminal = rig
+        .gl
+        .create_alias()
+        .name(unique_name("closed"))
+        .routing_strategy(
+            RoutingStrategy::builder()
+                .r#type(RoutingStrategyType::Terminal)
+                .message("closed")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let terminal_id = terminal.alias().unwrap().alias_id().unwrap().to_string();
+    let name = unique_name("arena-v2");
+    let base = request(&old, &name);
+    let mut cases: Vec<(&str, Value, &str)> = Vec::new();
+    let mut v = base.clone();
+    v["fleet_id"] = json!("fleet-00000000-0000-0000-0000-000000000000");
+    cases.push(("alias not on the given fleet", v, "not to fleet"));
+    let mut v = base.clone();
+    v["alias_id"] = json!(terminal_id);
+    v.as_object_mut().unwrap().remove("fleet_id");
+    cases.push(("terminal alias", v, "TERMINAL"));
+    let mut v = base.clone();
+    v["fleet"]
+        .as_object_mut()
+        .unwrap()
+        .remove("EC2InstanceType");
+    cases.push(("bad fleet JSON", v, "EC2InstanceType"));
+    let mut v = base.clone();
+    v["build"] = json!({"BuildId": "build-00000000-0000-0000-0000-000000000000"});
+    cases.push(("unknown build", v, "does not exist"));
+    let mut v = base.clone();
+    v["alias_id"] = json!("alias-00000000-0000-0000-0000-000000000000");
+    cases.push(("unknown alias", v, "does not exist"));
+    for (what, input, needle) in cases {
+        let (outcome, events) = run(&rig, &input).await;
+        let (error, cause) = failed(&outcome);
+        assert_eq!(error, "Hangar.Refused", "{what}: {cause}");
+        assert!(cause.contains(needle), "{what}: {cause}");
+        assert_eq!(
+            entered(&events),
+            vec!["Start", "Validate", "Refused"],
+            "{what}"
+        );
+    }
+    // Last: the old fleet not ACTIVE.
+    rig.admin.fleet_error(&old.fleet_id, None).await.unwrap();
+    let (outcome, _) = run(&rig, &base).await;
+    let (error, cause) = failed(&outcome);
+    assert_eq!(error, "Hangar.Refused");
+    assert!(
+        cause.contains("ERROR") && cause.contains("ACTIVE"),
+        "{cause}"
+    );
+    assert!(fleets_named(&rig.gl, &name).await.is_empty());
+    assert!(builds_named(&rig.gl, &name).await.is_empty());
+    assert!(!lock_held(&rig, &old.alias_id).await);
+}
