@@ -544,6 +544,9 @@ impl State {
         // Game sessions.
         for i in 0..self.game_sessions.len() {
             let gs = &self.game_sessions[i];
+            if !gs.occupies_capacity() {
+                continue;
+            }
             let fleet_broken = ended_fleets.contains(&gs.fleet_id)
                 || self
                     .fleets
@@ -578,38 +581,41 @@ impl State {
             }
         }
         // Player sessions: accepted by the simulated server, or timed out.
+        let active_since: std::collections::HashMap<&str, SimMillis> = self
+            .game_sessions
+            .iter()
+            .filter(|g| g.status == "ACTIVE")
+            .map(|g| (g.id.as_str(), g.active_at))
+            .collect();
+        let mut active_players: std::collections::HashMap<String, i64> =
+            std::collections::HashMap::new();
         for p in &mut self.player_sessions {
-            if p.status != "RESERVED" {
-                continue;
-            }
-            let gs = self
-                .game_sessions
-                .iter()
-                .find(|g| g.id == p.game_session_id);
-            let accept_at = match (gs, settings.accept_players_after_ms) {
-                (Some(g), Some(after)) if g.status == "ACTIVE" => {
-                    Some(g.active_at.max(p.created) + after)
+            if p.status == "RESERVED" {
+                let accept_at = match (
+                    active_since.get(p.game_session_id.as_str()),
+                    settings.accept_players_after_ms,
+                ) {
+                    (Some(active_at), Some(after)) => Some((*active_at).max(p.created) + after),
+                    _ => None,
+                };
+                if accept_at.is_some_and(|a| now >= a) {
+                    p.status = "ACTIVE";
+                } else if now >= p.created + t.player_reservation_ms {
+                    p.status = "TIMEDOUT";
+                    p.terminated = Some(p.created + t.player_reservation_ms);
                 }
-                _ => None,
-            };
-            if accept_at.is_some_and(|a| now >= a) {
-                p.status = "ACTIVE";
-            } else if now >= p.created + t.player_reservation_ms {
-                p.status = "TIMEDOUT";
-                p.terminated = Some(p.created + t.player_reservation_ms);
+            }
+            if p.status == "ACTIVE" {
+                *active_players.entry(p.game_session_id.clone()).or_default() += 1;
             }
         }
         // Player counts reported by the simulated servers.
-        for i in 0..self.game_sessions.len() {
-            if self.game_sessions[i].status != "ACTIVE" {
-                continue;
-            }
-            let count = self
-                .player_sessions
-                .iter()
-                .filter(|p| p.game_session_id == self.game_sessions[i].id && p.status == "ACTIVE")
-                .count() as i64;
-            let gs = &mut self.game_sessions[i];
+        for gs in self
+            .game_sessions
+            .iter_mut()
+            .filter(|g| g.status == "ACTIVE")
+        {
+            let count = active_players.get(&gs.id).copied().unwrap_or(0);
             if count != gs.reported_players {
                 gs.reported_players = count;
                 effects.push(Effect::PlayerCount {

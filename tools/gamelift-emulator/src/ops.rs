@@ -590,10 +590,9 @@ fn describe_fleets(
         }
         None => s.fleets.iter().collect(),
     };
-    if ids.is_some() && (i.0.contains_key("Limit") || i.0.contains_key("NextToken")) {
-        return Err(ApiError::invalid(
-            "Limit and NextToken are ignored when FleetIds is set; remove them",
-        ));
+    // GameLift ignores Limit and NextToken when FleetIds is set.
+    if ids.is_some() {
+        return Ok((fleets.iter().map(|f| render(s, f)).collect(), None));
     }
     let (page_items, next) = page(&fleets, i, 50, usize::MAX)?;
     Ok((page_items.iter().map(|f| render(s, f)).collect(), next))
