@@ -1,4 +1,6 @@
 //! The `hangar` CLI as a library: one module per subcommand, so tests drive the same code.
 
 pub mod dev;
+pub mod duration;
 pub mod gateway;
+pub mod probe;

@@ -18,6 +18,9 @@ struct Cli {
 enum Command {
     /// Run the local stack (moto, GameLift emulator, local API), or print a local token.
     Dev(hangar::dev::DevArgs),
+    /// Call a URL (normally /version) at a steady rate during a deployment and report
+    /// failures, latency and when each version answered.
+    Probe(hangar::probe::ProbeArgs),
 }
 
 #[tokio::main]
@@ -33,10 +36,14 @@ async fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Dev(args) => hangar::dev::run(args)
             .await
+            .map(|()| 0)
             .map_err(|e| (e.exit_code(), e.to_string())),
+        Command::Probe(args) => hangar::probe::main(args)
+            .await
+            .map_err(|e| (2, e.to_string())),
     };
     match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(code) => std::process::ExitCode::from(u8::try_from(code).unwrap_or(1)),
         Err((code, message)) => {
             eprintln!("hangar: {message}");
             std::process::ExitCode::from(u8::try_from(code).unwrap_or(1))

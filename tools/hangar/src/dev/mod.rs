@@ -6,6 +6,7 @@ mod emulator;
 mod moto;
 pub mod resources;
 pub mod sessions;
+pub mod ecs;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -89,7 +90,7 @@ pub struct TokenArgs {
     #[arg(long)]
     pub server: bool,
     /// How long the token is valid: 3600, 90s, 10m, 2h, 7d.
-    #[arg(long, default_value = "1h", value_parser = gateway::auth::parse_ttl)]
+    #[arg(long, default_value = "1h", value_parser = crate::duration::parse_duration)]
     pub ttl: Duration,
     /// Folder holding the local token secret (dev-secret).
     #[arg(long, default_value = ".hangar")]

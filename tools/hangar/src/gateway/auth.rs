@@ -309,29 +309,6 @@ fn decode_hex(text: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-/// Parses a time-to-live such as `3600`, `90s`, `10m`, `2h`, `7d`.
-pub fn parse_ttl(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let (digits, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
-        Some(i) => text.split_at(i),
-        None => (text, "s"),
-    };
-    let n: u64 = digits
-        .parse()
-        .map_err(|_| format!("--ttl: `{text}` is not a duration such as 90s, 10m, 2h or 7d"))?;
-    let secs = match unit {
-        "s" => n,
-        "m" => n.saturating_mul(60),
-        "h" => n.saturating_mul(3600),
-        "d" => n.saturating_mul(86_400),
-        _ => return Err(format!("--ttl: unknown unit `{unit}` (use s, m, h or d)")),
-    };
-    if secs == 0 {
-        return Err("--ttl: must be more than zero".to_string());
-    }
-    Ok(Duration::from_secs(secs))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -476,15 +453,5 @@ mod tests {
         assert_eq!(strings["exp"], "5");
         assert_eq!(strings["groups"], "[a b]");
         assert_eq!(strings["ok"], "true");
-    }
-
-    #[test]
-    fn ttl_parsing_names_the_flag_on_bad_input() {
-        assert_eq!(parse_ttl("90").unwrap(), Duration::from_secs(90));
-        assert_eq!(parse_ttl("10m").unwrap(), Duration::from_secs(600));
-        assert_eq!(parse_ttl("2h").unwrap(), Duration::from_secs(7200));
-        assert!(parse_ttl("10x").unwrap_err().contains("--ttl"));
-        assert!(parse_ttl("0").unwrap_err().contains("--ttl"));
-        assert!(parse_ttl("abc").unwrap_err().contains("--ttl"));
     }
 }

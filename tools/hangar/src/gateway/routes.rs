@@ -131,6 +131,7 @@ pub async fn api_routes(ctx: &RouteContext) -> Result<Vec<Route>, RouteError> {
     {
         routes.extend(crate::dev::sessions::routes(sessions));
     }
+    routes.extend(crate::dev::ecs::routes(&ctx.sdk_config, &ctx.resources));
     Ok(routes)
 }
 
