@@ -7,6 +7,7 @@
 //! creates on the shared moto server.
 
 pub mod ecs;
+pub mod gamelift;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_gamelift::config::retry::RetryConfig;

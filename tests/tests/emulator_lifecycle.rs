@@ -3,83 +3,13 @@
 
 use aws_sdk_gamelift::types::{
     BuildStatus, FleetStatus, GameSessionStatus, LocationConfiguration, PlayerSessionStatus,
-    RuntimeConfiguration, ServerProcess,
 };
-use aws_sdk_gamelift::Client;
+use hangar_tests::gamelift::{
+    active_fleet, ready_build, scale_fleet, wait_active_instances, wait_fleet_status,
+    wait_game_session_status, POLL, WAIT,
+};
 use hangar_tests::{gamelift_client, start_emulator, start_emulator_with, unique_name, wait_until};
 use std::time::Duration;
-
-const WAIT: Duration = Duration::from_secs(10);
-const POLL: Duration = Duration::from_millis(20);
-
-async fn ready_build(gl: &Client) -> String {
-    let b = gl
-        .create_build()
-        .name(unique_name("build"))
-        .version("1.0")
-        .send()
-        .await
-        .unwrap();
-    let id = b.build_value().unwrap().build_id().unwrap().to_string();
-    assert_eq!(
-        b.build_value().unwrap().status(),
-        Some(&BuildStatus::Initialized)
-    );
-    wait_until(WAIT, POLL, || async {
-        let d = gl.describe_build().build_id(&id).send().await.unwrap();
-        (d.build_value().unwrap().status() == Some(&BuildStatus::Ready)).then_some(())
-    })
-    .await
-    .expect("build never became READY");
-    id
-}
-
-fn runtime(concurrent: i32) -> RuntimeConfiguration {
-    RuntimeConfiguration::builder()
-        .server_processes(
-            ServerProcess::builder()
-                .launch_path("/local/game/server")
-                .concurrent_executions(concurrent)
-                .build(),
-        )
-        .build()
-}
-
-async fn active_fleet(gl: &Client, concurrent: i32, extra_locations: &[&str]) -> String {
-    let build = ready_build(gl).await;
-    let mut req = gl
-        .create_fleet()
-        .name(unique_name("fleet"))
-        .build_id(build)
-        .ec2_instance_type(aws_sdk_gamelift::types::Ec2InstanceType::C5Large)
-        .runtime_configuration(runtime(concurrent));
-    for l in extra_locations {
-        req = req.locations(LocationConfiguration::builder().location(*l).build());
-    }
-    let f = req.send().await.unwrap();
-    let id = f
-        .fleet_attributes()
-        .unwrap()
-        .fleet_id()
-        .unwrap()
-        .to_string();
-    wait_for_fleet(gl, &id, FleetStatus::Active).await;
-    id
-}
-
-async fn wait_for_fleet(gl: &Client, id: &str, want: FleetStatus) {
-    wait_until(WAIT, POLL, || async {
-        let d = gl
-            .describe_fleet_attributes()
-            .fleet_ids(id)
-            .send()
-            .await
-            .unwrap();
-        (d.fleet_attributes()[0].status() == Some(&want)).then_some(())
-    })
-    .await
-    .unwrap_or_else(|| panic!("fleet {id} never became {want:?}"));
-}
 
 #[tokio::test]
 async fn build_goes_from_initialized_to_ready_on_the_simulated_clock() {
@@ -188,7 +118,7 @@ async fn fleet_walks_every_status_to_active_in_each_location() {
 async fn update_fleet_capacity_per_location_reaches_the_desired_instance_count() {
     let emu = start_emulator().await;
     let gl = gamelift_client(&emu);
-    let fleet = active_fleet(&gl, 1, &["eu-west-1"]).await;
+    let (fleet, _) = active_fleet(&gl, 1, &["eu-west-1"]).await;
     gl.update_fleet_capacity()
         .fleet_id(&fleet)
         .location("eu-west-1")
@@ -198,24 +128,15 @@ async fn update_fleet_capacity_per_location_reaches_the_desired_instance_count()
         .send()
         .await
         .unwrap();
-    let counts = wait_until(WAIT, POLL, || async {
-        let c = gl
-            .describe_fleet_location_capacity()
-            .fleet_id(&fleet)
-            .location("eu-west-1")
-            .send()
-            .await
-            .unwrap();
-        let counts = c
-            .fleet_capacity()
-            .unwrap()
-            .instance_counts()
-            .unwrap()
-            .clone();
-        (counts.active() == Some(3)).then_some(counts)
-    })
-    .await
-    .expect("eu-west-1 never reached 3 active instances");
+    wait_active_instances(&gl, &fleet, Some("eu-west-1"), 3).await;
+    let c = gl
+        .describe_fleet_location_capacity()
+        .fleet_id(&fleet)
+        .location("eu-west-1")
+        .send()
+        .await
+        .unwrap();
+    let counts = c.fleet_capacity().unwrap().instance_counts().unwrap();
     assert_eq!((counts.desired(), counts.maximum()), (Some(3), Some(4)));
     // The home location kept its own capacity.
     let home = gl
@@ -246,18 +167,7 @@ async fn game_sessions_beyond_runtime_capacity_are_fleet_capacity_exceeded() {
     let emu = start_emulator().await;
     let gl = gamelift_client(&emu);
     // One instance with two concurrent server processes: two game sessions fit.
-    let fleet = active_fleet(&gl, 2, &[]).await;
-    wait_until(WAIT, POLL, || async {
-        let c = gl
-            .describe_fleet_capacity()
-            .fleet_ids(&fleet)
-            .send()
-            .await
-            .unwrap();
-        (c.fleet_capacity()[0].instance_counts().unwrap().active() == Some(1)).then_some(())
-    })
-    .await
-    .unwrap();
+    let (fleet, _) = active_fleet(&gl, 2, &[]).await;
     for _ in 0..2 {
         gl.create_game_session()
             .fleet_id(&fleet)
@@ -280,23 +190,13 @@ async fn game_sessions_beyond_runtime_capacity_are_fleet_capacity_exceeded() {
         "{err:?}"
     );
     // A second instance makes room for two more.
-    gl.update_fleet_capacity()
+    scale_fleet(&gl, &fleet, 2).await;
+    gl.create_game_session()
         .fleet_id(&fleet)
-        .max_size(2)
-        .desired_instances(2)
+        .maximum_player_session_count(4)
         .send()
         .await
         .unwrap();
-    wait_until(WAIT, POLL, || async {
-        gl.create_game_session()
-            .fleet_id(&fleet)
-            .maximum_player_session_count(4)
-            .send()
-            .await
-            .ok()
-    })
-    .await
-    .expect("no capacity after scaling out");
     emu.shutdown().await;
 }
 
@@ -304,17 +204,14 @@ async fn game_sessions_beyond_runtime_capacity_are_fleet_capacity_exceeded() {
 async fn game_session_fills_up_and_rejects_players_beyond_its_maximum() {
     let emu = start_emulator().await;
     let gl = gamelift_client(&emu);
-    let fleet = active_fleet(&gl, 1, &[]).await;
-    let gs = wait_until(WAIT, POLL, || async {
-        gl.create_game_session()
-            .fleet_id(&fleet)
-            .maximum_player_session_count(2)
-            .send()
-            .await
-            .ok()
-    })
-    .await
-    .unwrap();
+    let (fleet, _) = active_fleet(&gl, 1, &[]).await;
+    let gs = gl
+        .create_game_session()
+        .fleet_id(&fleet)
+        .maximum_player_session_count(2)
+        .send()
+        .await
+        .unwrap();
     let gs_id = gs
         .game_session()
         .unwrap()
@@ -333,17 +230,7 @@ async fn game_session_fills_up_and_rejects_players_beyond_its_maximum() {
         .as_service_error()
         .unwrap()
         .is_invalid_game_session_status_exception());
-    wait_until(WAIT, POLL, || async {
-        let d = gl
-            .describe_game_sessions()
-            .game_session_id(&gs_id)
-            .send()
-            .await
-            .unwrap();
-        (d.game_sessions()[0].status() == Some(&GameSessionStatus::Active)).then_some(())
-    })
-    .await
-    .unwrap();
+    wait_game_session_status(&gl, &gs_id, GameSessionStatus::Active).await;
     let made = gl
         .create_player_sessions()
         .game_session_id(&gs_id)
@@ -390,17 +277,14 @@ async fn game_session_fills_up_and_rejects_players_beyond_its_maximum() {
 async fn delete_fleet_ends_its_game_sessions_then_terminates() {
     let emu = start_emulator().await;
     let gl = gamelift_client(&emu);
-    let fleet = active_fleet(&gl, 1, &[]).await;
-    let gs = wait_until(WAIT, POLL, || async {
-        gl.create_game_session()
-            .fleet_id(&fleet)
-            .maximum_player_session_count(2)
-            .send()
-            .await
-            .ok()
-    })
-    .await
-    .unwrap();
+    let (fleet, _) = active_fleet(&gl, 1, &[]).await;
+    let gs = gl
+        .create_game_session()
+        .fleet_id(&fleet)
+        .maximum_player_session_count(2)
+        .send()
+        .await
+        .unwrap();
     let gs_id = gs
         .game_session()
         .unwrap()
@@ -440,7 +324,7 @@ async fn delete_fleet_ends_its_game_sessions_then_terminates() {
         g.game_sessions()[0].status(),
         Some(&GameSessionStatus::Terminated)
     );
-    wait_for_fleet(&gl, &fleet, FleetStatus::Terminated).await;
+    wait_fleet_status(&gl, &fleet, FleetStatus::Terminated).await;
     emu.shutdown().await;
 }
 
@@ -520,17 +404,14 @@ async fn simulated_server_reports_player_count_and_session_end_to_the_callback_w
     })
     .await;
     let gl = gamelift_client(&emu);
-    let fleet = active_fleet(&gl, 1, &[]).await;
-    let gs = wait_until(WAIT, POLL, || async {
-        gl.create_game_session()
-            .fleet_id(&fleet)
-            .maximum_player_session_count(4)
-            .send()
-            .await
-            .ok()
-    })
-    .await
-    .unwrap();
+    let (fleet, _) = active_fleet(&gl, 1, &[]).await;
+    let gs = gl
+        .create_game_session()
+        .fleet_id(&fleet)
+        .maximum_player_session_count(4)
+        .send()
+        .await
+        .unwrap();
     let gs_id = gs
         .game_session()
         .unwrap()
@@ -612,17 +493,14 @@ async fn an_unreachable_callback_is_logged_and_the_emulator_keeps_serving() {
         start_emulator_with(|c| c.server.callback_url = Some("http://127.0.0.1:9".to_string()))
             .await;
     let gl = gamelift_client(&emu);
-    let fleet = active_fleet(&gl, 1, &[]).await;
-    let gs = wait_until(WAIT, POLL, || async {
-        gl.create_game_session()
-            .fleet_id(&fleet)
-            .maximum_player_session_count(4)
-            .send()
-            .await
-            .ok()
-    })
-    .await
-    .unwrap();
+    let (fleet, _) = active_fleet(&gl, 1, &[]).await;
+    let gs = gl
+        .create_game_session()
+        .fleet_id(&fleet)
+        .maximum_player_session_count(4)
+        .send()
+        .await
+        .unwrap();
     emu.admin().advance(7200.0).await.unwrap();
     let d = gl
         .describe_game_sessions()
