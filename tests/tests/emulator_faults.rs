@@ -4,85 +4,18 @@
 use aws_sdk_gamelift::config::retry::RetryConfig;
 use aws_sdk_gamelift::error::ProvideErrorMetadata;
 use aws_sdk_gamelift::types::{
-    BuildStatus, Ec2InstanceType, FleetStatus, GameSessionQueueDestination, GameSessionStatus,
-    LocationConfiguration,
+    BuildStatus, Ec2InstanceType, FleetStatus, GameSessionPlacementState, GameSessionStatus,
 };
 use aws_sdk_gamelift::Client;
-use gamelift_emulator::RunningEmulator;
+use hangar_tests::gamelift::{
+    active_fleet, create_fleet, create_queue, fleet_status, ready_build, scale_fleet,
+    start_placement, wait_fleet_status, wait_placement, POLL, WAIT,
+};
 use hangar_tests::{
     gamelift_client, gamelift_client_with_retries, start_emulator, unique_name, wait_until,
 };
 use serde_json::Value;
 use std::time::Duration;
-
-const WAIT: Duration = Duration::from_secs(10);
-const POLL: Duration = Duration::from_millis(20);
-
-async fn ready_build(gl: &Client) -> String {
-    let b = gl
-        .create_build()
-        .name(unique_name("build"))
-        .send()
-        .await
-        .unwrap();
-    let id = b.build_value().unwrap().build_id().unwrap().to_string();
-    wait_until(WAIT, POLL, || async {
-        let d = gl.describe_build().build_id(&id).send().await.unwrap();
-        (d.build_value().unwrap().status() == Some(&BuildStatus::Ready)).then_some(())
-    })
-    .await
-    .unwrap();
-    id
-}
-
-async fn new_fleet(gl: &Client, build: &str, locations: &[&str]) -> (String, String) {
-    let mut req = gl
-        .create_fleet()
-        .name(unique_name("fleet"))
-        .build_id(build)
-        .ec2_instance_type(Ec2InstanceType::C5Large);
-    for l in locations {
-        req = req.locations(LocationConfiguration::builder().location(*l).build());
-    }
-    let f = req.send().await.unwrap();
-    let a = f.fleet_attributes().unwrap();
-    (
-        a.fleet_id().unwrap().to_string(),
-        a.fleet_arn().unwrap().to_string(),
-    )
-}
-
-async fn fleet_status(gl: &Client, id: &str) -> FleetStatus {
-    let d = gl
-        .describe_fleet_attributes()
-        .fleet_ids(id)
-        .send()
-        .await
-        .unwrap();
-    d.fleet_attributes()[0].status().unwrap().clone()
-}
-
-async fn wait_status(gl: &Client, id: &str, want: FleetStatus) {
-    wait_until(WAIT, POLL, || async {
-        (fleet_status(gl, id).await == want).then_some(())
-    })
-    .await
-    .unwrap_or_else(|| panic!("fleet {id} never became {want:?}"));
-}
-
-async fn wait_fleet_instances(gl: &Client, id: &str) {
-    wait_until(WAIT, POLL, || async {
-        let c = gl
-            .describe_fleet_capacity()
-            .fleet_ids(id)
-            .send()
-            .await
-            .unwrap();
-        (c.fleet_capacity()[0].instance_counts().unwrap().active() == Some(1)).then_some(())
-    })
-    .await
-    .unwrap();
-}
 
 #[tokio::test]
 async fn throttling_is_retried_by_the_sdk_and_surfaces_as_throttling_when_retries_run_out() {
@@ -143,10 +76,7 @@ async fn fail_next_n_answers_internal_service_exception_exactly_n_times() {
 async fn fleet_error_fault_sends_a_fleet_to_error_and_its_game_sessions_with_it() {
     let emu = start_emulator().await;
     let gl = gamelift_client(&emu);
-    let build = ready_build(&gl).await;
-    let (fleet, _) = new_fleet(&gl, &build, &[]).await;
-    wait_status(&gl, &fleet, FleetStatus::Active).await;
-    wait_fleet_instances(&gl, &fleet).await;
+    let (fleet, _) = active_fleet(&gl, 1, &[]).await;
     let gs = gl
         .create_game_session()
         .fleet_id(&fleet)
@@ -190,8 +120,8 @@ async fn fleet_error_fault_on_one_location_leaves_the_others_running() {
     let emu = start_emulator().await;
     let gl = gamelift_client(&emu);
     let build = ready_build(&gl).await;
-    let (fleet, _) = new_fleet(&gl, &build, &["us-west-2"]).await;
-    wait_status(&gl, &fleet, FleetStatus::Active).await;
+    let (fleet, _) = create_fleet(&gl, &build, 1, &["us-west-2"]).await;
+    wait_fleet_status(&gl, &fleet, FleetStatus::Active).await;
     emu.admin()
         .fleet_error(&fleet, Some("us-west-2"))
         .await
@@ -271,94 +201,40 @@ async fn slow_activation_keeps_fleets_activating_until_the_extra_time_passes() {
     let build = ready_build(&gl).await;
     // For every new fleet: an hour of extra simulated activation time.
     emu.admin().slow_activation(None, 3600.0).await.unwrap();
-    let (slow, _) = new_fleet(&gl, &build, &[]).await;
+    let (slow, _) = create_fleet(&gl, &build, 1, &[]).await;
     emu.admin().slow_activation(None, 0.0).await.unwrap();
-    let (normal, _) = new_fleet(&gl, &build, &[]).await;
-    wait_status(&gl, &normal, FleetStatus::Active).await;
-    wait_status(&gl, &slow, FleetStatus::Activating).await;
+    let (normal, _) = create_fleet(&gl, &build, 1, &[]).await;
+    wait_fleet_status(&gl, &normal, FleetStatus::Active).await;
+    wait_fleet_status(&gl, &slow, FleetStatus::Activating).await;
     emu.admin().advance(120.0).await.unwrap();
     assert_eq!(fleet_status(&gl, &slow).await, FleetStatus::Activating);
     emu.admin().advance(3600.0).await.unwrap();
     assert_eq!(fleet_status(&gl, &slow).await, FleetStatus::Active);
 
     // For one existing fleet.
-    let (one, _) = new_fleet(&gl, &build, &[]).await;
+    let (one, _) = create_fleet(&gl, &build, 1, &[]).await;
     emu.admin()
         .slow_activation(Some(&one), 3600.0)
         .await
         .unwrap();
-    wait_status(&gl, &one, FleetStatus::Activating).await;
+    wait_fleet_status(&gl, &one, FleetStatus::Activating).await;
     emu.admin().advance(120.0).await.unwrap();
     assert_eq!(fleet_status(&gl, &one).await, FleetStatus::Activating);
     emu.shutdown().await;
 }
 
-/// A queue over one ACTIVE fleet with room for many sessions; returns the queue name.
-async fn placement_queue(emu: &RunningEmulator, gl: &Client) -> String {
-    let build = ready_build(gl).await;
-    let (fleet, arn) = new_fleet(gl, &build, &[]).await;
-    wait_status(gl, &fleet, FleetStatus::Active).await;
-    wait_fleet_instances(gl, &fleet).await;
-    gl.update_fleet_capacity()
-        .fleet_id(&fleet)
-        .max_size(10)
-        .desired_instances(10)
-        .send()
-        .await
-        .unwrap();
-    let name = unique_name("queue");
-    gl.create_game_session_queue()
-        .name(&name)
-        .destinations(
-            GameSessionQueueDestination::builder()
-                .destination_arn(arn)
-                .build(),
-        )
-        .notification_target("arn:aws:sns:us-east-1:123456789012:unused-topic")
-        .send()
-        .await
-        .unwrap();
-    wait_until(WAIT, POLL, || async {
-        let c = gl
-            .describe_fleet_capacity()
-            .fleet_ids(&fleet)
-            .send()
-            .await
-            .unwrap();
-        (c.fleet_capacity()[0].instance_counts().unwrap().active() == Some(10)).then_some(())
-    })
+/// A queue over an ACTIVE fleet with ten instances, its events going to a topic that
+/// does not exist (the admin interface still records them); returns the queue name.
+async fn placement_queue(gl: &Client) -> String {
+    let (fleet, arn) = active_fleet(gl, 1, &[]).await;
+    scale_fleet(gl, &fleet, 10).await;
+    create_queue(
+        gl,
+        &[&arn],
+        600,
+        Some("arn:aws:sns:us-east-1:123456789012:unused-topic"),
+    )
     .await
-    .unwrap();
-    let _ = emu;
-    name
-}
-
-async fn place(gl: &Client, queue: &str) -> String {
-    let id = unique_name("placement");
-    gl.start_game_session_placement()
-        .placement_id(&id)
-        .game_session_queue_name(queue)
-        .maximum_player_session_count(2)
-        .send()
-        .await
-        .unwrap();
-    id
-}
-
-async fn wait_fulfilled(gl: &Client, id: &str) {
-    wait_until(WAIT, POLL, || async {
-        let p = gl
-            .describe_game_session_placement()
-            .placement_id(id)
-            .send()
-            .await
-            .unwrap();
-        (p.game_session_placement().unwrap().status()
-            == Some(&aws_sdk_gamelift::types::GameSessionPlacementState::Fulfilled))
-        .then_some(())
-    })
-    .await
-    .unwrap();
 }
 
 fn placement_ids(events: &[Value]) -> Vec<String> {
@@ -377,9 +253,9 @@ fn placement_ids(events: &[Value]) -> Vec<String> {
 async fn duplicate_event_fault_publishes_every_placement_event_twice() {
     let emu = start_emulator().await;
     let gl = gamelift_client(&emu);
-    let q = placement_queue(&emu, &gl).await;
+    let q = placement_queue(&gl).await;
     emu.admin().event_faults(1, 0.0, 0).await.unwrap();
-    let id = place(&gl, &q).await;
+    let id = start_placement(&gl, &q, &[]).await;
     let events = wait_until(WAIT, POLL, || async {
         let e = emu.admin().events().await.unwrap();
         (e.len() == 2).then_some(e)
@@ -398,12 +274,12 @@ async fn duplicate_event_fault_publishes_every_placement_event_twice() {
 async fn delay_event_fault_holds_events_until_the_simulated_delay_passes() {
     let emu = start_emulator().await;
     let gl = gamelift_client(&emu);
-    let q = placement_queue(&emu, &gl).await;
+    let q = placement_queue(&gl).await;
     emu.admin().set_speed(1.0).await.unwrap();
     emu.admin().event_faults(0, 3600.0, 0).await.unwrap();
-    let id = place(&gl, &q).await;
+    let id = start_placement(&gl, &q, &[]).await;
     emu.admin().advance(5.0).await.unwrap();
-    wait_fulfilled(&gl, &id).await;
+    wait_placement(&gl, &id, GameSessionPlacementState::Fulfilled).await;
     assert!(
         emu.admin().events().await.unwrap().is_empty(),
         "event published before its delay"
@@ -423,12 +299,12 @@ async fn delay_event_fault_holds_events_until_the_simulated_delay_passes() {
 async fn reorder_event_fault_publishes_a_window_of_events_newest_first() {
     let emu = start_emulator().await;
     let gl = gamelift_client(&emu);
-    let q = placement_queue(&emu, &gl).await;
+    let q = placement_queue(&gl).await;
     emu.admin().event_faults(0, 0.0, 3).await.unwrap();
     let mut ids = Vec::new();
     for _ in 0..3 {
-        let id = place(&gl, &q).await;
-        wait_fulfilled(&gl, &id).await;
+        let id = start_placement(&gl, &q, &[]).await;
+        wait_placement(&gl, &id, GameSessionPlacementState::Fulfilled).await;
         ids.push(id);
         if ids.len() < 3 {
             assert!(
