@@ -2,74 +2,21 @@
 //! moto's SNS) in GameLift's event shape, timed out, cancelled; reserved player sessions.
 
 use aws_sdk_gamelift::types::{
-    DesiredPlayerSession, Ec2InstanceType, GameProperty, GameSessionPlacementState,
-    GameSessionQueueDestination, PlayerSessionStatus, RoutingStrategy, RoutingStrategyType,
+    DesiredPlayerSession, GameProperty, GameSessionPlacementState, PlayerSessionStatus,
+    RoutingStrategy, RoutingStrategyType,
 };
 use aws_sdk_gamelift::Client;
+use hangar_tests::gamelift::{
+    active_fleet, create_queue, scale_fleet, start_placement, wait_placement, POLL, WAIT,
+};
 use hangar_tests::{aws_config, gamelift_client, start_emulator, unique_name, wait_until};
 use serde_json::Value;
-use std::time::Duration;
 
-const WAIT: Duration = Duration::from_secs(10);
-const POLL: Duration = Duration::from_millis(20);
-
-/// A READY build and an ACTIVE fleet with `desired` instances; returns (fleet id, fleet ARN).
-async fn fleet(gl: &Client, desired: i32) -> (String, String) {
-    let b = gl
-        .create_build()
-        .name(unique_name("build"))
-        .send()
-        .await
-        .unwrap();
-    let build = b.build_value().unwrap().build_id().unwrap().to_string();
-    let f = wait_until(WAIT, POLL, || async {
-        gl.create_fleet()
-            .name(unique_name("fleet"))
-            .build_id(&build)
-            .ec2_instance_type(Ec2InstanceType::C5Large)
-            .send()
-            .await
-            .ok()
-    })
-    .await
-    .expect("fleet could not be created from the build");
-    let attrs = f.fleet_attributes().unwrap();
-    let (id, arn) = (
-        attrs.fleet_id().unwrap().to_string(),
-        attrs.fleet_arn().unwrap().to_string(),
-    );
-    wait_until(WAIT, POLL, || async {
-        let c = gl
-            .describe_fleet_capacity()
-            .fleet_ids(&id)
-            .send()
-            .await
-            .unwrap();
-        (c.fleet_capacity()[0].instance_counts().unwrap().active() == Some(1)).then_some(())
-    })
-    .await
-    .expect("fleet never got its instance");
-    if desired != 1 {
-        gl.update_fleet_capacity()
-            .fleet_id(&id)
-            .min_size(0)
-            .max_size(desired.max(1))
-            .desired_instances(desired)
-            .send()
-            .await
-            .unwrap();
-        wait_until(WAIT, POLL, || async {
-            let c = gl
-                .describe_fleet_capacity()
-                .fleet_ids(&id)
-                .send()
-                .await
-                .unwrap();
-            (c.fleet_capacity()[0].instance_counts().unwrap().active() == Some(desired))
-                .then_some(())
-        })
-        .await
-        .unwrap();
+/// An ACTIVE fleet with `instances` instances; returns (fleet id, fleet ARN).
+async fn fleet(gl: &Client, instances: i32) -> (String, String) {
+    let (id, arn) = active_fleet(gl, 1, &[]).await;
+    if instances != 1 {
+        scale_fleet(gl, &id, instances).await;
     }
     (id, arn)
 }
@@ -146,33 +93,13 @@ async fn next_event(sqs: &aws_sdk_sqs::Client, url: &str) -> Value {
     .expect("no placement event arrived in SQS")
 }
 
-async fn queue(gl: &Client, destinations: &[&str], timeout_s: i32, topic: Option<&str>) -> String {
-    let name = unique_name("queue");
-    let mut q = gl
-        .create_game_session_queue()
-        .name(&name)
-        .timeout_in_seconds(timeout_s);
-    for d in destinations {
-        q = q.destinations(
-            GameSessionQueueDestination::builder()
-                .destination_arn(*d)
-                .build(),
-        );
-    }
-    if let Some(t) = topic {
-        q = q.notification_target(t);
-    }
-    q.send().await.unwrap();
-    name
-}
-
 #[tokio::test]
 async fn placement_is_fulfilled_and_its_event_arrives_in_sqs_in_gamelift_shape() {
     let emu = start_emulator().await;
     let gl = gamelift_client(&emu);
     let (fleet_id, fleet_arn) = fleet(&gl, 1).await;
     let (topic, url, sqs) = topic_with_queue().await;
-    let q = queue(&gl, &[&fleet_arn], 60, Some(&topic)).await;
+    let q = create_queue(&gl, &[&fleet_arn], 60, Some(&topic)).await;
     let placement_id = unique_name("placement");
     let started = gl
         .start_game_session_placement()
@@ -264,28 +191,10 @@ async fn placement_through_an_alias_skips_a_full_first_destination() {
         .await
         .unwrap();
     let alias_arn = alias.alias().unwrap().alias_arn().unwrap().to_string();
-    let q = queue(&gl, &[&empty_arn, &alias_arn], 60, None).await;
-    let id = unique_name("placement");
-    gl.start_game_session_placement()
-        .placement_id(&id)
-        .game_session_queue_name(&q)
-        .maximum_player_session_count(2)
-        .send()
-        .await
-        .unwrap();
-    let gs_id = wait_until(WAIT, POLL, || async {
-        let p = gl
-            .describe_game_session_placement()
-            .placement_id(&id)
-            .send()
-            .await
-            .unwrap();
-        let p = p.game_session_placement().unwrap();
-        (p.status() == Some(&GameSessionPlacementState::Fulfilled))
-            .then(|| p.game_session_id().unwrap().to_string())
-    })
-    .await
-    .expect("placement never fulfilled");
+    let q = create_queue(&gl, &[&empty_arn, &alias_arn], 60, None).await;
+    let id = start_placement(&gl, &q, &[]).await;
+    let placed = wait_placement(&gl, &id, GameSessionPlacementState::Fulfilled).await;
+    let gs_id = placed.game_session_id().unwrap().to_string();
     assert!(
         gs_id.contains(&second),
         "placed on {gs_id}, expected fleet {second}"
@@ -299,15 +208,8 @@ async fn placement_without_capacity_times_out_after_the_queue_timeout() {
     let gl = gamelift_client(&emu);
     let (_, arn) = fleet(&gl, 0).await;
     let (topic, url, sqs) = topic_with_queue().await;
-    let q = queue(&gl, &[&arn], 30, Some(&topic)).await;
-    let id = unique_name("placement");
-    gl.start_game_session_placement()
-        .placement_id(&id)
-        .game_session_queue_name(&q)
-        .maximum_player_session_count(2)
-        .send()
-        .await
-        .unwrap();
+    let q = create_queue(&gl, &[&arn], 30, Some(&topic)).await;
+    let id = start_placement(&gl, &q, &[]).await;
     let event = next_event(&sqs, &url).await;
     let d = event["detail"].as_object().unwrap();
     assert_eq!(d["type"], "PlacementTimedOut");
@@ -345,15 +247,8 @@ async fn stopping_a_pending_placement_cancels_it_and_publishes_placement_cancell
     let gl = gamelift_client(&emu);
     let (_, arn) = fleet(&gl, 0).await;
     let (topic, url, sqs) = topic_with_queue().await;
-    let q = queue(&gl, &[&arn], 600, Some(&topic)).await;
-    let id = unique_name("placement");
-    gl.start_game_session_placement()
-        .placement_id(&id)
-        .game_session_queue_name(&q)
-        .maximum_player_session_count(2)
-        .send()
-        .await
-        .unwrap();
+    let q = create_queue(&gl, &[&arn], 600, Some(&topic)).await;
+    let id = start_placement(&gl, &q, &[]).await;
     let stopped = gl
         .stop_game_session_placement()
         .placement_id(&id)
@@ -379,30 +274,10 @@ async fn reserved_player_sessions_time_out_when_the_server_never_accepts_them() 
         .unwrap();
     let gl = gamelift_client(&emu);
     let (_, arn) = fleet(&gl, 1).await;
-    let q = queue(&gl, &[&arn], 60, None).await;
-    let id = unique_name("placement");
-    gl.start_game_session_placement()
-        .placement_id(&id)
-        .game_session_queue_name(&q)
-        .maximum_player_session_count(2)
-        .desired_player_sessions(DesiredPlayerSession::builder().player_id("carol").build())
-        .send()
-        .await
-        .unwrap();
-    let gs = wait_until(WAIT, POLL, || async {
-        let p = gl
-            .describe_game_session_placement()
-            .placement_id(&id)
-            .send()
-            .await
-            .unwrap();
-        p.game_session_placement()
-            .unwrap()
-            .game_session_id()
-            .map(str::to_string)
-    })
-    .await
-    .unwrap();
+    let q = create_queue(&gl, &[&arn], 60, None).await;
+    let id = start_placement(&gl, &q, &["carol"]).await;
+    let placed = wait_placement(&gl, &id, GameSessionPlacementState::Fulfilled).await;
+    let gs = placed.game_session_id().unwrap().to_string();
     let first = gl
         .describe_player_sessions()
         .game_session_id(&gs)
