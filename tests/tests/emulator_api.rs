@@ -2,81 +2,11 @@
 
 use aws_sdk_gamelift::error::ProvideErrorMetadata;
 use aws_sdk_gamelift::types::{
-    BuildStatus, Ec2InstanceType, GameProperty, GameSessionStatus, RoutingStrategy,
-    RoutingStrategyType, RuntimeConfiguration, ServerProcess,
+    BuildStatus, GameProperty, GameSessionStatus, RoutingStrategy, RoutingStrategyType,
 };
-use aws_sdk_gamelift::Client;
-use hangar_tests::{gamelift_client, start_emulator, unique_name, wait_until};
+use hangar_tests::gamelift::{active_fleet, wait_active_game_sessions};
+use hangar_tests::{gamelift_client, start_emulator, unique_name};
 use std::collections::HashSet;
-use std::time::Duration;
-
-const WAIT: Duration = Duration::from_secs(10);
-const POLL: Duration = Duration::from_millis(20);
-
-/// An ACTIVE fleet with room for `slots` game sessions on one instance.
-async fn roomy_fleet(gl: &Client, slots: i32) -> String {
-    let b = gl
-        .create_build()
-        .name(unique_name("build"))
-        .send()
-        .await
-        .unwrap();
-    let build = b.build_value().unwrap().build_id().unwrap().to_string();
-    let runtime = RuntimeConfiguration::builder()
-        .server_processes(
-            ServerProcess::builder()
-                .launch_path("/local/game/server")
-                .concurrent_executions(slots)
-                .build(),
-        )
-        .build();
-    let f = wait_until(WAIT, POLL, || async {
-        gl.create_fleet()
-            .name(unique_name("fleet"))
-            .build_id(&build)
-            .ec2_instance_type(Ec2InstanceType::C5Large)
-            .runtime_configuration(runtime.clone())
-            .send()
-            .await
-            .ok()
-    })
-    .await
-    .unwrap();
-    let id = f
-        .fleet_attributes()
-        .unwrap()
-        .fleet_id()
-        .unwrap()
-        .to_string();
-    wait_until(WAIT, POLL, || async {
-        let c = gl
-            .describe_fleet_capacity()
-            .fleet_ids(&id)
-            .send()
-            .await
-            .unwrap();
-        (c.fleet_capacity()[0].instance_counts().unwrap().active() == Some(1)).then_some(())
-    })
-    .await
-    .unwrap();
-    id
-}
-
-async fn wait_all_active(gl: &Client, fleet: &str, n: usize) {
-    wait_until(WAIT, POLL, || async {
-        let d = gl
-            .describe_game_sessions()
-            .fleet_id(fleet)
-            .status_filter("ACTIVE")
-            .limit(100)
-            .send()
-            .await
-            .unwrap();
-        (d.game_sessions().len() == n).then_some(())
-    })
-    .await
-    .expect("game sessions never all ACTIVE");
-}
 
 #[tokio::test]
 async fn list_builds_pages_with_next_token_and_returns_every_build_once() {
@@ -143,7 +73,7 @@ async fn list_builds_pages_with_next_token_and_returns_every_build_once() {
 async fn describe_game_sessions_pages_and_filters_by_status() {
     let emu = start_emulator().await;
     let gl = gamelift_client(&emu);
-    let fleet = roomy_fleet(&gl, 30).await;
+    let (fleet, _) = active_fleet(&gl, 30, &[]).await;
     for _ in 0..5 {
         gl.create_game_session()
             .fleet_id(&fleet)
@@ -152,7 +82,7 @@ async fn describe_game_sessions_pages_and_filters_by_status() {
             .await
             .unwrap();
     }
-    wait_all_active(&gl, &fleet, 5).await;
+    wait_active_game_sessions(&gl, &fleet, 5).await;
     let first = gl
         .describe_game_sessions()
         .fleet_id(&fleet)
@@ -222,7 +152,7 @@ async fn describe_game_sessions_pages_and_filters_by_status() {
 async fn search_game_sessions_filters_sorts_and_pages_twenty_at_a_time() {
     let emu = start_emulator().await;
     let gl = gamelift_client(&emu);
-    let fleet = roomy_fleet(&gl, 30).await;
+    let (fleet, _) = active_fleet(&gl, 30, &[]).await;
     for i in 0..25 {
         let mode = if i % 5 == 0 { "casual" } else { "ranked" };
         gl.create_game_session()
@@ -234,7 +164,7 @@ async fn search_game_sessions_filters_sorts_and_pages_twenty_at_a_time() {
             .await
             .unwrap();
     }
-    wait_all_active(&gl, &fleet, 25).await;
+    wait_active_game_sessions(&gl, &fleet, 25).await;
     // 20 ranked sessions, sorted by maximumSessions descending: one full page of 20.
     let ranked = gl
         .search_game_sessions()
@@ -427,7 +357,7 @@ async fn ended_game_sessions_stay_terminated_and_refuse_updates() {
         .game_servers(serde_json::json!({"sessionDurationSeconds": 30}))
         .await
         .unwrap();
-    let fleet = roomy_fleet(&gl, 2).await;
+    let (fleet, _) = active_fleet(&gl, 2, &[]).await;
     let gs = gl
         .create_game_session()
         .fleet_id(&fleet)
@@ -471,7 +401,7 @@ async fn ended_game_sessions_stay_terminated_and_refuse_updates() {
 async fn tags_and_scaling_policies_round_trip() {
     let emu = start_emulator().await;
     let gl = gamelift_client(&emu);
-    let fleet = roomy_fleet(&gl, 1).await;
+    let (fleet, _) = active_fleet(&gl, 1, &[]).await;
     let arn = gl
         .describe_fleet_attributes()
         .fleet_ids(&fleet)
