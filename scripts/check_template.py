@@ -1,0 +1,117 @@
+"""Checks template.yaml's deployment rules that cfn-lint cannot know.
+
+- every API function (one with an HttpApi event) publishes alias `live` and has a
+  DeploymentPreference: Type from the DeploymentType parameter, its errors, throttles and
+  p99-duration alarms on that alias plus ApiServerErrorsAlarm, and the PreTraffic hook;
+- the version function also has the PostTraffic hook;
+- every hook function is named CodeDeployHook_*, has no deployment preference itself, and
+  may do only what it needs: report to CodeDeploy, and (PreTraffic) invoke versions of the
+  API functions;
+- the PreTraffic hook's HOOK_TARGETS names every API function's new version.
+
+Usage: .venv/bin/python scripts/check_template.py [template.yaml]
+"""
+
+import sys
+
+from samtranslator.yaml_helper import yaml_parse
+
+path = sys.argv[1] if len(sys.argv) > 1 else "template.yaml"
+with open(path) as f:
+    template = yaml_parse(f.read())
+resources = template["Resources"]
+problems = []
+
+
+def functions():
+    return {k: v for k, v in resources.items() if v.get("Type") == "AWS::Serverless::Function"}
+
+
+def is_api(fn):
+    events = fn.get("Properties", {}).get("Events", {}) or {}
+    return any(e.get("Type") == "HttpApi" for e in events.values())
+
+
+def ref(value):
+    return value.get("Ref") if isinstance(value, dict) else None
+
+
+def binary(fn):
+    return fn.get("Metadata", {}).get("BuildProperties", {}).get("Binary")
+
+
+api = {k: v for k, v in functions().items() if is_api(v)}
+hooks = {}
+for name, fn in api.items():
+    props = fn["Properties"]
+    if props.get("AutoPublishAlias") != "live":
+        problems.append(f"{name}: AutoPublishAlias must be `live`")
+    pref = props.get("DeploymentPreference")
+    if not pref:
+        problems.append(f"{name}: no DeploymentPreference")
+        continue
+    if ref(pref.get("Type")) != "DeploymentType":
+        problems.append(f"{name}: DeploymentPreference.Type must be !Ref DeploymentType")
+    alarms = {ref(a) for a in pref.get("Alarms", [])}
+    for alarm in (f"{name}ErrorsAlarm", f"{name}ThrottlesAlarm", f"{name}P99DurationAlarm", "ApiServerErrorsAlarm"):
+        if alarm not in alarms:
+            problems.append(f"{name}: DeploymentPreference.Alarms lacks {alarm}")
+        elif alarm not in resources:
+            problems.append(f"{name}: alarm {alarm} is not defined")
+    for alarm in (f"{name}ErrorsAlarm", f"{name}ThrottlesAlarm", f"{name}P99DurationAlarm"):
+        dims = {d["Name"]: d["Value"] for d in resources.get(alarm, {}).get("Properties", {}).get("Dimensions", [])}
+        if dims.get("Resource") != {"Fn::Sub": f"${{{name}}}:live"}:
+            problems.append(f"{alarm}: must watch the alias ({name}:live)")
+    hook_refs = pref.get("Hooks", {})
+    if "PreTraffic" not in hook_refs:
+        problems.append(f"{name}: no PreTraffic hook")
+    if binary(fn) == "version" and "PostTraffic" not in hook_refs:
+        problems.append(f"{name}: the version function needs the PostTraffic hook")
+    for kind, value in hook_refs.items():
+        hooks.setdefault(ref(value), set()).add(kind)
+
+allowed = {
+    "codedeploy:PutLifecycleEventHookExecutionStatus",
+    "lambda:InvokeFunction",
+}
+for hook_name, kinds in hooks.items():
+    hook = resources.get(hook_name)
+    if not hook:
+        problems.append(f"hook {hook_name} is not defined")
+        continue
+    props = hook["Properties"]
+    fname = props.get("FunctionName")
+    text = fname.get("Fn::Sub") if isinstance(fname, dict) else fname
+    if not isinstance(text, str) or not text.startswith("CodeDeployHook_"):
+        problems.append(f"{hook_name}: FunctionName must start with CodeDeployHook_ (SAM's CodeDeploy role invokes only those)")
+    if "DeploymentPreference" in props or "AutoPublishAlias" in props:
+        problems.append(f"{hook_name}: a hook must not be deployed gradually itself")
+    for policy in props.get("Policies", []):
+        if not isinstance(policy, dict) or "Statement" not in policy:
+            problems.append(f"{hook_name}: only inline least-privilege statements are allowed, found {policy!r}")
+            continue
+        for st in policy["Statement"]:
+            actions = st.get("Action")
+            actions = actions if isinstance(actions, list) else [actions]
+            extra = set(actions) - allowed
+            if extra:
+                problems.append(f"{hook_name}: needs no {sorted(extra)}")
+            if "lambda:InvokeFunction" in actions:
+                if "PreTraffic" not in kinds:
+                    problems.append(f"{hook_name}: only PreTraffic invokes functions")
+                targets = {r.get("Fn::Sub") for r in st.get("Resource", []) if isinstance(r, dict)}
+                want = {f"${{{n}.Arn}}:*" for n in api}
+                if targets != want:
+                    problems.append(f"{hook_name}: lambda:InvokeFunction must cover exactly the API functions' versions; differs by {sorted(targets ^ want)}")
+            if actions == ["codedeploy:PutLifecycleEventHookExecutionStatus"] and "ServerlessDeploymentApplication" not in str(st.get("Resource")):
+                problems.append(f"{hook_name}: reporting must be limited to the deployment groups of this application")
+    if "PreTraffic" in kinds:
+        targets = str(props.get("Environment", {}).get("Variables", {}).get("HOOK_TARGETS"))
+        for n, fn in api.items():
+            if f"'{n}.Version'" not in targets or f"'{binary(fn)}'" not in targets:
+                problems.append(f"{hook_name}: HOOK_TARGETS lacks {binary(fn)}={n}.Version")
+
+print(f"{len(api)} API function(s), {len(hooks)} hook function(s) checked")
+for p in problems:
+    print(f"  {p}")
+sys.exit(1 if problems else 0)
