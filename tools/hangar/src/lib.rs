@@ -2,5 +2,6 @@
 
 pub mod dev;
 pub mod duration;
+pub mod fleet;
 pub mod gateway;
 pub mod probe;

@@ -21,6 +21,9 @@ enum Command {
     /// Call a URL (normally /version) at a steady rate during a deployment and report
     /// failures, latency and when each version answered.
     Probe(hangar::probe::ProbeArgs),
+    /// Replace the GameLift fleet behind an alias (`replace`), or follow a replacement (`status`).
+    #[command(subcommand)]
+    Fleet(hangar::fleet::FleetCommand),
 }
 
 #[tokio::main]
@@ -32,12 +35,16 @@ async fn main() -> std::process::ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(hangar::fleet::legacy_flags(std::env::args_os()));
     let result = match cli.command {
         Command::Dev(args) => hangar::dev::run(args)
             .await
             .map(|()| 0)
             .map_err(|e| (e.exit_code(), e.to_string())),
+        Command::Fleet(command) => hangar::fleet::run(command)
+            .await
+            .map(i32::from)
+            .map_err(|e| (1, e.to_string())),
         Command::Probe(args) => hangar::probe::main(args)
             .await
             .map_err(|e| (2, e.to_string())),

@@ -69,7 +69,11 @@ pub struct ReplaceArgs {
     #[arg(long = "state-machine-arn", env = "HANGAR_FLEET_STATE_MACHINE_ARN")]
     pub state_machine_arn: Option<String>,
     /// Lock table for --local runs (created when missing).
-    #[arg(long = "lock-table", env = "LOCK_TABLE", default_value = "hangar-fleet-replacement-locks")]
+    #[arg(
+        long = "lock-table",
+        env = "LOCK_TABLE",
+        default_value = "hangar-fleet-replacement-locks"
+    )]
     pub lock_table: String,
     /// Reuse the id of an earlier run to resume it (default: derived from the request).
     #[arg(long = "replacement-id")]
@@ -98,7 +102,9 @@ pub enum FleetCliError {
 }
 
 /// deployment.py's two-letter flags `-bj`/`-fj`, rewritten to their long forms before parsing.
-pub fn legacy_flags<I: IntoIterator<Item = std::ffi::OsString>>(args: I) -> Vec<std::ffi::OsString> {
+pub fn legacy_flags<I: IntoIterator<Item = std::ffi::OsString>>(
+    args: I,
+) -> Vec<std::ffi::OsString> {
     args.into_iter()
         .map(|a| match a.to_str() {
             Some("-bj") => "--build-json".into(),
@@ -125,7 +131,14 @@ pub async fn run(command: FleetCommand) -> Result<u8, FleetCliError> {
                 aws::replace(&sdk_config(args.region.clone()).await, &arn, &input).await
             }
         }
-        FleetCommand::Status(args) => aws::status(&sdk_config(args.region.clone()).await, &args.execution, args.once).await,
+        FleetCommand::Status(args) => {
+            aws::status(
+                &sdk_config(args.region.clone()).await,
+                &args.execution,
+                args.once,
+            )
+            .await
+        }
     }
 }
 
@@ -156,7 +169,8 @@ pub fn request(args: &ReplaceArgs) -> Result<Value, FleetCliError> {
         input["replacement_id"] = json!(id);
     }
     if !args.capacity.is_empty() {
-        input["capacity"] = serde_json::to_value(parse_capacity(&args.capacity)?).unwrap_or_default();
+        input["capacity"] =
+            serde_json::to_value(parse_capacity(&args.capacity)?).unwrap_or_default();
     }
     Ok(input)
 }
@@ -166,24 +180,39 @@ fn json_arg(flag: &str, value: &str) -> Result<Value, FleetCliError> {
         value.to_string()
     } else {
         let path = PathBuf::from(value.strip_prefix("file://").unwrap_or(value));
-        std::fs::read_to_string(&path)
-            .map_err(|e| FleetCliError::Usage(format!("{flag}: cannot read {}: {e}", path.display())))?
+        std::fs::read_to_string(&path).map_err(|e| {
+            FleetCliError::Usage(format!("{flag}: cannot read {}: {e}", path.display()))
+        })?
     };
-    serde_json::from_str(&text).map_err(|e| FleetCliError::Usage(format!("{flag}: not valid JSON: {e}")))
+    serde_json::from_str(&text)
+        .map_err(|e| FleetCliError::Usage(format!("{flag}: not valid JSON: {e}")))
 }
 
 /// `LOCATION=DESIRED/MIN/MAX` entries.
 pub fn parse_capacity(specs: &[String]) -> Result<BTreeMap<String, CapacityTarget>, FleetCliError> {
     let mut out = BTreeMap::new();
     for spec in specs {
-        let bad = || FleetCliError::Usage(format!("--capacity {spec:?}: expected LOCATION=DESIRED/MIN/MAX, e.g. us-east-1=4/2/10"));
+        let bad = || {
+            FleetCliError::Usage(format!(
+                "--capacity {spec:?}: expected LOCATION=DESIRED/MIN/MAX, e.g. us-east-1=4/2/10"
+            ))
+        };
         let (location, numbers) = spec.split_once('=').ok_or_else(bad)?;
-        let n: Vec<i32> = numbers.split('/').map(|x| x.trim().parse()).collect::<Result<_, _>>().map_err(|_| bad())?;
-        let [desired, min, max] = n[..] else { return Err(bad()) };
+        let n: Vec<i32> = numbers
+            .split('/')
+            .map(|x| x.trim().parse())
+            .collect::<Result<_, _>>()
+            .map_err(|_| bad())?;
+        let [desired, min, max] = n[..] else {
+            return Err(bad());
+        };
         if location.trim().is_empty() {
             return Err(bad());
         }
-        out.insert(location.trim().to_string(), CapacityTarget { desired, min, max });
+        out.insert(
+            location.trim().to_string(),
+            CapacityTarget { desired, min, max },
+        );
     }
     Ok(out)
 }
@@ -216,7 +245,10 @@ mod tests {
         assert_eq!(input["alias_id"], "alias-1");
         assert_eq!(input["fleet_id"], "fleet-1");
         assert_eq!(input["build"]["BuildId"], "build-1");
-        assert_eq!(input["capacity"]["us-east-1"], json!({"desired": 4, "min": 2, "max": 10}));
+        assert_eq!(
+            input["capacity"]["us-east-1"],
+            json!({"desired": 4, "min": 2, "max": 10})
+        );
         assert_eq!(input["drain_timeout_seconds"], 60);
         assert_eq!(input["keep_old_fleet"], true);
     }
@@ -229,15 +261,34 @@ mod tests {
         }
         let mut a = args();
         a.fleet_json = "{nope".into();
-        assert!(request(&a).unwrap_err().to_string().contains("--fleet-json"));
+        assert!(request(&a)
+            .unwrap_err()
+            .to_string()
+            .contains("--fleet-json"));
         a.fleet_json = "/no/such/file.json".into();
         assert!(request(&a).unwrap_err().to_string().contains("cannot read"));
     }
 
     #[test]
     fn deployment_py_flags_are_accepted() {
-        let rewritten = legacy_flags(["hangar", "fleet", "replace", "-bj", "b.json", "-fj", "f.json"].map(Into::into));
+        let rewritten = legacy_flags(
+            [
+                "hangar", "fleet", "replace", "-bj", "b.json", "-fj", "f.json",
+            ]
+            .map(Into::into),
+        );
         let strings: Vec<_> = rewritten.iter().map(|s| s.to_str().unwrap()).collect();
-        assert_eq!(strings, ["hangar", "fleet", "replace", "--build-json", "b.json", "--fleet-json", "f.json"]);
+        assert_eq!(
+            strings,
+            [
+                "hangar",
+                "fleet",
+                "replace",
+                "--build-json",
+                "b.json",
+                "--fleet-json",
+                "f.json"
+            ]
+        );
     }
 }
