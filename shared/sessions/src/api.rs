@@ -208,7 +208,10 @@ pub async fn server_end(s: &Sessions, req: Request) -> Reply {
 /// cannot be recorded is reported alone in `batchItemFailures` (it returns to the queue
 /// and, after maxReceiveCount, to the DLQ) without failing the rest of the batch.
 pub async fn placement_events(s: &Sessions, event: SqsEvent) -> SqsBatchResponse {
-    let outcomes = futures::future::join_all(event.records.iter().map(|record| async move {
+    // One at a time: a batch is at most 10 messages, and sequential writes keep
+    // duplicates of one placement inside a batch from racing each other.
+    let mut outcomes = Vec::with_capacity(event.records.len());
+    for record in &event.records {
         let id = record.message_id.clone().unwrap_or_default();
         let result = match decode_sqs_body(record.body.as_deref().unwrap_or("")) {
             Ok(e) => s
@@ -217,7 +220,7 @@ pub async fn placement_events(s: &Sessions, event: SqsEvent) -> SqsBatchResponse
                 .map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
         };
-        match result {
+        outcomes.push(match result {
             Ok(changed) => {
                 tracing::debug!(message = %id, changed, "placement event recorded");
                 None
@@ -226,9 +229,8 @@ pub async fn placement_events(s: &Sessions, event: SqsEvent) -> SqsBatchResponse
                 tracing::warn!(message = %id, %reason, "placement event failed");
                 Some(id)
             }
-        }
-    }))
-    .await;
+        });
+    }
     let mut response = SqsBatchResponse::default();
     response.batch_item_failures = outcomes
         .into_iter()

@@ -13,7 +13,7 @@ use crate::ids::decode_session_id;
 use crate::listing::{self, PlanError, Source, MAX_SORT_WINDOW};
 use crate::model::*;
 use crate::now_millis;
-use crate::store::{position_after, SeatOutcome, Store, StoreError};
+use crate::store::{position_after, Store, StoreError};
 use crate::validate::{self, FieldError};
 
 /// Idempotency records live a day: long enough for any client retry.
@@ -21,6 +21,8 @@ const IDEMPOTENCY_TTL_SECONDS: i64 = 86_400;
 /// Most index items one listing request reads before answering with a cursor.
 const MAX_SCANNED_PER_REQUEST: usize = 2_000;
 const WRITE_RETRIES: usize = 8;
+/// A reservation still without a GameLift player session after this long was abandoned.
+const ABANDONED_RESERVATION_MILLIS: i64 = 30_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -117,6 +119,8 @@ pub struct ReconcileReport {
     pub seen: usize,
     pub added: usize,
     pub ended: usize,
+    /// Active sessions whose seat count was corrected from GameLift's.
+    pub synced: usize,
 }
 
 /// The fleet id inside a game session ARN (`.../gamesession/fleet-x/gsess-y`).
@@ -413,8 +417,15 @@ impl Sessions {
                         port: session.port,
                     });
                 }
-                // The same player's other request is reserving right now.
-                tokio::time::sleep(Duration::from_millis(25 << attempt.min(4))).await;
+                if now - r.created_at_millis > ABANDONED_RESERVATION_MILLIS {
+                    // A join that stopped half-way (its process died): clear it.
+                    self.store
+                        .drop_pending_reservation(&id, caller, r.created_at_millis)
+                        .await?;
+                } else {
+                    // The same player's other request is reserving right now.
+                    tokio::time::sleep(Duration::from_millis(25 << attempt.min(4))).await;
+                }
                 continue;
             }
             if session.status.is_ended() {
@@ -431,24 +442,25 @@ impl Sessions {
                 created_at_millis: now,
                 ttl: now / 1000 + self.settings.ttl_seconds,
             };
-            match self.store.take_seat(&session, &reservation).await? {
-                SeatOutcome::Taken => {
-                    taken = Some(session);
-                    break;
-                }
-                SeatOutcome::Refused => {
-                    let fresh = self.store.get_session(&id).await?;
-                    return Err(match fresh {
-                        Some(s) if s.status.is_ended() => ServiceError::Ended,
-                        Some(s) if s.status != SessionStatus::Active => ServiceError::NotReady,
-                        Some(_) => ServiceError::Full,
-                        None => ServiceError::NotFound("session"),
-                    });
-                }
-                SeatOutcome::AlreadyReserved | SeatOutcome::Retry => {
-                    tokio::time::sleep(Duration::from_millis(5 << attempt.min(4))).await;
-                }
+            if !self.store.reserve(&reservation).await? {
+                // Another request of this player holds the reservation: wait for it.
+                tokio::time::sleep(Duration::from_millis(5 << attempt.min(4))).await;
+                continue;
             }
+            if self.store.take_seat(&session).await? {
+                taken = Some(session);
+                break;
+            }
+            self.store
+                .drop_pending_reservation(&id, caller, now)
+                .await?;
+            let fresh = self.store.get_session(&id).await?;
+            return Err(match fresh {
+                Some(s) if s.status.is_ended() => ServiceError::Ended,
+                Some(s) if s.status != SessionStatus::Active => ServiceError::NotReady,
+                Some(_) => ServiceError::Full,
+                None => ServiceError::NotFound("session"),
+            });
         }
         let Some(session) = taken else {
             return Err(ServiceError::Busy("the session is busy"));
@@ -485,22 +497,16 @@ impl Sessions {
     }
 
     async fn give_back_seat(&self, session: &SessionItem, player: &str) {
-        for attempt in 0..WRITE_RETRIES {
-            match self.store.release_seat(session, player).await {
-                Ok(crate::store::TxOutcome::Applied) => {
-                    if let Err(e) = self.store.reopen_if_free(&session.game_session_id).await {
-                        tracing::warn!(error = %e, "reopening a session in the listing");
-                    }
-                    return;
-                }
-                Ok(_) => tokio::time::sleep(Duration::from_millis(5 << attempt.min(4))).await,
-                Err(e) => {
-                    tracing::error!(error = %e, session = %session.game_session_id, player, "releasing a seat failed");
-                    return;
+        match self.store.release_seat(session, player).await {
+            Ok(()) => {
+                if let Err(e) = self.store.reopen_if_free(&session.game_session_id).await {
+                    tracing::warn!(error = %e, "reopening a session in the listing");
                 }
             }
+            Err(e) => {
+                tracing::error!(error = %e, session = %session.game_session_id, player, "releasing a seat failed")
+            }
         }
-        tracing::error!(session = %session.game_session_id, player, "releasing a seat kept conflicting");
     }
 
     /// Reads, changes and conditionally writes a session until no concurrent write intervenes.
@@ -686,6 +692,21 @@ impl Sessions {
                         {
                             if self.end_session_with(&ours, status, now).await? {
                                 report.ended += 1;
+                            }
+                        }
+                        (Some(ours), Some(SessionStatus::Active))
+                            if ours.status == SessionStatus::Active
+                                && ours.player_session_count != g.current_sessions =>
+                        {
+                            // Seats GameLift freed (reservations that timed out, players
+                            // who left) or took without us: GameLift's count wins.
+                            let mut synced = ours.clone();
+                            synced.player_session_count =
+                                g.current_sessions.min(ours.maximum_sessions);
+                            synced.updated_at_millis = now;
+                            synced.refresh_index_keys();
+                            if self.store.replace_session(&ours, &synced).await? {
+                                report.synced += 1;
                             }
                         }
                         _ => {}

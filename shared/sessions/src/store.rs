@@ -19,7 +19,7 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, Delete, GlobalSecondaryIndex,
     KeySchemaElement, KeyType, Projection, ProjectionType, Put, ScalarAttributeType,
-    TimeToLiveSpecification, TransactWriteItem, Update,
+    TimeToLiveSpecification, TransactWriteItem,
 };
 use aws_sdk_dynamodb::Client;
 use serde::de::DeserializeOwned;
@@ -40,6 +40,14 @@ pub enum StoreError {
     Backend(String),
     #[error("stored item does not decode: {0}")]
     Decode(String),
+}
+
+fn is_conditional<E, R>(e: &SdkError<E, R>) -> bool
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+{
+    use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+    e.code() == Some("ConditionalCheckFailedException")
 }
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -135,18 +143,6 @@ pub enum TxOutcome {
     ConditionFailed(usize),
     /// Another transaction touched the same items; retry.
     Conflict,
-}
-
-/// The result of trying to take a seat.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SeatOutcome {
-    Taken,
-    /// The session is full or no longer active (read it to tell which).
-    Refused,
-    /// This player already holds (or is taking) a seat.
-    AlreadyReserved,
-    /// The listing copies changed meanwhile, or a conflicting write: read and retry.
-    Retry,
 }
 
 /// A page read from a listing index.
@@ -319,79 +315,141 @@ impl Store {
         Ok(self.transact(items).await? == TxOutcome::Applied)
     }
 
-    fn seat_update(
-        &self,
-        pk: &str,
-        sk: &str,
-        delta: i32,
-        condition: &str,
-        with_values: bool,
-    ) -> Result<TransactWriteItem, StoreError> {
-        let mut update = Update::builder()
+    /// Records that `reservation`'s player is taking a seat; `false` when that player
+    /// already holds (or is taking) one. One conditional put per (session, player).
+    pub async fn reserve(&self, reservation: &ReservationItem) -> Result<bool, StoreError> {
+        let r = self
+            .client
+            .put_item()
             .table_name(&self.table)
-            .set_key(Some(key(pk, sk)))
-            .update_expression("SET #c = #c + :d, #v = #v + :one")
-            .condition_expression(condition)
+            .set_item(Some(to_item(reservation)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match r {
+            Ok(_) => Ok(true),
+            Err(e) if is_conditional(&e) => Ok(false),
+            Err(e) => Err(backend(aws_sdk_dynamodb::error::DisplayErrorContext(e))),
+        }
+    }
+
+    /// Removes a reservation, only if it is still the one created at `created_at_millis`
+    /// and still without a GameLift player session.
+    pub async fn drop_pending_reservation(
+        &self,
+        game_session_id: &str,
+        player_id: &str,
+        created_at_millis: i64,
+    ) -> Result<(), StoreError> {
+        let r = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(
+                session_pk(game_session_id),
+                reservation_sk(player_id),
+            )))
+            .condition_expression("createdAtMillis = :c AND attribute_not_exists(playerSessionId)")
+            .expression_attribute_values(":c", n(created_at_millis))
+            .send()
+            .await;
+        match r {
+            Ok(_) => Ok(()),
+            Err(e) if is_conditional(&e) => Ok(()),
+            Err(e) => Err(backend(aws_sdk_dynamodb::error::DisplayErrorContext(e))),
+        }
+    }
+
+    /// Takes one seat: the counter only moves while below the maximum and the session is
+    /// ACTIVE (one conditional update of the main item), so concurrent joins can never
+    /// take more seats than the session has. `false` when full or not active.
+    pub async fn take_seat(&self, session: &SessionItem) -> Result<bool, StoreError> {
+        let r = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(&session.pk, SESSION_SK)))
+            .update_expression("SET #c = #c + :one, #v = #v + :one")
+            .condition_expression("#c < #m AND #s = :active")
             .expression_attribute_names("#c", "playerSessionCount")
             .expression_attribute_names("#v", "version")
-            .expression_attribute_values(":d", n(delta))
-            .expression_attribute_values(":one", n(1));
-        if with_values {
-            update = update
-                .expression_attribute_names("#m", "maximumSessions")
-                .expression_attribute_names("#s", "status")
-                .expression_attribute_values(":active", s(SessionStatus::Active.as_str()));
+            .expression_attribute_names("#m", "maximumSessions")
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":active", s(SessionStatus::Active.as_str()))
+            .send()
+            .await;
+        match r {
+            Ok(_) => {
+                self.adjust_copies(session, 1).await?;
+                Ok(true)
+            }
+            Err(e) if is_conditional(&e) => Ok(false),
+            Err(e) => Err(backend(aws_sdk_dynamodb::error::DisplayErrorContext(e))),
         }
-        Ok(TransactWriteItem::builder()
-            .update(update.build().map_err(backend)?)
-            .build())
     }
 
-    /// Takes one seat of `session` for `reservation`'s player, atomically with the
-    /// reservation record: the counter only moves while below the maximum and the
-    /// session is ACTIVE, so concurrent joins can never over-fill it.
-    pub async fn take_seat(
-        &self,
-        session: &SessionItem,
-        reservation: &ReservationItem,
-    ) -> Result<SeatOutcome, StoreError> {
-        let mut items = vec![
-            self.seat_update(&session.pk, SESSION_SK, 1, "#c < #m AND #s = :active", true)?,
-            self.put(to_item(reservation)?, Some("attribute_not_exists(pk)"))?,
-        ];
+    /// Moves the seat counter of the listing copies (they follow the main item; a copy
+    /// replaced meanwhile by a server update already carries the new count).
+    async fn adjust_copies(&self, session: &SessionItem, delta: i32) -> Result<(), StoreError> {
         for copy in session.property_copies() {
-            items.push(self.seat_update(&copy.pk, &copy.sk, 1, "attribute_exists(pk)", false)?);
+            let mut u = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key(&copy.pk, &copy.sk)))
+                .update_expression("SET #c = #c + :d")
+                .expression_attribute_names("#c", "playerSessionCount")
+                .expression_attribute_values(":d", n(delta));
+            u = if delta < 0 {
+                u.condition_expression("attribute_exists(pk) AND #c >= :floor")
+                    .expression_attribute_values(":floor", n(-delta))
+            } else {
+                u.condition_expression("attribute_exists(pk)")
+            };
+            let r = u.send().await;
+            if let Err(e) = r {
+                if !is_conditional(&e) {
+                    return Err(backend(aws_sdk_dynamodb::error::DisplayErrorContext(e)));
+                }
+            }
         }
-        Ok(match self.transact(items).await? {
-            TxOutcome::Applied => SeatOutcome::Taken,
-            TxOutcome::ConditionFailed(0) => SeatOutcome::Refused,
-            TxOutcome::ConditionFailed(1) => SeatOutcome::AlreadyReserved,
-            TxOutcome::ConditionFailed(_) | TxOutcome::Conflict => SeatOutcome::Retry,
-        })
+        Ok(())
     }
 
-    /// Gives back a seat taken by [`Store::take_seat`] (GameLift refused the player).
+    /// Gives back a seat taken by [`Store::take_seat`] and drops the player's
+    /// reservation (GameLift refused the player).
     pub async fn release_seat(
         &self,
         session: &SessionItem,
         player_id: &str,
-    ) -> Result<TxOutcome, StoreError> {
-        let mut items = vec![
-            self.seat_update(&session.pk, SESSION_SK, -1, "#c > :zero", false)?,
-            self.delete(&session.pk, &reservation_sk(player_id))?,
-        ];
-        if let Some(TransactWriteItem {
-            update: Some(u), ..
-        }) = items.first_mut()
-        {
-            u.expression_attribute_values
-                .get_or_insert_with(HashMap::new)
-                .insert(":zero".into(), n(0));
+    ) -> Result<(), StoreError> {
+        let r = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(&session.pk, SESSION_SK)))
+            .update_expression("SET #c = #c - :one, #v = #v + :one")
+            .condition_expression("#c > :zero")
+            .expression_attribute_names("#c", "playerSessionCount")
+            .expression_attribute_names("#v", "version")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":zero", n(0))
+            .send()
+            .await;
+        match r {
+            Ok(_) => self.adjust_copies(session, -1).await?,
+            Err(e) if is_conditional(&e) => {}
+            Err(e) => return Err(backend(aws_sdk_dynamodb::error::DisplayErrorContext(e))),
         }
-        for copy in session.property_copies() {
-            items.push(self.seat_update(&copy.pk, &copy.sk, -1, "attribute_exists(pk)", false)?);
-        }
-        self.transact(items).await
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(&session.pk, reservation_sk(player_id))))
+            .send()
+            .await
+            .map_err(|e| backend(aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+        Ok(())
     }
 
     /// Records the GameLift player session id on a reservation.

@@ -176,3 +176,45 @@ impl Drop for Stack {
         }
     }
 }
+
+impl Stack {
+    /// Creates `n` game sessions directly in GameLift (as another backend would), waits
+    /// until they are ACTIVE, and runs the reconciler so our table has them. Their ids.
+    pub async fn gamelift_sessions(&self, n: usize, max_players: i32, properties: &[(&str, &str)]) -> Vec<String> {
+        let gl = self.gamelift();
+        let mut ids = Vec::new();
+        for i in 0..n {
+            let mut req = gl
+                .create_game_session()
+                .fleet_id(&self.resources.fleet_id)
+                .maximum_player_session_count(max_players)
+                .name(format!("direct-{i}"));
+            for (k, v) in properties {
+                req = req.game_properties(aws_sdk_gamelift::types::GameProperty::builder().key(*k).value(*v).build());
+            }
+            let out = req.send().await.expect("CreateGameSession");
+            ids.push(out.game_session().and_then(|g| g.game_session_id()).unwrap().to_string());
+        }
+        self.wait_gamelift_active(&ids).await;
+        self.sessions.reconcile().await.expect("reconcile");
+        ids
+    }
+
+    pub async fn wait_gamelift_active(&self, ids: &[String]) {
+        let gl = self.gamelift();
+        for id in ids {
+            wait_until(Duration::from_secs(20), Duration::from_millis(20), || async {
+                let out = gl.describe_game_sessions().game_session_id(id).send().await.ok()?;
+                let status = out.game_sessions().first()?.status()?.as_str().to_string();
+                (status == "ACTIVE").then_some(())
+            })
+            .await
+            .unwrap_or_else(|| panic!("{id} never became ACTIVE"));
+        }
+    }
+}
+
+/// The API's URL-safe id of a GameLift game session id.
+pub fn api_id(gamelift_id: &str) -> String {
+    hangar_sessions::ids::encode_session_id(gamelift_id)
+}
