@@ -241,6 +241,36 @@ pub struct Placement {
     pub placed: Vec<(String, String)>,
 }
 
+impl Placement {
+    /// A new PENDING placement with no properties, players or result yet.
+    pub fn pending(
+        id: &str,
+        queue_name: &str,
+        maximum_player_session_count: i64,
+        start: SimMillis,
+    ) -> Self {
+        Self {
+            id: id.to_string(),
+            queue_name: queue_name.to_string(),
+            status: "PENDING",
+            game_properties: Value::Array(Vec::new()),
+            maximum_player_session_count,
+            game_session_name: None,
+            game_session_data: None,
+            player_latencies: Value::Array(Vec::new()),
+            desired: Vec::new(),
+            start,
+            end: None,
+            game_session_id: None,
+            location: None,
+            ip: None,
+            dns: None,
+            port: None,
+            placed: Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GameSession {
@@ -862,23 +892,8 @@ mod tests {
 
     fn pending(id: &str, players: &[&str]) -> Placement {
         Placement {
-            id: id.into(),
-            queue_name: "q".into(),
-            status: "PENDING",
-            game_properties: serde_json::json!([]),
-            maximum_player_session_count: 4,
-            game_session_name: None,
-            game_session_data: None,
-            player_latencies: serde_json::json!([]),
             desired: players.iter().map(|p| (p.to_string(), None)).collect(),
-            start: 0,
-            end: None,
-            game_session_id: None,
-            location: None,
-            ip: None,
-            dns: None,
-            port: None,
-            placed: Vec::new(),
+            ..Placement::pending(id, "q", 4, 0)
         }
     }
 

@@ -1128,23 +1128,12 @@ fn start_placement(s: &mut State, c: &Ctx<'_>, i: &Input<'_>) -> ApiResult<Value
         latencies.push(Value::Object(v));
     }
     let p = Placement {
-        id: id.to_string(),
-        queue_name: q,
-        status: "PENDING",
         game_properties: props,
-        maximum_player_session_count: max,
         game_session_name: i.str_opt("GameSessionName")?.map(str::to_string),
         game_session_data: i.str_opt("GameSessionData")?.map(str::to_string),
         player_latencies: Value::Array(latencies),
         desired,
-        start: c.now,
-        end: None,
-        game_session_id: None,
-        location: None,
-        ip: None,
-        dns: None,
-        port: None,
-        placed: Vec::new(),
+        ..Placement::pending(id, &q, max, c.now)
     };
     let out = json!({"GameSessionPlacement": placement_wire(s, &p)});
     s.placements.push(p);
