@@ -7,7 +7,7 @@
 use std::time::Instant;
 
 use hangar_scaler::{Scaler, TickOutcome, TickReport};
-use hangar_tests::ecs::{EcsLab, NewServers};
+use hangar_tests::ecs::{EcsLab, Limits, NewServers};
 
 fn env(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -56,21 +56,25 @@ async fn main() {
         lab.run_tasks(n as i32, None, true).await;
         left -= n;
     }
-    let max = (servers + 10).to_string();
-    let common = [
-        ("SERVER_CAPACITY", "10"),
-        ("UPSCALE_MARGIN", "0"),
-        ("DOWNSCALE_MARGIN", "1000000"),
-        ("MAX_TASKS", max.as_str()),
+    let limits = || Limits {
+        capacity: 10,
+        up: 0,
+        down: 1_000_000,
+        min: 0,
+        max: servers as u32 + 10,
+    };
+    let concurrency = concurrency.to_string();
+    let probe = [
         ("PROBE_TIMEOUT_MS", "5000"),
+        ("PROBE_CONCURRENCY", concurrency.as_str()),
     ];
-    let concurrency_s = concurrency.to_string();
-    let mut bounded = common.to_vec();
-    bounded.push(("PROBE_CONCURRENCY", concurrency_s.as_str()));
-    let (scaler, _) = lab.scaler(&bounded).await;
-    let mut sequential = common.to_vec();
-    sequential.push(("PROBE_CONCURRENCY", "1"));
-    let (baseline, _) = lab.scaler(&sequential).await;
+    let (scaler, _) = lab.scaler(limits(), &probe).await;
+    let (baseline, _) = lab
+        .scaler(
+            limits(),
+            &[("PROBE_TIMEOUT_MS", "5000"), ("PROBE_CONCURRENCY", "1")],
+        )
+        .await;
 
     println!(
         "{servers} servers, probe answers after {delay_ms} ms, moto at {}",

@@ -127,6 +127,28 @@ async fn capacity(State(s): State<Arc<SimServer>>) -> Response {
     .into_response()
 }
 
+/// The scaler's margins and bounds for a test.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub capacity: u32,
+    pub up: u32,
+    pub down: u32,
+    pub min: u32,
+    pub max: u32,
+}
+
+impl Limits {
+    fn vars(&self) -> [(&'static str, String); 5] {
+        [
+            ("SERVER_CAPACITY", self.capacity.to_string()),
+            ("UPSCALE_MARGIN", self.up.to_string()),
+            ("DOWNSCALE_MARGIN", self.down.to_string()),
+            ("MIN_TASKS", self.min.to_string()),
+            ("MAX_TASKS", self.max.to_string()),
+        ]
+    }
+}
+
 /// Settings for servers started from now on.
 #[derive(Debug, Clone, Copy)]
 pub struct NewServers {
@@ -474,15 +496,20 @@ impl EcsLab {
         ])
     }
 
-    /// A scaler for this lab with its own fresh table; `vars` adds or overrides settings
-    /// (margins, min/max, probe settings) on top of [`EcsLab::scaler_vars`].
-    pub async fn scaler(&self, vars: &[(&str, &str)]) -> (Scaler, Store) {
+    /// A scaler for this lab with its own fresh table: `limits` plus `extra` settings
+    /// (probe settings, service) on top of [`EcsLab::scaler_vars`].
+    pub async fn scaler(&self, limits: Limits, extra: &[(&str, &str)]) -> (Scaler, Store) {
         let aws = crate::aws_config().await;
         let dynamodb = self.dynamodb().await;
         let table = crate::unique_name("gameservers");
         create_table(&dynamodb, &table).await.unwrap();
         let mut env = self.scaler_vars(&table);
-        for (k, v) in vars {
+        for (k, v) in limits
+            .vars()
+            .iter()
+            .map(|(k, v)| (*k, v.as_str()))
+            .chain(extra.iter().copied())
+        {
             env.insert(k.to_string(), v.to_string());
         }
         let lookup = move |name: &str| env.get(name).cloned();
@@ -510,7 +537,7 @@ impl EcsLab {
     }
 
     /// Starts `count` game-server tasks directly (as an operator or an ECS service
-    /// would); `group` e.g. `service:lobby` makes them service tasks.
+    /// would); `group` e.g. `service:lobby` makes them service tasks. ARNs sorted.
     pub async fn run_tasks(&self, count: i32, group: Option<&str>, tagged: bool) -> Vec<String> {
         let vpc = aws_sdk_ecs::types::AwsVpcConfiguration::builder()
             .subnets(&self.subnet)
@@ -539,10 +566,13 @@ impl EcsLab {
             );
         }
         let r = req.send().await.unwrap();
-        r.tasks()
+        let mut arns: Vec<String> = r
+            .tasks()
             .iter()
             .filter_map(|t| t.task_arn.clone())
-            .collect()
+            .collect();
+        arns.sort();
+        arns
     }
 
     /// Task ARNs ECS (moto) wants running in this lab's cluster.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use hangar_scaler::decision::ServerState;
 use hangar_scaler::store::Store;
 use hangar_scaler::{AllocatorConfig, Scaler, TickOutcome};
-use hangar_tests::ecs::EcsLab;
+use hangar_tests::ecs::{EcsLab, Limits};
 use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 
@@ -46,15 +46,18 @@ async fn tick(scaler: &Scaler) {
 async fn fleet(servers: i32, capacity: u32) -> (EcsLab, Scaler, Store) {
     let lab = EcsLab::start(capacity).await;
     lab.run_tasks(servers, None, true).await;
-    let max = servers.to_string();
+    let n = servers as u32;
     let (scaler, store) = lab
-        .scaler(&[
-            ("SERVER_CAPACITY", "10"),
-            ("UPSCALE_MARGIN", "0"),
-            ("DOWNSCALE_MARGIN", "100000"),
-            ("MIN_TASKS", max.as_str()),
-            ("MAX_TASKS", max.as_str()),
-        ])
+        .scaler(
+            Limits {
+                capacity: 10,
+                up: 0,
+                down: 100_000,
+                min: n,
+                max: n,
+            },
+            &[],
+        )
         .await;
     tick(&scaler).await;
     (lab, scaler, store)
@@ -193,19 +196,18 @@ async fn backup_server_is_answered_when_every_server_is_full() {
 #[tokio::test]
 async fn standby_and_unhealthy_servers_are_never_handed_out() {
     let lab = EcsLab::start(10).await;
-    let arns = {
-        let mut v = lab.run_tasks(3, None, true).await;
-        v.sort();
-        v
-    };
+    let arns = lab.run_tasks(3, None, true).await;
     let (scaler, store) = lab
-        .scaler(&[
-            ("SERVER_CAPACITY", "10"),
-            ("UPSCALE_MARGIN", "1"),
-            ("DOWNSCALE_MARGIN", "12"),
-            ("MAX_TASKS", "3"),
-            ("PROBE_FAILURE_THRESHOLD", "1"),
-        ])
+        .scaler(
+            Limits {
+                capacity: 10,
+                up: 1,
+                down: 12,
+                min: 0,
+                max: 3,
+            },
+            &[("PROBE_FAILURE_THRESHOLD", "1")],
+        )
         .await;
     lab.server(&arns[0]).set_free(2);
     lab.server(&arns[1]).set_free(10);
@@ -244,18 +246,18 @@ async fn standby_and_unhealthy_servers_are_never_handed_out() {
 #[tokio::test]
 async fn packing_fills_the_fullest_server_first_and_spread_the_emptiest() {
     let lab = EcsLab::start(10).await;
-    let arns = {
-        let mut v = lab.run_tasks(2, None, true).await;
-        v.sort();
-        v
-    };
+    let arns = lab.run_tasks(2, None, true).await;
     let (scaler, store) = lab
-        .scaler(&[
-            ("SERVER_CAPACITY", "10"),
-            ("UPSCALE_MARGIN", "0"),
-            ("DOWNSCALE_MARGIN", "1000"),
-            ("MAX_TASKS", "2"),
-        ])
+        .scaler(
+            Limits {
+                capacity: 10,
+                up: 0,
+                down: 1000,
+                min: 0,
+                max: 2,
+            },
+            &[],
+        )
         .await;
     lab.server(&arns[0]).set_free(3);
     lab.server(&arns[1]).set_free(7);

@@ -6,7 +6,7 @@ use std::time::Duration;
 use hangar_scaler::decision::ServerState;
 use hangar_scaler::store::{ServerRecord, Store};
 use hangar_scaler::{Scaler, TickOutcome, TickReport};
-use hangar_tests::ecs::{EcsLab, NewServers};
+use hangar_tests::ecs::{EcsLab, Limits, NewServers};
 
 async fn tick(scaler: &Scaler) -> TickReport {
     match scaler.tick().await.unwrap() {
@@ -33,12 +33,16 @@ async fn scales_up_under_the_upscale_margin_and_new_tasks_become_active_servers(
     let lab = EcsLab::start(10).await;
     let first = lab.run_tasks(1, None, true).await;
     let (scaler, store) = lab
-        .scaler(&[
-            ("SERVER_CAPACITY", "10"),
-            ("UPSCALE_MARGIN", "15"),
-            ("DOWNSCALE_MARGIN", "40"),
-            ("MAX_TASKS", "5"),
-        ])
+        .scaler(
+            Limits {
+                capacity: 10,
+                up: 15,
+                down: 40,
+                min: 0,
+                max: 5,
+            },
+            &[],
+        )
         .await;
 
     // 10 free < 15: one more server (ceil(5 / 10)).
@@ -95,15 +99,18 @@ async fn scales_up_under_the_upscale_margin_and_new_tasks_become_active_servers(
 async fn moves_the_emptiest_server_to_standby_over_the_downscale_margin_then_stops_it_when_ready_to_close(
 ) {
     let lab = EcsLab::start(10).await;
-    let arns = sorted(lab.run_tasks(3, None, true).await);
+    let arns = lab.run_tasks(3, None, true).await;
     let (scaler, store) = lab
-        .scaler(&[
-            ("SERVER_CAPACITY", "10"),
-            ("UPSCALE_MARGIN", "5"),
-            ("DOWNSCALE_MARGIN", "15"),
-            ("MIN_TASKS", "1"),
-            ("MAX_TASKS", "5"),
-        ])
+        .scaler(
+            Limits {
+                capacity: 10,
+                up: 5,
+                down: 15,
+                min: 1,
+                max: 5,
+            },
+            &[],
+        )
         .await;
     lab.server(&arns[0]).set_free(4);
     lab.server(&arns[1]).set_free(10);
@@ -139,12 +146,16 @@ async fn never_launches_above_max_tasks() {
     let lab = EcsLab::start(10).await;
     lab.run_tasks(1, None, true).await;
     let (scaler, _) = lab
-        .scaler(&[
-            ("SERVER_CAPACITY", "10"),
-            ("UPSCALE_MARGIN", "100"),
-            ("DOWNSCALE_MARGIN", "200"),
-            ("MAX_TASKS", "3"),
-        ])
+        .scaler(
+            Limits {
+                capacity: 10,
+                up: 100,
+                down: 200,
+                min: 0,
+                max: 3,
+            },
+            &[],
+        )
         .await;
     let r = tick(&scaler).await;
     assert_eq!(
@@ -165,13 +176,16 @@ async fn never_launches_above_max_tasks() {
 async fn launches_up_to_min_tasks_and_never_moves_servers_to_standby_below_it() {
     let lab = EcsLab::start(10).await;
     let (scaler, store) = lab
-        .scaler(&[
-            ("SERVER_CAPACITY", "10"),
-            ("UPSCALE_MARGIN", "5"),
-            ("DOWNSCALE_MARGIN", "8"),
-            ("MIN_TASKS", "2"),
-            ("MAX_TASKS", "4"),
-        ])
+        .scaler(
+            Limits {
+                capacity: 10,
+                up: 5,
+                down: 8,
+                min: 2,
+                max: 4,
+            },
+            &[],
+        )
         .await;
     let r = tick(&scaler).await;
     assert_eq!(r.launched.len(), 2, "empty cluster gets MIN_TASKS servers");
@@ -188,15 +202,18 @@ async fn launches_up_to_min_tasks_and_never_moves_servers_to_standby_below_it() 
 #[tokio::test]
 async fn unhealthy_server_is_stopped_and_replaced_after_the_failure_threshold() {
     let lab = EcsLab::start(10).await;
-    let arns = sorted(lab.run_tasks(2, None, true).await);
+    let arns = lab.run_tasks(2, None, true).await;
     let (scaler, store) = lab
-        .scaler(&[
-            ("SERVER_CAPACITY", "10"),
-            ("UPSCALE_MARGIN", "5"),
-            ("DOWNSCALE_MARGIN", "100"),
-            ("MAX_TASKS", "5"),
-            ("PROBE_FAILURE_THRESHOLD", "2"),
-        ])
+        .scaler(
+            Limits {
+                capacity: 10,
+                up: 5,
+                down: 100,
+                min: 0,
+                max: 5,
+            },
+            &[("PROBE_FAILURE_THRESHOLD", "2")],
+        )
         .await;
     tick(&scaler).await;
     let sick = &arns[0];
@@ -224,15 +241,19 @@ async fn unhealthy_server_is_stopped_and_replaced_after_the_failure_threshold() 
 #[tokio::test]
 async fn state_is_rebuilt_from_ecs_after_the_table_is_wiped() {
     let lab = EcsLab::start(10).await;
-    let servers = sorted(lab.run_tasks(3, None, true).await);
+    let servers = lab.run_tasks(3, None, true).await;
     let untagged = lab.run_tasks(1, None, false).await;
     let (scaler, store) = lab
-        .scaler(&[
-            ("SERVER_CAPACITY", "10"),
-            ("UPSCALE_MARGIN", "5"),
-            ("DOWNSCALE_MARGIN", "100"),
-            ("MAX_TASKS", "5"),
-        ])
+        .scaler(
+            Limits {
+                capacity: 10,
+                up: 5,
+                down: 100,
+                min: 0,
+                max: 5,
+            },
+            &[],
+        )
         .await;
     lab.server(&servers[1]).set_free(3);
     tick(&scaler).await;
@@ -275,12 +296,16 @@ async fn two_overlapping_scaler_runs_never_double_launch() {
         .delay_ms
         .store(300, std::sync::atomic::Ordering::SeqCst);
     let (scaler_a, _) = lab
-        .scaler(&[
-            ("SERVER_CAPACITY", "10"),
-            ("UPSCALE_MARGIN", "40"),
-            ("DOWNSCALE_MARGIN", "100"),
-            ("MAX_TASKS", "10"),
-        ])
+        .scaler(
+            Limits {
+                capacity: 10,
+                up: 40,
+                down: 100,
+                min: 0,
+                max: 10,
+            },
+            &[],
+        )
         .await;
     // A second scaler instance (another Lambda invocation) on the same table.
     let table = scaler_a.store.clone();
@@ -325,16 +350,19 @@ async fn two_overlapping_scaler_runs_never_double_launch() {
 #[tokio::test]
 async fn protects_service_tasks_with_players_from_scale_in_and_lifts_it_when_empty() {
     let lab = EcsLab::start(10).await;
-    let svc = sorted(lab.run_tasks(2, Some("service:lobby"), true).await);
+    let svc = lab.run_tasks(2, Some("service:lobby"), true).await;
     let standalone = lab.run_tasks(1, None, true).await;
     let (scaler, store) = lab
-        .scaler(&[
-            ("SERVER_CAPACITY", "10"),
-            ("UPSCALE_MARGIN", "5"),
-            ("DOWNSCALE_MARGIN", "100"),
-            ("MAX_TASKS", "5"),
-            ("ECS_SERVICE", "lobby"),
-        ])
+        .scaler(
+            Limits {
+                capacity: 10,
+                up: 5,
+                down: 100,
+                min: 0,
+                max: 5,
+            },
+            &[("ECS_SERVICE", "lobby")],
+        )
         .await;
     lab.server(&svc[0]).set_free(7);
     lab.server(&standalone[0]).set_free(2);
@@ -371,14 +399,16 @@ async fn probes_run_concurrently_within_the_configured_bound() {
     });
     lab.run_tasks(10, None, true).await;
     let (scaler, _) = lab
-        .scaler(&[
-            ("SERVER_CAPACITY", "10"),
-            ("UPSCALE_MARGIN", "5"),
-            ("DOWNSCALE_MARGIN", "1000"),
-            ("MAX_TASKS", "20"),
-            ("PROBE_CONCURRENCY", "5"),
-            ("PROBE_TIMEOUT_MS", "2000"),
-        ])
+        .scaler(
+            Limits {
+                capacity: 10,
+                up: 5,
+                down: 1000,
+                min: 0,
+                max: 20,
+            },
+            &[("PROBE_CONCURRENCY", "5"), ("PROBE_TIMEOUT_MS", "2000")],
+        )
         .await;
     let r = tick(&scaler).await;
     assert_eq!((r.probed, r.probe_failures), (10, 0));
@@ -391,13 +421,16 @@ async fn slow_servers_count_as_failed_probes_after_the_timeout() {
     let lab = EcsLab::start(10).await;
     let arns = lab.run_tasks(1, None, true).await;
     let (scaler, store) = lab
-        .scaler(&[
-            ("SERVER_CAPACITY", "10"),
-            ("UPSCALE_MARGIN", "5"),
-            ("DOWNSCALE_MARGIN", "100"),
-            ("MAX_TASKS", "1"),
-            ("PROBE_TIMEOUT_MS", "100"),
-        ])
+        .scaler(
+            Limits {
+                capacity: 10,
+                up: 5,
+                down: 100,
+                min: 0,
+                max: 1,
+            },
+            &[("PROBE_TIMEOUT_MS", "100")],
+        )
         .await;
     lab.server(&arns[0])
         .delay_ms
