@@ -234,3 +234,19 @@ pub async fn wait_active_game_sessions(gl: &Client, fleet: &str, n: usize) {
     .await
     .unwrap_or_else(|| panic!("fleet {fleet} never had {n} ACTIVE game sessions"));
 }
+
+/// Creates a game session on a fleet's home location; returns its id.
+pub async fn create_game_session(gl: &Client, fleet: &str, max_players: i32) -> String {
+    let gs = gl
+        .create_game_session()
+        .fleet_id(fleet)
+        .maximum_player_session_count(max_players)
+        .send()
+        .await
+        .unwrap();
+    gs.game_session()
+        .unwrap()
+        .game_session_id()
+        .unwrap()
+        .to_string()
+}

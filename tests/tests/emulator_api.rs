@@ -4,7 +4,7 @@ use aws_sdk_gamelift::error::ProvideErrorMetadata;
 use aws_sdk_gamelift::types::{
     BuildStatus, GameProperty, GameSessionStatus, RoutingStrategy, RoutingStrategyType,
 };
-use hangar_tests::gamelift::{active_fleet, wait_active_game_sessions};
+use hangar_tests::gamelift::{active_fleet, create_game_session, wait_active_game_sessions};
 use hangar_tests::{gamelift_client, start_emulator, unique_name};
 use std::collections::HashSet;
 
@@ -75,12 +75,7 @@ async fn describe_game_sessions_pages_and_filters_by_status() {
     let gl = gamelift_client(&emu);
     let (fleet, _) = active_fleet(&gl, 30, &[]).await;
     for _ in 0..5 {
-        gl.create_game_session()
-            .fleet_id(&fleet)
-            .maximum_player_session_count(4)
-            .send()
-            .await
-            .unwrap();
+        create_game_session(&gl, &fleet, 4).await;
     }
     wait_active_game_sessions(&gl, &fleet, 5).await;
     let first = gl
@@ -358,19 +353,7 @@ async fn ended_game_sessions_stay_terminated_and_refuse_updates() {
         .await
         .unwrap();
     let (fleet, _) = active_fleet(&gl, 2, &[]).await;
-    let gs = gl
-        .create_game_session()
-        .fleet_id(&fleet)
-        .maximum_player_session_count(2)
-        .send()
-        .await
-        .unwrap();
-    let id = gs
-        .game_session()
-        .unwrap()
-        .game_session_id()
-        .unwrap()
-        .to_string();
+    let id = create_game_session(&gl, &fleet, 2).await;
     emu.admin().advance(60.0).await.unwrap();
     let d = gl
         .describe_game_sessions()

@@ -8,8 +8,8 @@ use aws_sdk_gamelift::types::{
 };
 use aws_sdk_gamelift::Client;
 use hangar_tests::gamelift::{
-    active_fleet, create_fleet, create_queue, fleet_status, ready_build, scale_fleet,
-    start_placement, wait_fleet_status, wait_placement, POLL, WAIT,
+    active_fleet, create_fleet, create_game_session, create_queue, fleet_status, ready_build,
+    scale_fleet, start_placement, wait_fleet_status, wait_placement, POLL, WAIT,
 };
 use hangar_tests::{
     gamelift_client, gamelift_client_with_retries, start_emulator, unique_name, wait_until,
@@ -77,19 +77,7 @@ async fn fleet_error_fault_sends_a_fleet_to_error_and_its_game_sessions_with_it(
     let emu = start_emulator().await;
     let gl = gamelift_client(&emu);
     let (fleet, _) = active_fleet(&gl, 1, &[]).await;
-    let gs = gl
-        .create_game_session()
-        .fleet_id(&fleet)
-        .maximum_player_session_count(2)
-        .send()
-        .await
-        .unwrap();
-    let gs_id = gs
-        .game_session()
-        .unwrap()
-        .game_session_id()
-        .unwrap()
-        .to_string();
+    let gs_id = create_game_session(&gl, &fleet, 2).await;
     emu.admin().fleet_error(&fleet, None).await.unwrap();
     assert_eq!(fleet_status(&gl, &fleet).await, FleetStatus::Error);
     let g = gl

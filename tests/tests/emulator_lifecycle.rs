@@ -5,8 +5,8 @@ use aws_sdk_gamelift::types::{
     BuildStatus, FleetStatus, GameSessionStatus, LocationConfiguration, PlayerSessionStatus,
 };
 use hangar_tests::gamelift::{
-    active_fleet, ready_build, scale_fleet, wait_active_instances, wait_fleet_status,
-    wait_game_session_status, POLL, WAIT,
+    active_fleet, create_game_session, ready_build, scale_fleet, wait_active_instances,
+    wait_fleet_status, wait_game_session_status, POLL, WAIT,
 };
 use hangar_tests::{gamelift_client, start_emulator, start_emulator_with, unique_name, wait_until};
 use std::time::Duration;
@@ -169,12 +169,7 @@ async fn game_sessions_beyond_runtime_capacity_are_fleet_capacity_exceeded() {
     // One instance with two concurrent server processes: two game sessions fit.
     let (fleet, _) = active_fleet(&gl, 2, &[]).await;
     for _ in 0..2 {
-        gl.create_game_session()
-            .fleet_id(&fleet)
-            .maximum_player_session_count(4)
-            .send()
-            .await
-            .unwrap();
+        create_game_session(&gl, &fleet, 4).await;
     }
     let err = gl
         .create_game_session()
@@ -191,12 +186,7 @@ async fn game_sessions_beyond_runtime_capacity_are_fleet_capacity_exceeded() {
     );
     // A second instance makes room for two more.
     scale_fleet(&gl, &fleet, 2).await;
-    gl.create_game_session()
-        .fleet_id(&fleet)
-        .maximum_player_session_count(4)
-        .send()
-        .await
-        .unwrap();
+    create_game_session(&gl, &fleet, 4).await;
     emu.shutdown().await;
 }
 
@@ -205,19 +195,7 @@ async fn game_session_fills_up_and_rejects_players_beyond_its_maximum() {
     let emu = start_emulator().await;
     let gl = gamelift_client(&emu);
     let (fleet, _) = active_fleet(&gl, 1, &[]).await;
-    let gs = gl
-        .create_game_session()
-        .fleet_id(&fleet)
-        .maximum_player_session_count(2)
-        .send()
-        .await
-        .unwrap();
-    let gs_id = gs
-        .game_session()
-        .unwrap()
-        .game_session_id()
-        .unwrap()
-        .to_string();
+    let gs_id = create_game_session(&gl, &fleet, 2).await;
     // Not ACTIVE yet: player sessions are refused.
     let early = gl
         .create_player_session()
@@ -278,19 +256,7 @@ async fn delete_fleet_ends_its_game_sessions_then_terminates() {
     let emu = start_emulator().await;
     let gl = gamelift_client(&emu);
     let (fleet, _) = active_fleet(&gl, 1, &[]).await;
-    let gs = gl
-        .create_game_session()
-        .fleet_id(&fleet)
-        .maximum_player_session_count(2)
-        .send()
-        .await
-        .unwrap();
-    let gs_id = gs
-        .game_session()
-        .unwrap()
-        .game_session_id()
-        .unwrap()
-        .to_string();
+    let gs_id = create_game_session(&gl, &fleet, 2).await;
     // An alias routing to the fleet does not stop the deletion (the workflow guards that).
     gl.create_alias()
         .name(unique_name("alias"))
@@ -405,19 +371,7 @@ async fn simulated_server_reports_player_count_and_session_end_to_the_callback_w
     .await;
     let gl = gamelift_client(&emu);
     let (fleet, _) = active_fleet(&gl, 1, &[]).await;
-    let gs = gl
-        .create_game_session()
-        .fleet_id(&fleet)
-        .maximum_player_session_count(4)
-        .send()
-        .await
-        .unwrap();
-    let gs_id = gs
-        .game_session()
-        .unwrap()
-        .game_session_id()
-        .unwrap()
-        .to_string();
+    let gs_id = create_game_session(&gl, &fleet, 4).await;
     wait_until(WAIT, POLL, || async {
         gl.create_player_sessions()
             .game_session_id(&gs_id)
