@@ -23,14 +23,27 @@ async fn create_place_list_get_join_update_and_end_a_session() {
         )
         .await;
     let sid = placed["sessionId"].as_str().unwrap().to_string();
-    assert!(placed["playerSessionId"].as_str().unwrap().starts_with("psess-"), "{placed}");
+    assert!(
+        placed["playerSessionId"]
+            .as_str()
+            .unwrap()
+            .starts_with("psess-"),
+        "{placed}"
+    );
     assert!(placed["port"].as_u64().unwrap() > 0);
     // the URL-safe id is the base64url of the GameLift ARN
-    assert!(placed["gameSessionId"].as_str().unwrap().starts_with("arn:aws:gamelift:"));
-    assert!(sid.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+    assert!(placed["gameSessionId"]
+        .as_str()
+        .unwrap()
+        .starts_with("arn:aws:gamelift:"));
+    assert!(sid
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
 
     // Listing: the default (open sessions) and by one property.
-    let (status, listed) = stack.call(Method::GET, "/v1/sessions", Some(&carol), None).await;
+    let (status, listed) = stack
+        .call(Method::GET, "/v1/sessions", Some(&carol), None)
+        .await;
     assert_eq!(status, 200, "{listed}");
     assert_eq!(listed["sessions"].as_array().unwrap().len(), 1);
     assert_eq!(listed["sessions"][0]["sessionId"], sid.as_str());
@@ -43,7 +56,14 @@ async fn create_place_list_get_join_update_and_end_a_session() {
     let (_, none) = stack.call(Method::GET, other, Some(&carol), None).await;
     assert_eq!(none["sessions"].as_array().unwrap().len(), 0);
 
-    let (status, got) = stack.call(Method::GET, &format!("/v1/sessions/{sid}"), Some(&carol), None).await;
+    let (status, got) = stack
+        .call(
+            Method::GET,
+            &format!("/v1/sessions/{sid}"),
+            Some(&carol),
+            None,
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(got["name"], "dune-ranked");
     assert_eq!(got["status"], "ACTIVE");
@@ -51,7 +71,14 @@ async fn create_place_list_get_join_update_and_end_a_session() {
 
     // Join: a new player gets a GameLift player session; joining again returns the same.
     let join = format!("/v1/sessions/{sid}/join");
-    let (status, joined) = stack.call(Method::POST, &join, Some(&carol), Some(json!({"data": "red"}))).await;
+    let (status, joined) = stack
+        .call(
+            Method::POST,
+            &join,
+            Some(&carol),
+            Some(json!({"data": "red"})),
+        )
+        .await;
     assert_eq!(status, 200, "{joined}");
     let psess = joined["playerSessionId"].as_str().unwrap().to_string();
     assert!(psess.starts_with("psess-"));
@@ -63,13 +90,25 @@ async fn create_place_list_get_join_update_and_end_a_session() {
     let (status, alice_seat) = stack.call(Method::POST, &join, Some(&alice), None).await;
     assert_eq!(status, 200);
     assert_eq!(alice_seat["playerSessionId"], placed["playerSessionId"]);
-    let (_, got) = stack.call(Method::GET, &format!("/v1/sessions/{sid}"), Some(&carol), None).await;
+    let (_, got) = stack
+        .call(
+            Method::GET,
+            &format!("/v1/sessions/{sid}"),
+            Some(&carol),
+            None,
+        )
+        .await;
     assert_eq!(got["currentPlayerSessionCount"], 3);
 
     // The game server reports its player count and properties.
     let server_path = format!("/v1/server/sessions/{sid}");
     let (status, updated) = stack
-        .call(Method::PUT, &server_path, Some(&server), Some(json!({"playerCount": 4, "properties": {"phase": "playing"}})))
+        .call(
+            Method::PUT,
+            &server_path,
+            Some(&server),
+            Some(json!({"playerCount": 4, "properties": {"phase": "playing"}})),
+        )
         .await;
     assert_eq!(status, 200, "{updated}");
     assert_eq!(updated["currentPlayerSessionCount"], 4);
@@ -77,29 +116,52 @@ async fn create_place_list_get_join_update_and_end_a_session() {
     assert_eq!(updated["properties"]["mode"], "ranked");
     assert_eq!(updated["properties"]["phase"], "playing");
     // full: gone from the default listing, still listed by property, now by the new one too
-    let (_, open) = stack.call(Method::GET, "/v1/sessions", Some(&carol), None).await;
+    let (_, open) = stack
+        .call(Method::GET, "/v1/sessions", Some(&carol), None)
+        .await;
     assert_eq!(open["sessions"].as_array().unwrap().len(), 0, "{open}");
     let (_, by_phase) = stack
-        .call(Method::GET, "/v1/sessions?filter=gameSessionProperties.phase%3D%27playing%27", Some(&carol), None)
+        .call(
+            Method::GET,
+            "/v1/sessions?filter=gameSessionProperties.phase%3D%27playing%27",
+            Some(&carol),
+            None,
+        )
         .await;
-    assert_eq!(by_phase["sessions"][0]["currentPlayerSessionCount"], 4, "{by_phase}");
+    assert_eq!(
+        by_phase["sessions"][0]["currentPlayerSessionCount"], 4,
+        "{by_phase}"
+    );
     let dave = stack.player("dave");
     let (status, full) = stack.call(Method::POST, &join, Some(&dave), None).await;
     assert_eq!(status, 409, "{full}");
     assert_eq!(full["error"]["code"], "SessionFull");
 
     // The game server ends the session.
-    let (status, ended) = stack.call(Method::DELETE, &server_path, Some(&server), None).await;
+    let (status, ended) = stack
+        .call(Method::DELETE, &server_path, Some(&server), None)
+        .await;
     assert_eq!(status, 200, "{ended}");
     assert_eq!(ended["status"], "TERMINATED");
-    let (status, _) = stack.call(Method::DELETE, &server_path, Some(&server), None).await;
+    let (status, _) = stack
+        .call(Method::DELETE, &server_path, Some(&server), None)
+        .await;
     assert_eq!(status, 200, "ending twice is harmless");
     let (status, gone) = stack.call(Method::POST, &join, Some(&dave), None).await;
     assert_eq!(status, 410, "{gone}");
     let (_, by_mode) = stack.call(Method::GET, filter, Some(&carol), None).await;
-    assert_eq!(by_mode["sessions"].as_array().unwrap().len(), 0, "ended sessions leave every listing");
+    assert_eq!(
+        by_mode["sessions"].as_array().unwrap().len(),
+        0,
+        "ended sessions leave every listing"
+    );
     let (status, _) = stack
-        .call(Method::PUT, &server_path, Some(&server), Some(json!({"playerCount": 1})))
+        .call(
+            Method::PUT,
+            &server_path,
+            Some(&server),
+            Some(json!({"playerCount": 1})),
+        )
         .await;
     assert_eq!(status, 410);
 }
@@ -110,23 +172,56 @@ async fn a_retried_create_with_the_same_idempotency_key_returns_the_same_placeme
     let alice = stack.player("alice");
     let body = json!({"maxPlayers": 2});
     let headers = [("idempotency-key", "create-once-1")];
-    let (s1, first) = stack.call_with(Method::POST, "/v1/sessions", Some(&alice), Some(body.clone()), &headers).await;
-    let (s2, second) = stack.call_with(Method::POST, "/v1/sessions", Some(&alice), Some(body), &headers).await;
+    let (s1, first) = stack
+        .call_with(
+            Method::POST,
+            "/v1/sessions",
+            Some(&alice),
+            Some(body.clone()),
+            &headers,
+        )
+        .await;
+    let (s2, second) = stack
+        .call_with(
+            Method::POST,
+            "/v1/sessions",
+            Some(&alice),
+            Some(body),
+            &headers,
+        )
+        .await;
     assert_eq!((s1, s2), (202, 202), "{first} {second}");
     assert_eq!(first["placementId"], second["placementId"]);
     // the same key with another body is refused
     let (s3, other) = stack
-        .call_with(Method::POST, "/v1/sessions", Some(&alice), Some(json!({"maxPlayers": 3})), &headers)
+        .call_with(
+            Method::POST,
+            "/v1/sessions",
+            Some(&alice),
+            Some(json!({"maxPlayers": 3})),
+            &headers,
+        )
         .await;
     assert_eq!(s3, 422, "{other}");
     assert_eq!(other["error"]["code"], "IdempotencyKeyReused");
     // another player's same key is another placement
     let bob = stack.player("bob");
     let (_, bobs) = stack
-        .call_with(Method::POST, "/v1/sessions", Some(&bob), Some(json!({"maxPlayers": 2})), &headers)
+        .call_with(
+            Method::POST,
+            "/v1/sessions",
+            Some(&bob),
+            Some(json!({"maxPlayers": 2})),
+            &headers,
+        )
         .await;
     assert_ne!(bobs["placementId"], first["placementId"]);
     // GameLift saw exactly two placements
-    let placed = stack.emulator.admin().calls("StartGameSessionPlacement").await.unwrap();
+    let placed = stack
+        .emulator
+        .admin()
+        .calls("StartGameSessionPlacement")
+        .await
+        .unwrap();
     assert_eq!(placed, 2);
 }

@@ -52,6 +52,7 @@ pub fn from_vars(vars: &impl Vars, needs: &[Need]) -> Result<(String, Settings),
             alias: vars.var(ALIAS_VAR).filter(|v| !v.trim().is_empty()),
             cursor_key,
             ttl_seconds: ttl_days * 86_400,
+            reconcile_page_size: 100,
         },
     ))
 }

@@ -302,13 +302,14 @@ impl GameLift {
         &self,
         fleet_id: &str,
         next_token: Option<String>,
+        limit: i32,
     ) -> Result<(Vec<GameSessionInfo>, Option<String>), GameLiftError> {
         let out = with_backoff(Backoff::BACKGROUND, || {
             self.client
                 .describe_game_sessions()
                 .fleet_id(fleet_id)
                 .set_next_token(next_token.clone())
-                .limit(100)
+                .limit(limit.clamp(1, 100))
                 .send()
         })
         .await

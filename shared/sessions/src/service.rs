@@ -86,6 +86,8 @@ pub struct Settings {
     pub cursor_key: Option<CursorKey>,
     /// Lifetime of ended sessions and finished placements.
     pub ttl_seconds: i64,
+    /// DescribeGameSessions page size of the reconciler (1 to 100).
+    pub reconcile_page_size: i32,
 }
 
 /// Everything an operation needs; built once per process.
@@ -672,7 +674,10 @@ impl Sessions {
         for fleet in &fleets {
             let mut token = None;
             loop {
-                let (sessions, next) = self.gamelift.game_sessions_page(fleet, token).await?;
+                let (sessions, next) = self
+                    .gamelift
+                    .game_sessions_page(fleet, token, self.settings.reconcile_page_size)
+                    .await?;
                 report.pages += 1;
                 for g in sessions {
                     seen.insert(g.game_session_id.clone());

@@ -18,6 +18,7 @@ pub fn offline(sdk: &aws_config::SdkConfig) -> Sessions {
             alias: None,
             cursor_key: CursorKey::new(&[1u8; 32]).ok(),
             ttl_seconds: 86_400,
+            reconcile_page_size: 100,
         },
     }
 }

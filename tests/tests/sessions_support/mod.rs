@@ -56,7 +56,8 @@ impl Stack {
         let resources = resources::create(&sdk, &emulator.endpoint_url(), &prefix)
             .await
             .unwrap_or_else(|e| panic!("local resources: {e}"));
-        let sessions = sessions::build(&sdk, &emulator.endpoint_url(), &resources).expect("sessions table registered");
+        let sessions = sessions::build(&sdk, &emulator.endpoint_url(), &resources)
+            .expect("sessions table registered");
         let key = TokenKey::random();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let api = serve(listener, sessions::routes(sessions.clone()), key.clone()).unwrap();
@@ -81,20 +82,37 @@ impl Stack {
     }
 
     pub fn player(&self, id: &str) -> String {
-        self.key.issue(TokenKind::Player, id, Duration::from_secs(600))
+        self.key
+            .issue(TokenKind::Player, id, Duration::from_secs(600))
     }
 
     pub fn server(&self, name: &str) -> String {
-        self.key.issue(TokenKind::Server, name, Duration::from_secs(600))
+        self.key
+            .issue(TokenKind::Server, name, Duration::from_secs(600))
     }
 
     /// One HTTP request to the local API; the status and the JSON body (Null if none).
-    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         self.call_with(method, path, token, body, &[]).await
     }
 
-    pub async fn call_with(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>, headers: &[(&str, &str)]) -> (u16, Value) {
-        let mut req = self.http.request(method, format!("{}{path}", self.api.url()));
+    pub async fn call_with(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.api.url()));
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
@@ -111,7 +129,13 @@ impl Stack {
     }
 
     /// Sends a raw body (not necessarily JSON).
-    pub async fn call_raw(&self, method: Method, path: &str, token: &str, body: &str) -> (u16, Value) {
+    pub async fn call_raw(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: &str,
+    ) -> (u16, Value) {
         let resp = self
             .http
             .request(method, format!("{}{path}", self.api.url()))
@@ -130,10 +154,14 @@ impl Stack {
     /// consumer -> table); returns the last view.
     pub async fn wait_placement(&self, token: &str, placement_id: &str) -> Value {
         let path = format!("/v1/placements/{placement_id}");
-        wait_until(Duration::from_secs(30), Duration::from_millis(50), || async {
-            let (status, body) = self.call(Method::GET, &path, Some(token), None).await;
-            (status == 200 && body["status"] != "PENDING").then_some(body)
-        })
+        wait_until(
+            Duration::from_secs(30),
+            Duration::from_millis(50),
+            || async {
+                let (status, body) = self.call(Method::GET, &path, Some(token), None).await;
+                (status == 200 && body["status"] != "PENDING").then_some(body)
+            },
+        )
         .await
         .unwrap_or_else(|| panic!("placement {placement_id} stayed PENDING"))
     }
@@ -141,16 +169,31 @@ impl Stack {
     /// Creates a session for `player` and waits until it is placed; the placement view.
     pub async fn create_session(&self, player: &str, body: Value) -> Value {
         let token = self.player(player);
-        let (status, created) = self.call(Method::POST, "/v1/sessions", Some(&token), Some(body)).await;
+        let (status, created) = self
+            .call(Method::POST, "/v1/sessions", Some(&token), Some(body))
+            .await;
         assert_eq!(status, 202, "{created}");
-        let placed = self.wait_placement(&token, created["placementId"].as_str().unwrap()).await;
+        let placed = self
+            .wait_placement(&token, created["placementId"].as_str().unwrap())
+            .await;
         assert_eq!(placed["status"], "FULFILLED", "{placed}");
         // The session item is written right after the placement; wait for it too.
         let sid = placed["sessionId"].as_str().unwrap().to_string();
-        wait_until(Duration::from_secs(10), Duration::from_millis(20), || async {
-            let (s, _) = self.call(Method::GET, &format!("/v1/sessions/{sid}"), Some(&token), None).await;
-            (s == 200).then_some(())
-        })
+        wait_until(
+            Duration::from_secs(10),
+            Duration::from_millis(20),
+            || async {
+                let (s, _) = self
+                    .call(
+                        Method::GET,
+                        &format!("/v1/sessions/{sid}"),
+                        Some(&token),
+                        None,
+                    )
+                    .await;
+                (s == 200).then_some(())
+            },
+        )
         .await
         .expect("session recorded");
         placed
@@ -180,7 +223,12 @@ impl Drop for Stack {
 impl Stack {
     /// Creates `n` game sessions directly in GameLift (as another backend would), waits
     /// until they are ACTIVE, and runs the reconciler so our table has them. Their ids.
-    pub async fn gamelift_sessions(&self, n: usize, max_players: i32, properties: &[(&str, &str)]) -> Vec<String> {
+    pub async fn gamelift_sessions(
+        &self,
+        n: usize,
+        max_players: i32,
+        properties: &[(&str, &str)],
+    ) -> Vec<String> {
         let gl = self.gamelift();
         let mut ids = Vec::new();
         for i in 0..n {
@@ -190,24 +238,71 @@ impl Stack {
                 .maximum_player_session_count(max_players)
                 .name(format!("direct-{i}"));
             for (k, v) in properties {
-                req = req.game_properties(aws_sdk_gamelift::types::GameProperty::builder().key(*k).value(*v).build());
+                req = req.game_properties(
+                    aws_sdk_gamelift::types::GameProperty::builder()
+                        .key(*k)
+                        .value(*v)
+                        .build(),
+                );
             }
             let out = req.send().await.expect("CreateGameSession");
-            ids.push(out.game_session().and_then(|g| g.game_session_id()).unwrap().to_string());
+            ids.push(
+                out.game_session()
+                    .and_then(|g| g.game_session_id())
+                    .unwrap()
+                    .to_string(),
+            );
         }
         self.wait_gamelift_active(&ids).await;
         self.sessions.reconcile().await.expect("reconcile");
         ids
     }
 
+    /// Scales the fleet to `instances` (two game sessions each) and waits for them.
+    pub async fn scale_fleet(&self, instances: i32) {
+        let gl = self.gamelift();
+        gl.update_fleet_capacity()
+            .fleet_id(&self.resources.fleet_id)
+            .desired_instances(instances)
+            .max_size(instances.max(1))
+            .send()
+            .await
+            .expect("UpdateFleetCapacity");
+        wait_until(
+            Duration::from_secs(20),
+            Duration::from_millis(20),
+            || async {
+                let out = gl
+                    .describe_fleet_capacity()
+                    .fleet_ids(&self.resources.fleet_id)
+                    .send()
+                    .await
+                    .ok()?;
+                let active = out.fleet_capacity().first()?.instance_counts()?.active()?;
+                (active >= instances).then_some(())
+            },
+        )
+        .await
+        .expect("fleet scaled");
+    }
+
     pub async fn wait_gamelift_active(&self, ids: &[String]) {
         let gl = self.gamelift();
         for id in ids {
-            wait_until(Duration::from_secs(20), Duration::from_millis(20), || async {
-                let out = gl.describe_game_sessions().game_session_id(id).send().await.ok()?;
-                let status = out.game_sessions().first()?.status()?.as_str().to_string();
-                (status == "ACTIVE").then_some(())
-            })
+            wait_until(
+                Duration::from_secs(20),
+                Duration::from_millis(20),
+                || async {
+                    let out = gl
+                        .describe_game_sessions()
+                        .game_session_id(id)
+                        .send()
+                        .await
+                        .ok()?;
+                    let status = out.game_sessions().first()?.status()?.as_str().to_string();
+                    (status == "ACTIVE").then_some(())
+                },
+            )
             .await
             .unwrap_or_else(|| panic!("{id} never became ACTIVE"));
         }

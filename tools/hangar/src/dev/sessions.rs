@@ -57,6 +57,7 @@ pub fn build(
             alias: Some(resources.alias_id.clone()).filter(|a| !a.is_empty()),
             cursor_key: CursorKey::new(&secret).ok(),
             ttl_seconds: 30 * 86_400,
+            reconcile_page_size: 100,
         },
     })
 }
