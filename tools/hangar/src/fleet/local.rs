@@ -9,10 +9,12 @@ use serde_json::Value;
 use super::view::{Update, View};
 use super::FleetCliError;
 
+/// Runs `input` with the local engine; `options` may shorten Wait states (tests).
 pub async fn replace(
     sdk: &aws_config::SdkConfig,
     lock_table: &str,
     input: &Value,
+    options: &RunOptions,
 ) -> Result<u8, FleetCliError> {
     let ddb = aws_sdk_dynamodb::Client::new(sdk);
     ensure_lock_table(&ddb, lock_table).await?;
@@ -24,7 +26,7 @@ pub async fn replace(
         .await
         .map_err(|e| FleetCliError::Engine(e.to_string()))?;
     let mut execution = engine
-        .start_execution(input, &RunOptions::default())
+        .start_execution(input, options)
         .await
         .map_err(|e| FleetCliError::Engine(e.to_string()))?;
     let mut view = View::new();

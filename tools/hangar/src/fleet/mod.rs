@@ -21,6 +21,7 @@ use clap::{Args, Subcommand};
 use hangar_fleet::request::CapacityTarget;
 use serde_json::{json, Value};
 
+pub use local::replace as replace_local;
 pub use view::{exit_code, Update};
 
 #[derive(Subcommand, Debug)]
@@ -121,7 +122,7 @@ pub async fn run(command: FleetCommand) -> Result<u8, FleetCliError> {
             let input = request(&args)?;
             if args.local {
                 let sdk = sdk_config(args.region.clone()).await;
-                local::replace(&sdk, &args.lock_table, &input).await
+                local::replace(&sdk, &args.lock_table, &input, &Default::default()).await
             } else {
                 let arn = args.state_machine_arn.clone().ok_or_else(|| {
                     FleetCliError::Usage(

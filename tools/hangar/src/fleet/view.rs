@@ -26,7 +26,7 @@ pub enum Update {
 /// The stage a state belongs to, as shown to the operator.
 pub fn stage_of(state: &str) -> &'static str {
     match state {
-        "Start" | "Validate" | "Route" => "validate",
+        "Start" | "Validate" | "Route" | "Refused" => "validate",
         "CreateBuild" | "WaitForBuild" | "IsBuildReady" | "BuildPollInterval" => "build",
         "CreateFleet" | "WaitForFleet" | "IsFleetActive" | "FleetPollInterval" => "fleet",
         "MatchCapacity" | "WaitForCapacity" | "IsCapacityReady" | "CapacityPollInterval" => {
@@ -130,6 +130,8 @@ pub fn cause_text(error: &str, cause: &str) -> String {
     caught.message()
 }
 
+const RETRYING: &str = " (retrying after a throttled or transient error)";
+
 pub struct View {
     multi: MultiProgress,
     bars: BTreeMap<&'static str, ProgressBar>,
@@ -220,10 +222,9 @@ impl View {
             Update::Retried(state) => {
                 let stage = stage_of(state);
                 let bar = self.bar(stage);
-                let msg = format!(
-                    "{} (retrying after a throttled or transient error)",
-                    bar.message()
-                );
+                let current = bar.message();
+                let base = current.split(RETRYING).next().unwrap_or_default();
+                let msg = format!("{base}{RETRYING}");
                 self.line(stage, &msg);
                 bar.set_message(msg);
                 None

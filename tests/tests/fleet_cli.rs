@@ -1,0 +1,96 @@
+//! `hangar fleet replace --local` through the CLI library: the same code path as the
+//! binary, the local ASL engine, the GameLift emulator and moto. Exit codes: 0 done,
+//! 2 refused, 3 rolled back.
+//!
+//! The CLI reads GameLift's endpoint from `AWS_ENDPOINT_URL_GAMELIFT`, as under
+//! `hangar dev`; this file holds one test so setting it affects nothing else.
+
+mod fleet_support;
+
+use aws_config::{BehaviorVersion, Region};
+use fleet_support::*;
+use hangar::fleet::{replace_local, request, ReplaceArgs};
+use hangar_tests::{moto_endpoint, unique_name, REGION};
+use serde_json::json;
+
+fn args(old: &Serving, name: &str) -> ReplaceArgs {
+    ReplaceArgs {
+        region: Some(REGION.into()),
+        fleet_id: None,
+        alias_id: old.alias_id.clone(),
+        build_json: json!({"Name": "arena", "Version": name, "StorageLocation": {"Bucket": "b", "Key": "k.zip", "RoleArn": "arn:aws:iam::123456789012:role/gl"}}).to_string(),
+        fleet_json: new_fleet_json(name).to_string(),
+        capacity: vec![format!("{REGION}=1/1/2")],
+        drain_timeout: Some(20),
+        keep_old_fleet: true,
+        dry_run: false,
+        local: true,
+        state_machine_arn: None,
+        lock_table: String::new(),
+        replacement_id: None,
+    }
+}
+
+#[tokio::test]
+async fn cli_dry_run_exits_0_a_refusal_exits_2_and_a_replacement_with_explicit_capacity_and_kept_old_fleet_exits_0(
+) {
+    let rig = rig().await;
+    let old = serving_fleet(&rig).await;
+    // As under `hangar dev`: AWS_ENDPOINT_URL is moto, AWS_ENDPOINT_URL_GAMELIFT the emulator.
+    assert!(!moto_endpoint().is_empty());
+    std::env::set_var("AWS_ENDPOINT_URL_GAMELIFT", rig.emulator.endpoint_url());
+    let sdk = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .load()
+        .await;
+    let lock_table = unique_name("cli-locks");
+    let name = unique_name("arena-v2");
+    let fast = options();
+
+    let mut dry = args(&old, &name);
+    dry.dry_run = true;
+    let code = replace_local(&sdk, &lock_table, &request(&dry).unwrap(), &fast)
+        .await
+        .unwrap();
+    assert_eq!(code, 0);
+    assert!(
+        fleets_named(&rig.gl, &name).await.is_empty(),
+        "a dry run creates nothing"
+    );
+
+    let mut wrong = args(&old, &name);
+    wrong.fleet_id = Some("fleet-00000000-0000-0000-0000-000000000000".into());
+    assert_eq!(
+        replace_local(&sdk, &lock_table, &request(&wrong).unwrap(), &fast)
+            .await
+            .unwrap(),
+        2
+    );
+
+    let mut input = request(&args(&old, &name)).unwrap();
+    input["poll"] =
+        json!({"intervals": {"build": 1, "fleet": 1, "capacity": 1, "smoke": 1, "drain": 1}});
+    assert_eq!(
+        replace_local(&sdk, &lock_table, &input, &fast)
+            .await
+            .unwrap(),
+        0
+    );
+    let new_id = fleet_named(&rig.gl, &name).await;
+    assert_eq!(alias_target(&rig.gl, &old.alias_id).await, new_id);
+    assert_eq!(
+        active_instances(&rig.gl, &new_id, REGION).await,
+        (1, 1),
+        "explicit capacity applied"
+    );
+    assert_eq!(
+        fleet_status(&rig.gl, &old.fleet_id).await,
+        "ACTIVE",
+        "--keep-old-fleet keeps it"
+    );
+    assert_eq!(
+        active_instances(&rig.gl, &old.fleet_id, REGION).await.0,
+        0,
+        "scaled to zero"
+    );
+}
