@@ -77,14 +77,23 @@ impl Default for Config {
 impl Config {
     /// Checks the settings; the error names the bad one.
     pub fn validate(&self) -> Result<(), String> {
+        self.check().map_err(|e| e.to_string())
+    }
+
+    /// Like [`Config::validate`], saying which [`Setting`] is wrong.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        let bad = |setting, message: String| Err(ConfigError { setting, message });
         if !self.bind.ip().is_loopback() {
-            return Err(format!(
-                "bind address {} is not a loopback address",
-                self.bind
-            ));
+            return bad(
+                Setting::Bind,
+                format!("bind address {} is not a loopback address", self.bind),
+            );
         }
         if !self.speed.is_finite() || self.speed < 0.0 {
-            return Err(format!("speed {} must be a number >= 0", self.speed));
+            return bad(
+                Setting::Speed,
+                format!("speed {} must be a number >= 0", self.speed),
+            );
         }
         if self.region.is_empty()
             || !self
@@ -92,23 +101,51 @@ impl Config {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-')
         {
-            return Err(format!("region {:?} is not a region name", self.region));
+            return bad(
+                Setting::Region,
+                format!("region {:?} is not a region name", self.region),
+            );
         }
         if self.account_id.len() != 12 || !self.account_id.chars().all(|c| c.is_ascii_digit()) {
-            return Err(format!(
-                "account id {:?} must be 12 digits",
-                self.account_id
-            ));
+            return bad(
+                Setting::AccountId,
+                format!("account id {:?} must be 12 digits", self.account_id),
+            );
         }
         if self.server.session_duration_ms <= 0 {
-            return Err("session duration must be positive".to_string());
+            return bad(
+                Setting::SessionDuration,
+                "session duration must be positive".to_string(),
+            );
         }
         if let Some(url) = &self.server.callback_url {
-            reqwest::Url::parse(url).map_err(|e| format!("callback URL {url:?}: {e}"))?;
+            if let Err(e) = reqwest::Url::parse(url) {
+                return bad(Setting::CallbackUrl, format!("callback URL {url:?}: {e}"));
+            }
         }
         if self.tick.is_zero() {
-            return Err("tick must be positive".to_string());
+            return bad(Setting::Tick, "tick must be positive".to_string());
         }
         Ok(())
     }
+}
+
+/// A configuration setting, for error messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setting {
+    Bind,
+    Speed,
+    Region,
+    AccountId,
+    SessionDuration,
+    CallbackUrl,
+    Tick,
+}
+
+/// A bad configuration setting.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct ConfigError {
+    pub setting: Setting,
+    pub message: String,
 }

@@ -1,7 +1,7 @@
 //! `gamelift-emulator`: runs the local GameLift on loopback until SIGINT/SIGTERM.
 
 use clap::Parser;
-use gamelift_emulator::{start, Config};
+use gamelift_emulator::{start, Config, Setting};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 
@@ -69,6 +69,21 @@ async fn main() -> ExitCode {
     config.server.session_duration_ms = (a.session_duration_seconds * 1000.0) as i64;
     config.server.callback_url = a.callback_url;
     config.server.callback_token = a.server_token;
+    if let Err(e) = config.check() {
+        let flag = match e.setting {
+            Setting::Bind => "--host/--port (GAMELIFT_EMULATOR_HOST/GAMELIFT_EMULATOR_PORT)",
+            Setting::Speed => "--speed (GAMELIFT_EMULATOR_SPEED)",
+            Setting::Region => "--region (GAMELIFT_EMULATOR_REGION)",
+            Setting::AccountId => "--account-id (GAMELIFT_EMULATOR_ACCOUNT_ID)",
+            Setting::SessionDuration => {
+                "--session-duration-seconds (GAMELIFT_EMULATOR_SESSION_SECONDS)"
+            }
+            Setting::CallbackUrl => "--callback-url (GAMELIFT_EMULATOR_CALLBACK_URL)",
+            Setting::Tick => "tick",
+        };
+        eprintln!("gamelift-emulator: {flag}: {e}");
+        return ExitCode::from(2);
+    }
     let emulator = match start(config).await {
         Ok(e) => e,
         Err(e) => {
