@@ -297,13 +297,14 @@ fn encode_hex(bytes: &[u8]) -> String {
 }
 
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    let pairs = text.as_bytes().chunks_exact(2);
+    if !pairs.remainder().is_empty() {
         return None;
     }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| {
-            text.get(i..i + 2)
+    pairs
+        .map(|pair| {
+            std::str::from_utf8(pair)
+                .ok()
                 .and_then(|h| u8::from_str_radix(h, 16).ok())
         })
         .collect()
