@@ -444,3 +444,72 @@ async fn slow_servers_count_as_failed_probes_after_the_timeout() {
         "never answered: not active"
     );
 }
+
+#[tokio::test]
+async fn standby_server_is_brought_back_before_launching_when_capacity_runs_short() {
+    let lab = EcsLab::start(10).await;
+    let arns = lab.run_tasks(3, None, true).await;
+    let (scaler, store) = lab
+        .scaler(
+            Limits {
+                capacity: 10,
+                up: 5,
+                down: 15,
+                min: 1,
+                max: 5,
+            },
+            &[],
+        )
+        .await;
+    lab.server(&arns[0]).set_free(4);
+    lab.server(&arns[2]).set_free(6);
+    let r = tick(&scaler).await;
+    assert_eq!(r.standby, vec![arns[1].clone()]);
+
+    // Players fill the two active servers: 1 free < 5. The standby server (10 free) comes
+    // back instead of a new task being started.
+    lab.server(&arns[0]).set_free(0);
+    lab.server(&arns[2]).set_free(1);
+    let r = tick(&scaler).await;
+    assert_eq!(r.reactivated, vec![arns[1].clone()]);
+    assert!(r.launched.is_empty());
+    assert_eq!(record(&store, &arns[1]).await.state, ServerState::Active);
+}
+
+#[tokio::test]
+async fn scheduled_event_runs_one_tick_and_a_held_lease_answers_skipped() {
+    let lab = EcsLab::start(10).await;
+    lab.run_tasks(1, None, true).await;
+    let (scaler, store) = lab
+        .scaler(
+            Limits {
+                capacity: 10,
+                up: 15,
+                down: 40,
+                min: 0,
+                max: 5,
+            },
+            &[],
+        )
+        .await;
+    let event: aws_lambda_events::eventbridge::EventBridgeEvent =
+        serde_json::from_str(include_str!("../../events/ecs-scaler.json")).unwrap();
+    let invoke = || {
+        ecs_scaler::handle(
+            &scaler,
+            lambda_runtime::LambdaEvent::new(event.clone(), lambda_runtime::Context::default()),
+        )
+    };
+    let out = invoke().await.unwrap();
+    assert_eq!(out["servers"], 1);
+    assert_eq!(out["launched"].as_array().unwrap().len(), 1);
+
+    // Another run holds the lease: this invocation does nothing.
+    assert!(store
+        .acquire_lease("other-run", hangar_scaler::tick::now_ms(), 60_000)
+        .await
+        .unwrap());
+    let out = invoke().await.unwrap();
+    assert_eq!(out, serde_json::json!({"skipped": true}));
+    assert_eq!(lab.running_tasks().await.len(), 2);
+}
