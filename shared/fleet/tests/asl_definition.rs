@@ -189,3 +189,28 @@ fn every_failure_path_releases_the_lock_before_failing_except_a_refusal_which_ne
     assert_eq!(s["Validate"]["Catch"][0]["Next"], "Refused");
     assert_eq!(s["Replaced"]["Type"], "Succeed");
 }
+
+#[test]
+fn sample_events_are_valid_requests_and_stage_inputs() {
+    use hangar_fleet::request::{parse_request, validate_request, BuildSource};
+    use hangar_fleet::state::ExecutionState;
+    let full: Value = serde_json::from_str(include_str!(
+        "../../../events/fleet-replacement/request.json"
+    ))
+    .unwrap();
+    let config = validate_request(&parse_request(&full).unwrap(), "us-east-1").unwrap();
+    assert!(matches!(config.build, BuildSource::Upload(_)));
+    assert_eq!(config.fleet.locations.len(), 2);
+    let reuse: Value = serde_json::from_str(include_str!(
+        "../../../events/fleet-replacement/request-reuse-build-explicit-capacity.json"
+    ))
+    .unwrap();
+    let config = validate_request(&parse_request(&reuse).unwrap(), "us-east-1").unwrap();
+    assert_eq!(config.intervals.fleet, 60);
+    assert!(config.keep_old_fleet && config.capacity.is_some());
+    let state: ExecutionState = serde_json::from_str(include_str!(
+        "../../../events/fleet-replacement/fleet-validate.json"
+    ))
+    .unwrap();
+    assert_eq!(state.request.unwrap(), full);
+}
