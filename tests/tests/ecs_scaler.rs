@@ -378,6 +378,12 @@ async fn protects_service_tasks_with_players_from_scale_in_and_lifts_it_when_emp
     );
     assert!(record(&store, &svc[0]).await.protected);
     assert!(record(&store, &svc[0]).await.in_service);
+    let until = record(&store, &svc[0]).await.protected_until_ms;
+    let hour = hangar_scaler::tick::now_ms() + 3_600_000;
+    assert!(
+        until > hour - 60_000 && until <= hour,
+        "protected for PROTECTION_MINUTES (60)"
+    );
 
     // Unchanged: no new call.
     let r = tick(&scaler).await;

@@ -76,6 +76,8 @@ pub struct ServerView {
     pub ready_to_close: bool,
     /// Whether ECS scale-in protection is currently on (as last set by us).
     pub protected: bool,
+    /// Our protection ends soon (within half its period): renew it while players remain.
+    pub protection_expiring: bool,
     /// Owned by an ECS service: ECS keeps its count, so the scaler never moves it to
     /// standby; only such tasks can carry scale-in protection.
     pub in_service: bool,
@@ -203,7 +205,7 @@ pub fn plan(servers: &[ServerView], m: &Margins) -> Plan {
         let stopping = p.stop.contains(&s.id);
         let wants =
             s.in_service && s.players() > 0 && !stopping && s.state != ServerState::Launching;
-        if wants && !s.protected {
+        if wants && (!s.protected || s.protection_expiring) {
             p.protect.push(s.id.clone());
         } else if !wants && s.protected && !stopping {
             p.unprotect.push(s.id.clone());
@@ -272,6 +274,7 @@ mod tests {
             free,
             ready_to_close: false,
             protected: false,
+            protection_expiring: false,
             in_service: false,
         }
     }
@@ -586,6 +589,26 @@ mod tests {
         );
         assert_eq!(p.protect, vec!["p".to_string()]);
         assert_eq!(p.unprotect, vec!["e".to_string()]);
+    }
+
+    #[test]
+    fn protection_is_renewed_before_it_expires_while_players_remain() {
+        let svc = |id: &str, free: u32, expiring: bool| ServerView {
+            in_service: true,
+            protected: true,
+            protection_expiring: expiring,
+            ..s(id, Active, 10, free)
+        };
+        let p = plan(
+            &[
+                svc("fresh", 5, false),
+                svc("old", 5, true),
+                svc("old-empty", 10, true),
+            ],
+            &M,
+        );
+        assert_eq!(p.protect, vec!["old".to_string()]);
+        assert_eq!(p.unprotect, vec!["old-empty".to_string()]);
     }
 
     #[test]

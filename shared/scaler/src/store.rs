@@ -59,6 +59,9 @@ pub struct ServerRecord {
     /// Consecutive failed probes.
     pub failures: u32,
     pub protected: bool,
+    /// When the scale-in protection we set ends (0: none).
+    #[serde(default)]
+    pub protected_until_ms: u64,
     pub in_service: bool,
     pub last_reserved_at_ms: u64,
     pub launched_at_ms: u64,
@@ -88,6 +91,7 @@ impl ServerRecord {
             ready_to_close: false,
             failures: 0,
             protected: false,
+            protected_until_ms: 0,
             in_service,
             last_reserved_at_ms: 0,
             launched_at_ms: now_ms,
@@ -107,6 +111,7 @@ impl ServerRecord {
             free: self.free,
             ready_to_close: self.ready_to_close,
             protected: self.protected,
+            protection_expiring: false,
             in_service: self.in_service,
         }
     }

@@ -9,7 +9,9 @@ use futures::stream::{self, StreamExt};
 use serde::Serialize;
 
 use crate::config::ScalerConfig;
-use crate::decision::{next_state_after_probe, plan, reconcile_reservations, Margins, ServerState};
+use crate::decision::{
+    next_state_after_probe, plan, reconcile_reservations, Margins, ServerState, ServerView,
+};
 use crate::ecs::{Ecs, EcsError, GameServerTask};
 use crate::probe::{CapacityReport, ProbeError, Prober};
 use crate::store::{ServerRecord, Store, StoreError};
@@ -215,7 +217,15 @@ impl Scaler {
             }
         }
 
-        let views: Vec<_> = records.iter().map(ServerRecord::view).collect();
+        let renew_window = u64::from(s.protection_minutes.unsigned_abs()) * 30_000;
+        let views: Vec<_> = records
+            .iter()
+            .map(|r| ServerView {
+                protection_expiring: r.protected
+                    && r.protected_until_ms.saturating_sub(now) < renew_window,
+                ..r.view()
+            })
+            .collect();
         let p = plan(&views, &s.margins);
         report.free_before = p.free_before;
         tracing::info!(servers = records.len(), free = p.free_before, launch = p.launch, standby = ?p.standby, reactivate = ?p.reactivate, stop = ?p.stop, "scaler plan");
@@ -240,6 +250,11 @@ impl Scaler {
                 Ok(done) => {
                     for r in records.iter_mut().filter(|r| done.contains(&r.task_arn)) {
                         r.protected = enabled;
+                        r.protected_until_ms = if enabled {
+                            now + u64::from(s.protection_minutes.unsigned_abs()) * 60_000
+                        } else {
+                            0
+                        };
                     }
                     if enabled {
                         report.protected = done;
