@@ -117,7 +117,6 @@ async fn duplicated_reordered_and_raw_placement_events_are_recorded_once_in_orde
     );
     let event: Value = serde_json::from_str(sns["Message"].as_str().unwrap()).unwrap();
     assert_eq!(event["detail"]["type"], "PlacementFulfilled");
-    let time = event["time"].as_str().unwrap().to_string();
 
     // The fulfilled event three times, plus contradicting final events before and after it.
     let earlier = with_detail(&event, "PlacementTimedOut", "2000-01-01T00:00:00Z");
@@ -198,7 +197,6 @@ async fn duplicated_reordered_and_raw_placement_events_are_recorded_once_in_orde
         )
         .await;
     assert_eq!(view["status"], "FULFILLED", "{view}");
-    assert!(time.len() > 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -684,20 +684,17 @@ impl Sessions {
                     report.seen += 1;
                     match (self.store.get_session(&g.game_session_id).await?, g.status) {
                         (None, Some(SessionStatus::Active)) => {
-                            if self
+                            let added = self
                                 .store
                                 .insert_session(&session_from_gamelift(&g, now), &[])
-                                .await?
-                            {
-                                report.added += 1;
-                            }
+                                .await?;
+                            report.added += usize::from(added);
                         }
                         (Some(ours), Some(status))
                             if status.is_ended() && !ours.status.is_ended() =>
                         {
-                            if self.end_session_with(&ours, status, now).await? {
-                                report.ended += 1;
-                            }
+                            let ended = self.end_session_with(&ours, status, now).await?;
+                            report.ended += usize::from(ended);
                         }
                         (Some(ours), Some(SessionStatus::Active))
                             if ours.status == SessionStatus::Active
