@@ -9,8 +9,8 @@ use std::time::Duration;
 use aws_lambda_events::event::codedeploy::CodeDeployLifecycleEvent;
 use axum::http::{HeaderMap, StatusCode};
 use hangar_build_info::BuildInfo;
-use hangar_deploy::post_traffic::{self, PostTrafficConfig};
-use hangar_deploy::pre_traffic::{self, PreTrafficConfig};
+use hangar_deploy::post_traffic::PostTrafficConfig;
+use hangar_deploy::pre_traffic::PreTrafficConfig;
 use hangar_deploy::HookOutcome;
 use lambda_http::{Body, Request, Response};
 use lambda_runtime::Diagnostic;
@@ -200,7 +200,7 @@ async fn pre_traffic(
     let sdk = hangar::dev::local_sdk_config(&lambda_service.endpoint_url(), "us-east-1").await;
     let lambda = aws_sdk_lambda::Client::new(&sdk);
     let event = lifecycle_event();
-    let outcome = pre_traffic::handle(
+    let outcome = hangar_deploy::hook::handle(
         &codedeploy.client().await,
         &lambda,
         &pre_config(targets, budget_secs),
@@ -334,7 +334,7 @@ async fn post_traffic(
         _ => None,
     });
     let event = lifecycle_event();
-    let outcome = post_traffic::handle(
+    let outcome = hangar_deploy::hook::handle(
         &codedeploy.client().await,
         &reqwest::Client::new(),
         &config,

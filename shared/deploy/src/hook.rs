@@ -93,29 +93,32 @@ where
     Ok(outcome)
 }
 
-/// A hook's whole invocation: with a good configuration, `checks(config)` under the
-/// configured budget (capped by the Lambda deadline); with a bad one, no checks and a
-/// Failed report naming the problem. Either way CodeDeploy hears back.
-pub async fn handle<C, Fut>(
+/// The checks of one kind of hook, built from its configuration.
+pub trait Checks: Clone + Send + Sync + 'static {
+    /// What the checks call: the Lambda client, an HTTP client, ...
+    type Client: Clone + Send + Sync + 'static;
+    /// Time the checks may take (capped by the Lambda deadline).
+    fn budget(&self) -> Duration;
+    fn run(self, client: Self::Client) -> impl Future<Output = CheckReport> + Send;
+}
+
+/// A hook's whole invocation: with a good configuration, its checks under the configured
+/// budget (capped by the Lambda deadline); with a bad one, no checks and a Failed report
+/// naming the problem. Either way CodeDeploy hears back.
+pub async fn handle<C: Checks>(
     codedeploy: &aws_sdk_codedeploy::Client,
+    client: &C::Client,
+    config: &Result<C, hangar_lambda::ConfigError>,
     event: &CodeDeployLifecycleEvent,
     deadline_epoch_ms: u64,
-    config: &Result<C, hangar_lambda::ConfigError>,
-    budget_of: impl Fn(&C) -> Duration,
-    checks: impl FnOnce(C) -> Fut,
-) -> Result<HookOutcome, HookError>
-where
-    C: Clone,
-    Fut: Future<Output = CheckReport> + Send + 'static,
-{
+) -> Result<HookOutcome, HookError> {
     let (future, configured): (
         futures::future::BoxFuture<'static, Result<CheckReport, String>>,
         Duration,
     ) = match config {
         Ok(c) => {
-            let configured = budget_of(c);
-            let future = checks(c.clone());
-            (Box::pin(async move { Ok(future.await) }), configured)
+            let future = c.clone().run(client.clone());
+            (Box::pin(async move { Ok(future.await) }), c.budget())
         }
         Err(e) => {
             let message = format!("configuration: {e}");
@@ -125,12 +128,39 @@ where
             )
         }
     };
-    run_hook(
-        codedeploy,
-        event,
-        budget(configured, deadline_epoch_ms, REPORT_MARGIN),
-        future,
-    )
+    let budget = budget(configured, deadline_epoch_ms, REPORT_MARGIN);
+    run_hook(codedeploy, event, budget, future).await
+}
+
+/// The Lambda function of a hook: serves CodeDeploy's lifecycle events with [`handle`].
+/// A bad configuration is logged once and reported as Failed on every event, so the
+/// deployment stops at once instead of waiting out CodeDeploy's timeout.
+pub async fn serve<C: Checks>(
+    sdk: &aws_config::SdkConfig,
+    client: C::Client,
+    config: Result<C, hangar_lambda::ConfigError>,
+) -> Result<(), lambda_runtime::Error> {
+    if let Err(e) = &config {
+        tracing::error!("{e}");
+    }
+    let codedeploy = aws_sdk_codedeploy::Client::new(sdk);
+    let (codedeploy, client, config) = (&codedeploy, &client, &config);
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<CodeDeployLifecycleEvent>| async move {
+            let outcome = handle(
+                codedeploy,
+                client,
+                config,
+                &event.payload,
+                event.context.deadline,
+            )
+            .await?;
+            Ok::<_, lambda_runtime::Error>(serde_json::json!({
+                "status": outcome.status().as_str(),
+                "reason": outcome.reason(),
+            }))
+        },
+    ))
     .await
 }
 

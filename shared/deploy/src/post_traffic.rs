@@ -136,25 +136,16 @@ pub async fn run(
     report
 }
 
-/// The PostTraffic hook for one lifecycle event: runs the checks (nothing when the
-/// function's configuration is bad) and reports to CodeDeploy in every case.
-pub async fn handle(
-    codedeploy: &aws_sdk_codedeploy::Client,
-    http: &reqwest::Client,
-    config: &Result<PostTrafficConfig, ConfigError>,
-    event: &aws_lambda_events::event::codedeploy::CodeDeployLifecycleEvent,
-    deadline_epoch_ms: u64,
-) -> Result<crate::HookOutcome, crate::hook::HookError> {
-    let http = http.clone();
-    crate::hook::handle(
-        codedeploy,
-        event,
-        deadline_epoch_ms,
-        config,
-        |c| c.budget,
-        move |c| async move { run(&http, &c, &BuildInfo::current()).await },
-    )
-    .await
+impl crate::hook::Checks for PostTrafficConfig {
+    type Client = reqwest::Client;
+
+    fn budget(&self) -> Duration {
+        self.budget
+    }
+
+    async fn run(self, http: reqwest::Client) -> CheckReport {
+        run(&http, &self, &BuildInfo::current()).await
+    }
 }
 
 async fn call(

@@ -140,25 +140,16 @@ pub async fn run(
     report
 }
 
-/// The PreTraffic hook for one lifecycle event: runs the checks (nothing when the
-/// function's configuration is bad) and reports to CodeDeploy in every case.
-pub async fn handle(
-    codedeploy: &aws_sdk_codedeploy::Client,
-    lambda: &aws_sdk_lambda::Client,
-    config: &Result<PreTrafficConfig, ConfigError>,
-    event: &aws_lambda_events::event::codedeploy::CodeDeployLifecycleEvent,
-    deadline_epoch_ms: u64,
-) -> Result<crate::HookOutcome, crate::hook::HookError> {
-    let lambda = lambda.clone();
-    crate::hook::handle(
-        codedeploy,
-        event,
-        deadline_epoch_ms,
-        config,
-        |c| c.budget,
-        move |c| async move { run(&lambda, &c, &BuildInfo::current()).await },
-    )
-    .await
+impl crate::hook::Checks for PreTrafficConfig {
+    type Client = aws_sdk_lambda::Client;
+
+    fn budget(&self) -> Duration {
+        self.budget
+    }
+
+    async fn run(self, lambda: aws_sdk_lambda::Client) -> CheckReport {
+        run(&lambda, &self, &BuildInfo::current()).await
+    }
 }
 
 async fn invoke(
