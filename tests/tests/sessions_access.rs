@@ -425,3 +425,32 @@ async fn paging_with_signed_cursors_visits_every_session_once_and_refuses_altere
         .await;
     assert_eq!(status, 400);
 }
+
+#[tokio::test]
+async fn every_sessions_route_is_described_in_openapi() {
+    let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi.yaml"));
+    let route = hangar::gateway::routes::openapi_route(path)
+        .unwrap()
+        .expect("openapi.yaml exists");
+    let resp = (route.handler)(lambda_http::Request::default())
+        .await
+        .unwrap();
+    let doc: Value = match resp.body() {
+        lambda_http::Body::Text(t) => serde_json::from_str(t).unwrap(),
+        other => panic!("{other:?}"),
+    };
+    let sdk = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .build();
+    let routes = hangar::dev::sessions::routes(hangar_sessions::testing::offline(&sdk));
+    assert_eq!(routes.len(), 7);
+    for r in routes {
+        let op = &doc["paths"][r.path.as_str()][r.method.as_str().to_lowercase()];
+        assert!(
+            op.is_object(),
+            "{} {} is missing from openapi.yaml",
+            r.method,
+            r.path
+        );
+    }
+}
