@@ -199,15 +199,19 @@ async fn slow_activation_keeps_fleets_activating_until_the_extra_time_passes() {
     emu.admin().advance(3600.0).await.unwrap();
     assert_eq!(fleet_status(&gl, &slow).await, FleetStatus::Active);
 
-    // For one existing fleet.
+    // For one existing fleet, set while it is still being built (frozen clock).
+    emu.admin().set_speed(0.0).await.unwrap();
     let (one, _) = create_fleet(&gl, &build, 1, &[]).await;
     emu.admin()
         .slow_activation(Some(&one), 3600.0)
         .await
         .unwrap();
-    wait_fleet_status(&gl, &one, FleetStatus::Activating).await;
+    emu.admin().advance(45.0).await.unwrap();
+    assert_eq!(fleet_status(&gl, &one).await, FleetStatus::Activating);
     emu.admin().advance(120.0).await.unwrap();
     assert_eq!(fleet_status(&gl, &one).await, FleetStatus::Activating);
+    emu.admin().advance(3600.0).await.unwrap();
+    assert_eq!(fleet_status(&gl, &one).await, FleetStatus::Active);
     emu.shutdown().await;
 }
 

@@ -5,11 +5,10 @@ use aws_sdk_gamelift::types::{
     BuildStatus, FleetStatus, GameSessionStatus, LocationConfiguration, PlayerSessionStatus,
 };
 use hangar_tests::gamelift::{
-    active_fleet, create_game_session, ready_build, scale_fleet, wait_active_instances,
-    wait_fleet_status, wait_game_session_status, POLL, WAIT,
+    active_fleet, create_game_session, fleet_status, ready_build, scale_fleet,
+    wait_active_instances, wait_game_session_status, POLL, WAIT,
 };
 use hangar_tests::{gamelift_client, start_emulator, start_emulator_with, unique_name, wait_until};
-use std::time::Duration;
 
 #[tokio::test]
 async fn build_goes_from_initialized_to_ready_on_the_simulated_clock() {
@@ -32,9 +31,11 @@ async fn build_goes_from_initialized_to_ready_on_the_simulated_clock() {
 
 #[tokio::test]
 async fn fleet_walks_every_status_to_active_in_each_location() {
-    let emu = start_emulator_with(|c| c.speed = 20.0).await;
+    let emu = start_emulator().await;
     let gl = gamelift_client(&emu);
     let build = ready_build(&gl).await;
+    // Frozen clock: every status is observed, one 10-second step at a time.
+    emu.admin().set_speed(0.0).await.unwrap();
     let created = gl
         .create_fleet()
         .name(unique_name("fleet"))
@@ -67,9 +68,15 @@ async fn fleet_walks_every_status_to_active_in_each_location() {
         ]
     );
 
-    let mut seen: Vec<FleetStatus> = Vec::new();
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
+    let order = [
+        FleetStatus::New,
+        FleetStatus::Downloading,
+        FleetStatus::Validating,
+        FleetStatus::Building,
+        FleetStatus::Activating,
+        FleetStatus::Active,
+    ];
+    for want in order {
         let d = gl
             .describe_fleet_location_attributes()
             .fleet_id(&fleet_id)
@@ -81,36 +88,18 @@ async fn fleet_walks_every_status_to_active_in_each_location() {
             .iter()
             .map(|a| a.location_state().unwrap().status().unwrap().clone())
             .collect();
-        if seen.last() != Some(&statuses[0]) {
-            seen.push(statuses[0].clone());
-        }
-        if statuses.iter().all(|s| *s == FleetStatus::Active) {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "fleet locations never all became ACTIVE: {seen:?}"
+        assert_eq!(
+            statuses,
+            vec![want.clone(), want.clone()],
+            "both locations step together"
         );
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        assert_eq!(
+            fleet_status(&gl, &fleet_id).await,
+            want,
+            "fleet status is the home location's"
+        );
+        emu.admin().advance(10.0).await.unwrap();
     }
-    // Each status appears in order (fast polling sees most of them; none out of order).
-    let order = [
-        FleetStatus::New,
-        FleetStatus::Downloading,
-        FleetStatus::Validating,
-        FleetStatus::Building,
-        FleetStatus::Activating,
-        FleetStatus::Active,
-    ];
-    let positions: Vec<usize> = seen
-        .iter()
-        .map(|s| order.iter().position(|o| o == s).unwrap())
-        .collect();
-    assert!(
-        positions.windows(2).all(|w| w[0] < w[1]),
-        "statuses out of order: {seen:?}"
-    );
-    assert!(seen.len() >= 3, "too few statuses observed: {seen:?}");
     emu.shutdown().await;
 }
 
@@ -195,6 +184,7 @@ async fn game_session_fills_up_and_rejects_players_beyond_its_maximum() {
     let emu = start_emulator().await;
     let gl = gamelift_client(&emu);
     let (fleet, _) = active_fleet(&gl, 1, &[]).await;
+    emu.admin().set_speed(0.0).await.unwrap();
     let gs_id = create_game_session(&gl, &fleet, 2).await;
     // Not ACTIVE yet: player sessions are refused.
     let early = gl
@@ -208,7 +198,12 @@ async fn game_session_fills_up_and_rejects_players_beyond_its_maximum() {
         .as_service_error()
         .unwrap()
         .is_invalid_game_session_status_exception());
+    emu.admin().advance(5.0).await.unwrap();
     wait_game_session_status(&gl, &gs_id, GameSessionStatus::Active).await;
+    emu.admin()
+        .set_speed(hangar_tests::TEST_SPEED)
+        .await
+        .unwrap();
     let made = gl
         .create_player_sessions()
         .game_session_id(&gs_id)
@@ -269,6 +264,7 @@ async fn delete_fleet_ends_its_game_sessions_then_terminates() {
         .send()
         .await
         .unwrap();
+    emu.admin().set_speed(0.0).await.unwrap();
     gl.delete_fleet().fleet_id(&fleet).send().await.unwrap();
     let d = gl
         .describe_fleet_attributes()
@@ -290,7 +286,8 @@ async fn delete_fleet_ends_its_game_sessions_then_terminates() {
         g.game_sessions()[0].status(),
         Some(&GameSessionStatus::Terminated)
     );
-    wait_fleet_status(&gl, &fleet, FleetStatus::Terminated).await;
+    emu.admin().advance(10.0).await.unwrap();
+    assert_eq!(fleet_status(&gl, &fleet).await, FleetStatus::Terminated);
     emu.shutdown().await;
 }
 
@@ -366,7 +363,7 @@ async fn simulated_server_reports_player_count_and_session_end_to_the_callback_w
     let emu = start_emulator_with(|c| {
         c.server.callback_url = Some(url.clone());
         c.server.callback_token = Some("server-secret".to_string());
-        c.server.session_duration_ms = 600_000;
+        c.server.session_duration_ms = 86_400_000;
     })
     .await;
     let gl = gamelift_client(&emu);
@@ -402,7 +399,7 @@ async fn simulated_server_reports_player_count_and_session_end_to_the_callback_w
         serde_json::from_str::<serde_json::Value>(&put.3).unwrap(),
         serde_json::json!({"playerCount": 2})
     );
-    emu.admin().advance(600.0).await.unwrap();
+    emu.admin().advance(86_400.0).await.unwrap();
     let delete = wait_until(WAIT, POLL, || async {
         received
             .lock()

@@ -248,6 +248,8 @@ async fn stopping_a_pending_placement_cancels_it_and_publishes_placement_cancell
     let (_, arn) = fleet(&gl, 0).await;
     let (topic, url, sqs) = topic_with_queue().await;
     let q = create_queue(&gl, &[&arn], 600, Some(&topic)).await;
+    // Frozen clock: the placement cannot time out before it is stopped.
+    emu.admin().set_speed(0.0).await.unwrap();
     let id = start_placement(&gl, &q, &[]).await;
     let stopped = gl
         .stop_game_session_placement()
@@ -278,6 +280,8 @@ async fn reserved_player_sessions_time_out_when_the_server_never_accepts_them() 
     let id = start_placement(&gl, &q, &["carol"]).await;
     let placed = wait_placement(&gl, &id, GameSessionPlacementState::Fulfilled).await;
     let gs = placed.game_session_id().unwrap().to_string();
+    // Frozen clock: the reservation is seen before it expires.
+    emu.admin().set_speed(0.0).await.unwrap();
     let first = gl
         .describe_player_sessions()
         .game_session_id(&gs)
