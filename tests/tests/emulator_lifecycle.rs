@@ -147,7 +147,7 @@ async fn update_fleet_capacity_per_location_reaches_the_desired_instance_count()
     assert!(err
         .as_service_error()
         .unwrap()
-        .is_limit_exceeded_exception());
+        .is_invalid_request_exception());
     emu.shutdown().await;
 }
 

@@ -646,11 +646,12 @@ fn update_capacity(s: &mut State, c: &Ctx<'_>, i: &Input<'_>) -> ApiResult<Value
     if lo > hi {
         return Err(ApiError::invalid("MinSize must not exceed MaxSize"));
     }
+    // An invalid request, not LimitExceededException: the AWS SDKs retry that code as
+    // throttling.
     if d < lo || d > hi {
-        return Err(ApiError::new(
-            "LimitExceededException",
-            format!("DesiredInstances {d} is outside MinSize {lo} .. MaxSize {hi}"),
-        ));
+        return Err(ApiError::invalid(format!(
+            "DesiredInstances {d} is outside MinSize {lo} .. MaxSize {hi}"
+        )));
     }
     l.set_capacity(d, lo, hi, c.now, c.timing);
     Ok(json!({"FleetId": fid, "FleetArn": farn, "Location": name}))
