@@ -8,6 +8,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
 };
+use aws_sdk_gamelift::config::retry::RetryConfig;
 use aws_sdk_gamelift::types::{
     Ec2InstanceType, LocationConfiguration, PolicyType, RoutingStrategy, RoutingStrategyType,
     RuntimeConfiguration, S3Location, ServerProcess, TargetConfiguration,
@@ -16,7 +17,8 @@ use gamelift_emulator::{AdminClient, RunningEmulator};
 use hangar_fleet::engine::{EngineEvent, LocalEngine, LocalExecution, Outcome, RunOptions};
 use hangar_fleet::Deps;
 use hangar_tests::{
-    aws_config, gamelift_client, start_emulator_with, unique_name, wait_until, REGION,
+    aws_config, gamelift_client, gamelift_client_with_retries, start_emulator_with, unique_name,
+    wait_until, REGION,
 };
 use serde_json::{json, Value};
 
@@ -46,8 +48,21 @@ pub async fn rig() -> Rig {
 }
 
 pub async fn rig_with(adjust: impl FnOnce(&mut gamelift_emulator::Config)) -> Rig {
+    rig_with_stage_retries(adjust, None).await
+}
+
+/// A rig whose stage functions' GameLift client retries as `retry` says (default: the
+/// test client's standard retries).
+pub async fn rig_with_stage_retries(
+    adjust: impl FnOnce(&mut gamelift_emulator::Config),
+    retry: Option<RetryConfig>,
+) -> Rig {
     let emulator = start_emulator_with(adjust).await;
     let gl = gamelift_client(&emulator);
+    let stage_gl = match retry {
+        Some(r) => gamelift_client_with_retries(&emulator, r),
+        None => gl.clone(),
+    };
     let admin = emulator.admin();
     let ddb = aws_sdk_dynamodb::Client::new(&aws_config().await);
     let table = unique_name("fleet-locks");
@@ -72,7 +87,7 @@ pub async fn rig_with(adjust: impl FnOnce(&mut gamelift_emulator::Config)) -> Ri
         .await
         .unwrap();
     let deps = Deps {
-        gamelift: gl.clone(),
+        gamelift: stage_gl,
         dynamodb: ddb.clone(),
         lock_table: table.clone(),
         region: REGION.into(),
