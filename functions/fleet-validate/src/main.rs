@@ -1,3 +1,3 @@
-fn main() -> Result<(), hangar_fleet::lambda::Error> {
+fn main() -> Result<(), hangar_fleet::lambda::Stopped> {
     hangar_fleet::lambda::main(fleet_validate::STAGE)
 }

@@ -39,12 +39,23 @@ impl Deps {
     }
 }
 
+/// Why a stage function stopped; printed as its message (`main` shows errors with `Debug`).
+pub struct Stopped(String);
+
+impl std::fmt::Debug for Stopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// `main` of a stage function.
-pub fn main(stage: Stage) -> Result<(), Error> {
-    tokio::runtime::Builder::new_multi_thread()
+pub fn main(stage: Stage) -> Result<(), Stopped> {
+    let stopped = |e: Error| Stopped(format!("{}: {e}", stage.function_name()));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .build()?
-        .block_on(serve(stage))
+        .build()
+        .map_err(|e| stopped(e.into()))?;
+    runtime.block_on(serve(stage)).map_err(stopped)
 }
 
 async fn serve(stage: Stage) -> Result<(), Error> {
