@@ -113,10 +113,9 @@ fn json_answer(status: u16, body: Value) -> Value {
     json!({"statusCode": status, "headers": {"content-type": "application/json"}, "body": body.to_string(), "isBase64Encoded": false})
 }
 
-/// The sessions-list function wired to a fresh sessions table on moto.
-async fn sessions_list_function(
-) -> impl Fn(Value) -> futures::future::BoxFuture<'static, Result<Value, Diagnostic>> + Send + Sync
-{
+/// The sessions functions wired to a fresh sessions table on moto, registered as
+/// `<name>:2` (the new version).
+async fn register_sessions_functions(registry: &mut local_lambda::Registry) {
     let sdk = hangar::dev::local_sdk_config(&moto_url(), "us-east-1").await;
     let prefix = format!("hook{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
     let table = hangar::dev::sessions::create_table(&aws_sdk_dynamodb::Client::new(&sdk), &prefix)
@@ -129,11 +128,37 @@ async fn sessions_list_function(
     resources.game_session_queue_name = format!("{prefix}-queue");
     let sessions =
         Arc::new(hangar::dev::sessions::build(&sdk, "http://127.0.0.1:9", &resources).unwrap());
-    http_function(move |req: Request| {
-        let sessions = Arc::clone(&sessions);
-        async move { sessions_list::handler(&sessions, req).await }
-    })
+    macro_rules! register {
+        ($name:literal, $handler:path) => {{
+            let sessions = Arc::clone(&sessions);
+            registry.register(
+                concat!($name, ":2"),
+                http_function(move |req: Request| {
+                    let sessions = Arc::clone(&sessions);
+                    async move { $handler(&sessions, req).await }
+                }),
+            );
+        }};
+    }
+    register!("sessions-list", sessions_list::handler);
+    register!("sessions-create", sessions_create::handler);
+    register!("sessions-get", sessions_get::handler);
+    register!("sessions-join", sessions_join::handler);
+    register!("placement-status", placement_status::handler);
+    register!("server-session-update", server_session_update::handler);
+    register!("server-session-end", server_session_end::handler);
 }
+
+/// The sessions API functions checked by PreTraffic, at version 2.
+const SESSIONS_FUNCTIONS: [&str; 7] = [
+    "sessions-list",
+    "sessions-create",
+    "sessions-get",
+    "sessions-join",
+    "placement-status",
+    "server-session-update",
+    "server-session-end",
+];
 
 /// A local Lambda with the functions the tests deploy: good, failing, mis-shaped, old,
 /// hanging versions of `version`, and the real sessions-list.
@@ -163,7 +188,7 @@ async fn local_lambda() -> local_lambda::LocalLambda {
         tokio::time::sleep(Duration::from_secs(60)).await;
         Ok::<_, Diagnostic>(json_answer(200, json!({})))
     });
-    registry.register("sessions-list:2", sessions_list_function().await);
+    register_sessions_functions(&mut registry).await;
     local_lambda::serve(registry, "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap()
@@ -223,11 +248,19 @@ fn assert_reported(reports: &[Value], event: &CodeDeployLifecycleEvent, status: 
 }
 
 #[tokio::test]
-async fn pre_traffic_passes_new_version_and_real_session_list_and_reports_succeeded() {
-    let targets = format!("version={ARN}:version:2,sessions-list={ARN}:sessions-list:2");
-    let (outcome, reports, event) = pre_traffic(&targets, 30).await;
+async fn pre_traffic_passes_new_versions_of_version_and_every_sessions_function_and_reports_succeeded(
+) {
+    let mut targets = vec![format!("version={ARN}:version:2")];
+    targets.extend(
+        SESSIONS_FUNCTIONS
+            .iter()
+            .map(|f| format!("{f}={ARN}:{f}:2")),
+    );
+    let (outcome, reports, event) = pre_traffic(&targets.join(","), 30).await;
     assert!(matches!(outcome, HookOutcome::Succeeded(_)), "{outcome:?}");
-    assert_eq!(outcome.reason(), "3 passed, 0 failed");
+    // /version, the real session list, and an anonymous request refused by each of the
+    // seven sessions functions.
+    assert_eq!(outcome.reason(), "9 passed, 0 failed");
     assert_reported(&reports, &event, "Succeeded");
 }
 

@@ -169,3 +169,48 @@ fn token_subcommand_prints_a_token_the_local_secret_verifies() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("hangar dev token <PLAYER_ID>"));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn probe_command_writes_json_lines_prints_the_report_and_exits_1_on_failures() {
+    // Nothing listens on this port: every request fails.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = temp_dir("probe");
+    let out_file = dir.join("probe.jsonl");
+    let out = Command::new(env!("CARGO_BIN_EXE_hangar"))
+        .args([
+            "probe",
+            "--url",
+            &format!("http://127.0.0.1:{port}/version"),
+        ])
+        .args(["--rate", "50", "--duration", "300ms", "--concurrency", "2"])
+        .arg("--out")
+        .arg(&out_file)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("connection failed"), "{stdout}");
+    let lines = std::fs::read_to_string(&out_file).unwrap();
+    let first: serde_json::Value = serde_json::from_str(lines.lines().next().unwrap()).unwrap();
+    assert_eq!(first["error"], "connection failed");
+    let requests: u64 = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("requests"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(lines.lines().count() as u64, requests);
+
+    let bad = Command::new(env!("CARGO_BIN_EXE_hangar"))
+        .args(["probe", "--url", "ftp://example.com/version"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--url"));
+    std::fs::remove_dir_all(dir).unwrap();
+}
