@@ -129,3 +129,76 @@ pub fn update_of(e: &HistoryEvent) -> Option<Update> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_sfn::primitives::DateTime;
+    use aws_sdk_sfn::types::{
+        ExecutionFailedEventDetails, HistoryEventType, StateEnteredEventDetails,
+        StateExitedEventDetails,
+    };
+
+    fn event(kind: HistoryEventType) -> aws_sdk_sfn::types::builders::HistoryEventBuilder {
+        HistoryEvent::builder()
+            .id(1)
+            .timestamp(DateTime::from_secs(0))
+            .r#type(kind)
+    }
+
+    #[test]
+    fn history_events_become_progress_updates() {
+        let entered = event(HistoryEventType::TaskStateEntered)
+            .state_entered_event_details(
+                StateEnteredEventDetails::builder()
+                    .name("WaitForFleet")
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap();
+        assert_eq!(
+            update_of(&entered),
+            Some(Update::Entered("WaitForFleet".into()))
+        );
+        let exited = event(HistoryEventType::TaskStateExited)
+            .state_exited_event_details(
+                StateExitedEventDetails::builder()
+                    .name("WaitForFleet")
+                    .output(r#"{"fleet_wait": {"fleet_status": "ACTIVE"}}"#)
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap();
+        let Some(Update::Exited(name, Some(output))) = update_of(&exited) else {
+            panic!()
+        };
+        assert_eq!(name, "WaitForFleet");
+        assert_eq!(output["fleet_wait"]["fleet_status"], "ACTIVE");
+        let failed = event(HistoryEventType::ExecutionFailed)
+            .execution_failed_event_details(
+                ExecutionFailedEventDetails::builder()
+                    .error("Hangar.RolledBack")
+                    .cause("build b is FAILED")
+                    .build(),
+            )
+            .build()
+            .unwrap();
+        assert_eq!(
+            update_of(&failed),
+            Some(Update::Failed {
+                error: "Hangar.RolledBack".into(),
+                cause: "build b is FAILED".into()
+            })
+        );
+        assert_eq!(
+            update_of(
+                &event(HistoryEventType::LambdaFunctionScheduled)
+                    .build()
+                    .unwrap()
+            ),
+            None
+        );
+    }
+}
