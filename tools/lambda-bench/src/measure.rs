@@ -1,0 +1,382 @@
+//! One cold start of one function binary: exec under the loopback Runtime API, time to
+//! the first `/next`, one invocation, peak RSS once idle, connections to the recorder.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::process::{Child, Command};
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use crate::procfs;
+use crate::recorder::Recorder;
+use crate::runtime_api::{ApiEvent, Invocation, RuntimeApi};
+
+/// How to start one function.
+#[derive(Debug, Clone)]
+pub struct Launch {
+    pub function_name: String,
+    pub binary: PathBuf,
+    pub memory_mb: u32,
+    pub region: String,
+    /// The function's own configuration (template variables, overrides).
+    pub vars: BTreeMap<String, String>,
+    pub log_format: Option<String>,
+    pub log_level: Option<String>,
+    pub event: Bytes,
+    pub limits: Limits,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Longest wait for the first `/next`.
+    pub init: Duration,
+    /// Longest wait for the invocation's response or error (also the deadline passed).
+    pub invoke: Duration,
+    /// Longest wait for the second `/next` after the response.
+    pub idle: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            init: Duration::from_secs(10),
+            invoke: Duration::from_secs(30),
+            idle: Duration::from_secs(5),
+        }
+    }
+}
+
+/// How the one invocation ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// `/response` posted; for an API Gateway response, its `statusCode`.
+    Response { status_code: Option<u16> },
+    /// `/error` posted, with the body's `errorType` (else `Lambda-Runtime-Function-Error-Type`).
+    Error { error_type: String },
+}
+
+/// One cold start that reached `/next`.
+#[derive(Debug, Clone)]
+pub struct Sample {
+    /// exec to the first `GET /next`.
+    pub init: Duration,
+    /// Event served to response or error received.
+    pub invoke: Duration,
+    pub outcome: Outcome,
+    /// `VmHWM` once the function was idle again (`None`: it never asked for more work).
+    pub peak_rss_kib: Option<u64>,
+    /// Requests to the recorder before the first `/next` (each one a violation).
+    pub init_calls: Vec<String>,
+    /// Requests to the recorder during the invocation.
+    pub invoke_calls: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("could not start the harness or the binary {0}")]
+    Io(#[from] std::io::Error),
+    #[error("init failed: the function posted /init/error ({error_type}): {body}{output}")]
+    InitError {
+        error_type: String,
+        body: String,
+        output: String,
+    },
+    #[error("the function exited ({status}) before asking for an event{output}")]
+    Exited { status: String, output: String },
+    #[error("no {what} within {limit:?}{output}")]
+    Timeout {
+        what: &'static str,
+        limit: Duration,
+        output: String,
+    },
+}
+
+/// Runs one cold start: start the Runtime API and recorder, exec the binary, serve one
+/// event, read the peak RSS once the function asks for the next one, kill it.
+pub async fn cold_start(launch: &Launch) -> Result<Sample, RunError> {
+    let recorder = Recorder::start().await?;
+    let invocation = Invocation::new(
+        &launch.function_name,
+        &launch.region,
+        launch.event.clone(),
+        launch.limits.invoke,
+    );
+    let (api, mut events) = RuntimeApi::start(invocation).await?;
+    let mut command = command(launch, &api.address(), &recorder.url());
+    let output = Output::default();
+
+    let started = Instant::now();
+    let mut child = command.spawn()?;
+    output.collect(child.stdout.take());
+    output.collect(child.stderr.take());
+
+    let result = drive(launch, &mut child, &mut events, started, &output).await;
+    let _ = child.start_kill();
+    let _ = child.wait().await;
+    let (init, invoke, outcome, peak_rss_kib, first_next_at) = result?;
+
+    let calls = recorder.calls();
+    let init_calls = calls
+        .iter()
+        .filter(|c| c.at < first_next_at)
+        .map(|c| {
+            if c.request.is_empty() {
+                "(connection, no request)".to_string()
+            } else {
+                c.request.clone()
+            }
+        })
+        .collect();
+    let invoke_calls = calls.iter().filter(|c| c.at >= first_next_at).count();
+    Ok(Sample {
+        init,
+        invoke,
+        outcome,
+        peak_rss_kib,
+        init_calls,
+        invoke_calls,
+    })
+}
+
+type Driven = (Duration, Duration, Outcome, Option<u64>, Instant);
+
+async fn drive(
+    launch: &Launch,
+    child: &mut Child,
+    events: &mut UnboundedReceiver<ApiEvent>,
+    started: Instant,
+    output: &Output,
+) -> Result<Driven, RunError> {
+    let limits = launch.limits;
+    let pid = child.id();
+
+    // 1. init: until the first /next (or /init/error, or exit)
+    let first_next_at = loop {
+        let event = tokio::select! {
+            event = events.recv() => event,
+            status = child.wait() => {
+                tokio::time::sleep(Duration::from_millis(50)).await; // let the pipes drain
+                return Err(RunError::Exited {
+                    status: status.map(|s| s.to_string()).unwrap_or_else(|e| e.to_string()),
+                    output: output.tail(),
+                });
+            }
+            _ = tokio::time::sleep_until((started + limits.init).into()) => None,
+        };
+        match event {
+            Some(ApiEvent::Next { at, .. }) => break at,
+            Some(ApiEvent::InitError { error_type, body }) => {
+                let _ = tokio::time::timeout(Duration::from_millis(200), child.wait()).await;
+                return Err(RunError::InitError {
+                    error_type: error_type.unwrap_or_default(),
+                    body: String::from_utf8_lossy(&body).into_owned(),
+                    output: output.tail(),
+                });
+            }
+            Some(_) => continue,
+            None => {
+                return Err(RunError::Timeout {
+                    what: "GET /next",
+                    limit: limits.init,
+                    output: output.tail(),
+                })
+            }
+        }
+    };
+    let init = first_next_at - started;
+
+    // 2. the invocation: served -> response/error
+    let deadline = tokio::time::Instant::now() + limits.invoke;
+    let mut served_at = None;
+    let (done_at, outcome) = loop {
+        let event = tokio::select! {
+            event = events.recv() => event,
+            _ = tokio::time::sleep_until(deadline) => None,
+        };
+        match event {
+            Some(ApiEvent::Served { at }) => served_at = Some(at),
+            Some(ApiEvent::Response { at, body }) => {
+                break (
+                    at,
+                    Outcome::Response {
+                        status_code: status_code(&body),
+                    },
+                )
+            }
+            Some(ApiEvent::Error {
+                at,
+                error_type,
+                body,
+            }) => {
+                let error_type = body_error_type(&body)
+                    .or(error_type)
+                    .filter(|t| !t.is_empty())
+                    .unwrap_or_else(|| "unknown".into());
+                break (at, Outcome::Error { error_type });
+            }
+            Some(_) => continue,
+            None => {
+                return Err(RunError::Timeout {
+                    what: "invocation response",
+                    limit: limits.invoke,
+                    output: output.tail(),
+                })
+            }
+        }
+    };
+    let invoke = done_at - served_at.unwrap_or(first_next_at);
+
+    // 3. idle: the second /next; then the peak RSS of the whole life so far
+    let idle = tokio::time::timeout(limits.idle, async {
+        while let Some(event) = events.recv().await {
+            if matches!(event, ApiEvent::Next { count, .. } if count > 1) {
+                return true;
+            }
+        }
+        false
+    })
+    .await
+    .unwrap_or(false);
+    let peak_rss_kib = if idle {
+        pid.and_then(procfs::peak_rss_kib)
+    } else {
+        None
+    };
+    Ok((init, invoke, outcome, peak_rss_kib, first_next_at))
+}
+
+/// The Lambda execution environment for a custom runtime: nothing inherited from this
+/// process, the reserved variables Lambda sets, the function's own variables, and every
+/// way out of the process (SDK endpoints, instance metadata, HTTP proxies) pointing at
+/// the recorder.
+fn command(launch: &Launch, runtime_api: &str, recorder: &str) -> Command {
+    let mut cmd = Command::new(&launch.binary);
+    cmd.env_clear();
+    cmd.envs(&launch.vars);
+    let task_root = launch
+        .binary
+        .parent()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let name = &launch.function_name;
+    let memory = launch.memory_mb.to_string();
+    let log_group = format!("/aws/lambda/{name}");
+    let reserved = [
+        ("PATH", "/usr/local/bin:/usr/bin:/bin"),
+        ("LANG", "en_US.UTF-8"),
+        ("TZ", ":UTC"),
+        ("LAMBDA_TASK_ROOT", task_root.as_str()),
+        ("LAMBDA_RUNTIME_DIR", task_root.as_str()),
+        ("_HANDLER", "bootstrap"),
+        ("AWS_LAMBDA_RUNTIME_API", runtime_api),
+        ("AWS_LAMBDA_FUNCTION_NAME", name),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", memory.as_str()),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+        ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand"),
+        ("AWS_LAMBDA_LOG_GROUP_NAME", log_group.as_str()),
+        (
+            "AWS_LAMBDA_LOG_STREAM_NAME",
+            "2026/01/01/[$LATEST]lambdabench",
+        ),
+        ("AWS_REGION", launch.region.as_str()),
+        ("AWS_DEFAULT_REGION", launch.region.as_str()),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_SESSION_TOKEN", "test"),
+        ("AWS_ENDPOINT_URL", recorder),
+        ("AWS_EC2_METADATA_SERVICE_ENDPOINT", recorder),
+        ("HTTP_PROXY", recorder),
+        ("HTTPS_PROXY", recorder),
+        ("ALL_PROXY", recorder),
+        ("http_proxy", recorder),
+        ("https_proxy", recorder),
+        ("all_proxy", recorder),
+    ];
+    cmd.envs(reserved.iter().map(|(k, v)| (k, v)));
+    if let Some(format) = &launch.log_format {
+        cmd.env("AWS_LAMBDA_LOG_FORMAT", format);
+    }
+    if let Some(level) = &launch.log_level {
+        cmd.env("AWS_LAMBDA_LOG_LEVEL", level);
+    }
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    cmd
+}
+
+/// `statusCode` of an API Gateway proxy response body.
+fn status_code(body: &[u8]) -> Option<u16> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    v.get("statusCode")?.as_u64()?.try_into().ok()
+}
+
+fn body_error_type(body: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    Some(v.get("errorType")?.as_str()?.to_string())
+}
+
+/// The last few KiB the function wrote to stdout/stderr, for error reports.
+#[derive(Clone, Default)]
+struct Output(Arc<Mutex<Vec<u8>>>);
+
+const TAIL: usize = 2048;
+
+impl Output {
+    fn collect(&self, pipe: Option<impl AsyncRead + Unpin + Send + 'static>) {
+        let Some(mut pipe) = pipe else { return };
+        let out = self.0.clone();
+        tokio::spawn(async move {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = pipe.read(&mut buf).await {
+                if n == 0 {
+                    break;
+                }
+                let mut out = out.lock().unwrap_or_else(|p| p.into_inner());
+                out.extend_from_slice(&buf[..n]);
+                if out.len() > 2 * TAIL {
+                    let cut = out.len() - TAIL;
+                    out.drain(..cut);
+                }
+            }
+        });
+    }
+
+    fn tail(&self) -> String {
+        let out = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let start = out.len().saturating_sub(TAIL);
+        let text = String::from_utf8_lossy(&out[start..]).trim().to_string();
+        if text.is_empty() {
+            String::new()
+        } else {
+            format!("; output: {text}")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_code_is_read_from_an_api_gateway_response() {
+        assert_eq!(status_code(br#"{"statusCode":404,"body":"x"}"#), Some(404));
+        assert_eq!(status_code(br#"{"ok":true}"#), None);
+        assert_eq!(status_code(b"not json"), None);
+    }
+
+    #[test]
+    fn error_type_is_read_from_a_diagnostic_body() {
+        assert_eq!(
+            body_error_type(br#"{"errorType":"Config","errorMessage":"m"}"#).as_deref(),
+            Some("Config")
+        );
+        assert_eq!(body_error_type(b"{}"), None);
+    }
+}

@@ -1,0 +1,363 @@
+//! Per-function figures, the verdict against the cold-start targets, and the Markdown
+//! table written into BENCHMARKS.md.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use serde_json::json;
+
+use crate::artifact::Sizes;
+use crate::measure::{Outcome, Sample};
+use crate::stats::{self, Summary};
+
+/// The targets of every function. Sizes use decimal megabytes (the stricter reading).
+#[derive(Debug, Clone, Copy)]
+pub struct Targets {
+    pub init_median_ms: f64,
+    pub zip_bytes: u64,
+    pub rss_bytes: u64,
+}
+
+impl Default for Targets {
+    fn default() -> Self {
+        Targets {
+            init_median_ms: 10.0,
+            zip_bytes: 5_000_000,
+            rss_bytes: 16_000_000,
+        }
+    }
+}
+
+/// Everything measured for one function.
+#[derive(Debug, Clone)]
+pub struct FunctionResult {
+    pub name: String,
+    /// The sample event's path under `events/`, `None` when there is none (`{}` sent).
+    pub event: Option<String>,
+    pub sizes: Option<Sizes>,
+    pub samples: Vec<Sample>,
+    /// Runs that did not reach an answer, with why.
+    pub failures: Vec<String>,
+}
+
+impl FunctionResult {
+    fn init_ms(&self) -> Option<Summary> {
+        let v: Vec<f64> = self
+            .samples
+            .iter()
+            .map(|s| s.init.as_secs_f64() * 1e3)
+            .collect();
+        stats::summarize(&v)
+    }
+
+    fn invoke_ms(&self) -> Option<Summary> {
+        let v: Vec<f64> = self
+            .samples
+            .iter()
+            .map(|s| s.invoke.as_secs_f64() * 1e3)
+            .collect();
+        stats::summarize(&v)
+    }
+
+    /// Peak RSS in bytes; `None` unless every run gave a figure.
+    fn rss_bytes(&self) -> Option<Summary> {
+        let v: Option<Vec<f64>> = self
+            .samples
+            .iter()
+            .map(|s| s.peak_rss_kib.map(|k| (k * 1024) as f64))
+            .collect();
+        stats::summarize(&v?)
+    }
+
+    fn init_calls(&self) -> usize {
+        self.samples.iter().map(|s| s.init_calls.len()).sum()
+    }
+
+    /// The targets missed, empty when all are met.
+    pub fn missed(&self, targets: &Targets) -> Vec<String> {
+        let mut missed = Vec::new();
+        if self.samples.is_empty() {
+            missed.push("did not start".to_string());
+            return missed;
+        }
+        if !self.failures.is_empty() {
+            missed.push(format!(
+                "{} of {} runs failed",
+                self.failures.len(),
+                self.failures.len() + self.samples.len()
+            ));
+        }
+        if self
+            .init_ms()
+            .is_none_or(|s| s.median > targets.init_median_ms)
+        {
+            missed.push("init".into());
+        }
+        match self.sizes {
+            Some(s) if s.zip <= targets.zip_bytes => {}
+            Some(_) => missed.push("zip".into()),
+            None => missed.push("zip not measured".into()),
+        }
+        match self.rss_bytes() {
+            Some(s) if s.max <= targets.rss_bytes as f64 => {}
+            Some(_) => missed.push("RSS".into()),
+            None => missed.push("RSS not measured".into()),
+        }
+        if self.init_calls() > 0 {
+            missed.push("network during init".into());
+        }
+        missed
+    }
+
+    fn outcome(&self) -> String {
+        let outcomes: BTreeSet<String> =
+            self.samples.iter().map(|s| describe(&s.outcome)).collect();
+        outcomes.into_iter().collect::<Vec<_>>().join(" / ")
+    }
+
+    pub fn to_json(&self, targets: &Targets) -> serde_json::Value {
+        json!({
+            "function": self.name,
+            "event": self.event,
+            "binary_bytes": self.sizes.map(|s| s.binary),
+            "zip_bytes": self.sizes.map(|s| s.zip),
+            "missed": self.missed(targets),
+            "failures": self.failures,
+            "runs": self.samples.iter().map(|s| json!({
+                "init_ms": s.init.as_secs_f64() * 1e3,
+                "invoke_ms": s.invoke.as_secs_f64() * 1e3,
+                "outcome": describe(&s.outcome),
+                "peak_rss_kib": s.peak_rss_kib,
+                "init_calls": s.init_calls,
+                "invoke_calls": s.invoke_calls,
+            })).collect::<Vec<_>>(),
+        })
+    }
+}
+
+fn describe(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Response {
+            status_code: Some(code),
+        } => code.to_string(),
+        Outcome::Response { status_code: None } => "ok".into(),
+        Outcome::Error { error_type } => format!("error {error_type}"),
+    }
+}
+
+fn mib(bytes: f64) -> String {
+    format!("{:.1}", bytes / 1_048_576.0)
+}
+
+fn pair(s: Option<Summary>, second: fn(&Summary) -> f64, unit: fn(f64) -> String) -> String {
+    s.map(|s| format!("{} / {}", unit(s.median), unit(second(&s))))
+        .unwrap_or_else(|| "–".into())
+}
+
+fn ms(v: f64) -> String {
+    format!("{v:.1}")
+}
+
+/// The results table plus notes on every target missed.
+pub fn markdown(results: &[FunctionResult], targets: &Targets) -> String {
+    let mut out = String::new();
+    out.push_str("| function | init ms (median / p90) | 1st invoke ms (median / p90) | answer | peak RSS MiB (median / max) | binary MiB | zip MiB | network calls in init | targets |\n");
+    out.push_str("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- |\n");
+    for r in results {
+        let missed = r.missed(targets);
+        let verdict = if missed.is_empty() {
+            "pass".to_string()
+        } else {
+            format!("**missed**: {}", missed.join(", "))
+        };
+        let answer = match &r.event {
+            Some(_) => r.outcome(),
+            None if r.samples.is_empty() => String::new(),
+            None => format!("{} (`{{}}`, no sample event)", r.outcome()),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            r.name,
+            pair(r.init_ms(), |s| s.p90, ms),
+            pair(r.invoke_ms(), |s| s.p90, ms),
+            answer,
+            pair(r.rss_bytes(), |s| s.max, mib),
+            r.sizes.map(|s| mib(s.binary as f64)).unwrap_or_default(),
+            r.sizes.map(|s| mib(s.zip as f64)).unwrap_or_default(),
+            if r.samples.is_empty() {
+                String::new()
+            } else {
+                r.init_calls().to_string()
+            },
+            verdict,
+        );
+    }
+    let notes: Vec<String> = results
+        .iter()
+        .filter_map(|r| {
+            let mut why = Vec::new();
+            let calls: BTreeSet<&str> = r
+                .samples
+                .iter()
+                .flat_map(|s| s.init_calls.iter().map(String::as_str))
+                .collect();
+            if !calls.is_empty() {
+                why.push(format!(
+                    "called out during init: {}",
+                    calls
+                        .into_iter()
+                        .map(|c| format!("`{c}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            let failures: BTreeSet<&str> = r.failures.iter().map(String::as_str).collect();
+            for f in failures {
+                why.push(format!("run failed: {}", f.replace('\n', " ")));
+            }
+            (!why.is_empty()).then(|| format!("- {}: {}", r.name, why.join("; ")))
+        })
+        .collect();
+    if !notes.is_empty() {
+        out.push('\n');
+        out.push_str(&notes.join("\n"));
+        out.push('\n');
+    }
+    out
+}
+
+pub const BEGIN: &str = "<!-- lambda-bench:begin -->";
+pub const END: &str = "<!-- lambda-bench:end -->";
+
+/// `doc` with the text between the `BEGIN` and `END` markers replaced by `content`.
+pub fn replace_section(doc: &str, content: &str) -> Option<String> {
+    let start = doc.find(BEGIN)? + BEGIN.len();
+    let end = start + doc[start..].find(END)?;
+    Some(format!(
+        "{}\n{}\n{}",
+        &doc[..start],
+        content.trim_end(),
+        &doc[end..]
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn sample(init_ms: u64, rss_kib: Option<u64>, init_calls: &[&str]) -> Sample {
+        Sample {
+            init: Duration::from_millis(init_ms),
+            invoke: Duration::from_millis(2),
+            outcome: Outcome::Response {
+                status_code: Some(200),
+            },
+            peak_rss_kib: rss_kib,
+            init_calls: init_calls.iter().map(|c| c.to_string()).collect(),
+            invoke_calls: 0,
+        }
+    }
+
+    fn result(samples: Vec<Sample>, zip: u64) -> FunctionResult {
+        FunctionResult {
+            name: "f".into(),
+            event: Some("events/f.json".into()),
+            sizes: Some(Sizes {
+                binary: zip * 2,
+                zip,
+            }),
+            samples,
+            failures: vec![],
+        }
+    }
+
+    #[test]
+    fn a_function_within_every_target_passes() {
+        let r = result(
+            vec![sample(3, Some(8000), &[]), sample(5, Some(9000), &[])],
+            3_000_000,
+        );
+        assert!(r.missed(&Targets::default()).is_empty());
+        let table = markdown(&[r], &Targets::default());
+        assert!(
+            table
+                .contains("| f | 4.0 / 5.0 | 2.0 / 2.0 | 200 | 8.3 / 8.8 | 5.7 | 2.9 | 0 | pass |"),
+            "{table}"
+        );
+    }
+
+    #[test]
+    fn the_init_target_is_on_the_median_not_the_slowest_run() {
+        let r = result(
+            vec![
+                sample(4, Some(1), &[]),
+                sample(5, Some(1), &[]),
+                sample(90, Some(1), &[]),
+            ],
+            1,
+        );
+        assert!(r.missed(&Targets::default()).is_empty());
+        let r = result(
+            vec![
+                sample(4, Some(1), &[]),
+                sample(11, Some(1), &[]),
+                sample(12, Some(1), &[]),
+            ],
+            1,
+        );
+        assert_eq!(r.missed(&Targets::default()), ["init"]);
+    }
+
+    #[test]
+    fn zip_rss_and_a_single_network_call_in_init_are_each_missed() {
+        let over_rss = 16_000_000 / 1024 + 1;
+        let r = result(
+            vec![
+                sample(1, Some(100), &[]),
+                sample(
+                    1,
+                    Some(over_rss),
+                    &["POST / (DynamoDB_20120810.DescribeTable)"],
+                ),
+            ],
+            5_000_001,
+        );
+        assert_eq!(
+            r.missed(&Targets::default()),
+            ["zip", "RSS", "network during init"]
+        );
+        let table = markdown(&[r], &Targets::default());
+        assert!(
+            table.contains("called out during init: `POST / (DynamoDB_20120810.DescribeTable)`"),
+            "{table}"
+        );
+    }
+
+    #[test]
+    fn missing_measurements_and_failed_runs_never_pass() {
+        let r = result(vec![sample(1, None, &[])], 1);
+        assert_eq!(r.missed(&Targets::default()), ["RSS not measured"]);
+        let mut r = result(vec![], 1);
+        r.failures
+            .push("the function exited (exit status: 1)".into());
+        assert_eq!(r.missed(&Targets::default()), ["did not start"]);
+        let mut r = result(vec![sample(1, Some(1), &[])], 1);
+        r.failures.push("no GET /next within 10s".into());
+        assert_eq!(r.missed(&Targets::default()), ["1 of 2 runs failed"]);
+        assert!(markdown(&[r], &Targets::default()).contains("run failed: no GET /next within 10s"));
+    }
+
+    #[test]
+    fn the_section_between_the_markers_is_replaced_and_the_rest_kept() {
+        let doc = format!("# B\n\nintro\n{BEGIN}\nold\n{END}\nafter\n");
+        let new = replace_section(&doc, "new table\n").unwrap();
+        assert_eq!(
+            new,
+            format!("# B\n\nintro\n{BEGIN}\nnew table\n{END}\nafter\n")
+        );
+        assert_eq!(replace_section("no markers", "x"), None);
+    }
+}
