@@ -228,8 +228,9 @@ async fn standby_and_unhealthy_servers_are_never_handed_out() {
     let app = allocator(&lab, &store, &[]).await;
     let only = format!("{}:{}", lab.server(&arns[0]).host, lab.game_port);
     let mut handed = Vec::new();
-    loop {
-        let r = gameservers_allocate::handle(&app, request(ALLOCATE_EVENT, Some("p"))).await;
+    for player in 0..20 {
+        let player = format!("p{player}");
+        let r = gameservers_allocate::handle(&app, request(ALLOCATE_EVENT, Some(&player))).await;
         if r.status() != 200 {
             assert_eq!(r.status(), 503);
             break;
@@ -269,7 +270,7 @@ async fn packing_fills_the_fullest_server_first_and_spread_the_emptiest() {
     assert_eq!(body(&r)["address"], Value::String(addr(&arns[0])));
 
     let spread = allocator(&lab, &store, &[("ALLOCATION_STRATEGY", "spread")]).await;
-    let r = gameservers_allocate::handle(&spread, request(ALLOCATE_EVENT, Some("p"))).await;
+    let r = gameservers_allocate::handle(&spread, request(ALLOCATE_EVENT, Some("q"))).await;
     assert_eq!(body(&r)["address"], Value::String(addr(&arns[1])));
 }
 
@@ -341,4 +342,40 @@ async fn listing_shows_every_server_with_state_and_load() {
         .sum();
     let free: u64 = servers.iter().map(|s| s["free"].as_u64().unwrap()).sum();
     assert_eq!((reserved, free), (1, 15));
+}
+
+#[tokio::test]
+async fn a_player_asking_again_gets_the_same_slot_not_a_second_one() {
+    let (lab, _scaler, store) = fleet(1, 20).await;
+    let app = allocator(&lab, &store, &[]).await;
+    let first =
+        body(&gameservers_allocate::handle(&app, request(ALLOCATE_EVENT, Some("alice"))).await);
+    for _ in 0..3 {
+        let again =
+            body(&gameservers_allocate::handle(&app, request(ALLOCATE_EVENT, Some("alice"))).await);
+        assert_eq!(again, first);
+    }
+    assert_eq!(
+        store.servers().await.unwrap()[0].reserved,
+        1,
+        "one slot for alice however often she asks"
+    );
+
+    // Concurrent requests of one player also end with a single slot (the losers give
+    // theirs back).
+    let app = Arc::new(app);
+    let calls = (0..10).map(|_| {
+        let app = app.clone();
+        tokio::spawn(async move {
+            gameservers_allocate::handle(&app, request(ALLOCATE_EVENT, Some("bob"))).await
+        })
+    });
+    let answers: Vec<Value> = futures::future::join_all(calls)
+        .await
+        .into_iter()
+        .map(|r| body(&r.unwrap()))
+        .collect();
+    assert!(answers.iter().all(|a| a == &answers[0]), "{answers:?}");
+    let r = &store.servers().await.unwrap()[0];
+    assert_eq!((r.reserved, r.free), (2, 18));
 }

@@ -1,5 +1,6 @@
 //! `GET /v1/gameservers/available` (player JWT): reserves one slot and answers the
-//! server's address; the backup server when all are full, else 503 with Retry-After.
+//! server's address (the same one again while the player's hold lasts); the backup
+//! server when all are full, else 503 with Retry-After.
 
 use hangar_lambda::http::{json, respond};
 use hangar_lambda::{require_player, ApiError};
@@ -29,14 +30,7 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
 
 async fn available(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let player = require_player(req)?;
-    match allocate(
-        &app.store,
-        app.config.strategy,
-        app.config.backup_server.as_deref(),
-        now_ms(),
-    )
-    .await
-    {
+    match allocate(&app.store, &app.config, &player, now_ms()).await {
         Ok(a) => {
             tracing::info!(player = %player, address = %a.address, backup = a.backup, "slot allocated");
             Ok(json(200, &a))

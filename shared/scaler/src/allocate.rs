@@ -3,8 +3,9 @@
 
 use serde::Serialize;
 
-use crate::decision::{allocation_order, Strategy};
-use crate::store::{ServerRecord, Store, StoreError};
+use crate::config::AllocatorConfig;
+use crate::decision::{allocation_order, ServerState};
+use crate::store::{PlayerHold, ServerRecord, Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -29,12 +30,18 @@ pub enum AllocateError {
 /// the second sees servers a concurrent scaler run may just have activated.
 const PASSES: usize = 2;
 
+/// Hands `player` a slot. A player who already holds an unexpired slot on a live server
+/// gets that one again instead of a second slot, so one player cannot drain the fleet.
 pub async fn allocate(
     store: &Store,
-    strategy: Strategy,
-    backup: Option<&str>,
+    config: &AllocatorConfig,
+    player: &str,
     now_ms: u64,
 ) -> Result<Allocation, AllocateError> {
+    if let Some(held) = live_hold(store, player, now_ms).await? {
+        return Ok(held);
+    }
+    let hold_ms = config.hold.as_millis() as u64;
     for _ in 0..PASSES {
         let records: Vec<ServerRecord> = store
             .servers()
@@ -43,34 +50,71 @@ pub async fn allocate(
             .filter(|r| r.host.is_some())
             .collect();
         let views: Vec<_> = records.iter().map(ServerRecord::view).collect();
-        let order = allocation_order(&views, strategy);
+        let order = allocation_order(&views, config.strategy);
         if order.is_empty() {
             break;
         }
         for v in order {
-            if store.reserve_slot(&v.id, now_ms).await? {
-                let address = records
-                    .iter()
-                    .find(|r| r.task_arn == v.id)
-                    .and_then(ServerRecord::address);
-                if let Some(address) = address {
-                    return Ok(Allocation {
-                        address,
-                        task_arn: Some(v.id.clone()),
-                        backup: false,
-                    });
-                }
+            let Some(address) = records
+                .iter()
+                .find(|r| r.task_arn == v.id)
+                .and_then(ServerRecord::address)
+            else {
+                continue;
+            };
+            if !store.reserve_slot(&v.id, now_ms).await? {
+                continue;
+            }
+            let hold = PlayerHold::new(store.group(), player, &v.id, &address, now_ms + hold_ms);
+            if store.put_hold(&hold, now_ms).await? {
+                return Ok(Allocation {
+                    address,
+                    task_arn: Some(v.id.clone()),
+                    backup: false,
+                });
+            }
+            // The same player won a concurrent request: give our slot back, answer theirs.
+            store.release_slot(&v.id).await?;
+            if let Some(held) = live_hold(store, player, now_ms).await? {
+                return Ok(held);
             }
         }
     }
-    match backup {
+    // Full, or every free slot was briefly taken by this player's own concurrent requests.
+    if let Some(held) = live_hold(store, player, now_ms).await? {
+        return Ok(held);
+    }
+    match &config.backup_server {
         Some(b) => Ok(Allocation {
-            address: b.to_string(),
+            address: b.clone(),
             task_arn: None,
             backup: true,
         }),
         None => Err(AllocateError::NoCapacity),
     }
+}
+
+/// The player's unexpired slot, if its server is still there and not unhealthy.
+async fn live_hold(
+    store: &Store,
+    player: &str,
+    now_ms: u64,
+) -> Result<Option<Allocation>, StoreError> {
+    let Some(hold) = store.hold(player).await? else {
+        return Ok(None);
+    };
+    if hold.expires_at_ms <= now_ms {
+        return Ok(None);
+    }
+    let alive = store
+        .server(&hold.task_arn)
+        .await?
+        .is_some_and(|r| r.state != ServerState::Unhealthy);
+    Ok(alive.then_some(Allocation {
+        address: hold.address,
+        task_arn: Some(hold.task_arn),
+        backup: false,
+    }))
 }
 
 /// One server as `GET /v1/gameservers` shows it.

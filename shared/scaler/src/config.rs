@@ -50,6 +50,8 @@ pub struct AllocatorConfig {
     /// `host:port` answered when no server has a free slot.
     pub backup_server: Option<String>,
     pub retry_after_seconds: u32,
+    /// How long a player keeps the slot handed out (repeat requests get the same one).
+    pub hold: Duration,
 }
 
 fn list(value: &str) -> Vec<String> {
@@ -254,6 +256,10 @@ impl AllocatorConfig {
                 "RETRY_AFTER_SECONDS",
                 parsed_or(vars, "RETRY_AFTER_SECONDS", 5u32)?,
             )?,
+            hold: Duration::from_secs(positive(
+                "RESERVATION_HOLD_SECONDS",
+                parsed_or(vars, "RESERVATION_HOLD_SECONDS", 60u64)?,
+            )?),
         })
     }
 }

@@ -9,7 +9,7 @@
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType,
+    ScalarAttributeType, TimeToLiveSpecification,
 };
 use aws_sdk_dynamodb::Client;
 use serde::{Deserialize, Serialize};
@@ -117,6 +117,39 @@ impl ServerRecord {
     }
 }
 
+/// The slot a player was last handed, so repeated requests get the same one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlayerHold {
+    pub pk: String,
+    pub sk: String,
+    pub player: String,
+    pub task_arn: String,
+    pub address: String,
+    pub expires_at_ms: u64,
+    /// DynamoDB TTL (epoch seconds): expired holds are deleted a day later.
+    pub ttl: u64,
+}
+
+impl PlayerHold {
+    pub fn new(
+        group: &str,
+        player: &str,
+        task_arn: &str,
+        address: &str,
+        expires_at_ms: u64,
+    ) -> Self {
+        PlayerHold {
+            pk: group_key(group),
+            sk: player_key(player),
+            player: player.into(),
+            task_arn: task_arn.into(),
+            address: address.into(),
+            expires_at_ms,
+            ttl: expires_at_ms / 1000 + 86_400,
+        }
+    }
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 struct LeaseItem {
     pk: String,
@@ -131,6 +164,10 @@ pub fn group_key(group: &str) -> String {
 
 pub fn server_key(task_arn: &str) -> String {
     format!("server#{task_arn}")
+}
+
+pub fn player_key(player: &str) -> String {
+    format!("player#{player}")
 }
 
 const LEASE_SK: &str = "lease";
@@ -168,6 +205,21 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
         .send()
         .await
         .map_err(dynamo("CreateTable"))?;
+    let ttl = TimeToLiveSpecification::builder()
+        .attribute_name("ttl")
+        .enabled(true)
+        .build()
+        .map_err(|e| StoreError::Dynamo {
+            op: "UpdateTimeToLive",
+            message: e.to_string(),
+        })?;
+    client
+        .update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(ttl)
+        .send()
+        .await
+        .map_err(dynamo("UpdateTimeToLive"))?;
     Ok(())
 }
 
@@ -356,6 +408,64 @@ impl Store {
         match r {
             Ok(_) => Ok(true),
             Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(dynamo("UpdateItem")(e)),
+        }
+    }
+
+    /// The player's last hold, expired or not.
+    pub async fn hold(&self, player: &str) -> Result<Option<PlayerHold>, StoreError> {
+        let r = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .consistent_read(true)
+            .key("pk", AttributeValue::S(group_key(&self.group)))
+            .key("sk", AttributeValue::S(player_key(player)))
+            .send()
+            .await
+            .map_err(dynamo("GetItem"))?;
+        Ok(match r.item {
+            Some(i) => Some(serde_dynamo::from_item(i)?),
+            None => None,
+        })
+    }
+
+    /// Records a hold unless the player holds an unexpired one. `Ok(false)`: they do.
+    pub async fn put_hold(&self, hold: &PlayerHold, now_ms: u64) -> Result<bool, StoreError> {
+        let r = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(serde_dynamo::to_item(hold)?))
+            .condition_expression("attribute_not_exists(sk) OR expires_at_ms <= :now")
+            .expression_attribute_values(":now", AttributeValue::N(now_ms.to_string()))
+            .send()
+            .await;
+        match r {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(dynamo("PutItem")(e)),
+        }
+    }
+
+    /// Gives back a slot taken by [`Store::reserve_slot`] that could not be handed out.
+    pub async fn release_slot(&self, task_arn: &str) -> Result<(), StoreError> {
+        let r = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(group_key(&self.group)))
+            .key("sk", AttributeValue::S(server_key(task_arn)))
+            .update_expression("SET #f = #f + :one, reserved = reserved - :one")
+            .condition_expression("attribute_exists(sk) AND reserved > :zero")
+            .expression_attribute_names("#f", "free")
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":zero", AttributeValue::N("0".into()))
+            .send()
+            .await;
+        match r {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => Ok(()),
             Err(e) => Err(dynamo("UpdateItem")(e)),
         }
     }

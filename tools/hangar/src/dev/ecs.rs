@@ -44,6 +44,7 @@ pub fn routes(sdk: &SdkConfig, resources: &DevResources) -> Vec<Route> {
         strategy: hangar_scaler::decision::Strategy::Packing,
         backup_server: None,
         retry_after_seconds: 5,
+        hold: std::time::Duration::from_secs(60),
     };
     let allocate = Arc::new(gameservers_allocate::App::new(config, dynamodb.clone()));
     let list = Arc::new(gameservers_list::App {
