@@ -116,6 +116,22 @@ impl AdminClient {
         )
         .await
     }
+    /// Slow activation of one location: of that fleet, or (`fleet_id` `None`) of every
+    /// fleet created from now on. `extra_seconds` `None`: the location never leaves
+    /// ACTIVATING until this fault is changed.
+    pub async fn slow_location_activation(
+        &self,
+        fleet_id: Option<&str>,
+        location: &str,
+        extra_seconds: Option<f64>,
+    ) -> Result<Value, AdminError> {
+        let mut body = json!({"fleetId": fleet_id, "location": location});
+        match extra_seconds {
+            Some(x) => body["extraSeconds"] = json!(x),
+            None => body["forever"] = json!(true),
+        }
+        self.post("faults/slow-activation", body).await
+    }
     pub async fn event_faults(
         &self,
         duplicate: u32,

@@ -1,6 +1,7 @@
 //! Fault injection settings, changed through the admin interface.
 
 use crate::error::ApiError;
+use crate::model::ExtraActivation;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -14,8 +15,9 @@ pub struct Faults {
     pub throttle: BTreeMap<String, f64>,
     /// The next N calls of an operation (or "*") fail with InternalServiceException.
     pub fail_next: BTreeMap<String, u32>,
-    /// Extra simulated milliseconds spent in ACTIVATING by every fleet created from now on.
-    pub slow_activation_ms: i64,
+    /// Extra time in ACTIVATING for fleets created from now on, per location name or
+    /// "*" (every location without its own entry).
+    pub slow_activation: BTreeMap<String, ExtraActivation>,
     /// Placement event delivery faults.
     pub events: EventFaults,
 }
@@ -35,6 +37,15 @@ pub struct EventFaults {
 }
 
 impl Faults {
+    /// The slow-activation fault a new fleet's location starts with.
+    pub fn activation_for(&self, location: &str) -> ExtraActivation {
+        self.slow_activation
+            .get(location)
+            .or_else(|| self.slow_activation.get(ANY_OPERATION))
+            .copied()
+            .unwrap_or_default()
+    }
+
     /// Decides whether this call fails because of an injected fault. `roll` is a uniform
     /// random number in [0, 1).
     pub fn check(&mut self, operation: &str, roll: f64) -> Result<(), ApiError> {

@@ -6,7 +6,7 @@
 use crate::clock::SimMillis;
 use crate::events::{self, Fulfilled, Outbox, PlacementOutcome};
 use crate::faults::{EventFaults, Faults};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Durations of the simulated lifecycles, in simulated milliseconds.
@@ -20,6 +20,9 @@ pub struct Timing {
     pub instance_change_ms: i64,
     pub fleet_deleting_ms: i64,
     pub session_activation_ms: i64,
+    /// Time a game session ended with TRIGGER_ON_PROCESS_TERMINATE spends in TERMINATING
+    /// (the server process's own shutdown sequence).
+    pub session_termination_ms: i64,
     pub placement_delay_ms: i64,
     pub player_reservation_ms: i64,
 }
@@ -32,6 +35,7 @@ impl Default for Timing {
             instance_change_ms: 10_000,
             fleet_deleting_ms: 10_000,
             session_activation_ms: 2_000,
+            session_termination_ms: 2_000,
             placement_delay_ms: 1_000,
             player_reservation_ms: 60_000,
         }
@@ -94,13 +98,30 @@ pub const FLEET_STEPS: [&str; 6] = [
     "ACTIVE",
 ];
 
+/// Extra time a fleet location spends in ACTIVATING (the slow-activation fault).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ExtraActivation {
+    /// This many simulated milliseconds longer than `timing.fleet_step_ms`.
+    Millis(i64),
+    /// The location never leaves ACTIVATING (until the fault is changed).
+    Forever,
+}
+
+impl Default for ExtraActivation {
+    fn default() -> Self {
+        Self::Millis(0)
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Location {
     pub name: String,
     pub status: &'static str,
-    /// When the next lifecycle step happens.
+    /// When the next lifecycle step happens (for ACTIVATING, before `extra_activation`).
     pub next_at: SimMillis,
+    pub extra_activation: ExtraActivation,
     pub desired: i64,
     pub min: i64,
     pub max: i64,
@@ -115,6 +136,7 @@ impl Location {
             name: name.to_string(),
             status: "NEW",
             next_at: now + t.fleet_step_ms,
+            extra_activation: ExtraActivation::default(),
             desired: 1,
             min: 0,
             max: 1,
@@ -123,20 +145,24 @@ impl Location {
         }
     }
 
-    /// Moves the lifecycle on to `now`. `extra_activation_ms` lengthens ACTIVATING.
-    pub fn advance(&mut self, now: SimMillis, t: &Timing, extra_activation_ms: i64) {
+    /// Moves the lifecycle on to `now`; `extra_activation` lengthens ACTIVATING. Changing
+    /// `extra_activation` while the location is ACTIVATING applies to it at once.
+    pub fn advance(&mut self, now: SimMillis, t: &Timing) {
         while let Some(i) = FLEET_STEPS.iter().position(|s| *s == self.status) {
-            if i + 1 >= FLEET_STEPS.len() || now < self.next_at {
+            if i + 1 >= FLEET_STEPS.len() {
+                break;
+            }
+            let due = match (self.status, self.extra_activation) {
+                ("ACTIVATING", ExtraActivation::Forever) => break,
+                ("ACTIVATING", ExtraActivation::Millis(extra)) => self.next_at + extra.max(0),
+                _ => self.next_at,
+            };
+            if now < due {
                 break;
             }
             self.status = FLEET_STEPS[i + 1];
-            let step = if self.status == "ACTIVATING" {
-                t.fleet_step_ms + extra_activation_ms.max(0)
-            } else {
-                t.fleet_step_ms
-            };
-            let at = self.next_at;
-            self.next_at = at + step;
+            let at = due;
+            self.next_at = at + t.fleet_step_ms;
             if self.status == "ACTIVE" {
                 self.instances_at = Some(at);
             }
@@ -174,7 +200,6 @@ pub struct Fleet {
     pub terminated: Option<SimMillis>,
     pub deleting_until: Option<SimMillis>,
     pub status: &'static str,
-    pub extra_activation_ms: i64,
     pub locations: Vec<Location>,
 }
 
@@ -284,6 +309,8 @@ pub struct GameSession {
     pub ends_at: Option<SimMillis>,
     pub terminated: Option<SimMillis>,
     pub status: &'static str,
+    /// GameLift's GameSessionStatusReason (set by TerminateGameSession).
+    pub status_reason: Option<&'static str>,
     pub maximum_player_session_count: i64,
     pub game_properties: Value,
     pub ip: String,
@@ -465,6 +492,7 @@ impl State {
             ends_at: Some(active_at + settings.session_duration_ms),
             terminated: None,
             status: "ACTIVATING",
+            status_reason: None,
             maximum_player_session_count: max_players,
             game_properties: props,
             ip: "127.0.0.1".to_string(),
@@ -535,6 +563,29 @@ impl State {
         });
     }
 
+    /// TerminateGameSession on an ACTIVE or ACTIVATING session (the caller checks):
+    /// `force` (FORCE_TERMINATE) ends it and its player sessions now; otherwise
+    /// (TRIGGER_ON_PROCESS_TERMINATE) it is TERMINATING while the server process shuts
+    /// down and ends `t.session_termination_ms` later.
+    pub fn terminate_game_session(
+        &mut self,
+        idx: usize,
+        force: bool,
+        now: SimMillis,
+        t: &Timing,
+        effects: &mut Vec<Effect>,
+    ) {
+        let gs = &mut self.game_sessions[idx];
+        if force {
+            gs.status_reason = Some("FORCE_TERMINATED");
+            self.end_game_session(idx, now, effects);
+        } else {
+            gs.status_reason = Some("TRIGGERED_ON_PROCESS_TERMINATE");
+            gs.status = "TERMINATING";
+            gs.ends_at = Some(now + t.session_termination_ms);
+        }
+    }
+
     /// Moves every lifecycle on to `now`.
     pub fn tick(
         &mut self,
@@ -564,7 +615,7 @@ impl State {
                 continue;
             }
             for l in &mut f.locations {
-                l.advance(now, t, f.extra_activation_ms);
+                l.advance(now, t);
             }
             f.status = f.home().map(|l| l.status).unwrap_or("ERROR");
             if f.status == "ERROR" {
@@ -606,7 +657,8 @@ impl State {
                 _ => {}
             }
             let gs = &self.game_sessions[i];
-            if gs.status == "ACTIVE" && gs.ends_at.is_some_and(|e| now >= e) {
+            if matches!(gs.status, "ACTIVE" | "TERMINATING") && gs.ends_at.is_some_and(|e| now >= e)
+            {
                 self.end_game_session(i, now, &mut effects);
             }
         }
@@ -811,7 +863,7 @@ mod tests {
         let mut l = Location::new("us-east-1", 0, &t);
         let mut seen = vec![l.status];
         for k in 1..=6 {
-            l.advance(k * t.fleet_step_ms, &t, 0);
+            l.advance(k * t.fleet_step_ms, &t);
             seen.push(l.status);
         }
         assert_eq!(seen[..6], FLEET_STEPS);
@@ -822,21 +874,36 @@ mod tests {
     fn extra_activation_time_keeps_a_location_activating_longer() {
         let t = Timing::default();
         let mut l = Location::new("x", 0, &t);
-        l.advance(5 * t.fleet_step_ms, &t, 30_000);
+        l.extra_activation = ExtraActivation::Millis(30_000);
+        l.advance(5 * t.fleet_step_ms + 29_999, &t);
         assert_eq!(l.status, "ACTIVATING");
-        l.advance(5 * t.fleet_step_ms + 30_000, &t, 30_000);
+        l.advance(5 * t.fleet_step_ms + 30_000, &t);
         assert_eq!(l.status, "ACTIVE");
+    }
+
+    #[test]
+    fn a_location_activating_forever_stays_until_the_fault_is_lifted() {
+        let t = Timing::default();
+        let mut l = Location::new("x", 0, &t);
+        l.extra_activation = ExtraActivation::Forever;
+        l.advance(1_000_000_000, &t);
+        assert_eq!(l.status, "ACTIVATING");
+        assert_eq!(l.active, 0);
+        l.extra_activation = ExtraActivation::Millis(0);
+        l.advance(1_000_000_000, &t);
+        assert_eq!(l.status, "ACTIVE");
+        assert_eq!(l.active, 1);
     }
 
     #[test]
     fn a_capacity_change_takes_effect_after_the_instance_change_time() {
         let t = Timing::default();
         let mut l = Location::new("x", 0, &t);
-        l.advance(60_000, &t, 0);
+        l.advance(60_000, &t);
         l.set_capacity(3, 0, 5, 60_000, &t);
-        l.advance(60_000 + t.instance_change_ms - 1, &t, 0);
+        l.advance(60_000 + t.instance_change_ms - 1, &t);
         assert_eq!(l.active, 1);
-        l.advance(60_000 + t.instance_change_ms, &t, 0);
+        l.advance(60_000 + t.instance_change_ms, &t);
         assert_eq!(l.active, 3);
     }
 
@@ -856,7 +923,7 @@ mod tests {
 
     fn add_fleet(s: &mut State, id: &str, active_instances: i64, per_instance: i64, t: &Timing) {
         let mut loc = Location::new("us-east-1", 0, t);
-        loc.advance(10 * t.fleet_step_ms, t, 0);
+        loc.advance(10 * t.fleet_step_ms, t);
         loc.desired = active_instances;
         loc.active = active_instances;
         s.fleets.push(Fleet {
@@ -870,7 +937,6 @@ mod tests {
             terminated: None,
             deleting_until: None,
             status: "ACTIVE",
-            extra_activation_ms: 0,
             locations: vec![loc],
         });
     }
@@ -945,6 +1011,68 @@ mod tests {
         assert_eq!(s.placements[0].status, "PENDING");
         s.tick(30_000, &t, &set, &f, &who);
         assert_eq!(s.placements[0].status, "TIMED_OUT");
+    }
+
+    fn one_session(s: &mut State, t: &Timing, set: &ServerSettings) -> usize {
+        let gs = s.open_game_session(
+            0,
+            "us-east-1",
+            None,
+            2,
+            None,
+            serde_json::json!([]),
+            None,
+            0,
+            t,
+            set,
+        );
+        s.add_player_session(gs, "alice", None, 0);
+        gs
+    }
+
+    #[test]
+    fn force_terminate_ends_the_session_and_its_players_at_once() {
+        let (mut s, t, set, _, _) = world();
+        add_fleet(&mut s, "fleet-a", 1, 1, &t);
+        let gs = one_session(&mut s, &t, &set);
+        let mut effects = Vec::new();
+        s.terminate_game_session(gs, true, 500, &t, &mut effects);
+        let g = &s.game_sessions[gs];
+        assert_eq!(
+            (g.status, g.status_reason),
+            ("TERMINATED", Some("FORCE_TERMINATED"))
+        );
+        assert_eq!(g.terminated, Some(500));
+        assert_eq!(s.player_sessions[0].status, "TIMEDOUT");
+        assert_eq!(s.free_slots(&s.fleets[0], "us-east-1"), 1);
+        assert!(effects
+            .iter()
+            .any(|e| matches!(e, Effect::SessionEnded { .. })));
+    }
+
+    #[test]
+    fn trigger_terminate_holds_capacity_while_terminating_then_ends_on_the_clock() {
+        let (mut s, t, set, f, who) = world();
+        add_fleet(&mut s, "fleet-a", 1, 1, &t);
+        let gs = one_session(&mut s, &t, &set);
+        s.tick(t.session_activation_ms + 1_000, &t, &set, &f, &who);
+        assert_eq!(s.player_sessions[0].status, "ACTIVE");
+        let at = t.session_activation_ms + 2_000;
+        s.terminate_game_session(gs, false, at, &t, &mut Vec::new());
+        s.tick(at + t.session_termination_ms - 1, &t, &set, &f, &who);
+        assert_eq!(s.game_sessions[gs].status, "TERMINATING");
+        assert_eq!(s.player_sessions[0].status, "ACTIVE");
+        assert_eq!(s.free_slots(&s.fleets[0], "us-east-1"), 0);
+        let effects = s.tick(at + t.session_termination_ms, &t, &set, &f, &who);
+        let g = &s.game_sessions[gs];
+        assert_eq!(
+            (g.status, g.status_reason),
+            ("TERMINATED", Some("TRIGGERED_ON_PROCESS_TERMINATE"))
+        );
+        assert_eq!(s.player_sessions[0].status, "COMPLETED");
+        assert!(effects
+            .iter()
+            .any(|e| matches!(e, Effect::SessionEnded { .. })));
     }
 
     #[test]

@@ -14,8 +14,7 @@ pub struct Ctx<'a> {
     pub timing: &'a Timing,
     pub settings: &'a ServerSettings,
     pub who: &'a Identity,
-    pub slow_activation_ms: i64,
-    pub event_faults: &'a crate::faults::EventFaults,
+    pub faults: &'a crate::faults::Faults,
 }
 
 pub const OPERATIONS: &[&str] = &[
@@ -48,6 +47,7 @@ pub const OPERATIONS: &[&str] = &[
     "DescribeGameSessionDetails",
     "SearchGameSessions",
     "UpdateGameSession",
+    "TerminateGameSession",
     "CreatePlayerSession",
     "CreatePlayerSessions",
     "DescribePlayerSessions",
@@ -70,6 +70,7 @@ const FLEET_TYPES: &[&str] = &["ON_DEMAND", "SPOT"];
 const COMPUTE_TYPES: &[&str] = &["EC2", "ANYWHERE"];
 const CREATION_POLICY: &[&str] = &["ACCEPT_ALL", "DENY_ALL"];
 const GS_STATUS: &[&str] = &["ACTIVE", "ACTIVATING", "TERMINATED", "TERMINATING", "ERROR"];
+const TERMINATION_MODES: &[&str] = &["TRIGGER_ON_PROCESS_TERMINATE", "FORCE_TERMINATE"];
 const PS_STATUS: &[&str] = &["RESERVED", "ACTIVE", "COMPLETED", "TIMEDOUT"];
 const SCALING_ADJ: &[&str] = &[
     "ChangeInCapacity",
@@ -184,6 +185,7 @@ pub fn dispatch(s: &mut State, c: &Ctx<'_>, op: &str, body: &Value) -> ApiResult
         }
         "SearchGameSessions" => crate::search::search_game_sessions(s, &i),
         "UpdateGameSession" => update_game_session(s, &i),
+        "TerminateGameSession" => terminate_game_session(s, c, &i),
         "CreatePlayerSession" => {
             let gs = i.str_req("GameSessionId")?;
             let player = i.str_req("PlayerId")?;
@@ -521,10 +523,12 @@ fn create_fleet(s: &mut State, c: &Ctx<'_>, i: &Input<'_>) -> ApiResult<Value> {
         terminated: None,
         deleting_until: None,
         status: "NEW",
-        extra_activation_ms: c.slow_activation_ms,
         locations: locations
             .iter()
-            .map(|l| Location::new(l, c.now, c.timing))
+            .map(|l| Location {
+                extra_activation: c.faults.activation_for(l),
+                ..Location::new(l, c.now, c.timing)
+            })
             .collect(),
     };
     let out = json!({
@@ -1157,7 +1161,14 @@ fn stop_placement(s: &mut State, c: &Ctx<'_>, i: &Input<'_>) -> ApiResult<Value>
             .find(|q| q.name == s.placements[idx].queue_name)
             .cloned()
         {
-            s.emit(idx, "PlacementCancelled", &q, c.now, c.event_faults, c.who);
+            s.emit(
+                idx,
+                "PlacementCancelled",
+                &q,
+                c.now,
+                &c.faults.events,
+                c.who,
+            );
         }
     }
     Ok(json!({"GameSessionPlacement": placement_wire(s, &s.placements[idx])}))
@@ -1181,6 +1192,9 @@ pub fn gs_wire(s: &State, g: &GameSession) -> Value {
     }
     if let Some(t) = g.terminated {
         v["TerminationTime"] = ts(t);
+    }
+    if let Some(r) = g.status_reason {
+        v["StatusReason"] = json!(r);
     }
     v
 }
@@ -1336,6 +1350,39 @@ fn update_game_session(s: &mut State, i: &Input<'_>) -> ApiResult<Value> {
         }
         g.game_properties = Value::Array(cur);
     }
+    Ok(json!({"GameSession": gs_wire(s, &s.game_sessions[idx])}))
+}
+
+fn terminate_game_session(s: &mut State, c: &Ctx<'_>, i: &Input<'_>) -> ApiResult<Value> {
+    let id = i.str_req("GameSessionId")?;
+    let mode = i
+        .enum_opt("TerminationMode", TERMINATION_MODES)?
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "TerminationMode is required (TRIGGER_ON_PROCESS_TERMINATE or FORCE_TERMINATE)",
+            )
+        })?;
+    let idx = s
+        .game_sessions
+        .iter()
+        .position(|g| g.id == id)
+        .ok_or_else(|| ApiError::not_found(format!("game session {id} not found")))?;
+    let status = s.game_sessions[idx].status;
+    if !matches!(status, "ACTIVE" | "ACTIVATING") {
+        return Err(ApiError::new(
+            "InvalidGameSessionStatusException",
+            format!("game session {id} is {status}; only ACTIVE or ACTIVATING game sessions can be terminated"),
+        ));
+    }
+    let mut effects = Vec::new();
+    s.terminate_game_session(
+        idx,
+        mode == "FORCE_TERMINATE",
+        c.now,
+        c.timing,
+        &mut effects,
+    );
+    s.pending_effects.extend(effects);
     Ok(json!({"GameSession": gs_wire(s, &s.game_sessions[idx])}))
 }
 

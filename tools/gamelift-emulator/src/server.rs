@@ -5,7 +5,7 @@ use crate::clock::SimClock;
 use crate::error::ApiError;
 use crate::events::Outgoing;
 use crate::faults::{EventFaults, Faults};
-use crate::model::{Effect, Identity, SentEvent, ServerSettings, State, Timing};
+use crate::model::{Effect, ExtraActivation, Identity, SentEvent, ServerSettings, State, Timing};
 use crate::ops::{self, Ctx};
 use crate::{wire, Config};
 use axum::body::Bytes;
@@ -100,8 +100,7 @@ impl Core {
             timing: &self.timing,
             settings,
             who: &self.who,
-            slow_activation_ms: faults.slow_activation_ms,
-            event_faults: &faults.events,
+            faults,
         };
         ops::dispatch(state, &ctx, op, body)
     }
@@ -661,7 +660,10 @@ async fn admin_build_failed(AxState(core): AxState<Arc<Core>>, body: Bytes) -> R
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct SlowBody {
     fleet_id: Option<String>,
-    extra_seconds: f64,
+    location: Option<String>,
+    extra_seconds: Option<f64>,
+    #[serde(default)]
+    forever: bool,
 }
 
 async fn admin_slow_activation(AxState(core): AxState<Arc<Core>>, body: Bytes) -> Response {
@@ -669,17 +671,39 @@ async fn admin_slow_activation(AxState(core): AxState<Arc<Core>>, body: Bytes) -
         Ok(b) => b,
         Err(r) => return *r,
     };
-    if !b.extra_seconds.is_finite() || b.extra_seconds < 0.0 {
-        return admin_error(
-            StatusCode::BAD_REQUEST,
-            "InvalidExtra",
-            "extraSeconds must be a number >= 0",
-        );
-    }
-    let extra = (b.extra_seconds * 1000.0) as i64;
+    let extra = match (b.extra_seconds, b.forever) {
+        (Some(_), true) | (None, false) => {
+            return admin_error(
+                StatusCode::BAD_REQUEST,
+                "InvalidExtra",
+                "give either extraSeconds or \"forever\": true",
+            )
+        }
+        (None, true) => ExtraActivation::Forever,
+        (Some(x), false) if x.is_finite() && x >= 0.0 => {
+            ExtraActivation::Millis((x * 1000.0) as i64)
+        }
+        (Some(_), false) => {
+            return admin_error(
+                StatusCode::BAD_REQUEST,
+                "InvalidExtra",
+                "extraSeconds must be a number >= 0",
+            )
+        }
+    };
     let mut g = core.lock();
     match &b.fleet_id {
-        None => g.faults.slow_activation_ms = extra,
+        None => {
+            let key = b
+                .location
+                .clone()
+                .unwrap_or_else(|| crate::faults::ANY_OPERATION.to_string());
+            if extra == ExtraActivation::default() {
+                g.faults.slow_activation.remove(&key);
+            } else {
+                g.faults.slow_activation.insert(key, extra);
+            }
+        }
         Some(id) => {
             let Some(idx) = g.state.fleet_index(id) else {
                 return admin_error(
@@ -689,15 +713,29 @@ async fn admin_slow_activation(AxState(core): AxState<Arc<Core>>, body: Bytes) -
                 );
             };
             let f = &mut g.state.fleets[idx];
-            let added = extra - f.extra_activation_ms;
-            f.extra_activation_ms = extra;
-            // A location already ACTIVATING stays there for the new extra time too.
-            for l in f.locations.iter_mut().filter(|l| l.status == "ACTIVATING") {
-                l.next_at += added;
+            // A location already ACTIVATING is held (or released) at once too.
+            match &b.location {
+                Some(name) => match f.location_mut(name) {
+                    Some(l) => l.extra_activation = extra,
+                    None => {
+                        return admin_error(
+                            StatusCode::NOT_FOUND,
+                            "LocationNotFound",
+                            format!("fleet {id} has no location {name}"),
+                        )
+                    }
+                },
+                None => f
+                    .locations
+                    .iter_mut()
+                    .for_each(|l| l.extra_activation = extra),
             }
         }
     }
-    Json(json!({"fleetId": b.fleet_id, "extraSeconds": b.extra_seconds})).into_response()
+    drop(g);
+    core.tick();
+    Json(json!({"fleetId": b.fleet_id, "location": b.location, "extraActivation": extra}))
+        .into_response()
 }
 
 async fn admin_event_faults(AxState(core): AxState<Arc<Core>>, body: Bytes) -> Response {
