@@ -2,7 +2,8 @@
 """Conformance check of the GameLift emulator against botocore's GameLift model.
 
 Runs the flows of the Rust integration tests with boto3 (build, fleet to ACTIVE, alias,
-queue, placement fulfilled, player sessions, search, paging, typed errors) against a
+queue, placement fulfilled, player sessions, search, game-session termination in both
+modes, paging, typed errors) against a
 running emulator, once per wire protocol (JSON 1.1 and Smithy RPC v2 CBOR), and checks
 every response against the botocore output shape: required members, enum values, types,
 lengths and ranges, patterns, and (for JSON, from the raw body) members the model does
@@ -306,6 +307,23 @@ class Flows:
         self.call("tag_resource", ResourceARN=fleet_arn, Tags=[{"Key": "owner", "Value": "conformance"}])
         t = self.call("list_tags_for_resource", ResourceARN=fleet_arn)
         self.c.check("tags", t and {"Key": "owner", "Value": "conformance"} in t["Tags"])
+
+        t = self.call("terminate_game_session", GameSessionId=gs_id, TerminationMode="TRIGGER_ON_PROCESS_TERMINATE")
+        self.c.check("TRIGGER_ON_PROCESS_TERMINATE answers TERMINATING", t and t["GameSession"]["Status"] in ("TERMINATING", "TERMINATED"), str(t and t["GameSession"]))
+        self.wait(
+            "triggered termination ends on the clock",
+            lambda: self.call("describe_game_sessions", GameSessionId=gs_id),
+            lambda o: o["GameSessions"][0]["Status"] == "TERMINATED" and o["GameSessions"][0].get("StatusReason") == "TRIGGERED_ON_PROCESS_TERMINATE",
+            advance=1,
+        )
+        ps = self.call("describe_player_sessions", GameSessionId=gs_id)
+        self.c.check("player sessions end with their game session", ps and ps["PlayerSessions"] and all(x["Status"] in ("COMPLETED", "TIMEDOUT") for x in ps["PlayerSessions"]), str(ps and ps["PlayerSessions"]))
+        self.expect_error("terminate an ended game session", "InvalidGameSessionStatusException", "terminate_game_session", GameSessionId=gs_id, TerminationMode="FORCE_TERMINATE")
+        gs2 = self.call("create_game_session", FleetId=fleet_id, MaximumPlayerSessionCount=2)
+        if gs2:
+            t = self.call("terminate_game_session", GameSessionId=gs2["GameSession"]["GameSessionId"], TerminationMode="FORCE_TERMINATE")
+            self.c.check("FORCE_TERMINATE ends at once", t and t["GameSession"]["Status"] == "TERMINATED" and t["GameSession"].get("StatusReason") == "FORCE_TERMINATED", str(t and t["GameSession"]))
+        self.expect_error("terminate an unknown game session", "NotFoundException", "terminate_game_session", GameSessionId=f"arn:aws:gamelift:us-east-1::gamesession/{fleet_id}/gsess-missing", TerminationMode="FORCE_TERMINATE")
 
         self.expect_error("unknown build", "NotFoundException", "describe_build", BuildId="build-00000000-0000-0000-0000-000000000000")
         closed = self.call("create_alias", Name=f"closed-{u}", RoutingStrategy={"Type": "TERMINAL", "Message": "closed"})

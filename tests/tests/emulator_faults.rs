@@ -215,6 +215,126 @@ async fn slow_activation_keeps_fleets_activating_until_the_extra_time_passes() {
     emu.shutdown().await;
 }
 
+/// Status of each location of a fleet, by name.
+async fn location_statuses(gl: &Client, fleet: &str) -> Vec<(String, String)> {
+    let d = gl
+        .describe_fleet_location_attributes()
+        .fleet_id(fleet)
+        .send()
+        .await
+        .unwrap();
+    d.location_attributes()
+        .iter()
+        .map(|l| {
+            let s = l.location_state().unwrap();
+            (
+                s.location().unwrap().to_string(),
+                s.status().unwrap().as_str().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn slow_activation_of_one_location_holds_it_in_activating_while_the_home_location_serves() {
+    let emu = start_emulator().await;
+    let gl = gamelift_client(&emu);
+    let admin = emu.admin();
+    let build = ready_build(&gl).await;
+    // For fleets created from now on: eu-west-1 never activates.
+    admin
+        .slow_location_activation(None, "eu-west-1", None)
+        .await
+        .unwrap();
+    let (stuck, _) = create_fleet(&gl, &build, 1, &["eu-west-1", "ap-south-1"]).await;
+    wait_fleet_status(&gl, &stuck, FleetStatus::Active).await;
+    wait_until(WAIT, POLL, || async {
+        let s = location_statuses(&gl, &stuck).await;
+        s.iter()
+            .any(|(l, st)| l == "ap-south-1" && st == "ACTIVE")
+            .then_some(())
+    })
+    .await
+    .expect("the other remote location activates");
+    admin.advance(30.0 * 24.0 * 3600.0).await.unwrap();
+    let statuses = location_statuses(&gl, &stuck).await;
+    assert_eq!(
+        statuses,
+        vec![
+            ("us-east-1".to_string(), "ACTIVE".to_string()),
+            ("eu-west-1".to_string(), "ACTIVATING".to_string()),
+            ("ap-south-1".to_string(), "ACTIVE".to_string()),
+        ],
+        "a simulated month later the location is still ACTIVATING"
+    );
+    let err = gl
+        .create_game_session()
+        .fleet_id(&stuck)
+        .location("eu-west-1")
+        .maximum_player_session_count(2)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("InvalidFleetStatusException"), "{err:?}");
+    create_game_session(&gl, &stuck, 2).await;
+
+    // Lifting the fault on that fleet's location releases it.
+    admin
+        .slow_location_activation(Some(&stuck), "eu-west-1", Some(0.0))
+        .await
+        .unwrap();
+    assert!(location_statuses(&gl, &stuck)
+        .await
+        .iter()
+        .all(|(_, s)| s == "ACTIVE"));
+
+    // A fleet of its own, set while it is being built: extra time, then ACTIVE.
+    admin
+        .slow_location_activation(None, "eu-west-1", Some(0.0))
+        .await
+        .unwrap();
+    admin.set_speed(0.0).await.unwrap();
+    let (slow, _) = create_fleet(&gl, &build, 1, &["eu-west-1"]).await;
+    admin
+        .slow_location_activation(Some(&slow), "eu-west-1", Some(600.0))
+        .await
+        .unwrap();
+    admin.advance(60.0).await.unwrap();
+    let at = |s: &[(String, String)], l: &str| {
+        s.iter()
+            .find(|(n, _)| n == l)
+            .map(|(_, st)| st.clone())
+            .unwrap()
+    };
+    let s = location_statuses(&gl, &slow).await;
+    assert_eq!(
+        (at(&s, "us-east-1"), at(&s, "eu-west-1")),
+        ("ACTIVE".into(), "ACTIVATING".into())
+    );
+    admin.advance(500.0).await.unwrap();
+    let s = location_statuses(&gl, &slow).await;
+    assert_eq!(at(&s, "eu-west-1"), "ACTIVATING");
+    admin.advance(100.0).await.unwrap();
+    let s = location_statuses(&gl, &slow).await;
+    assert_eq!(at(&s, "eu-west-1"), "ACTIVE");
+
+    // Refusals name the problem.
+    let none = admin
+        .slow_location_activation(Some(&slow), "mars-north-1", None)
+        .await
+        .unwrap_err();
+    assert!(none.to_string().contains("LocationNotFound"), "{none}");
+    let both = admin
+        .post(
+            "faults/slow-activation",
+            serde_json::json!({"location": "eu-west-1", "extraSeconds": 5, "forever": true}),
+        )
+        .await
+        .unwrap_err();
+    assert!(both.to_string().contains("InvalidExtra"), "{both}");
+    emu.shutdown().await;
+}
+
 /// A queue over an ACTIVE fleet with ten instances, its events going to a topic that
 /// does not exist (the admin interface still records them); returns the queue name.
 async fn placement_queue(gl: &Client) -> String {

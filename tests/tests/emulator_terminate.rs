@@ -1,0 +1,302 @@
+//! TerminateGameSession in the emulator, through the real aws-sdk-gamelift client (RPC v2
+//! CBOR) and over the JSON 1.1 protocol: both termination modes, player sessions ending
+//! with their game session, capacity, and the refusals GameLift answers with.
+
+use aws_sdk_gamelift::error::ProvideErrorMetadata;
+use aws_sdk_gamelift::types::{
+    GameSessionStatus, GameSessionStatusReason, PlayerSessionStatus, TerminationMode,
+};
+use aws_sdk_gamelift::Client;
+use hangar_tests::gamelift::{active_fleet, create_game_session, wait_game_session_status};
+use hangar_tests::{gamelift_client, start_emulator};
+use serde_json::{json, Value};
+
+/// Player session statuses of a game session.
+async fn player_statuses(gl: &Client, game_session_id: &str) -> Vec<PlayerSessionStatus> {
+    let d = gl
+        .describe_player_sessions()
+        .game_session_id(game_session_id)
+        .send()
+        .await
+        .unwrap();
+    d.player_sessions()
+        .iter()
+        .map(|p| p.status().unwrap().clone())
+        .collect()
+}
+
+async fn game_session(
+    gl: &Client,
+    id: &str,
+) -> (GameSessionStatus, Option<GameSessionStatusReason>) {
+    let d = gl
+        .describe_game_sessions()
+        .game_session_id(id)
+        .send()
+        .await
+        .unwrap();
+    let g = &d.game_sessions()[0];
+    (g.status().unwrap().clone(), g.status_reason().cloned())
+}
+
+#[tokio::test]
+async fn force_terminate_ends_the_session_and_its_players_at_once_and_frees_the_slot() {
+    let emu = start_emulator().await;
+    let gl = gamelift_client(&emu);
+    // One instance, one game session per instance: the fleet has exactly one slot.
+    let (fleet, _) = active_fleet(&gl, 1, &[]).await;
+    let id = create_game_session(&gl, &fleet, 4).await;
+    wait_game_session_status(&gl, &id, GameSessionStatus::Active).await;
+    gl.create_player_sessions()
+        .game_session_id(&id)
+        .player_ids("alice")
+        .player_ids("bob")
+        .send()
+        .await
+        .unwrap();
+    let full = gl
+        .create_game_session()
+        .fleet_id(&fleet)
+        .maximum_player_session_count(4)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(full.code(), Some("FleetCapacityExceededException"));
+
+    emu.admin().set_speed(0.0).await.unwrap();
+    let out = gl
+        .terminate_game_session()
+        .game_session_id(&id)
+        .termination_mode(TerminationMode::ForceTerminate)
+        .send()
+        .await
+        .unwrap();
+    let g = out.game_session().unwrap();
+    assert_eq!(g.status(), Some(&GameSessionStatus::Terminated));
+    assert_eq!(
+        g.status_reason(),
+        Some(&GameSessionStatusReason::ForceTerminated)
+    );
+    assert!(g.termination_time().is_some());
+    assert_eq!(g.current_player_session_count(), Some(0));
+    // Ended at once (the clock is frozen), players with it.
+    assert_eq!(
+        game_session(&gl, &id).await,
+        (
+            GameSessionStatus::Terminated,
+            Some(GameSessionStatusReason::ForceTerminated)
+        )
+    );
+    let players = player_statuses(&gl, &id).await;
+    assert_eq!(players.len(), 2);
+    assert!(
+        players.iter().all(|s| matches!(
+            s,
+            PlayerSessionStatus::Completed | PlayerSessionStatus::Timedout
+        )),
+        "{players:?}"
+    );
+    // The slot is free again.
+    gl.create_game_session()
+        .fleet_id(&fleet)
+        .maximum_player_session_count(4)
+        .send()
+        .await
+        .unwrap();
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn trigger_on_process_terminate_is_terminating_then_terminated_on_the_clock() {
+    let emu = start_emulator().await;
+    let gl = gamelift_client(&emu);
+    let (fleet, _) = active_fleet(&gl, 1, &[]).await;
+    let id = create_game_session(&gl, &fleet, 4).await;
+    wait_game_session_status(&gl, &id, GameSessionStatus::Active).await;
+    gl.create_player_session()
+        .game_session_id(&id)
+        .player_id("alice")
+        .send()
+        .await
+        .unwrap();
+    // Let the simulated server accept the player, then freeze the clock.
+    emu.admin().advance(5.0).await.unwrap();
+    emu.admin().set_speed(0.0).await.unwrap();
+    assert_eq!(
+        player_statuses(&gl, &id).await,
+        vec![PlayerSessionStatus::Active]
+    );
+
+    let out = gl
+        .terminate_game_session()
+        .game_session_id(&id)
+        .termination_mode(TerminationMode::TriggerOnProcessTerminate)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        out.game_session().unwrap().status(),
+        Some(&GameSessionStatus::Terminating)
+    );
+    // While the server process shuts down: players still in, slot still held, no new players.
+    assert_eq!(
+        player_statuses(&gl, &id).await,
+        vec![PlayerSessionStatus::Active]
+    );
+    let err = gl
+        .create_game_session()
+        .fleet_id(&fleet)
+        .maximum_player_session_count(4)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("FleetCapacityExceededException"));
+    let err = gl
+        .create_player_session()
+        .game_session_id(&id)
+        .player_id("late")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("InvalidGameSessionStatusException"));
+    // A second termination of a TERMINATING session is refused.
+    let err = gl
+        .terminate_game_session()
+        .game_session_id(&id)
+        .termination_mode(TerminationMode::ForceTerminate)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("InvalidGameSessionStatusException"));
+
+    emu.admin().advance(5.0).await.unwrap();
+    assert_eq!(
+        game_session(&gl, &id).await,
+        (
+            GameSessionStatus::Terminated,
+            Some(GameSessionStatusReason::TriggeredOnProcessTerminate)
+        )
+    );
+    assert_eq!(
+        player_statuses(&gl, &id).await,
+        vec![PlayerSessionStatus::Completed]
+    );
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_activating_session_can_be_terminated_but_ended_or_failed_sessions_cannot() {
+    let emu = start_emulator().await;
+    let gl = gamelift_client(&emu);
+    let (fleet, _) = active_fleet(&gl, 3, &[]).await;
+    emu.admin().set_speed(0.0).await.unwrap();
+    let activating = create_game_session(&gl, &fleet, 4).await;
+    assert_eq!(
+        game_session(&gl, &activating).await.0,
+        GameSessionStatus::Activating
+    );
+    let out = gl
+        .terminate_game_session()
+        .game_session_id(&activating)
+        .termination_mode(TerminationMode::TriggerOnProcessTerminate)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        out.game_session().unwrap().status(),
+        Some(&GameSessionStatus::Terminating)
+    );
+    emu.admin().advance(60.0).await.unwrap();
+    assert_eq!(
+        game_session(&gl, &activating).await.0,
+        GameSessionStatus::Terminated,
+        "a terminating session never becomes ACTIVE"
+    );
+    let err = gl
+        .terminate_game_session()
+        .game_session_id(&activating)
+        .termination_mode(TerminationMode::ForceTerminate)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        err.as_service_error()
+            .unwrap()
+            .is_invalid_game_session_status_exception(),
+        "{err:?}"
+    );
+    assert!(err.message().unwrap().contains("TERMINATED"), "{err:?}");
+
+    let failed = create_game_session(&gl, &fleet, 4).await;
+    emu.admin().fleet_error(&fleet, None).await.unwrap();
+    assert_eq!(game_session(&gl, &failed).await.0, GameSessionStatus::Error);
+    let err = gl
+        .terminate_game_session()
+        .game_session_id(&failed)
+        .termination_mode(TerminationMode::ForceTerminate)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("InvalidGameSessionStatusException"));
+
+    let unknown = format!("arn:aws:gamelift:us-east-1::gamesession/{fleet}/gsess-missing");
+    let err = gl
+        .terminate_game_session()
+        .game_session_id(&unknown)
+        .termination_mode(TerminationMode::ForceTerminate)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        err.as_service_error().unwrap().is_not_found_exception(),
+        "{err:?}"
+    );
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn terminate_game_session_over_json_1_1_and_its_bad_requests_name_the_member() {
+    let emu = start_emulator().await;
+    let gl = gamelift_client(&emu);
+    let (fleet, _) = active_fleet(&gl, 1, &[]).await;
+    let id = create_game_session(&gl, &fleet, 4).await;
+    let http = reqwest::Client::new();
+    let call = |body: Value| {
+        http.post(emu.endpoint_url())
+            .header("X-Amz-Target", "GameLift.TerminateGameSession")
+            .header("Content-Type", "application/x-amz-json-1.1")
+            .body(body.to_string())
+            .send()
+    };
+    for (body, needle) in [
+        (json!({"GameSessionId": id}), "TerminationMode"),
+        (
+            json!({"GameSessionId": id, "TerminationMode": "GENTLY"}),
+            "TerminationMode must be one of",
+        ),
+        (
+            json!({"TerminationMode": "FORCE_TERMINATE"}),
+            "GameSessionId is required",
+        ),
+    ] {
+        let r = call(body).await.unwrap();
+        assert_eq!(r.status(), 400);
+        assert_eq!(r.headers()["x-amzn-errortype"], "InvalidRequestException");
+        let b: Value = r.json().await.unwrap();
+        assert!(b["message"].as_str().unwrap().contains(needle), "{b}");
+    }
+    assert_ne!(
+        game_session(&gl, &id).await.0,
+        GameSessionStatus::Terminated,
+        "bad requests changed nothing"
+    );
+    let ok = call(json!({"GameSessionId": id, "TerminationMode": "FORCE_TERMINATE"}))
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    let b: Value = ok.json().await.unwrap();
+    assert_eq!(b["GameSession"]["Status"], "TERMINATED", "{b}");
+    assert_eq!(b["GameSession"]["StatusReason"], "FORCE_TERMINATED", "{b}");
+    assert!(b["GameSession"]["TerminationTime"].is_number(), "{b}");
+    emu.shutdown().await;
+}
