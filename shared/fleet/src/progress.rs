@@ -119,6 +119,11 @@ pub fn smoke_progress(
 ) -> Progress {
     match status {
         "ACTIVE" => Progress::Done,
+        // Ended by the stage's own TerminateGameSession: a retried poll whose earlier
+        // attempt saw the session ACTIVE and ended it, but whose answer was lost. Nothing
+        // else force-terminates this session (the stage placed it, with its own token, on
+        // a fleet no alias routes to yet).
+        _ if smoke_session_ended_by_us(status, reason) => Progress::Done,
         "ACTIVATING" => Progress::Waiting(format!("smoke-test session {session_id} is ACTIVATING")),
         other => Progress::Failed(format!(
             "smoke-test session {session_id} on fleet {fleet_id} went to {other}{} before becoming ACTIVE: \
@@ -126,6 +131,12 @@ pub fn smoke_progress(
             reason.map(|r| format!(" ({r})")).unwrap_or_default()
         )),
     }
+}
+
+/// True when the smoke-test session was ended by the stage's own TerminateGameSession
+/// (FORCE_TERMINATE).
+pub fn smoke_session_ended_by_us(status: &str, reason: Option<&str>) -> bool {
+    status == "TERMINATED" && reason == Some("FORCE_TERMINATED")
 }
 
 /// The message of a stage that ran out of time.
@@ -224,7 +235,7 @@ mod tests {
     }
 
     #[test]
-    fn smoke_session_active_passes_and_error_or_terminated_fails() {
+    fn smoke_session_active_or_force_terminated_by_the_stage_passes_and_other_ends_fail() {
         assert_eq!(smoke_progress("f", "gs", "ACTIVE", None), Progress::Done);
         assert!(matches!(
             smoke_progress("f", "gs", "ACTIVATING", None),
@@ -233,9 +244,16 @@ mod tests {
         assert!(
             matches!(smoke_progress("f", "gs", "ERROR", Some("INTERRUPTED")), Progress::Failed(m) if m.contains("INTERRUPTED"))
         );
-        assert!(matches!(
-            smoke_progress("f", "gs", "TERMINATED", None),
-            Progress::Failed(_)
-        ));
+        assert_eq!(
+            smoke_progress("f", "gs", "TERMINATED", Some("FORCE_TERMINATED")),
+            Progress::Done,
+            "a retried poll after the stage's own FORCE_TERMINATE passes"
+        );
+        for reason in [None, Some("TRIGGERED_ON_PROCESS_TERMINATE")] {
+            assert!(matches!(
+                smoke_progress("f", "gs", "TERMINATED", reason),
+                Progress::Failed(_)
+            ));
+        }
     }
 }

@@ -18,7 +18,8 @@ use crate::gamelift as gl;
 use crate::lock;
 use crate::plan::plan;
 use crate::progress::{
-    build_progress, fleet_progress, smoke_progress, timeout_message, PollClock, Progress,
+    build_progress, fleet_progress, smoke_progress, smoke_session_ended_by_us, timeout_message,
+    PollClock, Progress,
 };
 use crate::request::{
     parse_request, validate_request, BuildSource, BuildUpload, Config, ALIAS_TAG, REPLACEMENT_TAG,
@@ -568,9 +569,19 @@ async fn smoke_test(deps: &Deps, state: &ExecutionState) -> Result<PollOut, Stag
         progress,
         StageError::SmokeTestFailed,
     )?;
-    if out.done {
+    if out.done && smoke_session_ended_by_us(&status, reason.as_deref()) {
+        out.status = format!("smoke-test session {session_id} was ACTIVE and has been ended");
+    } else if out.done {
         // The session proved the build serves; end it so it holds no capacity. A failure
         // to end it does not condemn a fleet that works: it is reported, not fatal.
+        //
+        // FORCE_TERMINATE, not TRIGGER_ON_PROCESS_TERMINATE: the session has no players and
+        // no state worth a graceful shutdown, and FORCE ends it (and frees its server
+        // process) at once, before the alias moves. TRIGGER only asks the server process
+        // to end (OnProcessTerminate -> ProcessEnding); a build that does not implement
+        // that callback would leave the session TERMINATING, holding a slot on the fleet
+        // that is about to take all the players. Its StatusReason FORCE_TERMINATED also
+        // lets a retried poll recognise the session as ended by this stage.
         out.status = match gl
             .terminate_game_session()
             .game_session_id(&session_id)
