@@ -57,7 +57,7 @@ pub enum Outcome {
     /// `/response` posted; for an API Gateway response, its `statusCode`.
     Response { status_code: Option<u16> },
     /// `/error` posted, with the body's `errorType` (else `Lambda-Runtime-Function-Error-Type`).
-    Error { error_type: String },
+    Error { error_type: String, message: String },
 }
 
 /// One cold start that reached `/next`.
@@ -213,11 +213,18 @@ async fn drive(
                 error_type,
                 body,
             }) => {
-                let error_type = body_error_type(&body)
+                let (body_type, message) = diagnostic(&body);
+                let error_type = body_type
                     .or(error_type)
                     .filter(|t| !t.is_empty())
                     .unwrap_or_else(|| "unknown".into());
-                break (at, Outcome::Error { error_type });
+                break (
+                    at,
+                    Outcome::Error {
+                        error_type,
+                        message,
+                    },
+                );
             }
             Some(_) => continue,
             None => {
@@ -317,9 +324,16 @@ fn status_code(body: &[u8]) -> Option<u16> {
     v.get("statusCode")?.as_u64()?.try_into().ok()
 }
 
-fn body_error_type(body: &[u8]) -> Option<String> {
-    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
-    Some(v.get("errorType")?.as_str()?.to_string())
+/// `errorType` and `errorMessage` of a Lambda diagnostic body (else the raw body).
+fn diagnostic(body: &[u8]) -> (Option<String>, String) {
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return (None, String::from_utf8_lossy(body).into_owned());
+    };
+    let field = |k: &str| v.get(k).and_then(|t| t.as_str()).map(str::to_string);
+    (
+        field("errorType"),
+        field("errorMessage").unwrap_or_else(|| v.to_string()),
+    )
 }
 
 /// The last few KiB the function wrote to stdout/stderr, for error reports.
@@ -372,11 +386,12 @@ mod tests {
     }
 
     #[test]
-    fn error_type_is_read_from_a_diagnostic_body() {
+    fn error_type_and_message_are_read_from_a_diagnostic_body() {
         assert_eq!(
-            body_error_type(br#"{"errorType":"Config","errorMessage":"m"}"#).as_deref(),
-            Some("Config")
+            diagnostic(br#"{"errorType":"Config","errorMessage":"m"}"#),
+            (Some("Config".to_string()), "m".to_string())
         );
-        assert_eq!(body_error_type(b"{}"), None);
+        assert_eq!(diagnostic(b"{}"), (None, "{}".to_string()));
+        assert_eq!(diagnostic(b"oops"), (None, "oops".to_string()));
     }
 }

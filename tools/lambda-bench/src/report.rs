@@ -141,8 +141,16 @@ fn describe(outcome: &Outcome) -> String {
             status_code: Some(code),
         } => code.to_string(),
         Outcome::Response { status_code: None } => "ok".into(),
-        Outcome::Error { error_type } => format!("error {error_type}"),
+        Outcome::Error { error_type, .. } => format!("error {}", short_type(error_type)),
     }
+}
+
+/// `DeserializeError` for `&lambda_runtime::deserializer::DeserializeError`, `Box` for
+/// `&alloc::boxed::Box<dyn core::error::Error + …>` (lambda_runtime sends Rust type names).
+fn short_type(error_type: &str) -> &str {
+    let t = error_type.trim_start_matches('&');
+    let t = t.split('<').next().unwrap_or(t);
+    t.rsplit("::").next().unwrap_or(t)
 }
 
 fn mib(bytes: f64) -> String {
@@ -212,6 +220,20 @@ pub fn markdown(results: &[FunctionResult], targets: &Targets) -> String {
                         .join(", ")
                 ));
             }
+            let errors: BTreeSet<String> = r
+                .samples
+                .iter()
+                .filter_map(|s| match &s.outcome {
+                    Outcome::Error {
+                        error_type,
+                        message,
+                    } => Some(format!("`{error_type}`: {}", clip(message, 200))),
+                    Outcome::Response { .. } => None,
+                })
+                .collect();
+            for e in errors {
+                why.push(format!("answered error {}", e.replace('\n', " ")));
+            }
             let failures: BTreeSet<&str> = r.failures.iter().map(String::as_str).collect();
             for f in failures {
                 why.push(format!("run failed: {}", f.replace('\n', " ")));
@@ -225,6 +247,13 @@ pub fn markdown(results: &[FunctionResult], targets: &Targets) -> String {
         out.push('\n');
     }
     out
+}
+
+fn clip(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_string(),
+    }
 }
 
 pub const BEGIN: &str = "<!-- lambda-bench:begin -->";
@@ -348,6 +377,19 @@ mod tests {
         r.failures.push("no GET /next within 10s".into());
         assert_eq!(r.missed(&Targets::default()), ["1 of 2 runs failed"]);
         assert!(markdown(&[r], &Targets::default()).contains("run failed: no GET /next within 10s"));
+    }
+
+    #[test]
+    fn rust_type_names_in_error_types_are_shortened() {
+        assert_eq!(
+            short_type("&lambda_runtime::deserializer::DeserializeError"),
+            "DeserializeError"
+        );
+        assert_eq!(
+            short_type("&alloc::boxed::Box<dyn core::error::Error + core::marker::Send>"),
+            "Box"
+        );
+        assert_eq!(short_type("Hangar.AwsError"), "Hangar.AwsError");
     }
 
     #[test]
