@@ -9,9 +9,10 @@ use sessions_support::{api_id, Options, Stack};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_reconciler_ends_added_and_missing_sessions_across_pages_under_throttling() {
+    // Simulated servers end their session after an hour of (simulated) play.
     let mut stack = Stack::start_with(Options {
         poller: false,
-        ..Default::default()
+        adjust: |c| c.server.session_duration_ms = 3_600_000,
     })
     .await;
     stack.sessions.settings.reconcile_page_size = 2;

@@ -39,7 +39,8 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             poller: true,
-            adjust: |_| {},
+            // Sessions outlive a slow run (the test clock runs 200x real time).
+            adjust: |c| c.server.session_duration_ms = 24 * 3_600_000,
         }
     }
 }
