@@ -61,6 +61,16 @@ async fn replacement_swaps_alias_only_after_new_fleet_is_active_with_matched_cap
             .unwrap_or_default();
         if event.kind == "StateEntered" && state == "SwapAlias" {
             let new_id = fleet_named(&rig.gl, &name).await;
+            // The smoke session was ended by the stage itself (FORCE_TERMINATE), not by
+            // its simulated server running out its lifetime, before the alias moves.
+            assert_eq!(
+                smoke_sessions(&rig.gl, &new_id).await,
+                vec![(
+                    "TERMINATED".to_string(),
+                    Some("FORCE_TERMINATED".to_string())
+                )],
+                "the smoke-test session is ended before the swap"
+            );
             assert!(
                 fleet_active(&rig.gl, &new_id).await,
                 "new fleet and every location ACTIVE before the swap"
@@ -118,6 +128,14 @@ async fn replacement_swaps_alias_only_after_new_fleet_is_active_with_matched_cap
 
     let new_id = fleet_named(&rig.gl, &name).await;
     assert_eq!(alias_target(&rig.gl, &old.alias_id).await, new_id);
+    let smoke = smoke_sessions(&rig.gl, &new_id).await;
+    assert_eq!(smoke.len(), 1, "one smoke-test session: {smoke:?}");
+    assert!(
+        smoke
+            .iter()
+            .all(|(s, _)| s != "ACTIVE" && s != "ACTIVATING"),
+        "no smoke-test session left running on the new fleet: {smoke:?}"
+    );
     let old_status = fleet_status(&rig.gl, &old.fleet_id).await;
     assert!(
         ["DELETING", "TERMINATED", "GONE"].contains(&old_status.as_str()),
@@ -239,8 +257,65 @@ async fn a_new_fleet_that_goes_to_error_is_deleted_and_the_old_fleet_keeps_servi
 }
 
 #[tokio::test]
-async fn a_location_that_never_activates_ends_at_the_stage_timeout_and_the_stuck_fleet_is_reported()
-{
+async fn a_remote_location_that_never_activates_ends_at_the_stage_timeout_and_rolls_back() {
+    let rig = rig().await;
+    let old = serving_fleet(&rig).await;
+    let name = unique_name("arena-v2");
+    // Fleets created from now on: the home location activates, the remote one never does.
+    rig.admin
+        .slow_location_activation(None, REMOTE, None)
+        .await
+        .unwrap();
+    let mut input = request(&old, &name);
+    input["poll"]["timeouts"]["fleet"] = json!(2);
+    let (outcome, events) = run(&rig, &input).await;
+    let (error, cause) = failed(&outcome);
+    assert_eq!(error, "Hangar.RolledBack", "{cause}");
+    // The stage's last poll saw the fleet (its home location) ACTIVE and only the remote
+    // location still ACTIVATING.
+    let new_id = cause
+        .split_whitespace()
+        .find(|w| w.starts_with("fleet-"))
+        .map(|w| w.trim_end_matches([';', ',', ':']).to_string())
+        .expect("the cause names the new fleet");
+    assert!(
+        cause.contains("did not finish within 2s")
+            && cause.contains(&format!(
+                "fleet {new_id} is ACTIVE; waiting for {REMOTE} ACTIVATING"
+            )),
+        "the cause names the stage timeout and the one stuck location: {cause}"
+    );
+    let named = rig
+        .gl
+        .describe_fleet_attributes()
+        .fleet_ids(&new_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        named.fleet_attributes()[0].name(),
+        Some(name.as_str()),
+        "the fleet in the cause is the one the run created"
+    );
+    assert!(
+        cause.contains(&format!("deleted new fleet {new_id}")),
+        "{cause}"
+    );
+    let status = fleet_status(&rig.gl, &new_id).await;
+    assert!(
+        ["DELETING", "TERMINATED", "GONE"].contains(&status.as_str()),
+        "the new fleet is deleted: {status}"
+    );
+    assert!(!entered(&events).contains(&"SwapAlias".to_string()));
+    assert!(!entered(&events).contains(&"SmokeTest".to_string()));
+    assert_eq!(alias_target(&rig.gl, &old.alias_id).await, old.fleet_id);
+    assert_eq!(fleet_status(&rig.gl, &old.fleet_id).await, "ACTIVE");
+    assert!(!lock_held(&rig, &old.alias_id).await);
+}
+
+#[tokio::test]
+async fn a_whole_fleet_stuck_activating_ends_at_the_stage_timeout_and_the_undeletable_fleet_is_reported(
+) {
     let rig = rig().await;
     let old = serving_fleet(&rig).await;
     let name = unique_name("arena-v2");

@@ -413,3 +413,60 @@ pub async fn builds_named(gl: &aws_sdk_gamelift::Client, version: &str) -> Vec<(
         })
         .collect()
 }
+
+/// Status and StatusReason of every smoke-test game session (name `hangar-smoke-test`)
+/// on a fleet.
+pub async fn smoke_sessions(
+    gl: &aws_sdk_gamelift::Client,
+    fleet_id: &str,
+) -> Vec<(String, Option<String>)> {
+    let mut out = Vec::new();
+    let mut token = None;
+    loop {
+        let page = gl
+            .describe_game_sessions()
+            .fleet_id(fleet_id)
+            .set_next_token(token)
+            .send()
+            .await
+            .unwrap();
+        out.extend(
+            page.game_sessions()
+                .iter()
+                .filter(|g| g.name() == Some("hangar-smoke-test"))
+                .map(|g| {
+                    (
+                        g.status().unwrap().as_str().to_string(),
+                        g.status_reason().map(|r| r.as_str().to_string()),
+                    )
+                }),
+        );
+        token = page.next_token().map(str::to_string);
+        if token.is_none() {
+            return out;
+        }
+    }
+}
+
+/// Status of each location of a fleet, home first.
+pub async fn location_statuses(
+    gl: &aws_sdk_gamelift::Client,
+    fleet_id: &str,
+) -> Vec<(String, String)> {
+    let d = gl
+        .describe_fleet_location_attributes()
+        .fleet_id(fleet_id)
+        .send()
+        .await
+        .unwrap();
+    d.location_attributes()
+        .iter()
+        .map(|l| {
+            let s = l.location_state().unwrap();
+            (
+                s.location().unwrap().to_string(),
+                s.status().unwrap().as_str().to_string(),
+            )
+        })
+        .collect()
+}
