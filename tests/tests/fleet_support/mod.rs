@@ -448,25 +448,20 @@ pub async fn smoke_sessions(
     }
 }
 
-/// Status of each location of a fleet, home first.
-pub async fn location_statuses(
-    gl: &aws_sdk_gamelift::Client,
-    fleet_id: &str,
-) -> Vec<(String, String)> {
-    let d = gl
-        .describe_fleet_location_attributes()
-        .fleet_id(fleet_id)
-        .send()
-        .await
-        .unwrap();
-    d.location_attributes()
-        .iter()
-        .map(|l| {
-            let s = l.location_state().unwrap();
-            (
-                s.location().unwrap().to_string(),
-                s.status().unwrap().as_str().to_string(),
-            )
-        })
-        .collect()
+/// After a rollback before the swap: the cause reports the new fleet deleted, it is
+/// going or gone, the alias still routes to the old fleet, which serves, and the lock is
+/// released.
+pub async fn assert_rolled_back_to_old(rig: &Rig, old: &Serving, new_id: &str, cause: &str) {
+    assert!(
+        cause.contains(&format!("deleted new fleet {new_id}")),
+        "{cause}"
+    );
+    let status = fleet_status(&rig.gl, new_id).await;
+    assert!(
+        ["DELETING", "TERMINATED", "GONE"].contains(&status.as_str()),
+        "the new fleet is deleted: {status}"
+    );
+    assert_eq!(alias_target(&rig.gl, &old.alias_id).await, old.fleet_id);
+    assert_eq!(fleet_status(&rig.gl, &old.fleet_id).await, "ACTIVE");
+    assert!(!lock_held(rig, &old.alias_id).await);
 }
