@@ -2,11 +2,11 @@
 //! emulator (in-process), the resources of a local deployment, and the local API gateway.
 //! Everything listens on 127.0.0.1 and stops on Ctrl-C or SIGTERM.
 
+pub mod ecs;
 mod emulator;
 mod moto;
 pub mod resources;
 pub mod sessions;
-pub mod ecs;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
