@@ -41,32 +41,23 @@ pub struct FunctionResult {
 }
 
 impl FunctionResult {
+    /// Summary of one figure over the runs; `None` unless every run has it.
+    fn summary(&self, figure: impl Fn(&Sample) -> Option<f64>) -> Option<Summary> {
+        let v: Option<Vec<f64>> = self.samples.iter().map(figure).collect();
+        stats::summarize(&v?)
+    }
+
     fn init_ms(&self) -> Option<Summary> {
-        let v: Vec<f64> = self
-            .samples
-            .iter()
-            .map(|s| s.init.as_secs_f64() * 1e3)
-            .collect();
-        stats::summarize(&v)
+        self.summary(|s| Some(s.init.as_secs_f64() * 1e3))
     }
 
     fn invoke_ms(&self) -> Option<Summary> {
-        let v: Vec<f64> = self
-            .samples
-            .iter()
-            .map(|s| s.invoke.as_secs_f64() * 1e3)
-            .collect();
-        stats::summarize(&v)
+        self.summary(|s| Some(s.invoke.as_secs_f64() * 1e3))
     }
 
-    /// Peak RSS in bytes; `None` unless every run gave a figure.
+    /// Peak RSS in bytes.
     fn rss_bytes(&self) -> Option<Summary> {
-        let v: Option<Vec<f64>> = self
-            .samples
-            .iter()
-            .map(|s| s.peak_rss_kib.map(|k| (k * 1024) as f64))
-            .collect();
-        stats::summarize(&v?)
+        self.summary(|s| s.peak_rss_kib.map(|k| (k * 1024) as f64))
     }
 
     fn init_calls(&self) -> usize {
