@@ -34,10 +34,7 @@ mod tests {
                 .starts_with("00000003")
         });
         assert_eq!(event.records.len(), 1);
-        let sdk = aws_config::SdkConfig::builder()
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .build();
-        let response = handler(&hangar_sessions::testing::offline(&sdk), event).await;
+        let response = handler(&hangar_sessions::testing::offline_sessions(), event).await;
         let failed: Vec<_> = response
             .batch_item_failures
             .iter()

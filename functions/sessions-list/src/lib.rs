@@ -13,43 +13,15 @@ pub async fn handler(sessions: &Sessions, req: Request) -> Result<Response<Body>
     hangar_sessions::api::list(sessions, req).await
 }
 
+/// The sample event is a player's `GET`; without its authorizer it is refused (401), from a
+/// game server it is forbidden (403).
 #[cfg(test)]
 mod tests {
-    use super::*;
-
-    const EVENT: &str = include_str!("../../../events/sessions-list.json");
-
-    async fn offline_sessions() -> Sessions {
-        let sdk = aws_config::SdkConfig::builder()
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .build();
-        hangar_sessions::testing::offline(&sdk)
-    }
-
-    #[tokio::test]
-    async fn sample_event_is_routed_with_its_authorizer_and_parameters() {
-        let req = lambda_http::request::from_str(EVENT).unwrap();
-        hangar_sessions::testing::assert_sample_event(&req, "GET", None, true);
-    }
-
-    #[tokio::test]
-    async fn sample_event_without_its_authorizer_is_refused_before_any_work() {
-        let mut event: serde_json::Value = serde_json::from_str(EVENT).unwrap();
-        event["requestContext"]
-            .as_object_mut()
-            .unwrap()
-            .remove("authorizer");
-        let req = lambda_http::request::from_str(&event.to_string()).unwrap();
-        let resp = handler(&offline_sessions().await, req).await.unwrap();
-        assert_eq!(resp.status(), 401);
-    }
-
-    #[tokio::test]
-    async fn sample_event_from_a_server_is_forbidden() {
-        let mut event: serde_json::Value = serde_json::from_str(EVENT).unwrap();
-        event["requestContext"]["authorizer"] = hangar_sessions::testing::server_authorizer();
-        let req = lambda_http::request::from_str(&event.to_string()).unwrap();
-        let resp = handler(&offline_sessions().await, req).await.unwrap();
-        assert_eq!(resp.status(), 403);
+    hangar_sessions::sample_event_tests! {
+        handler: super::handler,
+        event: include_str!("../../../events/sessions-list.json"),
+        method: "GET",
+        path_parameter: None,
+        caller: Player,
     }
 }

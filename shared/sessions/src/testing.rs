@@ -23,19 +23,41 @@ pub fn offline(sdk: &aws_config::SdkConfig) -> Sessions {
     }
 }
 
-/// The `authorizer` block API Gateway sends for a player (JWT).
-pub fn player_authorizer() -> serde_json::Value {
-    serde_json::json!({"jwt": {"claims": {"sub": "mallory"}, "scopes": null}})
+/// [`offline`] over a bare SDK configuration (no region, no credentials, no endpoint).
+pub fn offline_sessions() -> Sessions {
+    let sdk = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .build();
+    offline(&sdk)
 }
 
-/// The `authorizer` block API Gateway sends for an IAM caller (a game server).
-pub fn server_authorizer() -> serde_json::Value {
-    serde_json::json!({"iam": {"userArn": "arn:aws:sts::123456789012:assumed-role/gs/i-1", "callerId": "AROA:i-1"}})
+/// The kind of caller a route admits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Caller {
+    /// A game client, authenticated by a JWT.
+    Player,
+    /// A game server, authenticated by IAM.
+    Server,
+}
+
+impl Caller {
+    /// The `authorizer` block API Gateway sends for this kind of caller.
+    pub fn authorizer(self) -> serde_json::Value {
+        match self {
+            Caller::Player => {
+                serde_json::json!({"jwt": {"claims": {"sub": "mallory"}, "scopes": null}})
+            }
+            Caller::Server => serde_json::json!({
+                "iam": {"userArn": "arn:aws:sts::123456789012:assumed-role/gs/i-1", "callerId": "AROA:i-1"}
+            }),
+        }
+    }
 }
 
 /// Checks that a sample event decodes as the route expects: method, path parameter and
 /// the caller kind the route requires.
-pub fn assert_sample_event(req: &Request, method: &str, path_param: Option<&str>, player: bool) {
+pub fn assert_sample_event(event: &str, method: &str, path_param: Option<&str>, caller: Caller) {
+    let req = lambda_http::request::from_str(event).unwrap();
     assert_eq!(req.method().as_str(), method);
     if let Some(name) = path_param {
         let params = req.path_parameters();
@@ -44,15 +66,105 @@ pub fn assert_sample_event(req: &Request, method: &str, path_param: Option<&str>
             "sample event lacks path parameter {name}"
         );
     }
-    if player {
-        assert!(
-            hangar_lambda::require_player(req).is_ok(),
+    match caller {
+        Caller::Player => assert!(
+            hangar_lambda::require_player(&req).is_ok(),
             "sample event is not from a player"
-        );
-    } else {
-        assert!(
-            hangar_lambda::require_server(req).is_ok(),
+        ),
+        Caller::Server => assert!(
+            hangar_lambda::require_server(&req).is_ok(),
             "sample event is not from a game server"
-        );
+        ),
     }
+}
+
+/// The sample event with its `authorizer` block removed.
+pub fn without_authorizer(event: &str) -> Request {
+    let mut event: serde_json::Value = serde_json::from_str(event).unwrap();
+    event["requestContext"]
+        .as_object_mut()
+        .unwrap()
+        .remove("authorizer");
+    lambda_http::request::from_str(&event.to_string()).unwrap()
+}
+
+/// The sample event as if sent by `caller`.
+pub fn from_caller(event: &str, caller: Caller) -> Request {
+    let mut event: serde_json::Value = serde_json::from_str(event).unwrap();
+    event["requestContext"]["authorizer"] = caller.authorizer();
+    lambda_http::request::from_str(&event.to_string()).unwrap()
+}
+
+/// The unit tests every HTTP function of this area carries, for its sample event in
+/// `events/`: the event decodes as the route expects (method, path parameter, caller
+/// kind); the handler refuses it without its authorizer (401) before any work; the
+/// handler forbids the other kind of caller (403).
+///
+/// ```text
+/// hangar_sessions::sample_event_tests! {
+///     handler: super::handler,
+///     event: include_str!("../../../events/sessions-get.json"),
+///     method: "GET",
+///     path_parameter: Some("sessionId"),
+///     caller: Player,
+/// }
+/// ```
+#[macro_export]
+macro_rules! sample_event_tests {
+    (
+        handler: $handler:path,
+        event: $event:expr,
+        method: $method:literal,
+        path_parameter: $param:expr,
+        caller: Player $(,)?
+    ) => {
+        $crate::sample_event_tests!(@common $handler, $event, $method, $param, Player);
+
+        #[tokio::test]
+        async fn sample_event_from_a_server_is_forbidden() {
+            let req = $crate::testing::from_caller($event, $crate::testing::Caller::Server);
+            let resp = $handler(&$crate::testing::offline_sessions(), req)
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 403);
+        }
+    };
+    (
+        handler: $handler:path,
+        event: $event:expr,
+        method: $method:literal,
+        path_parameter: $param:expr,
+        caller: Server $(,)?
+    ) => {
+        $crate::sample_event_tests!(@common $handler, $event, $method, $param, Server);
+
+        #[tokio::test]
+        async fn sample_event_from_a_player_is_forbidden() {
+            let req = $crate::testing::from_caller($event, $crate::testing::Caller::Player);
+            let resp = $handler(&$crate::testing::offline_sessions(), req)
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 403);
+        }
+    };
+    (@common $handler:path, $event:expr, $method:literal, $param:expr, $caller:ident) => {
+        #[test]
+        fn sample_event_is_routed_with_its_authorizer_and_parameters() {
+            $crate::testing::assert_sample_event(
+                $event,
+                $method,
+                $param,
+                $crate::testing::Caller::$caller,
+            );
+        }
+
+        #[tokio::test]
+        async fn sample_event_without_its_authorizer_is_refused_before_any_work() {
+            let req = $crate::testing::without_authorizer($event);
+            let resp = $handler(&$crate::testing::offline_sessions(), req)
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 401);
+        }
+    };
 }
