@@ -118,16 +118,10 @@ macro_rules! sample_event_tests {
         path_parameter: $param:expr,
         caller: Player $(,)?
     ) => {
-        $crate::sample_event_tests!(@common $handler, $event, $method, $param, Player);
-
-        #[tokio::test]
-        async fn sample_event_from_a_server_is_forbidden() {
-            let req = $crate::testing::from_caller($event, $crate::testing::Caller::Server);
-            let resp = $handler(&$crate::testing::offline_sessions(), req)
-                .await
-                .unwrap();
-            assert_eq!(resp.status(), 403);
-        }
+        $crate::sample_event_tests!(
+            @checks $handler, $event, $method, $param, Player,
+            sample_event_from_a_server_is_forbidden, Server
+        );
     };
     (
         handler: $handler:path,
@@ -136,18 +130,15 @@ macro_rules! sample_event_tests {
         path_parameter: $param:expr,
         caller: Server $(,)?
     ) => {
-        $crate::sample_event_tests!(@common $handler, $event, $method, $param, Server);
-
-        #[tokio::test]
-        async fn sample_event_from_a_player_is_forbidden() {
-            let req = $crate::testing::from_caller($event, $crate::testing::Caller::Player);
-            let resp = $handler(&$crate::testing::offline_sessions(), req)
-                .await
-                .unwrap();
-            assert_eq!(resp.status(), 403);
-        }
+        $crate::sample_event_tests!(
+            @checks $handler, $event, $method, $param, Server,
+            sample_event_from_a_player_is_forbidden, Player
+        );
     };
-    (@common $handler:path, $event:expr, $method:literal, $param:expr, $caller:ident) => {
+    (
+        @checks $handler:path, $event:expr, $method:literal, $param:expr, $caller:ident,
+        $forbidden_test:ident, $other:ident
+    ) => {
         #[test]
         fn sample_event_is_routed_with_its_authorizer_and_parameters() {
             $crate::testing::assert_sample_event(
@@ -165,6 +156,15 @@ macro_rules! sample_event_tests {
                 .await
                 .unwrap();
             assert_eq!(resp.status(), 401);
+        }
+
+        #[tokio::test]
+        async fn $forbidden_test() {
+            let req = $crate::testing::from_caller($event, $crate::testing::Caller::$other);
+            let resp = $handler(&$crate::testing::offline_sessions(), req)
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 403);
         }
     };
 }
