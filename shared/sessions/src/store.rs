@@ -54,6 +54,11 @@ fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
+/// A failed SDK call, with its whole chain of causes.
+fn sdk(e: impl std::error::Error) -> StoreError {
+    backend(aws_sdk_dynamodb::error::DisplayErrorContext(e))
+}
+
 fn to_item<T: Serialize>(v: &T) -> Result<HashMap<String, AttributeValue>, StoreError> {
     serde_dynamo::to_item(v).map_err(|e| StoreError::Decode(e.to_string()))
 }
@@ -118,7 +123,7 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
         .global_secondary_indexes(gsi(INDEX_ACTIVE, "activePk")?)
         .send()
         .await
-        .map_err(|e| backend(aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+        .map_err(sdk)?;
     client
         .update_time_to_live()
         .table_name(table)
@@ -131,7 +136,7 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
         )
         .send()
         .await
-        .map_err(|e| backend(aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+        .map_err(sdk)?;
     Ok(())
 }
 
@@ -184,8 +189,38 @@ impl Store {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| backend(aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+            .map_err(sdk)?;
         out.item.map(from_item).transpose()
+    }
+
+    /// Writes `item` unless an item with its key exists; `Ok(false)` when one does
+    /// (nothing written).
+    async fn put_new(&self, item: HashMap<String, AttributeValue>) -> Result<bool, StoreError> {
+        let r = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match r {
+            Ok(_) => Ok(true),
+            Err(e) if is_conditional(&e) => Ok(false),
+            Err(e) => Err(sdk(e)),
+        }
+    }
+
+    /// Deletes the item with this key (nothing happens when there is none).
+    async fn remove(&self, pk: impl Into<String>, sk: impl Into<String>) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .send()
+            .await
+            .map_err(sdk)?;
+        Ok(())
     }
 
     fn put(
@@ -235,9 +270,9 @@ impl Store {
                 other if other.meta().code() == Some("TransactionConflictException") => {
                     Ok(TxOutcome::Conflict)
                 }
-                other => Err(backend(aws_sdk_dynamodb::error::DisplayErrorContext(other))),
+                other => Err(sdk(other)),
             },
-            Err(e) => Err(backend(aws_sdk_dynamodb::error::DisplayErrorContext(e))),
+            Err(e) => Err(sdk(e)),
         }
     }
 
@@ -318,19 +353,7 @@ impl Store {
     /// Records that `reservation`'s player is taking a seat; `false` when that player
     /// already holds (or is taking) one. One conditional put per (session, player).
     pub async fn reserve(&self, reservation: &ReservationItem) -> Result<bool, StoreError> {
-        let r = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_item(reservation)?))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        match r {
-            Ok(_) => Ok(true),
-            Err(e) if is_conditional(&e) => Ok(false),
-            Err(e) => Err(backend(aws_sdk_dynamodb::error::DisplayErrorContext(e))),
-        }
+        self.put_new(to_item(reservation)?).await
     }
 
     /// Removes a reservation, only if it is still the one created at `created_at_millis`
@@ -356,7 +379,7 @@ impl Store {
         match r {
             Ok(_) => Ok(()),
             Err(e) if is_conditional(&e) => Ok(()),
-            Err(e) => Err(backend(aws_sdk_dynamodb::error::DisplayErrorContext(e))),
+            Err(e) => Err(sdk(e)),
         }
     }
 
@@ -385,7 +408,7 @@ impl Store {
                 Ok(true)
             }
             Err(e) if is_conditional(&e) => Ok(false),
-            Err(e) => Err(backend(aws_sdk_dynamodb::error::DisplayErrorContext(e))),
+            Err(e) => Err(sdk(e)),
         }
     }
 
@@ -410,7 +433,7 @@ impl Store {
             let r = u.send().await;
             if let Err(e) = r {
                 if !is_conditional(&e) {
-                    return Err(backend(aws_sdk_dynamodb::error::DisplayErrorContext(e)));
+                    return Err(sdk(e));
                 }
             }
         }
@@ -440,16 +463,9 @@ impl Store {
         match r {
             Ok(_) => self.adjust_copies(session, -1).await?,
             Err(e) if is_conditional(&e) => {}
-            Err(e) => return Err(backend(aws_sdk_dynamodb::error::DisplayErrorContext(e))),
+            Err(e) => return Err(sdk(e)),
         }
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(key(&session.pk, reservation_sk(player_id))))
-            .send()
-            .await
-            .map_err(|e| backend(aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
-        Ok(())
+        self.remove(&session.pk, reservation_sk(player_id)).await
     }
 
     /// Records the GameLift player session id on a reservation.
@@ -471,7 +487,7 @@ impl Store {
             .expression_attribute_values(":p", s(player_session_id))
             .send()
             .await
-            .map_err(|e| backend(aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+            .map_err(sdk)?;
         Ok(())
     }
 
@@ -496,14 +512,8 @@ impl Store {
         }
         match u.send().await {
             Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .map(|e| e.is_conditional_check_failed_exception())
-                    .unwrap_or(false) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(backend(aws_sdk_dynamodb::error::DisplayErrorContext(e))),
+            Err(e) if is_conditional(&e) => Ok(()),
+            Err(e) => Err(sdk(e)),
         }
     }
 
@@ -561,10 +571,7 @@ impl Store {
             q = q
                 .set_exclusive_start_key(Some(start.into_iter().map(|(k, v)| (k, s(v))).collect()));
         }
-        let out = q
-            .send()
-            .await
-            .map_err(|e| backend(aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+        let out = q.send().await.map_err(sdk)?;
         let scanned = out.scanned_count().max(0) as usize;
         let last_key = out.last_evaluated_key.map(|k| {
             k.into_iter()
@@ -595,36 +602,11 @@ impl Store {
 
     /// Stores a new PENDING placement; `Ok(false)` when the id is taken.
     pub async fn insert_placement(&self, p: &PlacementItem) -> Result<bool, StoreError> {
-        let r = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_item(p)?))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        match r {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .map(|e| e.is_conditional_check_failed_exception())
-                    .unwrap_or(false) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(backend(aws_sdk_dynamodb::error::DisplayErrorContext(e))),
-        }
+        self.put_new(to_item(p)?).await
     }
 
     pub async fn delete_placement(&self, placement_id: &str) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(key(placement_pk(placement_id), PLACEMENT_SK)))
-            .send()
-            .await
-            .map_err(|e| backend(aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
-        Ok(())
+        self.remove(placement_pk(placement_id), PLACEMENT_SK).await
     }
 
     /// Applies a placement event if it moves the placement forward (a higher rank).
@@ -700,14 +682,8 @@ impl Store {
             .await;
         match r {
             Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .map(|e| e.is_conditional_check_failed_exception())
-                    .unwrap_or(false) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(backend(aws_sdk_dynamodb::error::DisplayErrorContext(e))),
+            Err(e) if is_conditional(&e) => Ok(false),
+            Err(e) => Err(sdk(e)),
         }
     }
 
@@ -718,36 +694,15 @@ impl Store {
         &self,
         rec: &IdempotencyItem,
     ) -> Result<Option<IdempotencyItem>, StoreError> {
-        let r = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_item(rec)?))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        match r {
-            Ok(_) => Ok(None),
-            Err(e)
-                if e.as_service_error()
-                    .map(|e| e.is_conditional_check_failed_exception())
-                    .unwrap_or(false) =>
-            {
-                self.get(rec.pk.clone(), IDEMPOTENCY_SK).await
-            }
-            Err(e) => Err(backend(aws_sdk_dynamodb::error::DisplayErrorContext(e))),
+        if self.put_new(to_item(rec)?).await? {
+            Ok(None)
+        } else {
+            self.get(rec.pk.clone(), IDEMPOTENCY_SK).await
         }
     }
 
     pub async fn release_idempotency(&self, pk: &str) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(key(pk, IDEMPOTENCY_SK)))
-            .send()
-            .await
-            .map_err(|e| backend(aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
-        Ok(())
+        self.remove(pk, IDEMPOTENCY_SK).await
     }
 }
 
