@@ -152,8 +152,34 @@ fn array<'a>(field: &str, v: Option<&'a Value>) -> Result<&'a [Value], FieldErro
     }
 }
 
-fn item_object<'a>(field: &str, v: &'a Value) -> Result<&'a Map<String, Value>, FieldError> {
-    v.as_object().ok_or_else(|| err(field, "must be an object"))
+/// An element of an array of objects (`field` names it, e.g. `players[2]`) with only
+/// `known` members; errors name the member (`players[2].nmae`).
+fn item_object<'a>(
+    field: &str,
+    v: &'a Value,
+    known: &[&str],
+) -> Result<&'a Map<String, Value>, FieldError> {
+    let o = v
+        .as_object()
+        .ok_or_else(|| err(field, "must be an object"))?;
+    only_known(o, known).map_err(|e| err(format!("{field}.{}", e.field), e.message))?;
+    Ok(o)
+}
+
+/// The required string member `name` of the array element `field`.
+fn member(
+    o: &Map<String, Value>,
+    field: &str,
+    name: &str,
+    min: usize,
+    max: usize,
+) -> Result<String, FieldError> {
+    string(
+        &format!("{field}.{name}"),
+        o.get(name).unwrap_or(&Value::Null),
+        min,
+        max,
+    )
 }
 
 /// Parses and checks a create request for `caller`.
@@ -189,15 +215,8 @@ pub fn create_session(body: &[u8], caller: &str) -> Result<CreateSession, FieldE
     let mut players = Vec::new();
     for (i, p) in array("players", m.get("players"))?.iter().enumerate() {
         let field = format!("players[{i}]");
-        let o = item_object(&field, p)?;
-        only_known(o, &["playerId", "data"])
-            .map_err(|e| err(format!("{field}.{}", e.field), e.message))?;
-        let player_id = string(
-            &format!("{field}.playerId"),
-            o.get("playerId").unwrap_or(&Value::Null),
-            1,
-            MAX_PLAYER_ID,
-        )?;
+        let o = item_object(&field, p, &["playerId", "data"])?;
+        let player_id = member(o, &field, "playerId", 1, MAX_PLAYER_ID)?;
         let data = opt_string(o, "data", 1, MAX_PLAYER_DATA)
             .map_err(|e| err(format!("{field}.data"), e.message))?;
         if players
@@ -233,24 +252,12 @@ pub fn create_session(body: &[u8], caller: &str) -> Result<CreateSession, FieldE
     let mut latencies = Vec::new();
     for (i, l) in raw.iter().enumerate() {
         let field = format!("latencies[{i}]");
-        let o = item_object(&field, l)?;
-        only_known(o, &["playerId", "region", "ms"])
-            .map_err(|e| err(format!("{field}.{}", e.field), e.message))?;
-        let player_id = string(
-            &format!("{field}.playerId"),
-            o.get("playerId").unwrap_or(&Value::Null),
-            1,
-            MAX_PLAYER_ID,
-        )?;
+        let o = item_object(&field, l, &["playerId", "region", "ms"])?;
+        let player_id = member(o, &field, "playerId", 1, MAX_PLAYER_ID)?;
         if !players.iter().any(|p| p.player_id == player_id) {
             return Err(err(format!("{field}.playerId"), "is not one of players"));
         }
-        let region = string(
-            &format!("{field}.region"),
-            o.get("region").unwrap_or(&Value::Null),
-            1,
-            64,
-        )?;
+        let region = member(o, &field, "region", 1, 64)?;
         let ms = o
             .get("ms")
             .and_then(Value::as_f64)
@@ -439,6 +446,20 @@ mod tests {
                 "a"
             )),
             "latencies[0].ms"
+        );
+        assert_eq!(
+            field_of(create_session(
+                br#"{"maxPlayers":8,"players":[{"playerId":"a","nmae":"x"}]}"#,
+                "a"
+            )),
+            "players[0].nmae"
+        );
+        assert_eq!(
+            field_of(create_session(
+                br#"{"maxPlayers":8,"latencies":[{"playerId":"a","ms":1}]}"#,
+                "a"
+            )),
+            "latencies[0].region"
         );
     }
 
