@@ -75,6 +75,13 @@ fn n(v: impl ToString) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
+/// Which way [`Store::move_seat`] moves a session's seat counter.
+#[derive(Clone, Copy)]
+enum Seat {
+    Take,
+    GiveBack,
+}
+
 fn key(pk: impl Into<String>, sk: impl Into<String>) -> HashMap<String, AttributeValue> {
     HashMap::from([("pk".to_string(), s(pk)), ("sk".to_string(), s(sk))])
 }
@@ -387,24 +394,41 @@ impl Store {
     /// ACTIVE (one conditional update of the main item), so concurrent joins can never
     /// take more seats than the session has. `false` when full or not active.
     pub async fn take_seat(&self, session: &SessionItem) -> Result<bool, StoreError> {
-        let r = self
+        self.move_seat(session, Seat::Take).await
+    }
+
+    /// Moves the seat counter of the main item by one (bumping its version), then of the
+    /// listing copies. Taking a seat needs an ACTIVE session with a free one; giving one
+    /// back never takes the counter below zero. `false` when the condition refused the
+    /// move (nothing written).
+    async fn move_seat(&self, session: &SessionItem, seat: Seat) -> Result<bool, StoreError> {
+        let delta = match seat {
+            Seat::Take => 1,
+            Seat::GiveBack => -1,
+        };
+        let u = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(&session.pk, SESSION_SK)))
-            .update_expression("SET #c = #c + :one, #v = #v + :one")
-            .condition_expression("#c < #m AND #s = :active")
+            .update_expression("SET #c = #c + :d, #v = #v + :one")
             .expression_attribute_names("#c", "playerSessionCount")
             .expression_attribute_names("#v", "version")
-            .expression_attribute_names("#m", "maximumSessions")
-            .expression_attribute_names("#s", "status")
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":active", s(SessionStatus::Active.as_str()))
-            .send()
-            .await;
-        match r {
+            .expression_attribute_values(":d", n(delta))
+            .expression_attribute_values(":one", n(1));
+        let u = match seat {
+            Seat::Take => u
+                .condition_expression("#c < #m AND #s = :active")
+                .expression_attribute_names("#m", "maximumSessions")
+                .expression_attribute_names("#s", "status")
+                .expression_attribute_values(":active", s(SessionStatus::Active.as_str())),
+            Seat::GiveBack => u
+                .condition_expression("#c > :zero")
+                .expression_attribute_values(":zero", n(0)),
+        };
+        match u.send().await {
             Ok(_) => {
-                self.adjust_copies(session, 1).await?;
+                self.adjust_copies(session, delta).await?;
                 Ok(true)
             }
             Err(e) if is_conditional(&e) => Ok(false),
@@ -447,24 +471,7 @@ impl Store {
         session: &SessionItem,
         player_id: &str,
     ) -> Result<(), StoreError> {
-        let r = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(&session.pk, SESSION_SK)))
-            .update_expression("SET #c = #c - :one, #v = #v + :one")
-            .condition_expression("#c > :zero")
-            .expression_attribute_names("#c", "playerSessionCount")
-            .expression_attribute_names("#v", "version")
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":zero", n(0))
-            .send()
-            .await;
-        match r {
-            Ok(_) => self.adjust_copies(session, -1).await?,
-            Err(e) if is_conditional(&e) => {}
-            Err(e) => return Err(sdk(e)),
-        }
+        self.move_seat(session, Seat::GiveBack).await?;
         self.remove(&session.pk, reservation_sk(player_id)).await
     }
 
