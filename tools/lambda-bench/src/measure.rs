@@ -145,6 +145,14 @@ pub async fn cold_start(launch: &Launch) -> Result<Sample, RunError> {
 
 type Driven = (Duration, Duration, Outcome, Option<u64>, Instant);
 
+fn init_error(error_type: Option<String>, body: &[u8], output: &Output) -> RunError {
+    RunError::InitError {
+        error_type: error_type.unwrap_or_default(),
+        body: String::from_utf8_lossy(body).into_owned(),
+        output: output.tail(),
+    }
+}
+
 async fn drive(
     launch: &Launch,
     child: &mut Child,
@@ -161,6 +169,13 @@ async fn drive(
             event = events.recv() => event,
             status = child.wait() => {
                 tokio::time::sleep(Duration::from_millis(50)).await; // let the pipes drain
+                // A function that posted /init/error and then exited reports that error,
+                // whichever of the two the select saw first.
+                while let Ok(event) = events.try_recv() {
+                    if let ApiEvent::InitError { error_type, body } = event {
+                        return Err(init_error(error_type, &body, output));
+                    }
+                }
                 return Err(RunError::Exited {
                     status: status.map(|s| s.to_string()).unwrap_or_else(|e| e.to_string()),
                     output: output.tail(),
@@ -172,11 +187,7 @@ async fn drive(
             Some(ApiEvent::Next { at, .. }) => break at,
             Some(ApiEvent::InitError { error_type, body }) => {
                 let _ = tokio::time::timeout(Duration::from_millis(200), child.wait()).await;
-                return Err(RunError::InitError {
-                    error_type: error_type.unwrap_or_default(),
-                    body: String::from_utf8_lossy(&body).into_owned(),
-                    output: output.tail(),
-                });
+                return Err(init_error(error_type, &body, output));
             }
             Some(_) => continue,
             None => {
