@@ -127,9 +127,7 @@ async fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(20);
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await;
+    let sdk = hangar_aws::sdk_config().await;
     let client = aws_sdk_dynamodb::Client::new(&sdk);
     let table = format!(
         "bench-sessions-{}",

@@ -42,7 +42,7 @@ fn test_credentials() -> aws_sdk_gamelift::config::Credentials {
 
 /// AWS configuration pointing every service at moto: test credentials, us-east-1.
 pub async fn aws_config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
+    hangar_aws::loader()
         .region(Region::new(REGION))
         .credentials_provider(test_credentials())
         .endpoint_url(moto_endpoint())
@@ -85,6 +85,7 @@ pub fn gamelift_client_with_retries(
 ) -> aws_sdk_gamelift::Client {
     let config = aws_sdk_gamelift::Config::builder()
         .behavior_version(BehaviorVersion::latest())
+        .http_client(hangar_aws::https_client())
         .region(Region::new(REGION))
         .credentials_provider(test_credentials())
         .endpoint_url(emulator.endpoint_url())

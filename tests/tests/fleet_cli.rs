@@ -7,7 +7,7 @@
 
 mod fleet_support;
 
-use aws_config::{BehaviorVersion, Region};
+use aws_config::Region;
 use fleet_support::*;
 use hangar::fleet::{replace_local, request, ReplaceArgs};
 use hangar_tests::{moto_endpoint, unique_name, REGION};
@@ -39,7 +39,7 @@ async fn cli_dry_run_exits_0_a_refusal_exits_2_and_a_replacement_with_explicit_c
     // As under `hangar dev`: AWS_ENDPOINT_URL is moto, AWS_ENDPOINT_URL_GAMELIFT the emulator.
     assert!(!moto_endpoint().is_empty());
     std::env::set_var("AWS_ENDPOINT_URL_GAMELIFT", rig.emulator.endpoint_url());
-    let sdk = aws_config::defaults(BehaviorVersion::latest())
+    let sdk = hangar_aws::loader()
         .region(Region::new(REGION))
         .load()
         .await;

@@ -8,7 +8,7 @@ use hangar_deploy::post_traffic::PostTrafficConfig;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     hangar_lambda::init_tracing();
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let sdk = hangar_aws::sdk_config().await;
     let config = PostTrafficConfig::from_vars(&hangar_lambda::config::Env);
     hangar_deploy::hook::serve(&sdk, reqwest::Client::new(), config).await
 }

@@ -7,7 +7,7 @@ use hangar_deploy::pre_traffic::PreTrafficConfig;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     hangar_lambda::init_tracing();
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let sdk = hangar_aws::sdk_config().await;
     let config = PreTrafficConfig::from_vars(&hangar_lambda::config::Env);
     hangar_deploy::hook::serve(&sdk, aws_sdk_lambda::Client::new(&sdk), config).await
 }

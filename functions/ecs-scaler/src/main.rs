@@ -6,9 +6,7 @@ use lambda_runtime::{service_fn, Error, LambdaEvent};
 async fn main() -> Result<(), Error> {
     hangar_lambda::init_tracing();
     let cfg = ScalerConfig::from_vars(&Env)?;
-    let aws = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await;
+    let aws = hangar_aws::sdk_config().await;
     let scaler = Scaler::from_config(
         &cfg,
         aws_sdk_ecs::Client::new(&aws),

@@ -5,9 +5,7 @@ use lambda_http::{service_fn, Error, Request};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     hangar_lambda::init_tracing();
-    let aws = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await;
+    let aws = hangar_aws::sdk_config().await;
     let app = App::from_vars(&Env, aws_sdk_dynamodb::Client::new(&aws))?;
     let app = &app;
     lambda_http::run(service_fn(move |req: Request| async move {

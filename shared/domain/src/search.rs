@@ -501,28 +501,29 @@ impl Parser {
 
     fn condition(&mut self) -> Result<Condition, ParseError> {
         let attribute = self.operand()?;
-        let comparator =
-            match self.next() {
-                Some(Token {
-                    kind: TokenKind::Comparator(c),
-                    ..
-                }) => c,
-                Some(token) => return Err(ParseError {
+        let comparator = match self.next() {
+            Some(Token {
+                kind: TokenKind::Comparator(c),
+                ..
+            }) => c,
+            Some(token) => {
+                return Err(ParseError {
                     position: token.position,
                     message: format!(
                         "expected a comparator (=, <>, <, >, <=, >=) after {attribute}, found {}",
                         token.kind
                     ),
-                }),
-                None => {
-                    return Err(ParseError {
-                        position: self.end,
-                        message: format!(
-                            "expected a comparator (=, <>, <, >, <=, >=) after {attribute}"
-                        ),
-                    })
-                }
-            };
+                })
+            }
+            None => {
+                return Err(ParseError {
+                    position: self.end,
+                    message: format!(
+                        "expected a comparator (=, <>, <, >, <=, >=) after {attribute}"
+                    ),
+                })
+            }
+        };
         let Some(token) = self.next() else {
             return Err(ParseError {
                 position: self.end,
@@ -534,12 +535,14 @@ impl Parser {
             TokenKind::Number(n) => Value::Number(*n),
             TokenKind::Word(w) if w.eq_ignore_ascii_case("true") => Value::Bool(true),
             TokenKind::Word(w) if w.eq_ignore_ascii_case("false") => Value::Bool(false),
-            other => return Err(ParseError {
-                position: token.position,
-                message: format!(
+            other => {
+                return Err(ParseError {
+                    position: token.position,
+                    message: format!(
                     "expected a value (a 'quoted string', a number, true or false), found {other}"
                 ),
-            }),
+                })
+            }
         };
         let fits = matches!(
             (attribute.kind(), &value),

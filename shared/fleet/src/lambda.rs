@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use aws_config::BehaviorVersion;
 use hangar_lambda::config::required_env;
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
@@ -16,12 +15,12 @@ pub use lambda_runtime::Error;
 pub const LOCK_TABLE_VAR: &str = "LOCK_TABLE";
 
 impl Deps {
-    /// Clients from `aws_config::defaults` (so `AWS_ENDPOINT_URL_GAMELIFT` /
+    /// Clients from `hangar_aws::sdk_config` (so `AWS_ENDPOINT_URL_GAMELIFT` /
     /// `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL` select local endpoints) and the
     /// lock table from `LOCK_TABLE`.
     pub async fn from_env() -> Result<Deps, Error> {
         let lock_table = required_env(LOCK_TABLE_VAR)?;
-        let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
+        let sdk = hangar_aws::sdk_config().await;
         Deps::from_sdk_config(&sdk, lock_table)
     }
 

@@ -72,9 +72,7 @@ pub fn from_env(
 /// Loads the SDK configuration and the operations, or stops start-up with the reason.
 pub async fn init(needs: &[Need]) -> Result<Sessions, lambda_runtime::Error> {
     hangar_lambda::init_tracing();
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await;
+    let sdk = hangar_aws::sdk_config().await;
     from_env(&sdk, needs).map_err(|e| {
         tracing::error!(error = %e, "configuration");
         e.into()

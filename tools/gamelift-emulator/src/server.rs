@@ -179,11 +179,7 @@ pub async fn start(config: Config) -> Result<RunningEmulator, StartError> {
     let sns = if config.publish_events {
         let sdk = match &config.aws {
             Some(c) => c.clone(),
-            None => {
-                aws_config::defaults(aws_config::BehaviorVersion::latest())
-                    .load()
-                    .await
-            }
+            None => hangar_aws::sdk_config().await,
         };
         Some(aws_sdk_sns::Client::new(&sdk))
     } else {

@@ -1,13 +1,12 @@
 //! The local Lambda service answered by the real aws-sdk-lambda client over loopback.
 
-use aws_config::BehaviorVersion;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::InvocationType;
 use lambda_runtime::Diagnostic;
 use serde_json::{json, Value};
 
 async fn client(endpoint: &str) -> aws_sdk_lambda::Client {
-    let config = aws_config::defaults(BehaviorVersion::latest())
+    let config = hangar_aws::loader()
         .region("us-east-1")
         .credentials_provider(aws_sdk_lambda::config::Credentials::new(
             "test", "test", None, None, "test",

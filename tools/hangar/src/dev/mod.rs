@@ -12,7 +12,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use aws_config::BehaviorVersion;
 use aws_types::region::Region;
 use clap::{Args, Subcommand};
 use serde::{Deserialize, Serialize};
@@ -341,7 +340,7 @@ async fn start_parts(
 /// AWS configuration for the local stack: moto's endpoint for every service, test
 /// credentials. GameLift clients override the endpoint with the emulator's.
 pub async fn local_sdk_config(moto_url: &str, region: &str) -> aws_types::SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
+    hangar_aws::loader()
         .region(Region::new(region.to_string()))
         .endpoint_url(moto_url)
         .credentials_provider(aws_sdk_sns::config::Credentials::new(

@@ -144,7 +144,7 @@ pub async fn run(command: FleetCommand) -> Result<u8, FleetCliError> {
 }
 
 async fn sdk_config(region: Option<String>) -> aws_config::SdkConfig {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    let mut loader = hangar_aws::loader();
     if let Some(r) = region {
         loader = loader.region(aws_config::Region::new(r));
     }

@@ -1,0 +1,64 @@
+//! The one place Hangar builds its AWS SDK configuration, for the functions, the CLI,
+//! the emulator and the tests alike.
+//!
+//! [`loader`] is `aws_config::defaults` (so `AWS_ENDPOINT_URL_<SERVICE>` /
+//! `AWS_ENDPOINT_URL`, the region and the credential chain behave as everywhere else)
+//! with one change: the HTTPS client. The SDK's default client loads the platform's
+//! trust store through `rustls-native-certs`, which reads the CA bundle *and* every
+//! file of the certificate directory (about 150 files on Debian), in the function's
+//! init phase, on every cold start. Ours reads one CA bundle instead (see
+//! [`trust_store`]) and uses the `ring` crypto provider, which keeps the deployment
+//! packages smaller than the default `aws-lc` one.
+
+mod trust;
+
+use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
+use aws_smithy_http_client::proxy::ProxyConfig;
+use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext};
+use aws_smithy_http_client::{Builder, ConnectorBuilder};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
+
+pub use aws_smithy_http_client::tls::TrustStore;
+pub use trust::{trust_store, TrustSource, CA_BUNDLES};
+
+/// `aws_config::defaults(BehaviorVersion::latest())` with [`https_client`]. Adjust it
+/// (region, endpoint, credentials) before `load()`.
+pub fn loader() -> ConfigLoader {
+    aws_config::defaults(BehaviorVersion::latest()).http_client(https_client())
+}
+
+/// [`loader`], loaded: what a function's `main` builds its clients from.
+pub async fn sdk_config() -> SdkConfig {
+    loader().load().await
+}
+
+/// An HTTPS (and plain HTTP, for local endpoints) client: rustls with the `ring`
+/// provider, the trust store from [`trust_store`], proxies from `HTTP(S)_PROXY` /
+/// `NO_PROXY` as the SDK's own default client does.
+pub fn https_client() -> SharedHttpClient {
+    let (store, source) = trust_store(&|name| std::env::var_os(name));
+    tracing::debug!(source = %source, "TLS trust store");
+    https_client_trusting(store)
+}
+
+/// [`https_client`] trusting exactly `store`.
+pub fn https_client_trusting(store: TrustStore) -> SharedHttpClient {
+    let context = match TlsContext::builder().with_trust_store(store).build() {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(error = %e, "TLS context refused; using the platform's trust store");
+            TlsContext::default()
+        }
+    };
+    Builder::new().build_with_connector_fn(move |settings, components| {
+        let mut builder = ConnectorBuilder::default()
+            .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+            .tls_context(context.clone());
+        builder.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            builder.set_sleep_impl(components.sleep_impl());
+        }
+        builder.set_proxy_config(Some(ProxyConfig::from_env()));
+        builder.build()
+    })
+}

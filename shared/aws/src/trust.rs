@@ -1,0 +1,245 @@
+//! Which root certificates the HTTPS client trusts.
+
+use std::ffi::OsString;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use aws_smithy_http_client::tls::TrustStore;
+use base64::Engine;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::CertificateDer;
+
+/// CA bundles looked for, in order, when `SSL_CERT_FILE` and `SSL_CERT_DIR` are unset.
+pub const CA_BUNDLES: &[&str] = &[
+    // Amazon Linux 2023 (Lambda's provided.al2023 runtime), Fedora, RHEL
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    // Debian, Ubuntu, Alpine
+    "/etc/ssl/certs/ca-certificates.crt",
+    // macOS, Arch
+    "/etc/ssl/cert.pem",
+];
+
+/// Where the trust store came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrustSource {
+    /// One CA bundle file: `SSL_CERT_FILE`, or the first of [`CA_BUNDLES`] present.
+    /// `skipped` counts certificates in it that cannot be trust anchors.
+    Bundle {
+        path: PathBuf,
+        certificates: usize,
+        skipped: usize,
+    },
+    /// The platform's store as `rustls-native-certs` finds it (bundle and directory).
+    Platform { reason: String },
+}
+
+impl fmt::Display for TrustSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TrustSource::Bundle {
+                path,
+                certificates,
+                skipped,
+            } => write!(
+                f,
+                "{} ({certificates} certificates, {skipped} skipped)",
+                path.display()
+            ),
+            TrustSource::Platform { reason } => write!(f, "the platform's trust store: {reason}"),
+        }
+    }
+}
+
+/// The trust store, from the environment read through `var`:
+/// - `SSL_CERT_FILE` set: that bundle;
+/// - else `SSL_CERT_DIR` set: the platform's store (which honours it);
+/// - else the first of [`CA_BUNDLES`] that holds certificates;
+/// - else, or when the chosen bundle is unreadable or malformed, the platform's store.
+///
+/// Every certificate kept has been checked to parse as a trust anchor, so the TLS
+/// client never meets one it refuses.
+pub fn trust_store(var: &dyn Fn(&str) -> Option<OsString>) -> (TrustStore, TrustSource) {
+    let set = |name: &str| var(name).filter(|v| !v.is_empty());
+    let candidates: Vec<PathBuf> = match (set("SSL_CERT_FILE"), set("SSL_CERT_DIR")) {
+        (Some(file), _) => vec![PathBuf::from(file)],
+        (None, Some(_)) => {
+            return platform("SSL_CERT_DIR is set".to_string());
+        }
+        (None, None) => CA_BUNDLES
+            .iter()
+            .map(PathBuf::from)
+            .filter(|p| p.is_file())
+            .collect(),
+    };
+    let Some(path) = candidates.into_iter().next() else {
+        return platform("no CA bundle found".to_string());
+    };
+    match read_bundle(&path) {
+        Ok(bundle) if bundle.certificates > 0 => (
+            TrustStore::empty()
+                .with_native_roots(false)
+                .with_pem_certificate(bundle.pem),
+            TrustSource::Bundle {
+                path,
+                certificates: bundle.certificates,
+                skipped: bundle.skipped,
+            },
+        ),
+        Ok(_) => platform(format!("{} holds no usable certificate", path.display())),
+        Err(e) => platform(format!("{}: {e}", path.display())),
+    }
+}
+
+fn platform(reason: String) -> (TrustStore, TrustSource) {
+    tracing::warn!(%reason, "using the platform's trust store");
+    (TrustStore::default(), TrustSource::Platform { reason })
+}
+
+struct Bundle {
+    /// The usable certificates, PEM-encoded again.
+    pem: Vec<u8>,
+    certificates: usize,
+    skipped: usize,
+}
+
+fn read_bundle(path: &Path) -> Result<Bundle, String> {
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    let mut bundle = Bundle {
+        pem: Vec::with_capacity(bytes.len()),
+        certificates: 0,
+        skipped: 0,
+    };
+    for item in CertificateDer::pem_slice_iter(&bytes) {
+        let der = item.map_err(|e| format!("not a PEM bundle: {e:?}"))?;
+        if webpki::anchor_from_trusted_cert(&der).is_err() {
+            bundle.skipped += 1;
+            continue;
+        }
+        bundle.certificates += 1;
+        push_pem(&mut bundle.pem, &der);
+    }
+    Ok(bundle)
+}
+
+fn push_pem(out: &mut Vec<u8>, der: &[u8]) {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    out.extend_from_slice(b"-----BEGIN CERTIFICATE-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        out.extend_from_slice(line);
+        out.push(b'\n');
+    }
+    out.extend_from_slice(b"-----END CERTIFICATE-----\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    /// Certificates from this machine's own CA bundle: real roots to build test bundles from.
+    fn system_certificates() -> Vec<CertificateDer<'static>> {
+        let path = CA_BUNDLES
+            .iter()
+            .find(|p| Path::new(p).is_file())
+            .expect("a system CA bundle (package ca-certificates)");
+        let bytes = std::fs::read(path).unwrap();
+        CertificateDer::pem_slice_iter(&bytes)
+            .map(|c| c.unwrap())
+            .filter(|c| webpki::anchor_from_trusted_cert(c).is_ok())
+            .collect()
+    }
+
+    fn env(vars: &[(&str, &Path)]) -> impl Fn(&str) -> Option<OsString> {
+        let vars: HashMap<String, OsString> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.as_os_str().to_owned()))
+            .collect();
+        move |name| vars.get(name).cloned()
+    }
+
+    fn temp_file(name: &str, contents: &[u8]) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("hangar-aws-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, contents).unwrap();
+        path
+    }
+
+    #[test]
+    fn ssl_cert_file_is_read_alone_keeping_anchors_and_skipping_certificates_that_are_not() {
+        let roots = system_certificates();
+        let mut pem = Vec::new();
+        push_pem(&mut pem, &roots[0]);
+        push_pem(&mut pem, b"\x30\x03\x02\x01\x01"); // DER, but not a certificate
+        push_pem(&mut pem, &roots[1]);
+        let path = temp_file("mixed.pem", &pem);
+
+        let (_, source) = trust_store(&env(&[("SSL_CERT_FILE", &path)]));
+        assert_eq!(
+            source,
+            TrustSource::Bundle {
+                path: path.clone(),
+                certificates: 2,
+                skipped: 1
+            }
+        );
+        let kept = read_bundle(&path).unwrap();
+        let reparsed: Vec<_> = CertificateDer::pem_slice_iter(&kept.pem)
+            .map(|c| c.unwrap())
+            .collect();
+        assert_eq!(reparsed, vec![roots[0].clone(), roots[1].clone()]);
+    }
+
+    #[test]
+    fn without_variables_the_first_system_bundle_is_used_whole() {
+        let (_, source) = trust_store(&env(&[]));
+        match source {
+            TrustSource::Bundle {
+                path, certificates, ..
+            } => {
+                assert!(CA_BUNDLES.iter().any(|b| Path::new(b) == path));
+                assert_eq!(certificates, system_certificates().len());
+            }
+            other => panic!("expected a bundle, got {other}"),
+        }
+    }
+
+    #[test]
+    fn a_malformed_bundle_falls_back_to_the_platform_store_rather_than_trusting_part_of_it() {
+        let roots = system_certificates();
+        let mut pem = Vec::new();
+        push_pem(&mut pem, &roots[0]);
+        pem.extend_from_slice(b"-----BEGIN CERTIFICATE-----\n%%%%\n-----END CERTIFICATE-----\n");
+        let path = temp_file("broken.pem", &pem);
+        let (_, source) = trust_store(&env(&[("SSL_CERT_FILE", &path)]));
+        assert!(
+            matches!(&source, TrustSource::Platform { reason } if reason.contains("not a PEM bundle")),
+            "{source}"
+        );
+    }
+
+    #[test]
+    fn a_missing_or_empty_bundle_falls_back_to_the_platform_store() {
+        let missing = std::env::temp_dir().join("hangar-aws-no-such-bundle.pem");
+        let (_, source) = trust_store(&env(&[("SSL_CERT_FILE", &missing)]));
+        assert!(matches!(source, TrustSource::Platform { .. }), "{source}");
+
+        let empty = temp_file("empty.pem", b"");
+        let (_, source) = trust_store(&env(&[("SSL_CERT_FILE", &empty)]));
+        assert!(
+            matches!(&source, TrustSource::Platform { reason } if reason.contains("no usable certificate")),
+            "{source}"
+        );
+    }
+
+    #[test]
+    fn ssl_cert_dir_alone_is_left_to_the_platform_store_which_reads_it() {
+        let (_, source) = trust_store(&env(&[("SSL_CERT_DIR", Path::new("/etc/ssl/certs"))]));
+        assert_eq!(
+            source,
+            TrustSource::Platform {
+                reason: "SSL_CERT_DIR is set".into()
+            }
+        );
+    }
+}
