@@ -2,7 +2,8 @@
 //! with bounded concurrent probes, beside a sequential baseline (concurrency 1).
 //!
 //! Needs a moto server: `AWS_ENDPOINT_URL=http://127.0.0.1:<port> cargo bench -p hangar-tests --bench ecs_scaler_tick`
-//! Optional: `BENCH_SERVERS` (default 1000), `BENCH_DELAY_MS` (20), `BENCH_CONCURRENCY` (100).
+//! Optional: `BENCH_SERVERS` (default 1000), `BENCH_DELAY_MS` (20), `BENCH_CONCURRENCY` (100),
+//! `BENCH_TICKS` (steady ticks, 5).
 
 use std::time::Instant;
 
@@ -29,11 +30,15 @@ async fn timed(scaler: &Scaler) -> (f64, TickReport) {
 fn line(label: &str, secs: f64, r: &TickReport) {
     let t = r.timings;
     println!(
-        "| {label} | {:.0} ms | {} | {} | discover {} ms, probe {} ms, write {} ms, act {} ms |",
+        "| {label} | {:.0} ms | {} | {} | {} | discover {} ms (table {} ms, list {} ms, describe {} ms), probe {} ms, write {} ms, act {} ms |",
         secs * 1000.0,
+        r.described,
         r.probed,
         r.probe_failures,
         t.discover_ms,
+        t.table_ms,
+        t.list_ms,
+        t.describe_ms,
         t.probe_ms,
         t.write_ms,
         t.act_ms
@@ -45,6 +50,7 @@ async fn main() {
     let servers = env("BENCH_SERVERS", 1000);
     let delay_ms = env("BENCH_DELAY_MS", 20);
     let concurrency = env("BENCH_CONCURRENCY", 100);
+    let ticks = env("BENCH_TICKS", 5);
     let lab = EcsLab::start(10).await;
     lab.set_new_servers(NewServers {
         capacity: 10,
@@ -80,8 +86,8 @@ async fn main() {
         "{servers} servers, probe answers after {delay_ms} ms, moto at {}",
         hangar_tests::moto_endpoint()
     );
-    println!("| run | wall time | probed | failed | phases |");
-    println!("| --- | --- | --- | --- | --- |");
+    println!("| run | wall time | described | probed | failed | phases |");
+    println!("| --- | --- | --- | --- | --- | --- |");
     let (secs, r) = timed(&scaler).await;
     line(
         &format!(
@@ -91,15 +97,26 @@ async fn main() {
         secs,
         &r,
     );
-    for i in 1..=3 {
+    let mut steady = Vec::new();
+    for i in 1..=ticks {
         let (secs, r) = timed(&scaler).await;
         line(
             &format!("steady tick {i}, concurrency {concurrency}"),
             secs,
             &r,
         );
+        steady.push(secs);
     }
     let (_, _) = timed(&baseline).await; // fills the baseline's own table
     let (secs, r) = timed(&baseline).await;
     line("steady tick, sequential (concurrency 1)", secs, &r);
+    steady.sort_by(f64::total_cmp);
+    if let (Some(lo), Some(hi)) = (steady.first(), steady.last()) {
+        println!(
+            "steady ticks at concurrency {concurrency}: median {:.0} ms, range {:.0}-{:.0} ms",
+            steady[steady.len() / 2] * 1000.0,
+            lo * 1000.0,
+            hi * 1000.0
+        );
+    }
 }

@@ -165,6 +165,8 @@ struct Front {
     protection: Mutex<HashMap<String, bool>>,
     run_task_calls: AtomicU64,
     stop_task_calls: AtomicU64,
+    /// Task ARNs named in DescribeTasks requests, over all calls.
+    described_tasks: AtomicU64,
     in_flight: Arc<(AtomicU64, AtomicU64)>,
     dynamodb_writes: tokio::sync::Mutex<()>,
 }
@@ -311,6 +313,10 @@ async fn front_door(State(f): State<Arc<Front>>, headers: HeaderMap, body: Bytes
     if op == "UpdateTaskProtection" {
         return f.update_task_protection(&request);
     }
+    if op == "DescribeTasks" {
+        let n = request["tasks"].as_array().map_or(0, Vec::len) as u64;
+        f.described_tasks.fetch_add(n, Ordering::SeqCst);
+    }
     let (status, content_type, bytes) = match forward(&f, &headers, body).await {
         Ok(r) => r,
         Err(e) => return e,
@@ -430,6 +436,7 @@ impl EcsLab {
             protection: Mutex::new(HashMap::new()),
             run_task_calls: AtomicU64::new(0),
             stop_task_calls: AtomicU64::new(0),
+            described_tasks: AtomicU64::new(0),
             in_flight: Arc::new((AtomicU64::new(0), AtomicU64::new(0))),
             dynamodb_writes: tokio::sync::Mutex::new(()),
         });
@@ -628,6 +635,23 @@ impl EcsLab {
 
     pub fn stop_task_calls(&self) -> u64 {
         self.front.stop_task_calls.load(Ordering::SeqCst)
+    }
+
+    /// How many task ARNs DescribeTasks requests named so far (all callers).
+    pub fn described_tasks(&self) -> u64 {
+        self.front.described_tasks.load(Ordering::SeqCst)
+    }
+
+    /// Stops a task as an operator or ECS itself would (desired status STOPPED).
+    pub async fn stop_task(&self, arn: &str) {
+        self.ecs
+            .stop_task()
+            .cluster(&self.cluster)
+            .task(arn)
+            .reason("stopped outside the scaler")
+            .send()
+            .await
+            .unwrap();
     }
 }
 

@@ -142,6 +142,56 @@ async fn moves_the_emptiest_server_to_standby_over_the_downscale_margin_then_sto
 }
 
 #[tokio::test]
+async fn steady_tick_describes_only_new_tasks_and_still_drops_a_stopped_task_unprobed() {
+    let lab = EcsLab::start(10).await;
+    let arns = lab.run_tasks(3, None, true).await;
+    let (scaler, store) = lab
+        .scaler(
+            Limits {
+                capacity: 10,
+                up: 5,
+                down: 1000,
+                min: 0,
+                max: 10,
+            },
+            &[],
+        )
+        .await;
+
+    // Rebuild: every task is new to the table, so every task is described.
+    let r = tick(&scaler).await;
+    assert_eq!((r.servers, r.described, r.probed), (3, 3, 3));
+    assert_eq!(lab.described_tasks(), 3);
+
+    // Steady: all three were seen RUNNING; ListTasks alone says they still run.
+    let r = tick(&scaler).await;
+    assert_eq!((r.servers, r.described, r.probed), (3, 0, 3));
+    assert_eq!(
+        lab.described_tasks(),
+        3,
+        "no DescribeTasks for known running tasks"
+    );
+
+    // One task is stopped outside the scaler, another one starts.
+    lab.stop_task(&arns[0]).await;
+    let added = lab.run_tasks(1, None, true).await;
+    let r = tick(&scaler).await;
+    assert_eq!(r.removed, 1, "{r:?}");
+    assert_eq!(r.described, 1, "only the new task is described");
+    assert_eq!(lab.described_tasks(), 4);
+    assert_eq!(
+        (r.servers, r.probed, r.probe_failures),
+        (3, 3, 0),
+        "the stopped task is neither kept nor probed"
+    );
+    assert!(
+        store.server(&arns[0]).await.unwrap().is_none(),
+        "the stopped task can no longer be handed out"
+    );
+    assert_eq!(record(&store, &added[0]).await.state, ServerState::Active);
+}
+
+#[tokio::test]
 async fn never_launches_above_max_tasks() {
     let lab = EcsLab::start(10).await;
     lab.run_tasks(1, None, true).await;
@@ -261,7 +311,7 @@ async fn state_is_rebuilt_from_ecs_after_the_table_is_wiped() {
     assert_eq!(before.len(), 3);
 
     for r in &before {
-        store.delete(&r.task_arn).await.unwrap();
+        store.delete(r.task_arn()).await.unwrap();
     }
     assert!(store.servers().await.unwrap().is_empty());
 
@@ -272,7 +322,7 @@ async fn state_is_rebuilt_from_ecs_after_the_table_is_wiped() {
         "nothing launched: the running tasks were found again"
     );
     let after = store.servers().await.unwrap();
-    let mut arns: Vec<String> = after.iter().map(|r| r.task_arn.clone()).collect();
+    let mut arns: Vec<String> = after.iter().map(|r| r.task_arn().to_string()).collect();
     arns.sort();
     assert_eq!(
         arns, servers,

@@ -57,7 +57,7 @@ pub async fn allocate(
         for v in order {
             let Some(address) = records
                 .iter()
-                .find(|r| r.task_arn == v.id)
+                .find(|r| r.task_arn() == v.id)
                 .and_then(ServerRecord::address)
             else {
                 continue;
@@ -137,7 +137,7 @@ pub struct ServerSummary {
 impl From<&ServerRecord> for ServerSummary {
     fn from(r: &ServerRecord) -> Self {
         ServerSummary {
-            task_arn: r.task_arn.clone(),
+            task_arn: r.task_arn().to_string(),
             address: r.address(),
             state: r.state.as_str(),
             capacity: r.capacity,

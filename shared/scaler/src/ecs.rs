@@ -3,6 +3,8 @@
 //! task-definition family (or belong to the configured service) and carry every
 //! configured tag.
 
+use std::collections::HashSet;
+
 use aws_sdk_ecs::types::{
     AssignPublicIp, AwsVpcConfiguration, DesiredStatus, LaunchType, NetworkConfiguration, Tag,
     Task, TaskField,
@@ -60,16 +62,24 @@ impl Ecs {
         Ecs { client, target }
     }
 
-    /// All game-server tasks ECS wants running (desired status RUNNING).
-    pub async fn list(&self) -> Result<Vec<GameServerTask>, EcsError> {
+    /// ARNs of the tasks ECS wants running (desired status RUNNING) in the configured
+    /// family or service. Whether each is a game server (tags) is up to [`Ecs::describe`].
+    pub async fn listed(&self) -> Result<Vec<String>, EcsError> {
         let mut arns = self.list_arns(Some(&self.target.family), None).await?;
         if let Some(service) = &self.target.service {
+            let mut seen: HashSet<String> = arns.iter().cloned().collect();
             for arn in self.list_arns(None, Some(service)).await? {
-                if !arns.contains(&arn) {
+                if seen.insert(arn.clone()) {
                     arns.push(arn);
                 }
             }
         }
+        Ok(arns)
+    }
+
+    /// Describes `arns` (pages of 100, a few at once) and keeps the game servers among
+    /// them; tasks ECS no longer knows are left out.
+    pub async fn describe(&self, arns: &[String]) -> Result<Vec<GameServerTask>, EcsError> {
         let mut out = Vec::with_capacity(arns.len());
         let pages = stream::iter(arns.chunks(DESCRIBE_BATCH))
             .map(|chunk| {

@@ -39,12 +39,19 @@ where
 }
 
 /// One game server (an ECS task) as stored.
+///
+/// Items are kept small: the task ARN lives only in `sk`, and flags and counters that
+/// are mostly false or zero are left out while they are (absent reads as false / 0).
+/// Every tick and every allocation reads all items of the group, so item size is what
+/// those reads cost (DynamoDB read units; moto serialises every attribute value).
+/// `reserved` and `free` are always present: conditional writes compare them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerRecord {
     pub pk: String,
+    /// `server#<task arn>`; see [`ServerRecord::task_arn`].
     pub sk: String,
-    pub task_arn: String,
     /// Game address host (the task's private IP); absent until ECS assigned one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
     pub port: u16,
     pub state: ServerState,
@@ -55,17 +62,29 @@ pub struct ServerRecord {
     pub reserved: u32,
     /// Slots the allocator may still hand out: `reported_free - reserved`.
     pub free: u32,
+    #[serde(default, skip_serializing_if = "is_false")]
     pub ready_to_close: bool,
     /// Consecutive failed probes.
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub failures: u32,
+    #[serde(default, skip_serializing_if = "is_false")]
     pub protected: bool,
     /// When the scale-in protection we set ends (0: none).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub protected_until_ms: u64,
+    #[serde(default, skip_serializing_if = "is_false")]
     pub in_service: bool,
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub last_reserved_at_ms: u64,
-    pub launched_at_ms: u64,
     pub updated_at_ms: u64,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+fn is_zero<T: Default + PartialEq>(n: &T) -> bool {
+    *n == T::default()
 }
 
 impl ServerRecord {
@@ -80,7 +99,6 @@ impl ServerRecord {
         ServerRecord {
             pk: group_key(group),
             sk: server_key(task_arn),
-            task_arn: task_arn.to_string(),
             host,
             port,
             state: ServerState::Launching,
@@ -94,9 +112,21 @@ impl ServerRecord {
             protected_until_ms: 0,
             in_service,
             last_reserved_at_ms: 0,
-            launched_at_ms: now_ms,
             updated_at_ms: now_ms,
         }
+    }
+
+    /// The ECS task behind this server.
+    pub fn task_arn(&self) -> &str {
+        self.sk.strip_prefix(SERVER_PREFIX).unwrap_or(&self.sk)
+    }
+
+    /// ECS has reported this task RUNNING: the scaler probes only tasks ECS describes as
+    /// RUNNING, and a server leaves `Launching` only through a probe. A task leaves
+    /// RUNNING only by stopping, and stopping sets its desired status to STOPPED, so
+    /// while ListTasks (desired status RUNNING) names it, it needs no DescribeTasks.
+    pub fn seen_running(&self) -> bool {
+        self.state != ServerState::Launching
     }
 
     pub fn address(&self) -> Option<String> {
@@ -105,7 +135,7 @@ impl ServerRecord {
 
     pub fn view(&self) -> ServerView {
         ServerView {
-            id: self.task_arn.clone(),
+            id: self.task_arn().to_string(),
             state: self.state,
             capacity: self.capacity,
             free: self.free,
@@ -162,8 +192,10 @@ pub fn group_key(group: &str) -> String {
     format!("group#{group}")
 }
 
+const SERVER_PREFIX: &str = "server#";
+
 pub fn server_key(task_arn: &str) -> String {
-    format!("server#{task_arn}")
+    format!("{SERVER_PREFIX}{task_arn}")
 }
 
 pub fn player_key(player: &str) -> String {
@@ -309,7 +341,7 @@ impl Store {
                 .consistent_read(true)
                 .key_condition_expression("pk = :pk AND begins_with(sk, :s)")
                 .expression_attribute_values(":pk", AttributeValue::S(group_key(&self.group)))
-                .expression_attribute_values(":s", AttributeValue::S("server#".into()))
+                .expression_attribute_values(":s", AttributeValue::S(SERVER_PREFIX.into()))
                 .set_exclusive_start_key(start)
                 .send()
                 .await
@@ -468,5 +500,80 @@ impl Store {
             Err(e) if is_condition_failure(&e) => Ok(()),
             Err(e) => Err(dynamo("UpdateItem")(e)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeSet, HashMap};
+
+    use super::*;
+
+    const ARN: &str = "arn:aws:ecs:us-east-1:123456789012:task/gs/0123456789abcdef0123456789abcdef";
+
+    fn names(item: &HashMap<String, AttributeValue>) -> BTreeSet<&str> {
+        item.keys().map(String::as_str).collect()
+    }
+
+    #[test]
+    fn a_quiet_server_is_stored_without_its_zero_counters_false_flags_or_a_second_arn() {
+        let mut r = ServerRecord::new("g", ARN, Some("10.0.0.7".into()), 7777, false, 5);
+        r.state = ServerState::Active;
+        (r.capacity, r.reported_free, r.free) = (10, 10, 10);
+        let item: HashMap<String, AttributeValue> = serde_dynamo::to_item(&r).unwrap();
+        assert_eq!(
+            names(&item),
+            BTreeSet::from([
+                "pk",
+                "sk",
+                "host",
+                "port",
+                "state",
+                "capacity",
+                "reported_free",
+                "reserved",
+                "free",
+                "updated_at_ms"
+            ])
+        );
+        let back: ServerRecord = serde_dynamo::from_item(item).unwrap();
+        assert_eq!(back, r);
+        assert_eq!(back.task_arn(), ARN);
+    }
+
+    #[test]
+    fn set_flags_and_counters_are_stored_and_read_back() {
+        let mut r = ServerRecord::new("g", ARN, None, 7777, true, 5);
+        (r.ready_to_close, r.protected, r.failures) = (true, true, 2);
+        (r.protected_until_ms, r.last_reserved_at_ms) = (9, 8);
+        let item: HashMap<String, AttributeValue> = serde_dynamo::to_item(&r).unwrap();
+        for name in [
+            "ready_to_close",
+            "protected",
+            "failures",
+            "protected_until_ms",
+            "in_service",
+            "last_reserved_at_ms",
+        ] {
+            assert!(item.contains_key(name), "{name} missing");
+        }
+        assert!(!item.contains_key("host"));
+        assert_eq!(serde_dynamo::from_item::<_, ServerRecord>(item).unwrap(), r);
+    }
+
+    #[test]
+    fn items_written_with_every_attribute_and_a_task_arn_copy_still_read() {
+        let mut item: HashMap<String, AttributeValue> =
+            serde_dynamo::to_item(ServerRecord::new("g", ARN, None, 1, false, 5)).unwrap();
+        for (k, v) in [
+            ("task_arn", AttributeValue::S(ARN.into())),
+            ("launched_at_ms", AttributeValue::N("5".into())),
+            ("failures", AttributeValue::N("0".into())),
+            ("protected", AttributeValue::Bool(false)),
+        ] {
+            item.insert(k.into(), v);
+        }
+        let r: ServerRecord = serde_dynamo::from_item(item).unwrap();
+        assert_eq!((r.task_arn(), r.failures, r.protected), (ARN, 0, false));
     }
 }

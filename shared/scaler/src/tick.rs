@@ -2,7 +2,7 @@
 //! server, decide (see [`crate::decision::plan`]), act on ECS, write the table back,
 //! give the lease back. A second run while the lease is held does nothing.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures::stream::{self, StreamExt};
@@ -31,6 +31,8 @@ pub struct TickReport {
     /// The table was empty and was filled from ECS.
     pub rebuilt: bool,
     pub servers: usize,
+    /// Tasks passed to DescribeTasks: those new to the table or not yet seen RUNNING.
+    pub described: usize,
     pub probed: usize,
     pub probe_failures: usize,
     pub free_before: u32,
@@ -53,8 +55,14 @@ pub struct TickReport {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Timings {
-    /// Reading the table and listing/describing the ECS tasks.
+    /// Reading the table, listing the ECS tasks and describing the unknown ones.
     pub discover_ms: u64,
+    /// Of which: the table Query (all pages) ...
+    pub table_ms: u64,
+    /// ... ListTasks, at the same time as the Query ...
+    pub list_ms: u64,
+    /// ... and DescribeTasks, after both.
+    pub describe_ms: u64,
     pub probe_ms: u64,
     /// Scale-in protection calls and table writes.
     pub write_ms: u64,
@@ -93,6 +101,13 @@ impl From<&ScalerConfig> for TickSettings {
             write_concurrency: c.write_concurrency,
         }
     }
+}
+
+/// Runs `f`, answering its output and how long it took in milliseconds.
+async fn timed<T>(f: impl std::future::Future<Output = T>) -> (T, u64) {
+    let start = Instant::now();
+    let out = f.await;
+    (out, start.elapsed().as_millis() as u64)
 }
 
 pub fn now_ms() -> u64 {
@@ -142,21 +157,62 @@ impl Scaler {
             phase = Instant::now();
             ms
         };
-        let (stored, tasks) = tokio::join!(self.store.servers(), self.ecs.list());
-        let (stored, tasks) = (stored?, tasks?);
+        let ((stored, table_ms), (listed, list_ms)) =
+            tokio::join!(timed(self.store.servers()), timed(self.ecs.listed()));
+        let (stored, listed) = (stored?, listed?);
+        (report.timings.table_ms, report.timings.list_ms) = (table_ms, list_ms);
         report.rebuilt = stored.is_empty();
         let now = now_ms();
-
-        // Reconcile the table with ECS: new tasks get an item, vanished tasks lose theirs.
         let mut before: HashMap<String, ServerRecord> = stored
             .into_iter()
-            .map(|r| (r.task_arn.clone(), r))
+            .map(|r| (r.task_arn().to_string(), r))
             .collect();
-        let by_arn: HashMap<&str, &GameServerTask> =
-            tasks.iter().map(|t| (t.arn.as_str(), t)).collect();
+
+        // Only tasks new to the table, or not yet seen RUNNING, are described; a listed
+        // task already seen RUNNING still runs (see `ServerRecord::seen_running`).
+        let unknown: Vec<String> = listed
+            .iter()
+            .filter(|a| before.get(*a).is_none_or(|r| !r.seen_running()))
+            .cloned()
+            .collect();
+        report.described = unknown.len();
+        let (described, describe_ms) = timed(self.ecs.describe(&unknown)).await;
+        let described = described?;
+        report.timings.describe_ms = describe_ms;
+        let described: HashMap<&str, &GameServerTask> =
+            described.iter().map(|t| (t.arn.as_str(), t)).collect();
+
+        // Reconcile the table with ECS: new tasks get an item, vanished tasks lose theirs.
+        // `running`: the task is RUNNING and may be probed.
+        let mut current: Vec<(ServerRecord, bool)> = Vec::with_capacity(listed.len());
+        for arn in &listed {
+            match (before.get(arn), described.get(arn.as_str())) {
+                (Some(r), None) if r.seen_running() => current.push((r.clone(), true)),
+                (stored, Some(t)) => {
+                    let mut r = stored.cloned().unwrap_or_else(|| {
+                        ServerRecord::new(
+                            self.store.group(),
+                            &t.arn,
+                            t.host.clone(),
+                            s.game_port,
+                            t.in_service,
+                            now,
+                        )
+                    });
+                    if t.host.is_some() {
+                        r.host = t.host.clone();
+                    }
+                    r.in_service = t.in_service;
+                    current.push((r, t.is_running()));
+                }
+                // Not a game server (tags, family) or gone since ListTasks.
+                _ => {}
+            }
+        }
+        let keep: HashSet<&str> = current.iter().map(|(r, _)| r.task_arn()).collect();
         let gone: Vec<String> = before
             .keys()
-            .filter(|a| !by_arn.contains_key(a.as_str()))
+            .filter(|a| !keep.contains(a.as_str()))
             .cloned()
             .collect();
         for arn in &gone {
@@ -164,55 +220,30 @@ impl Scaler {
             before.remove(arn);
         }
         report.removed = gone.len();
-
-        let mut records: Vec<ServerRecord> = tasks
-            .iter()
-            .map(|t| {
-                let mut r = before.get(&t.arn).cloned().unwrap_or_else(|| {
-                    ServerRecord::new(
-                        self.store.group(),
-                        &t.arn,
-                        t.host.clone(),
-                        s.game_port,
-                        t.in_service,
-                        now,
-                    )
-                });
-                if t.host.is_some() {
-                    r.host = t.host.clone();
-                }
-                r.in_service = t.in_service;
-                r
-            })
-            .collect();
-        report.servers = records.len();
+        report.servers = current.len();
         report.timings.discover_ms = lap();
 
         // Probe every running server that is not already being replaced.
-        let targets: Vec<(String, String)> = records
+        let targets: Vec<(String, String)> = current
             .iter()
-            .filter(|r| r.state != ServerState::Unhealthy)
-            .filter(|r| {
-                by_arn
-                    .get(r.task_arn.as_str())
-                    .is_some_and(|t| t.is_running())
-            })
-            .filter_map(|r| r.host.clone().map(|h| (r.task_arn.clone(), h)))
+            .filter(|(r, running)| *running && r.state != ServerState::Unhealthy)
+            .filter_map(|(r, _)| r.host.clone().map(|h| (r.task_arn().to_string(), h)))
             .collect();
+        let mut records: Vec<ServerRecord> = current.into_iter().map(|(r, _)| r).collect();
         report.probed = targets.len();
         let results = self.prober.probe_all(targets).await;
         report.timings.probe_ms = lap();
         for r in records.iter_mut() {
-            if let Some(result) = results.get(&r.task_arn) {
+            if let Some(result) = results.get(r.task_arn()) {
                 if result.is_err() {
                     report.probe_failures += 1;
                 }
                 apply_probe(r, result, now, s);
                 if r.state == ServerState::Unhealthy
-                    && before.get(&r.task_arn).map(|b| b.state) != Some(ServerState::Unhealthy)
+                    && before.get(r.task_arn()).map(|b| b.state) != Some(ServerState::Unhealthy)
                 {
-                    tracing::warn!(task = %r.task_arn, failures = r.failures, "game server unhealthy");
-                    report.unhealthy.push(r.task_arn.clone());
+                    tracing::warn!(task = %r.task_arn(), failures = r.failures, "game server unhealthy");
+                    report.unhealthy.push(r.task_arn().to_string());
                 }
             }
         }
@@ -231,10 +262,10 @@ impl Scaler {
         tracing::info!(servers = records.len(), free = p.free_before, launch = p.launch, standby = ?p.standby, reactivate = ?p.reactivate, stop = ?p.stop, "scaler plan");
 
         for r in records.iter_mut() {
-            if p.reactivate.contains(&r.task_arn) {
+            if p.reactivate.iter().any(|a| a == r.task_arn()) {
                 r.state = ServerState::Active;
             }
-            if p.standby.contains(&r.task_arn) {
+            if p.standby.iter().any(|a| a == r.task_arn()) {
                 r.state = ServerState::Standby;
             }
         }
@@ -248,7 +279,10 @@ impl Scaler {
             }
             match self.ecs.protect(list, enabled, s.protection_minutes).await {
                 Ok(done) => {
-                    for r in records.iter_mut().filter(|r| done.contains(&r.task_arn)) {
+                    for r in records
+                        .iter_mut()
+                        .filter(|r| done.iter().any(|a| a == r.task_arn()))
+                    {
                         r.protected = enabled;
                         r.protected_until_ms = if enabled {
                             now + u64::from(s.protection_minutes.unsigned_abs()) * 60_000
@@ -269,7 +303,7 @@ impl Scaler {
         // Write back what changed; standby takes effect for the allocator from here on.
         let changed: Vec<ServerRecord> = records
             .into_iter()
-            .filter(|r| before.get(&r.task_arn).is_none_or(|b| differs(b, r)))
+            .filter(|r| before.get(r.task_arn()).is_none_or(|b| differs(b, r)))
             .map(|mut r| {
                 r.updated_at_ms = now;
                 r
@@ -277,7 +311,7 @@ impl Scaler {
             .collect();
         let writes = stream::iter(changed)
             .map(|r| {
-                let seen = before.get(&r.task_arn).cloned();
+                let seen = before.get(r.task_arn()).cloned();
                 async move { self.save(r, seen).await }
             })
             .buffer_unordered(s.write_concurrency.max(1))
@@ -340,7 +374,7 @@ impl Scaler {
             if self.store.save(&r, expected).await? {
                 return Ok(());
             }
-            let Some(fresh) = self.store.server(&r.task_arn).await? else {
+            let Some(fresh) = self.store.server(r.task_arn()).await? else {
                 return Ok(()); // removed meanwhile
             };
             let added = fresh.reserved.saturating_sub(expected.unwrap_or(0));
@@ -351,7 +385,7 @@ impl Scaler {
         }
         Err(StoreError::Dynamo {
             op: "PutItem",
-            message: format!("{} kept changing; giving up this run", r.task_arn),
+            message: format!("{} kept changing; giving up this run", r.task_arn()),
         })
     }
 }
@@ -379,7 +413,7 @@ pub fn apply_probe(
         }
         Err(e) => {
             r.failures += 1;
-            tracing::debug!(task = %r.task_arn, failures = r.failures, error = %e, "probe failed");
+            tracing::debug!(task = %r.task_arn(), failures = r.failures, error = %e, "probe failed");
             r.state = next_state_after_probe(r.state, false, r.failures, s.failure_threshold);
         }
     }
