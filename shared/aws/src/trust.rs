@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 
 use aws_smithy_http_client::tls::TrustStore;
 use base64::Engine;
-use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::CertificateDer;
 
 /// CA bundles looked for, in order, when `SSL_CERT_FILE` and `SSL_CERT_DIR` are unset.
@@ -102,6 +101,13 @@ struct Bundle {
     skipped: usize,
 }
 
+const BEGIN: &[u8] = b"-----BEGIN CERTIFICATE-----";
+const END: &[u8] = b"-----END CERTIFICATE-----";
+
+/// Reads the `CERTIFICATE` sections of a PEM bundle, keeping those that parse as trust
+/// anchors. (Decoded with the `base64` crate: the bundle is public, so the slower
+/// constant-time decoder of `rustls-pki-types` buys nothing here, and this runs in every
+/// cold start.)
 fn read_bundle(path: &Path) -> Result<Bundle, String> {
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
     let mut bundle = Bundle {
@@ -109,16 +115,38 @@ fn read_bundle(path: &Path) -> Result<Bundle, String> {
         certificates: 0,
         skipped: 0,
     };
-    for item in CertificateDer::pem_slice_iter(&bytes) {
-        let der = item.map_err(|e| format!("not a PEM bundle: {e:?}"))?;
-        if webpki::anchor_from_trusted_cert(&der).is_err() {
+    let mut b64 = Vec::with_capacity(4096);
+    let mut rest = &bytes[..];
+    while let Some(start) = find(rest, BEGIN) {
+        let body = &rest[start + BEGIN.len()..];
+        let end = find(body, END).ok_or("not a PEM bundle: a certificate has no END line")?;
+        b64.clear();
+        b64.extend(body[..end].iter().filter(|b| !b.is_ascii_whitespace()));
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(&b64)
+            .map_err(|e| format!("not a PEM bundle: {e}"))?;
+        if webpki::anchor_from_trusted_cert(&CertificateDer::from(der.as_slice())).is_ok() {
+            bundle.certificates += 1;
+            push_pem(&mut bundle.pem, &der);
+        } else {
             bundle.skipped += 1;
-            continue;
         }
-        bundle.certificates += 1;
-        push_pem(&mut bundle.pem, &der);
+        rest = &body[end + END.len()..];
     }
     Ok(bundle)
+}
+
+/// Where `needle` (which starts with '-', a byte base64 never uses) first occurs.
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    while let Some(i) = haystack[from..].iter().position(|&b| b == needle[0]) {
+        let at = from + i;
+        if haystack[at..].starts_with(needle) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 fn push_pem(out: &mut Vec<u8>, der: &[u8]) {
@@ -134,6 +162,7 @@ fn push_pem(out: &mut Vec<u8>, der: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rustls_pki_types::pem::PemObject;
     use std::collections::HashMap;
 
     /// Certificates from this machine's own CA bundle: real roots to build test bundles from.
@@ -199,6 +228,11 @@ mod tests {
             } => {
                 assert!(CA_BUNDLES.iter().any(|b| Path::new(b) == path));
                 assert_eq!(certificates, system_certificates().len());
+                // the same certificates rustls-pki-types' own PEM reader finds
+                let kept: Vec<_> = CertificateDer::pem_slice_iter(&read_bundle(&path).unwrap().pem)
+                    .map(|c| c.unwrap())
+                    .collect();
+                assert_eq!(kept, system_certificates());
             }
             other => panic!("expected a bundle, got {other}"),
         }
@@ -214,6 +248,20 @@ mod tests {
         let (_, source) = trust_store(&env(&[("SSL_CERT_FILE", &path)]));
         assert!(
             matches!(&source, TrustSource::Platform { reason } if reason.contains("not a PEM bundle")),
+            "{source}"
+        );
+    }
+
+    #[test]
+    fn a_certificate_without_an_end_line_falls_back_to_the_platform_store() {
+        let roots = system_certificates();
+        let mut pem = Vec::new();
+        push_pem(&mut pem, &roots[0]);
+        pem.extend_from_slice(b"-----BEGIN CERTIFICATE-----\nMIIB\n");
+        let path = temp_file("truncated.pem", &pem);
+        let (_, source) = trust_store(&env(&[("SSL_CERT_FILE", &path)]));
+        assert!(
+            matches!(&source, TrustSource::Platform { reason } if reason.contains("no END line")),
             "{source}"
         );
     }
