@@ -499,6 +499,11 @@ async fn slow_servers_count_as_failed_probes_after_the_timeout() {
         (ServerState::Launching, 1),
         "never answered: not active"
     );
+
+    // Never reached, so not known to run: the next run describes it again.
+    let r = tick(&scaler).await;
+    assert_eq!((r.described, r.probe_failures), (1, 1));
+    assert_eq!(record(&store, &arns[0]).await.failures, 2);
 }
 
 #[tokio::test]
