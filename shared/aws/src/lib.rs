@@ -16,7 +16,11 @@ use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext};
 use aws_smithy_http_client::{Builder, ConnectorBuilder};
-use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 
 pub use aws_smithy_http_client::tls::TrustStore;
 pub use trust::{trust_store, TrustSource, CA_BUNDLES};
@@ -50,7 +54,7 @@ pub fn https_client_trusting(store: TrustStore) -> SharedHttpClient {
             TlsContext::default()
         }
     };
-    Builder::new().build_with_connector_fn(move |settings, components| {
+    let client = Builder::new().build_with_connector_fn(move |settings, components| {
         let mut builder = ConnectorBuilder::default()
             .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
             .tls_context(context.clone());
@@ -60,5 +64,29 @@ pub fn https_client_trusting(store: TrustStore) -> SharedHttpClient {
         }
         builder.set_proxy_config(Some(ProxyConfig::from_env()));
         builder.build()
-    })
+    });
+    SharedHttpClient::new(BuiltOnFirstUse(client))
+}
+
+/// The client above, minus its start-up check. The SDK's own client builds (and drops)
+/// a whole TLS connector each time a service client is constructed, so that the
+/// platform's certificates are loaded before the first request; with a bundle of ~150
+/// PEM certificates that is about 1.5 ms per service client in the function's init.
+/// Our trust store is already read and checked by [`trust_store`], so the connector is
+/// built once, for the first request, and kept (per timeout settings) as before.
+#[derive(Debug)]
+struct BuiltOnFirstUse(SharedHttpClient);
+
+impl HttpClient for BuiltOnFirstUse {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        self.0.http_connector(settings, components)
+    }
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.0.connector_metadata()
+    }
 }
