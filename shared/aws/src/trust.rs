@@ -59,19 +59,13 @@ impl fmt::Display for TrustSource {
 /// client never meets one it refuses.
 pub fn trust_store(var: &dyn Fn(&str) -> Option<OsString>) -> (TrustStore, TrustSource) {
     let set = |name: &str| var(name).filter(|v| !v.is_empty());
-    let candidates: Vec<PathBuf> = match (set("SSL_CERT_FILE"), set("SSL_CERT_DIR")) {
-        (Some(file), _) => vec![PathBuf::from(file)],
-        (None, Some(_)) => {
-            return platform("SSL_CERT_DIR is set".to_string());
-        }
-        (None, None) => CA_BUNDLES
-            .iter()
-            .map(PathBuf::from)
-            .filter(|p| p.is_file())
-            .collect(),
-    };
-    let Some(path) = candidates.into_iter().next() else {
-        return platform("no CA bundle found".to_string());
+    let path = match (set("SSL_CERT_FILE"), set("SSL_CERT_DIR")) {
+        (Some(file), _) => PathBuf::from(file),
+        (None, Some(_)) => return platform("SSL_CERT_DIR is set".to_string()),
+        (None, None) => match CA_BUNDLES.iter().map(PathBuf::from).find(|p| p.is_file()) {
+            Some(found) => found,
+            None => return platform("no CA bundle found".to_string()),
+        },
     };
     match read_bundle(&path) {
         Ok(bundle) if bundle.certificates > 0 => (

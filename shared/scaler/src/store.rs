@@ -31,11 +31,21 @@ fn dynamo<E: std::fmt::Debug>(op: &'static str) -> impl FnOnce(SdkError<E>) -> S
     }
 }
 
-fn is_condition_failure<E>(e: &SdkError<E>) -> bool
+/// The outcome of a conditional write: `Ok(true)` written, `Ok(false)` the condition
+/// did not hold, `Err` any other failure of `op`.
+fn conditional<T, E>(result: Result<T, SdkError<E>>, op: &'static str) -> Result<bool, StoreError>
 where
-    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::fmt::Debug,
 {
-    matches!(e, SdkError::ServiceError(s) if s.err().code() == Some("ConditionalCheckFailedException"))
+    match result {
+        Ok(_) => Ok(true),
+        Err(SdkError::ServiceError(s))
+            if s.err().code() == Some("ConditionalCheckFailedException") =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(dynamo(op)(e)),
+    }
 }
 
 /// One game server (an ECS task) as stored.
@@ -302,11 +312,7 @@ impl Store {
             .expression_attribute_values(":now", AttributeValue::N(now_ms.to_string()))
             .send()
             .await;
-        match r {
-            Ok(_) => Ok(true),
-            Err(e) if is_condition_failure(&e) => Ok(false),
-            Err(e) => Err(dynamo("PutItem")(e)),
-        }
+        conditional(r, "PutItem")
     }
 
     /// Gives the lease back if we still hold it.
@@ -322,11 +328,7 @@ impl Store {
             .expression_attribute_values(":me", AttributeValue::S(owner.into()))
             .send()
             .await;
-        match r {
-            Ok(_) => Ok(()),
-            Err(e) if is_condition_failure(&e) => Ok(()),
-            Err(e) => Err(dynamo("DeleteItem")(e)),
-        }
+        conditional(r, "DeleteItem").map(|_| ())
     }
 
     /// Every server of the group (strongly consistent, all pages).
@@ -394,11 +396,7 @@ impl Store {
                 .condition_expression("attribute_exists(sk) AND reserved = :r")
                 .expression_attribute_values(":r", AttributeValue::N(n.to_string())),
         };
-        match req.send().await {
-            Ok(_) => Ok(true),
-            Err(e) if is_condition_failure(&e) => Ok(false),
-            Err(e) => Err(dynamo("PutItem")(e)),
-        }
+        conditional(req.send().await, "PutItem")
     }
 
     pub async fn delete(&self, task_arn: &str) -> Result<(), StoreError> {
@@ -437,11 +435,7 @@ impl Store {
             )
             .send()
             .await;
-        match r {
-            Ok(_) => Ok(true),
-            Err(e) if is_condition_failure(&e) => Ok(false),
-            Err(e) => Err(dynamo("UpdateItem")(e)),
-        }
+        conditional(r, "UpdateItem")
     }
 
     /// The player's last hold, expired or not.
@@ -473,11 +467,7 @@ impl Store {
             .expression_attribute_values(":now", AttributeValue::N(now_ms.to_string()))
             .send()
             .await;
-        match r {
-            Ok(_) => Ok(true),
-            Err(e) if is_condition_failure(&e) => Ok(false),
-            Err(e) => Err(dynamo("PutItem")(e)),
-        }
+        conditional(r, "PutItem")
     }
 
     /// Gives back a slot taken by [`Store::reserve_slot`] that could not be handed out.
@@ -495,11 +485,7 @@ impl Store {
             .expression_attribute_values(":zero", AttributeValue::N("0".into()))
             .send()
             .await;
-        match r {
-            Ok(_) => Ok(()),
-            Err(e) if is_condition_failure(&e) => Ok(()),
-            Err(e) => Err(dynamo("UpdateItem")(e)),
-        }
+        conditional(r, "UpdateItem").map(|_| ())
     }
 }
 
