@@ -10,6 +10,9 @@
 //! [`trust_store`]) and uses the `ring` crypto provider, which keeps the deployment
 //! packages smaller than the default `aws-lc` one.
 
+pub mod error;
+#[cfg(test)]
+mod https_tests;
 mod trust;
 
 use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
@@ -23,6 +26,7 @@ use aws_smithy_runtime_api::client::http::{
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 
 pub use aws_smithy_http_client::tls::TrustStore;
+pub use error::{AwsError, Fault};
 pub use trust::{trust_store, TrustSource, CA_BUNDLES};
 
 /// `aws_config::defaults(BehaviorVersion::latest())` with [`https_client`]. Adjust it

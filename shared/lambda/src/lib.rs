@@ -1,7 +1,8 @@
 //! Glue every Hangar function shares: logging set-up, configuration from the
-//! environment, the one mapping of errors to HTTP responses, and who is calling.
+//! environment, the one mapping of errors to HTTP responses, who is calling, and the clock.
 
 pub mod auth;
+pub mod clock;
 pub mod config;
 pub mod http;
 

@@ -280,6 +280,9 @@ fn with_ids(mut response: Response, request_id: &str) -> Response {
 }
 
 #[cfg(test)]
+mod invoke_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -17,8 +17,8 @@ async fn client(endpoint: &str) -> aws_sdk_lambda::Client {
     aws_sdk_lambda::Client::new(&config)
 }
 
-fn registry() -> local_lambda::Registry {
-    let mut r = local_lambda::Registry::new();
+fn registry() -> crate::Registry {
+    let mut r = crate::Registry::new();
     r.register("add", |v: Value| async move {
         let a = v["a"].as_i64().ok_or(Diagnostic {
             error_type: "BadInput".into(),
@@ -43,7 +43,7 @@ fn registry() -> local_lambda::Registry {
 
 #[tokio::test]
 async fn sdk_invoke_returns_the_handler_result_and_function_errors_carry_error_type() {
-    let server = local_lambda::serve(registry(), "127.0.0.1:0".parse().unwrap())
+    let server = crate::serve(registry(), "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
     let c = client(&server.endpoint_url()).await;
@@ -92,7 +92,7 @@ async fn sdk_invoke_returns_the_handler_result_and_function_errors_carry_error_t
 
 #[tokio::test]
 async fn arns_and_qualifiers_select_the_registered_handler() {
-    let server = local_lambda::serve(registry(), "127.0.0.1:0".parse().unwrap())
+    let server = crate::serve(registry(), "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
     let c = client(&server.endpoint_url()).await;
@@ -130,7 +130,7 @@ async fn arns_and_qualifiers_select_the_registered_handler() {
 
 #[tokio::test]
 async fn unknown_functions_and_bad_payloads_are_refused_like_lambda() {
-    let server = local_lambda::serve(registry(), "127.0.0.1:0".parse().unwrap())
+    let server = crate::serve(registry(), "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
     let c = client(&server.endpoint_url()).await;
@@ -169,9 +169,9 @@ async fn unknown_functions_and_bad_payloads_are_refused_like_lambda() {
 
 #[tokio::test]
 async fn only_loopback_addresses_are_accepted() {
-    let err = local_lambda::serve(registry(), "0.0.0.0:0".parse().unwrap())
+    let err = crate::serve(registry(), "0.0.0.0:0".parse().unwrap())
         .await
         .err()
         .unwrap();
-    assert!(matches!(err, local_lambda::ServeError::NotLoopback(_)));
+    assert!(matches!(err, crate::ServeError::NotLoopback(_)));
 }

@@ -3,13 +3,11 @@
 //! readable by their players only; bad bodies, filters, sorts, limits, cursors and ids
 //! get 400 naming the problem. Also: paging with signed cursors.
 
-mod sessions_support;
-
 use std::collections::HashSet;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use sessions_support::{api_id, Stack};
+use crate::support::{api_id, Stack};
 
 const SID: &str = "YXJuOmF3czpnYW1lbGlmdDp1cy1lYXN0LTE6OmdhbWVzZXNzaW9uL2ZsZWV0LTEvZ3Nlc3MtMQ";
 
@@ -27,7 +25,7 @@ fn routes() -> Vec<(Method, String, bool)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_route_refuses_missing_forged_and_wrong_kind_tokens() {
-    let stack = Stack::start_with(sessions_support::Options {
+    let stack = Stack::start_with(crate::support::Options {
         poller: false,
         ..Default::default()
     })
@@ -72,7 +70,7 @@ async fn every_route_refuses_missing_forged_and_wrong_kind_tokens() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_placement_is_readable_only_by_its_creator_and_reserved_players() {
-    let stack = Stack::start_with(sessions_support::Options {
+    let stack = Stack::start_with(crate::support::Options {
         poller: false,
         ..Default::default()
     })
@@ -132,7 +130,7 @@ async fn expect_400(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_bodies_filters_sorts_limits_cursors_and_ids_get_400_naming_the_problem() {
-    let stack = Stack::start_with(sessions_support::Options {
+    let stack = Stack::start_with(crate::support::Options {
         poller: false,
         ..Default::default()
     })
@@ -332,7 +330,7 @@ async fn bad_bodies_filters_sorts_limits_cursors_and_ids_get_400_naming_the_prob
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paging_with_signed_cursors_visits_every_session_once_and_refuses_altered_or_foreign_cursors(
 ) {
-    let stack = Stack::start_with(sessions_support::Options {
+    let stack = Stack::start_with(crate::support::Options {
         poller: false,
         ..Default::default()
     })

@@ -1,5 +1,5 @@
 //! The HTTPS client over a real TLS connection on loopback: a DynamoDB client built on
-//! `hangar_aws::https_client_trusting` talks to a TLS server whose certificate comes
+//! `crate::https_client_trusting` talks to a TLS server whose certificate comes
 //! from a test CA, and is refused when the CA is not in its trust store.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::error::SdkError;
-use hangar_aws::TrustStore;
+use crate::TrustStore;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -91,7 +91,7 @@ async fn tls_server() -> TlsServer {
 fn dynamodb(url: &str, store: TrustStore) -> aws_sdk_dynamodb::Client {
     let config = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
-        .http_client(hangar_aws::https_client_trusting(store))
+        .http_client(crate::https_client_trusting(store))
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("test", "test", None, None, "test"))
         .endpoint_url(url)
@@ -118,7 +118,7 @@ async fn a_server_certified_by_a_trusted_ca_is_reached_over_tls() {
 async fn a_server_certified_by_an_unknown_ca_is_refused_before_any_request_is_sent() {
     let server = tls_server().await;
     // the system's roots, as the functions use them, do not include the test CA
-    let (store, _) = hangar_aws::trust_store(&|name| std::env::var_os(name));
+    let (store, _) = crate::trust_store(&|name| std::env::var_os(name));
     let err = dynamodb(&server.url, store)
         .list_tables()
         .send()

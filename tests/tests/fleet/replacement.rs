@@ -4,8 +4,6 @@
 //! (fast clock) and moto's DynamoDB (alias lock). Each test has its own emulator, lock
 //! table and local Lambda port, so tests run in parallel.
 
-mod fleet_support;
-
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -13,7 +11,7 @@ use std::time::Duration;
 
 use aws_sdk_gamelift::config::retry::RetryConfig;
 use aws_sdk_gamelift::types::{RoutingStrategy, RoutingStrategyType};
-use fleet_support::*;
+use crate::support::*;
 use hangar_fleet::engine::Outcome;
 use hangar_tests::{unique_name, wait_until, REGION};
 use serde_json::{json, Value};

@@ -1,6 +1,5 @@
 //! Shared set-up of the fleet-replacement tests: an emulator with a serving fleet behind
 //! an alias, a lock table on moto, the local engine, and GameLift look-ups.
-#![allow(dead_code)]
 
 use std::path::Path;
 use std::time::Duration;

@@ -4,7 +4,6 @@
 //! sessions routes with the same handlers the Lambda functions run, its tokens checked
 //! by the same JWT/IAM authorizer stand-ins. Requests go over real loopback HTTP.
 
-#![allow(dead_code)]
 
 use std::time::Duration;
 

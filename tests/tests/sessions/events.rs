@@ -3,8 +3,6 @@
 //! contradicting event never overwrites the recorded state, raw EventBridge events are
 //! recorded too, and a malformed message fails alone and reaches the DLQ.
 
-mod sessions_support;
-
 use std::time::Duration;
 
 use aws_sdk_sqs::types::QueueAttributeName;
@@ -12,7 +10,7 @@ use hangar::dev::sessions::poll_once;
 use hangar_tests::wait_until;
 use reqwest::Method;
 use serde_json::{json, Value};
-use sessions_support::{Options, Stack};
+use crate::support::{Options, Stack};
 
 /// Receives the one message the emulator published for a placement.
 async fn take_message(stack: &Stack) -> String {

@@ -1,15 +1,13 @@
 //! Joining never over-fills a session, whatever the concurrency.
 
-mod sessions_support;
-
 use std::collections::HashSet;
 
 use reqwest::Method;
-use sessions_support::{api_id, Stack};
+use crate::support::{api_id, Stack};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_concurrent_joins_on_an_eight_seat_session_give_exactly_eight_seats() {
-    let stack = Stack::start_with(sessions_support::Options {
+    let stack = Stack::start_with(crate::support::Options {
         poller: false,
         ..Default::default()
     })
@@ -80,7 +78,7 @@ async fn fifty_concurrent_joins_on_an_eight_seat_session_give_exactly_eight_seat
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_same_player_joining_concurrently_gets_one_reservation() {
-    let stack = Stack::start_with(sessions_support::Options {
+    let stack = Stack::start_with(crate::support::Options {
         poller: false,
         ..Default::default()
     })
@@ -115,7 +113,7 @@ async fn the_same_player_joining_concurrently_gets_one_reservation() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_seat_gamelift_refuses_is_given_back() {
-    let stack = Stack::start_with(sessions_support::Options {
+    let stack = Stack::start_with(crate::support::Options {
         poller: false,
         ..Default::default()
     })
