@@ -7,7 +7,8 @@
 //! ```
 //! BENCH_PLAYERS (1000), BENCH_CONCURRENCY (50), BENCH_SESSIONS (10, 100 seats each).
 
-#[path = "../tests/sessions_support/mod.rs"]
+#[allow(dead_code)]
+#[path = "../tests/sessions/support.rs"]
 mod sessions_support;
 
 use std::time::{Duration, Instant};

@@ -7,6 +7,7 @@
 //! creates on the shared moto server.
 
 pub mod ecs;
+pub mod functions;
 pub mod gamelift;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};

@@ -251,19 +251,34 @@ mod tests {
 
     #[test]
     fn an_unmodeled_throttling_code_or_429_is_throttling() {
-        assert_eq!(fault(&service_error("ThrottlingException", 400, None)), Fault::Throttling);
-        assert_eq!(fault(&service_error("Whatever", 429, None)), Fault::Throttling);
+        assert_eq!(
+            fault(&service_error("ThrottlingException", 400, None)),
+            Fault::Throttling
+        );
+        assert_eq!(
+            fault(&service_error("Whatever", 429, None)),
+            Fault::Throttling
+        );
     }
 
     #[test]
     fn limit_exceeded_is_a_refusal_not_throttling() {
-        assert_eq!(fault(&service_error("LimitExceededException", 400, None)), Fault::Refused);
+        assert_eq!(
+            fault(&service_error("LimitExceededException", 400, None)),
+            Fault::Refused
+        );
     }
 
     #[test]
     fn server_errors_and_internal_service_exceptions_are_transient() {
-        assert_eq!(fault(&service_error("InternalServiceException", 400, None)), Fault::Transient);
-        assert_eq!(fault(&service_error("Anything", 503, None)), Fault::Transient);
+        assert_eq!(
+            fault(&service_error("InternalServiceException", 400, None)),
+            Fault::Transient
+        );
+        assert_eq!(
+            fault(&service_error("Anything", 503, None)),
+            Fault::Transient
+        );
         assert_eq!(
             fault(&service_error("X", 400, Some(ErrorKind::TransientError))),
             Fault::Transient
@@ -278,7 +293,10 @@ mod tests {
 
     #[test]
     fn aws_error_keeps_the_sdk_error_as_its_source() {
-        let e = AwsError::new("PutItem", service_error("InvalidRequestException", 400, None));
+        let e = AwsError::new(
+            "PutItem",
+            service_error("InvalidRequestException", 400, None),
+        );
         assert_eq!(e.fault, Fault::Refused);
         assert_eq!(e.code(), "InvalidRequestException");
         let source = StdError::source(&e).expect("source kept");
@@ -311,7 +329,13 @@ mod tests {
                     .build(),
             )
         };
-        assert!(condition_failed(&reasons(&["None", "ConditionalCheckFailed"])));
-        assert!(!condition_failed(&reasons(&["ConditionalCheckFailed", "TransactionConflict"])));
+        assert!(condition_failed(&reasons(&[
+            "None",
+            "ConditionalCheckFailed"
+        ])));
+        assert!(!condition_failed(&reasons(&[
+            "ConditionalCheckFailed",
+            "TransactionConflict"
+        ])));
     }
 }

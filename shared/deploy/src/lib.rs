@@ -1,6 +1,7 @@
-//! Gradual deployments of Hangar's API: the checks CodeDeploy's traffic hooks run and the
-//! one way they report.
+//! Gradual deployments of Hangar's API: `GET /version`, the checks CodeDeploy's traffic
+//! hooks run and the one way they report.
 //!
+//! - [`api`]: `GET /version`, the deployed build's version, commit and build time.
 //! - [`pre_traffic`]: before any traffic shifts, invoke the new version of every API
 //!   function directly (its version ARN) with sample requests from `events/` and check
 //!   status codes and response shapes, including a real read (list sessions) and
@@ -11,6 +12,7 @@
 //!   CodeDeploy (`PutLifecycleEventHookExecutionStatus`), whatever happened, so no
 //!   deployment waits for CodeDeploy's one-hour timeout.
 
+pub mod api;
 pub mod checks;
 pub mod hook;
 pub mod post_traffic;

@@ -9,6 +9,7 @@
 //! - [`allocate`]: handing out slots and listing servers.
 
 pub mod allocate;
+pub mod api;
 pub mod config;
 pub mod decision;
 pub mod ecs;

@@ -1,6 +1,6 @@
-//! The functions' entry points: HTTP routes (API Gateway payload v2 via `lambda_http`),
-//! the SQS placement-event consumer and the scheduled reconciler. The Lambda binaries
-//! and `hangar dev` call these same functions.
+//! The area's entry points: HTTP routes (API Gateway payload v2 via `lambda_http`), the
+//! SQS placement-event consumer and the scheduled reconciler. The Lambda binaries
+//! (`functions/sessions`) and `hangar dev` call these same functions.
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use hangar_lambda::http::{json, respond};
@@ -66,16 +66,6 @@ pub fn from_env(
         store: Store::new(aws_sdk_dynamodb::Client::new(sdk), table),
         gamelift: GameLift::new(aws_sdk_gamelift::Client::new(sdk)),
         settings,
-    })
-}
-
-/// Loads the SDK configuration and the operations, or stops start-up with the reason.
-pub async fn init(needs: &[Need]) -> Result<Sessions, lambda_runtime::Error> {
-    hangar_lambda::init_tracing();
-    let sdk = hangar_aws::sdk_config().await;
-    from_env(&sdk, needs).map_err(|e| {
-        tracing::error!(error = %e, "configuration");
-        e.into()
     })
 }
 
@@ -247,4 +237,116 @@ pub async fn reconcile(s: &Sessions) -> Result<ReconcileReport, ServiceError> {
     let report = s.reconcile().await?;
     tracing::info!(?report, "reconciled");
     Ok(report)
+}
+
+/// The sample event of every function in `events/`, through its entry point: each HTTP
+/// event decodes as its route expects (method, path parameter, caller kind), is refused
+/// without its authorizer (401) before any work and forbidden to the other kind of
+/// caller (403); the SQS batch fails its malformed record alone; the schedule event
+/// decodes.
+#[cfg(test)]
+mod tests {
+    mod sessions_create {
+        crate::sample_event_tests! {
+            handler: crate::api::create,
+            event: include_str!("../../../events/sessions-create.json"),
+            method: "POST",
+            path_parameter: None,
+            caller: Player,
+        }
+    }
+    mod sessions_list {
+        crate::sample_event_tests! {
+            handler: crate::api::list,
+            event: include_str!("../../../events/sessions-list.json"),
+            method: "GET",
+            path_parameter: None,
+            caller: Player,
+        }
+    }
+    mod sessions_get {
+        crate::sample_event_tests! {
+            handler: crate::api::get,
+            event: include_str!("../../../events/sessions-get.json"),
+            method: "GET",
+            path_parameter: Some("sessionId"),
+            caller: Player,
+        }
+    }
+    mod sessions_join {
+        crate::sample_event_tests! {
+            handler: crate::api::join,
+            event: include_str!("../../../events/sessions-join.json"),
+            method: "POST",
+            path_parameter: Some("sessionId"),
+            caller: Player,
+        }
+    }
+    mod placement_status {
+        crate::sample_event_tests! {
+            handler: crate::api::placement_status,
+            event: include_str!("../../../events/placement-status.json"),
+            method: "GET",
+            path_parameter: Some("placementId"),
+            caller: Player,
+        }
+    }
+    mod server_session_update {
+        crate::sample_event_tests! {
+            handler: crate::api::server_update,
+            event: include_str!("../../../events/server-session-update.json"),
+            method: "PUT",
+            path_parameter: Some("sessionId"),
+            caller: Server,
+        }
+    }
+    mod server_session_end {
+        crate::sample_event_tests! {
+            handler: crate::api::server_end,
+            event: include_str!("../../../events/server-session-end.json"),
+            method: "DELETE",
+            path_parameter: Some("sessionId"),
+            caller: Server,
+        }
+    }
+
+    mod placement_events {
+        use aws_lambda_events::sqs::SqsEvent;
+
+        const EVENT: &str = include_str!("../../../events/placement-events.json");
+
+        #[tokio::test]
+        async fn undecodable_messages_of_the_sample_batch_fail_alone_before_any_write() {
+            // Only the malformed record is examined here: the offline clients would fail
+            // the others, which the integration tests cover against DynamoDB.
+            let mut event: SqsEvent = serde_json::from_str(EVENT).unwrap();
+            event.records.retain(|r| {
+                r.message_id
+                    .as_deref()
+                    .unwrap_or("")
+                    .starts_with("00000003")
+            });
+            assert_eq!(event.records.len(), 1);
+            let response =
+                crate::api::placement_events(&crate::testing::offline_sessions(), event).await;
+            let failed: Vec<_> = response
+                .batch_item_failures
+                .iter()
+                .map(|f| f.item_identifier.as_str())
+                .collect();
+            assert_eq!(failed, vec!["00000003-aaaa-4bbb-8ccc-dddddddddddd"]);
+        }
+    }
+
+    mod reconciler {
+        use aws_lambda_events::eventbridge::EventBridgeEvent;
+
+        #[test]
+        fn sample_schedule_event_decodes() {
+            let e: EventBridgeEvent<serde_json::Value> =
+                serde_json::from_str(include_str!("../../../events/reconciler.json")).unwrap();
+            assert_eq!(e.detail_type, "Scheduled Event");
+            assert_eq!(e.source, "aws.events");
+        }
+    }
 }

@@ -5,6 +5,7 @@
 //! Adapters: [`store`] (DynamoDB through `serde_dynamo`) and [`gamelift`]
 //! (aws-sdk-gamelift with backoff on throttling). [`service`] composes them into the
 //! operations the functions expose; [`api`] is their HTTP/SQS/schedule entry points.
+//! [`testing`] (feature `test-util`) holds helpers for tests; no Lambda binary links it.
 
 pub mod api;
 pub mod config;
@@ -18,7 +19,10 @@ pub mod validate;
 pub mod gamelift;
 pub mod service;
 pub mod store;
+#[cfg(any(test, feature = "test-util"))]
 pub mod testing;
+
+pub use service::Sessions;
 
 /// Milliseconds since the Unix epoch, now.
 pub fn now_millis() -> i64 {

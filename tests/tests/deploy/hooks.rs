@@ -140,13 +140,13 @@ async fn register_sessions_functions(registry: &mut local_lambda::Registry) {
             );
         }};
     }
-    register!("sessions-list", sessions_list::handler);
-    register!("sessions-create", sessions_create::handler);
-    register!("sessions-get", sessions_get::handler);
-    register!("sessions-join", sessions_join::handler);
-    register!("placement-status", placement_status::handler);
-    register!("server-session-update", server_session_update::handler);
-    register!("server-session-end", server_session_end::handler);
+    register!("sessions-list", hangar_sessions::api::list);
+    register!("sessions-create", hangar_sessions::api::create);
+    register!("sessions-get", hangar_sessions::api::get);
+    register!("sessions-join", hangar_sessions::api::join);
+    register!("placement-status", hangar_sessions::api::placement_status);
+    register!("server-session-update", hangar_sessions::api::server_update);
+    register!("server-session-end", hangar_sessions::api::server_end);
 }
 
 /// The sessions API functions checked by PreTraffic, at version 2.
@@ -166,7 +166,7 @@ async fn local_lambda() -> local_lambda::LocalLambda {
     let mut registry = local_lambda::Registry::new();
     registry.register(
         "version:2",
-        http_function(|req: Request| version::handler(req)),
+        http_function(|req: Request| hangar_deploy::api::version(req)),
     );
     registry.register("version:1", |_event: Value| async {
         let old = BuildInfo {

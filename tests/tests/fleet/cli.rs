@@ -5,8 +5,8 @@
 //! The CLI reads GameLift's endpoint from `AWS_ENDPOINT_URL_GAMELIFT`, as under
 //! `hangar dev`; this file holds one test so setting it affects nothing else.
 
-use aws_config::Region;
 use crate::support::*;
+use aws_config::Region;
 use hangar::fleet::{replace_local, request, ReplaceArgs};
 use hangar_tests::{moto_endpoint, unique_name, REGION};
 use serde_json::json;

@@ -9,9 +9,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::*;
 use aws_sdk_gamelift::config::retry::RetryConfig;
 use aws_sdk_gamelift::types::{RoutingStrategy, RoutingStrategyType};
-use crate::support::*;
 use hangar_fleet::engine::Outcome;
 use hangar_tests::{unique_name, wait_until, REGION};
 use serde_json::{json, Value};

@@ -554,13 +554,8 @@ async fn scheduled_event_runs_one_tick_and_a_held_lease_answers_skipped() {
         )
         .await;
     let event: aws_lambda_events::eventbridge::EventBridgeEvent =
-        serde_json::from_str(include_str!("../../events/ecs-scaler.json")).unwrap();
-    let invoke = || {
-        ecs_scaler::handle(
-            &scaler,
-            lambda_runtime::LambdaEvent::new(event.clone(), lambda_runtime::Context::default()),
-        )
-    };
+        serde_json::from_str(include_str!("../../../events/ecs-scaler.json")).unwrap();
+    let invoke = || hangar_scaler::api::scale(&scaler, event.clone());
     let out = invoke().await.unwrap();
     assert_eq!(out["servers"], 1);
     assert_eq!(out["launched"].as_array().unwrap().len(), 1);

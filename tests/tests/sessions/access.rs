@@ -5,9 +5,9 @@
 
 use std::collections::HashSet;
 
+use crate::support::{api_id, Stack};
 use reqwest::Method;
 use serde_json::{json, Value};
-use crate::support::{api_id, Stack};
 
 const SID: &str = "YXJuOmF3czpnYW1lbGlmdDp1cy1lYXN0LTE6OmdhbWVzZXNzaW9uL2ZsZWV0LTEvZ3Nlc3MtMQ";
 
@@ -427,7 +427,7 @@ async fn paging_with_signed_cursors_visits_every_session_once_and_refuses_altere
 #[tokio::test]
 async fn every_sessions_route_is_described_in_openapi() {
     let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi.yaml"));
-    let route = hangar::gateway::routes::openapi_route(path)
+    let route = hangar::dev::routes::openapi_route(path)
         .unwrap()
         .expect("openapi.yaml exists");
     let resp = (route.handler)(lambda_http::Request::default())

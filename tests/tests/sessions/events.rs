@@ -5,12 +5,12 @@
 
 use std::time::Duration;
 
+use crate::support::{Options, Stack};
 use aws_sdk_sqs::types::QueueAttributeName;
 use hangar::dev::sessions::poll_once;
 use hangar_tests::wait_until;
 use reqwest::Method;
 use serde_json::{json, Value};
-use crate::support::{Options, Stack};
 
 /// Receives the one message the emulator published for a placement.
 async fn take_message(stack: &Stack) -> String {

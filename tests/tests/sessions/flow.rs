@@ -2,9 +2,9 @@
 //! SNS -> SQS on moto -> consumer) -> list and filter -> get -> join -> server updates
 //! the player count -> server ends the session.
 
+use crate::support::Stack;
 use reqwest::Method;
 use serde_json::json;
-use crate::support::Stack;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn create_place_list_get_join_update_and_end_a_session() {

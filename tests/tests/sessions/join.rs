@@ -2,8 +2,8 @@
 
 use std::collections::HashSet;
 
-use reqwest::Method;
 use crate::support::{api_id, Stack};
+use reqwest::Method;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_concurrent_joins_on_an_eight_seat_session_give_exactly_eight_seats() {

@@ -1,9 +1,9 @@
 //! The reconciler repairs drift across every page of DescribeGameSessions, resolving the
 //! queue's alias to its fleet, and keeps going when GameLift throttles.
 
+use crate::support::{api_id, Options, Stack};
 use reqwest::Method;
 use serde_json::json;
-use crate::support::{api_id, Options, Stack};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_reconciler_ends_added_and_missing_sessions_across_pages_under_throttling() {

@@ -4,15 +4,15 @@
 //! sessions routes with the same handlers the Lambda functions run, its tokens checked
 //! by the same JWT/IAM authorizer stand-ins. Requests go over real loopback HTTP.
 
-
 use std::time::Duration;
 
 use gamelift_emulator::RunningEmulator;
-use hangar::dev::resources::{self, DevResources};
+use hangar::dev::resources;
 use hangar::dev::sessions;
-use hangar::gateway::{serve, RunningGateway, TokenKey, TokenKind};
+use hangar::dev::DevResources;
 use hangar_sessions::service::Sessions;
 use hangar_tests::{aws_config, start_emulator_with, unique_name, wait_until};
+use local_gateway::{serve, RunningGateway, TokenKey, TokenKind};
 use reqwest::Method;
 use serde_json::Value;
 use tokio::task::JoinHandle;

@@ -3,5 +3,4 @@
 pub mod dev;
 pub mod duration;
 pub mod fleet;
-pub mod gateway;
 pub mod probe;

@@ -75,10 +75,11 @@ fn sigterm_stops_hangar_dev_and_the_moto_server_it_started() {
     let api = info["api_url"].as_str().unwrap().to_string();
     assert!(answers(&moto) && answers(&api));
 
-    // SAFETY: signalling our own child.
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGTERM);
-    }
+    let signalled = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(signalled.success());
     let deadline = Instant::now() + Duration::from_secs(20);
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -151,9 +152,9 @@ fn token_subcommand_prints_a_token_the_local_secret_verifies() {
         String::from_utf8_lossy(&out.stderr)
     );
     let token = String::from_utf8(out.stdout).unwrap();
-    let key = hangar::gateway::TokenKey::load_or_create(&dir.join("dev-secret")).unwrap();
+    let key = local_gateway::TokenKey::load_or_create(&dir.join("dev-secret")).unwrap();
     let claims = key
-        .verify(token.trim(), hangar::gateway::TokenKind::Player)
+        .verify(token.trim(), local_gateway::TokenKind::Player)
         .unwrap();
     assert_eq!(claims["sub"], "player-42");
     let ttl = claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap();

@@ -24,7 +24,7 @@ struct Args {
     /// Cold starts per function.
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
     runs: u32,
-    /// Only these functions (crate names under functions/); default all.
+    /// Only these functions (binary names of the packages under functions/); default all.
     #[arg(long = "function")]
     functions: Vec<String>,
     /// Template parameter value, Name=Value (parameters without one use their Default,
@@ -122,7 +122,7 @@ async fn run(args: Args) -> Result<(), Error> {
             Ok(sizes) => result.sizes = Some(sizes),
             Err(e) => {
                 result.failures.push(format!(
-                    "{}: {e} (build it with `cargo build --release -p {name}`)",
+                    "{}: {e} (build it with `cargo build --release --bin {name}`)",
                     binary.display()
                 ));
                 results.push(result);
@@ -218,17 +218,38 @@ async fn run(args: Args) -> Result<(), Error> {
     Ok(())
 }
 
-/// Crate directories under `functions/` (package name == directory name == binary).
+/// The Lambda binaries of the packages under `functions/`: every `[[bin]]` `name` of
+/// their `Cargo.toml` (binary name == the template's `BuildProperties.Binary`).
 fn function_crates(dir: &Path) -> Result<Vec<String>, Error> {
     let mut names = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(io(dir))? {
-        let entry = entry.map_err(io(dir))?;
-        if entry.path().join("Cargo.toml").is_file() {
-            names.push(entry.file_name().to_string_lossy().into_owned());
+        let manifest = entry.map_err(io(dir))?.path().join("Cargo.toml");
+        if !manifest.is_file() {
+            continue;
         }
+        let text = std::fs::read_to_string(&manifest).map_err(io(&manifest))?;
+        names.extend(bin_names(&text));
     }
     names.sort();
     Ok(names)
+}
+
+/// The `name` of each `[[bin]]` table of a manifest.
+fn bin_names(manifest: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut in_bin = false;
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_bin = line == "[[bin]]";
+        } else if in_bin {
+            if let Some(value) = line.strip_prefix("name") {
+                let value = value.trim_start().trim_start_matches('=').trim();
+                names.push(value.trim_matches('"').to_string());
+                in_bin = false;
+            }
+        }
+    }
+    names
 }
 
 /// `events/<name>.json`, else `events/**/<name>.json`; `{}` when there is none.
@@ -265,4 +286,13 @@ fn machine() -> String {
         .unwrap_or_else(|| "unknown CPU".into());
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     format!("{cpu}, {cores} cores, {}", std::env::consts::ARCH)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn bin_names_are_read_from_every_bin_table_only() {
+        let manifest = "[package]\nname = \"p\"\n\n[[bin]]\nname = \"a\"\npath = \"x\"\n\n[dependencies]\nname = \"no\"\n\n[[bin]]\nname=\"b\"\n";
+        assert_eq!(super::bin_names(manifest), vec!["a", "b"]);
+    }
 }

@@ -10,8 +10,8 @@ use hangar_scaler::AllocatorConfig;
 use lambda_http::http::Method;
 use lambda_http::Request;
 
-use crate::dev::DevResources;
-use crate::gateway::{handler, Authorizer, Route};
+use super::resource_names::DevResources;
+use local_gateway::{handler, Authorizer, Route};
 
 /// Key of the game-servers table in [`DevResources::tables`].
 pub const AREA: &str = "gameservers";
@@ -46,8 +46,11 @@ pub fn routes(sdk: &SdkConfig, resources: &DevResources) -> Vec<Route> {
         retry_after_seconds: 5,
         hold: std::time::Duration::from_secs(60),
     };
-    let allocate = Arc::new(gameservers_allocate::App::new(config, dynamodb.clone()));
-    let list = Arc::new(gameservers_list::App {
+    let allocate = Arc::new(hangar_scaler::api::Allocation::new(
+        config,
+        dynamodb.clone(),
+    ));
+    let list = Arc::new(hangar_scaler::api::Listing {
         store: hangar_scaler::store::Store::new(dynamodb, table.clone(), GROUP),
     });
     vec![
@@ -57,7 +60,7 @@ pub fn routes(sdk: &SdkConfig, resources: &DevResources) -> Vec<Route> {
             Authorizer::Player,
             handler(move |req: Request| {
                 let app = Arc::clone(&allocate);
-                async move { Ok::<_, lambda_http::Error>(gameservers_allocate::handle(&app, req).await) }
+                async move { Ok::<_, lambda_http::Error>(hangar_scaler::api::allocate(&app, req).await) }
             }),
         ),
         Route::new(
@@ -66,7 +69,7 @@ pub fn routes(sdk: &SdkConfig, resources: &DevResources) -> Vec<Route> {
             Authorizer::Player,
             handler(move |req: Request| {
                 let app = Arc::clone(&list);
-                async move { Ok::<_, lambda_http::Error>(gameservers_list::handle(&app, req).await) }
+                async move { Ok::<_, lambda_http::Error>(hangar_scaler::api::list(&app, req).await) }
             }),
         ),
     ]

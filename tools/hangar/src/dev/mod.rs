@@ -5,7 +5,9 @@
 pub mod ecs;
 mod emulator;
 mod moto;
+pub mod resource_names;
 pub mod resources;
+pub mod routes;
 pub mod sessions;
 
 use std::collections::BTreeMap;
@@ -16,10 +18,10 @@ use aws_types::region::Region;
 use clap::{Args, Subcommand};
 use serde::{Deserialize, Serialize};
 
-use crate::gateway::{self, routes, RunningGateway, TokenKey, TokenKind};
 pub use emulator::LocalEmulator;
+use local_gateway::{RunningGateway, TokenKey, TokenKind};
 pub use moto::MotoProcess;
-pub use resources::DevResources;
+pub use resource_names::DevResources;
 
 /// Exit code when a port is already in use.
 pub const EXIT_PORT_IN_USE: i32 = 3;
@@ -43,7 +45,7 @@ pub enum DevError {
     #[error(transparent)]
     Routes(#[from] routes::RouteError),
     #[error(transparent)]
-    Secret(#[from] gateway::auth::SecretError),
+    Secret(#[from] local_gateway::auth::SecretError),
     #[error("{0}")]
     Usage(String),
     #[error("cannot {what}: {source}")]
@@ -306,7 +308,7 @@ async fn start_parts(
             what: "serve the local API".into(),
             source,
         })?;
-    let api = gateway::serve(listener, api_routes, key).map_err(|source| DevError::Io {
+    let api = local_gateway::serve(listener, api_routes, key).map_err(|source| DevError::Io {
         what: "serve the local API".into(),
         source,
     })?;

@@ -9,6 +9,20 @@ use tokio::process::{Child, Command};
 use super::{check_port, DevError};
 
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Runs `moto.server.main` with the remaining arguments and exits as soon as the process
+/// that started it is gone.
+const WATCHDOG: &str = "\
+import os, sys, threading, time
+parent = os.getppid()
+def watch():
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)
+threading.Thread(target=watch, daemon=True).start()
+from moto.server import main
+sys.exit(main(sys.argv[1:]))
+";
 const STOP_GRACE: Duration = Duration::from_secs(5);
 
 /// A moto server this process started; stopped by [`MotoProcess::stop`], or killed when
@@ -36,9 +50,12 @@ impl MotoProcess {
             what: format!("open {}", log.display()),
             source,
         })?;
-        let mut command = Command::new(&exe);
+        // moto's own entry point under a watchdog thread: when this process dies without
+        // stopping it, moto's parent changes and it exits (no orphan moto server).
+        let python = venv.join("bin").join("python");
+        let mut command = Command::new(&python);
         command
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .args(["-c", WATCHDOG, "-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())
             .stdout(log_file)
             .stderr(log_err)
@@ -46,17 +63,6 @@ impl MotoProcess {
             // Its own process group: a Ctrl-C in the terminal reaches only us, and we stop
             // moto in order.
             .process_group(0);
-        #[cfg(target_os = "linux")]
-        // SAFETY: prctl is async-signal-safe and touches only the child being created.
-        unsafe {
-            command.pre_exec(|| {
-                // The child gets SIGTERM if we die without stopping it (no orphan moto).
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) == -1 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
         let child = command.spawn().map_err(|source| DevError::Io {
             what: format!("start {}", exe.display()),
             source,
@@ -114,12 +120,8 @@ impl MotoProcess {
 
     /// SIGTERM, then SIGKILL after a grace period; waits for the process to end.
     pub async fn stop(mut self) {
-        #[cfg(unix)]
-        if let Some(pid) = self.child.id().and_then(|p| i32::try_from(p).ok()) {
-            // SAFETY: kill(2) on our own child's pid.
-            unsafe {
-                libc::kill(pid, libc::SIGTERM);
-            }
+        if let Some(pid) = self.child.id() {
+            terminate(pid).await;
             if tokio::time::timeout(STOP_GRACE, self.child.wait())
                 .await
                 .is_ok()
@@ -140,4 +142,18 @@ fn free_or_given_port(port: u16) -> Result<u16, DevError> {
             what: "read a local port".into(),
             source,
         })
+}
+
+/// Sends SIGTERM to `pid` (our own child) with `kill(1)`.
+async fn terminate(pid: u32) {
+    let sent = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .await;
+    if let Err(e) = sent {
+        tracing::warn!(error = %e, pid, "could not signal the moto server");
+    }
 }

@@ -1,6 +1,6 @@
 //! The resources of a local deployment: what `sam deploy` would create in AWS, created on
 //! moto and the GameLift emulator. Every area registers its DynamoDB tables in
-//! [`create_tables`].
+//! `create_tables`.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -10,7 +10,8 @@ use aws_sdk_gamelift::types::{
     OperatingSystem, RoutingStrategy, RoutingStrategyType, RuntimeConfiguration, ServerProcess,
 };
 use aws_types::SdkConfig;
-use serde::{Deserialize, Serialize};
+
+use super::resource_names::DevResources;
 
 /// How long start-up waits for the build to be READY and the fleet ACTIVE (real time).
 const LIFECYCLE_TIMEOUT: Duration = Duration::from_secs(120);
@@ -43,25 +44,6 @@ fn missing(what: &str) -> ResourceError {
         what: what.to_string(),
         message: "the response lacks the expected field".to_string(),
     }
-}
-
-/// Names and ids of the local deployment's resources.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct DevResources {
-    pub placement_topic_arn: String,
-    pub placement_queue_url: String,
-    pub placement_queue_arn: String,
-    pub placement_dlq_url: String,
-    pub placement_dlq_arn: String,
-    pub build_id: String,
-    pub fleet_id: String,
-    pub fleet_arn: String,
-    pub alias_id: String,
-    pub alias_arn: String,
-    pub game_session_queue_name: String,
-    pub game_session_queue_arn: String,
-    /// DynamoDB tables by area (e.g. `sessions`), as each area's crate names them.
-    pub tables: BTreeMap<String, String>,
 }
 
 /// Creates every resource; names start with `prefix`. `sdk` points at moto, `gamelift_url`

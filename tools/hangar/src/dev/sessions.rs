@@ -18,8 +18,8 @@ use lambda_http::Request;
 use rand::RngCore;
 use tokio::task::JoinHandle;
 
-use crate::dev::DevResources;
-use crate::gateway::{handler, Authorizer, Route};
+use super::resource_names::DevResources;
+use local_gateway::{handler, Authorizer, Route};
 
 /// Key of the sessions table in [`DevResources::tables`].
 pub const AREA: &str = "sessions";
@@ -86,49 +86,49 @@ pub fn routes(sessions: Sessions) -> Vec<Route> {
             "/v1/sessions",
             Authorizer::Player,
             s,
-            sessions_create::handler
+            hangar_sessions::api::create
         ),
         route!(
             Method::GET,
             "/v1/sessions",
             Authorizer::Player,
             s,
-            sessions_list::handler
+            hangar_sessions::api::list
         ),
         route!(
             Method::GET,
             "/v1/sessions/{sessionId}",
             Authorizer::Player,
             s,
-            sessions_get::handler
+            hangar_sessions::api::get
         ),
         route!(
             Method::POST,
             "/v1/sessions/{sessionId}/join",
             Authorizer::Player,
             s,
-            sessions_join::handler
+            hangar_sessions::api::join
         ),
         route!(
             Method::GET,
             "/v1/placements/{placementId}",
             Authorizer::Player,
             s,
-            placement_status::handler
+            hangar_sessions::api::placement_status
         ),
         route!(
             Method::PUT,
             "/v1/server/sessions/{sessionId}",
             Authorizer::Server,
             s,
-            server_session_update::handler
+            hangar_sessions::api::server_update
         ),
         route!(
             Method::DELETE,
             "/v1/server/sessions/{sessionId}",
             Authorizer::Server,
             s,
-            server_session_end::handler
+            hangar_sessions::api::server_end
         ),
     ]
 }
@@ -190,7 +190,7 @@ pub async fn poll_once(
         event.records.push(record);
     }
     let received = event.records.len();
-    let response = placement_events::handler(sessions, event).await;
+    let response = hangar_sessions::api::placement_events(sessions, event).await;
     let failed: HashSet<&str> = response
         .batch_item_failures
         .iter()

@@ -1,0 +1,20 @@
+//! Scheduled: repairs drift between the sessions table and GameLift, paging DescribeGameSessions through every page of every fleet behind the queue/alias.
+//! The logic is `hangar_sessions::api::reconcile`.
+
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use hangar_sessions::api;
+use hangar_sessions::config::Need;
+use lambda_runtime::{service_fn, LambdaEvent};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    hangar_lambda::init_tracing();
+    let sdk = hangar_aws::sdk_config().await;
+    let sessions = api::from_env(&sdk, &[Need::Queue])?;
+    lambda_runtime::run(service_fn(|_event: LambdaEvent<EventBridgeEvent>| async {
+        api::reconcile(&sessions)
+            .await
+            .map_err(lambda_runtime::Error::from)
+    }))
+    .await
+}

@@ -1,0 +1,12 @@
+//! GET /v1/sessions/{sessionId}: One game session from the table (player route).
+//! The logic is `hangar_sessions::api::get`.
+
+use hangar_sessions::api;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    hangar_lambda::init_tracing();
+    let sdk = hangar_aws::sdk_config().await;
+    let sessions = api::from_env(&sdk, &[])?;
+    lambda_http::run(lambda_http::service_fn(|req| api::get(&sessions, req))).await
+}

@@ -1,5 +1,0 @@
-//! Deployments: the CodeDeploy traffic hooks and `hangar probe`.
-//! One test binary for the area; each module is one part of it.
-
-mod hooks;
-mod probe;
