@@ -7,20 +7,52 @@
 - every hook function is named CodeDeployHook_*, has no deployment preference itself, and
   may do only what it needs: report to CodeDeploy, and (PreTraffic) invoke versions of the
   API functions;
-- the PreTraffic hook's HOOK_TARGETS names every API function's new version.
+- the PreTraffic hook's HOOK_TARGETS names every API function's new version;
+- every alarm on a Lambda metric gates some API function's deployment.
+
+The rules apply to the template as CloudFormation sees it after the AWS::LanguageExtensions
+transform: `Fn::ForEach` loops (the per-function alarms) are expanded first, by cfn-lint's
+implementation of that transform, so every generated alarm is checked like a written one.
 
 Usage: .venv/bin/python scripts/check_template.py [template.yaml]
 """
 
+import json
 import sys
 
-from samtranslator.yaml_helper import yaml_parse
+from cfnlint.decode import decode
+from cfnlint.template import Template
+
+# cfn-lint's own copy of CloudFormation's AWS::LanguageExtensions transform (what `cfn-lint`
+# and `sam validate --lint` check the expanded template with); cfn-lint is pinned in
+# scripts/requirements.txt.
+from cfnlint.template.transforms._language_extensions import language_extension
+
+LANGUAGE_EXTENSIONS = "AWS::LanguageExtensions"
+
+
+def load(path):
+    """The template with every Fn::ForEach expanded, as plain dicts, lists and strings."""
+    template, matches = decode(path)
+    if matches:
+        sys.exit(f"{path}: does not parse: {matches}")
+    transforms = template.get("Transform", [])
+    transforms = transforms if isinstance(transforms, list) else [transforms]
+    if LANGUAGE_EXTENSIONS in transforms:
+        matches, template = language_extension(Template(path, template, ["us-east-1"]))
+        if matches:
+            sys.exit(f"{path}: {LANGUAGE_EXTENSIONS} cannot expand it: {matches}")
+    return json.loads(json.dumps(template))
+
 
 path = sys.argv[1] if len(sys.argv) > 1 else "template.yaml"
-with open(path) as f:
-    template = yaml_parse(f.read())
-resources = template["Resources"]
-problems = []
+template = load(path)
+problems = [
+    f"{key}: Fn::ForEach needs the {LANGUAGE_EXTENSIONS} transform before AWS::Serverless-2016-10-31"
+    for key in template["Resources"]
+    if key.startswith("Fn::ForEach::")
+]
+resources = {k: v for k, v in template["Resources"].items() if isinstance(v, dict)}
 
 
 def functions():
@@ -40,6 +72,14 @@ def binary(fn):
     return fn.get("Metadata", {}).get("BuildProperties", {}).get("Binary")
 
 
+# The alarms every API function's deployment watches on its new version: suffix of the
+# alarm's logical id -> (AWS/Lambda metric, statistic).
+FUNCTION_ALARMS = {
+    "ErrorsAlarm": ("Errors", "Sum"),
+    "ThrottlesAlarm": ("Throttles", "Sum"),
+    "P99DurationAlarm": ("Duration", "p99"),
+}
+
 api = {k: v for k, v in functions().items() if is_api(v)}
 hooks = {}
 for name, fn in api.items():
@@ -53,15 +93,27 @@ for name, fn in api.items():
     if ref(pref.get("Type")) != "DeploymentType":
         problems.append(f"{name}: DeploymentPreference.Type must be !Ref DeploymentType")
     alarms = {ref(a) for a in pref.get("Alarms", [])}
-    for alarm in (f"{name}ErrorsAlarm", f"{name}ThrottlesAlarm", f"{name}P99DurationAlarm", "ApiServerErrorsAlarm"):
+    for alarm in [f"{name}{suffix}" for suffix in FUNCTION_ALARMS] + ["ApiServerErrorsAlarm"]:
         if alarm not in alarms:
             problems.append(f"{name}: DeploymentPreference.Alarms lacks {alarm}")
         elif alarm not in resources:
             problems.append(f"{name}: alarm {alarm} is not defined")
-    for alarm in (f"{name}ErrorsAlarm", f"{name}ThrottlesAlarm", f"{name}P99DurationAlarm"):
-        dims = {d["Name"]: d["Value"] for d in resources.get(alarm, {}).get("Properties", {}).get("Dimensions", [])}
+    for suffix, (metric, statistic) in FUNCTION_ALARMS.items():
+        alarm = f"{name}{suffix}"
+        if alarm not in resources:
+            continue
+        alarm_props = resources[alarm].get("Properties", {})
+        if (alarm_props.get("Namespace"), alarm_props.get("MetricName")) != ("AWS/Lambda", metric):
+            problems.append(f"{alarm}: must alarm on AWS/Lambda {metric}")
+        if statistic not in (alarm_props.get("Statistic"), alarm_props.get("ExtendedStatistic")):
+            problems.append(f"{alarm}: must use the {statistic} statistic")
+        dims = {d["Name"]: d["Value"] for d in alarm_props.get("Dimensions", [])}
         if dims.get("Resource") != {"Fn::Sub": f"${{{name}}}:live"}:
             problems.append(f"{alarm}: must watch the alias ({name}:live)")
+        if dims.get("FunctionName") != {"Ref": name}:
+            problems.append(f"{alarm}: FunctionName must be !Ref {name}")
+        if dims.get("ExecutedVersion") != {"Fn::GetAtt": [name, "Version.Version"]}:
+            problems.append(f"{alarm}: ExecutedVersion must be the new version ({name}.Version.Version)")
     hook_refs = pref.get("Hooks", {})
     if "PreTraffic" not in hook_refs:
         problems.append(f"{name}: no PreTraffic hook")
@@ -69,6 +121,13 @@ for name, fn in api.items():
         problems.append(f"{name}: the version function needs the PostTraffic hook")
     for kind, value in hook_refs.items():
         hooks.setdefault(ref(value), set()).add(kind)
+
+gating = {ref(a) for fn in api.values() for a in fn["Properties"].get("DeploymentPreference", {}).get("Alarms", [])}
+for alarm, resource in resources.items():
+    alarm_props = resource.get("Properties", {})
+    if resource.get("Type") == "AWS::CloudWatch::Alarm" and alarm_props.get("Namespace") == "AWS/Lambda":
+        if alarm not in gating:
+            problems.append(f"{alarm}: an alarm on a Lambda metric that no API function's deployment watches")
 
 allowed = {
     "codedeploy:PutLifecycleEventHookExecutionStatus",
