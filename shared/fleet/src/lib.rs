@@ -21,5 +21,3 @@ pub mod state;
 
 pub use error::StageError;
 pub use stages::{Deps, Stage};
-#[cfg(feature = "local")]
-pub mod engine;

@@ -12,8 +12,8 @@ use std::time::Duration;
 use crate::support::*;
 use aws_sdk_gamelift::config::retry::RetryConfig;
 use aws_sdk_gamelift::types::{RoutingStrategy, RoutingStrategyType};
-use hangar_fleet::engine::Outcome;
 use hangar_tests::{unique_name, wait_until, REGION};
+use local_stepfunctions::Outcome;
 use serde_json::{json, Value};
 
 #[tokio::test]

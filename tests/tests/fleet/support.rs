@@ -13,12 +13,12 @@ use aws_sdk_gamelift::types::{
     RuntimeConfiguration, S3Location, ServerProcess, TargetConfiguration,
 };
 use gamelift_emulator::{AdminClient, RunningEmulator};
-use hangar_fleet::engine::{EngineEvent, LocalEngine, LocalExecution, Outcome, RunOptions};
 use hangar_fleet::Deps;
 use hangar_tests::{
     aws_config, gamelift_client, gamelift_client_with_retries, start_emulator_with, unique_name,
     wait_until, REGION,
 };
+use local_stepfunctions::{EngineEvent, LocalEngine, LocalExecution, Outcome, RunOptions};
 use serde_json::{json, Value};
 
 pub const REMOTE: &str = "us-west-2";

@@ -2,8 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use hangar_fleet::engine::{EngineEvent, LocalEngine, RunOptions};
 use hangar_fleet::Deps;
+use local_stepfunctions::{EngineEvent, LocalEngine, RunOptions};
 use serde_json::Value;
 
 use super::view::{Update, View};
@@ -116,12 +116,12 @@ async fn ensure_lock_table(
 pub fn repo_root(start: &Path) -> Result<PathBuf, FleetCliError> {
     start
         .ancestors()
-        .find(|d| d.join(hangar_fleet::engine::DEFINITION).is_file())
+        .find(|d| d.join(local_stepfunctions::DEFINITION).is_file())
         .map(Path::to_path_buf)
         .ok_or_else(|| {
             FleetCliError::Usage(format!(
                 "--local runs from the Hangar repository: no {} above {}",
-                hangar_fleet::engine::DEFINITION,
+                local_stepfunctions::DEFINITION,
                 start.display()
             ))
         })

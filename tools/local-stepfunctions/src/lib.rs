@@ -12,7 +12,7 @@ use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout, Command};
 
-use crate::stages::{Deps, Stage};
+use hangar_fleet::{Deps, Stage};
 
 /// The definition file, relative to the repository root.
 pub const DEFINITION: &str = "statemachines/fleet-replacement.asl.json";
