@@ -7,7 +7,7 @@
 - every hook function is named CodeDeployHook_*, has no deployment preference itself, and
   may do only what it needs: report to CodeDeploy, and (PreTraffic) invoke versions of the
   API functions;
-- the PreTraffic hook's HOOK_TARGETS names every API function's new version;
+- the PreTraffic hook's API_FUNCTION_VERSIONS names every API function's new version;
 - every alarm on a Lambda metric gates some API function's deployment.
 
 The rules apply to the template as CloudFormation sees it after the AWS::LanguageExtensions
@@ -165,10 +165,10 @@ for hook_name, kinds in hooks.items():
             if actions == ["codedeploy:PutLifecycleEventHookExecutionStatus"] and "ServerlessDeploymentApplication" not in str(st.get("Resource")):
                 problems.append(f"{hook_name}: reporting must be limited to the deployment groups of this application")
     if "PreTraffic" in kinds:
-        targets = str(props.get("Environment", {}).get("Variables", {}).get("HOOK_TARGETS"))
+        targets = str(props.get("Environment", {}).get("Variables", {}).get("API_FUNCTION_VERSIONS"))
         for n, fn in api.items():
             if f"'{n}.Version'" not in targets or f"'{binary(fn)}'" not in targets:
-                problems.append(f"{hook_name}: HOOK_TARGETS lacks {binary(fn)}={n}.Version")
+                problems.append(f"{hook_name}: API_FUNCTION_VERSIONS lacks {binary(fn)}={n}.Version")
 
 print(f"{len(api)} API function(s), {len(hooks)} hook function(s) checked")
 for p in problems:

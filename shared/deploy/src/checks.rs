@@ -1,6 +1,6 @@
 //! Pure checks of API responses: status codes and shapes. No I/O.
 
-use hangar_build_info::BuildInfo;
+use crate::build_info::BuildInfo;
 use serde::Serialize;
 use serde_json::Value;
 

@@ -1,23 +1,33 @@
-//! Gradual deployments of Hangar's API: `GET /version`, the checks CodeDeploy's traffic
-//! hooks run and the one way they report.
+//! Gradual deployments of Hangar's API: `GET /version` and CodeDeploy's traffic hooks.
+//! Called by the Lambda binaries of `functions/deploy` and by `hangar dev`.
 //!
-//! - [`api`]: `GET /version`, the deployed build's version, commit and build time.
-//! - [`pre_traffic`]: before any traffic shifts, invoke the new version of every API
-//!   function directly (its version ARN) with sample requests from `events/` and check
-//!   status codes and response shapes, including a real read (list sessions) and
-//!   `/version` reporting this very build.
-//! - [`post_traffic`]: after the shift, call the live API's `/version` a number of times and
-//!   check the error rate and that this build answers.
-//! - [`hook`]: runs either under a time budget and always reports Succeeded or Failed to
-//!   CodeDeploy (`PutLifecycleEventHookExecutionStatus`), whatever happened, so no
+//! - [`api`]: the entry points (`version`, `hook`).
+//! - [`hook`]: the area's state [`Deploy`] and the one way a hook runs: its checks under
+//!   a time budget, then exactly one report to CodeDeploy, whatever happened, so no
 //!   deployment waits for CodeDeploy's one-hour timeout.
+//! - [`pre_traffic`]: before any traffic shifts, invoke the new version of every API
+//!   function directly (its version ARN) and check status codes and response shapes,
+//!   including a real read (list sessions) and `/version` reporting this very build.
+//! - [`post_traffic`]: after the shift, call the live API's `/version` a number of times
+//!   and check the error rate and that this build answers.
+//! - [`config`]: every setting, from `from_vars`.
+//! - Adapters (the only modules that call `.send()` on an SDK client): [`codedeploy`],
+//!   [`lambda`]. Pure modules: [`checks`], [`build_info`] (version, commit and build time
+//!   fixed by the crate's `build.rs`).
 
 pub mod api;
+pub mod build_info;
 pub mod checks;
+pub mod codedeploy;
+pub mod config;
+pub mod error;
 pub mod hook;
+pub mod lambda;
 pub mod post_traffic;
 pub mod pre_traffic;
 
+pub use build_info::BuildInfo;
 pub use checks::{CheckFailure, CheckReport};
+pub use error::DeployError;
 pub use hangar_lambda::ConfigError;
-pub use hook::{run_hook, HookOutcome};
+pub use hook::{Deploy, HookOutcome};

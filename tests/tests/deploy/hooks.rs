@@ -8,10 +8,12 @@ use std::time::Duration;
 
 use aws_lambda_events::event::codedeploy::CodeDeployLifecycleEvent;
 use axum::http::{HeaderMap, StatusCode};
-use hangar_build_info::BuildInfo;
-use hangar_deploy::post_traffic::PostTrafficConfig;
-use hangar_deploy::pre_traffic::PreTrafficConfig;
-use hangar_deploy::HookOutcome;
+use hangar_deploy::codedeploy::CodeDeploy;
+use hangar_deploy::config::{PostTrafficConfig, PreTrafficConfig};
+use hangar_deploy::lambda::Lambda;
+use hangar_deploy::post_traffic::PostTraffic;
+use hangar_deploy::pre_traffic::PreTraffic;
+use hangar_deploy::{BuildInfo, Deploy, HookOutcome};
 use lambda_http::{Body, Request, Response};
 use lambda_runtime::Diagnostic;
 use serde_json::{json, Value};
@@ -209,7 +211,7 @@ fn pre_config(
     let targets = targets.to_string();
     let budget = budget_secs.to_string();
     PreTrafficConfig::from_vars(&move |name: &str| match name {
-        "HOOK_TARGETS" => Some(targets.clone()),
+        "API_FUNCTION_VERSIONS" => Some(targets.clone()),
         "HOOK_BUDGET_SECONDS" => Some(budget.clone()),
         _ => None,
     })
@@ -225,15 +227,10 @@ async fn pre_traffic(
     let sdk = hangar::dev::local_sdk_config(&lambda_service.endpoint_url(), "us-east-1").await;
     let lambda = aws_sdk_lambda::Client::new(&sdk);
     let event = lifecycle_event();
-    let outcome = hangar_deploy::hook::handle(
-        &codedeploy.client().await,
-        &lambda,
-        &pre_config(targets, budget_secs),
-        &event,
-        0,
-    )
-    .await
-    .unwrap();
+    let checks = pre_config(targets, budget_secs)
+        .map(|config| PreTraffic::new(config, Lambda::from_client(lambda)));
+    let deploy = Deploy::new(CodeDeploy::from_client(codedeploy.client().await), checks);
+    let outcome = deploy.handle(&event, 0).await.unwrap();
     (outcome, codedeploy.reports(), event)
 }
 
@@ -315,7 +312,7 @@ async fn pre_traffic_reports_failed_when_its_own_work_fails() {
     // Its configuration is bad: nothing to check, still a report naming the variable.
     let (outcome, reports, event) = pre_traffic("version=not-an-arn", 30).await;
     assert!(
-        outcome.reason().contains("HOOK_TARGETS"),
+        outcome.reason().contains("API_FUNCTION_VERSIONS"),
         "{}",
         outcome.reason()
     );
@@ -331,7 +328,7 @@ async fn pre_traffic_reports_failed_when_its_own_work_fails() {
     assert_reported(&reports, &event, "Failed");
 }
 
-/// A live API whose `/version` answers `answer(n)` for the n-th request.
+/// A live API whose `/version` answers `answer(n)` for the n-th request; its base URL.
 async fn live_api(answer: fn(usize) -> (u16, Value)) -> String {
     let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let app = axum::Router::new().route(
@@ -349,7 +346,7 @@ async fn live_api(answer: fn(usize) -> (u16, Value)) -> String {
         }),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/version", listener.local_addr().unwrap());
+    let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
     url
 }
@@ -361,21 +358,15 @@ async fn post_traffic(
     let codedeploy = CodeDeployStandIn::start().await;
     let (url, rate) = (url.to_string(), max_error_rate.to_string());
     let config = PostTrafficConfig::from_vars(&move |name: &str| match name {
-        "POST_TRAFFIC_URL" => Some(url.clone()),
+        "API_URL" => Some(url.clone()),
         "POST_TRAFFIC_REQUESTS" => Some("20".into()),
         "POST_TRAFFIC_MAX_ERROR_RATE" => Some(rate.clone()),
         _ => None,
     });
     let event = lifecycle_event();
-    let outcome = hangar_deploy::hook::handle(
-        &codedeploy.client().await,
-        &reqwest::Client::new(),
-        &config,
-        &event,
-        0,
-    )
-    .await
-    .unwrap();
+    let checks = config.map(|config| PostTraffic::new(config, reqwest::Client::new()));
+    let deploy = Deploy::new(CodeDeploy::from_client(codedeploy.client().await), checks);
+    let outcome = deploy.handle(&event, 0).await.unwrap();
     (outcome, codedeploy.reports(), event)
 }
 

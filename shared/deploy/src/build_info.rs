@@ -1,10 +1,10 @@
-//! What this build is: version, git commit and build time, fixed when it was built
-//! (see `build.rs`). The version function reports it; the traffic hooks compare against it
-//! to prove the new version is the one answering.
+//! What this build is: version, git commit and build time, fixed when the crate was
+//! built (the crate's `build.rs`). `GET /version` reports it; the traffic hooks compare
+//! against it to prove the new version is the one answering. Pure: no I/O.
 
 use serde::Serialize;
 
-/// The workspace version (`Cargo.toml`).
+/// The workspace version (`Cargo.toml`; every package shares it).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Full git commit id; `unknown` when built without git (e.g. from a tarball).
 pub const GIT_COMMIT: &str = env!("HANGAR_GIT_COMMIT");

@@ -1,4 +1,5 @@
-//! Fixes the git commit and build time into the crate at build time.
+//! Fixes the git commit and build time into hangar-deploy at build time
+//! (`build_info::GIT_COMMIT`, `build_info::BUILD_TIME`, read by `GET /version`).
 //!
 //! - commit: `HANGAR_GIT_COMMIT` if set (CI, tarball builds), else `git rev-parse HEAD`,
 //!   else `unknown` (a tarball without .git);
@@ -12,15 +13,22 @@ fn main() {
     println!("cargo:rerun-if-env-changed=HANGAR_GIT_COMMIT");
     println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
     let manifest = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
-    if let Some(git_dir) = git_output(&manifest, &["rev-parse", "--absolute-git-dir"]) {
-        // A new commit or checkout changes HEAD or the ref it points at.
-        let head = Path::new(&git_dir).join("HEAD");
-        println!("cargo:rerun-if-changed={}", head.display());
-        if let Some(reference) = git_output(&manifest, &["symbolic-ref", "-q", "HEAD"]) {
-            println!(
-                "cargo:rerun-if-changed={}",
-                Path::new(&git_dir).join(reference).display()
-            );
+    // A new commit or checkout changes HEAD or the ref it points at (a loose ref file, or
+    // packed-refs in a fresh clone; in a worktree the refs live in the common git dir).
+    // Only existing files are watched: cargo reruns the script on every build for a
+    // missing one, which would rebuild this crate each time with a new build time.
+    let mut watched = vec!["HEAD".to_string(), "packed-refs".to_string()];
+    if let Some(reference) = git_output(&manifest, &["symbolic-ref", "-q", "HEAD"]) {
+        watched.push(reference);
+    }
+    for name in watched {
+        if let Some(path) = git_output(
+            &manifest,
+            &["rev-parse", "--path-format=absolute", "--git-path", &name],
+        ) {
+            if Path::new(&path).exists() {
+                println!("cargo:rerun-if-changed={path}");
+            }
         }
     }
 
