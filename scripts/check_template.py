@@ -1,14 +1,19 @@
 """Checks template.yaml's deployment rules that cfn-lint cannot know.
 
 - every API function (one with an HttpApi event) publishes alias `live` and has a
-  DeploymentPreference: Type from the DeploymentType parameter, its errors, throttles and
-  p99-duration alarms on that alias plus ApiServerErrorsAlarm, and the PreTraffic hook;
-- the version function also has the PostTraffic hook;
-- every hook function is named CodeDeployHook_*, has no deployment preference itself, and
-  may do only what it needs: report to CodeDeploy, and (PreTraffic) invoke versions of the
-  API functions;
-- the PreTraffic hook's API_FUNCTION_VERSIONS names every API function's new version;
-- every alarm on a Lambda metric gates some API function's deployment.
+  DeploymentPreference: Type from the DeploymentType parameter, its errors, throttles,
+  p99-duration and unexpected-errors (Hangar/UnexpectedErrors) alarms on its new
+  version, and both hooks; no deployment is gated on API Gateway's own 5xx metric (it
+  counts designed 503s);
+- every hook function is named CodeDeployHook_*, within Lambda's 64 characters for every
+  Stage the Stage parameter allows (and never with the stack name, which may be 128
+  characters), has no deployment preference itself, and may do only what it needs:
+  report to CodeDeploy, read its deployment's target, invoke the API functions;
+- both hooks' API_FUNCTION_VERSIONS name every API function's new version;
+- every alarm on a function metric gates some API function's deployment;
+- LogLevel is honoured: Globals' LoggingConfig.ApplicationLogLevel comes from it (Lambda's
+  level wins over RUST_LOG in the functions' logger), for every value it allows;
+- Architecture (arm64 or x86_64, arm64 by default) sets every function's architecture.
 
 The rules apply to the template as CloudFormation sees it after the AWS::LanguageExtensions
 transform: `Fn::ForEach` loops (the per-function alarms) are expanded first, by cfn-lint's
@@ -18,6 +23,7 @@ Usage: .venv/bin/python scripts/check_template.py [template.yaml]
 """
 
 import json
+import re
 import sys
 
 from cfnlint.decode import decode
@@ -75,10 +81,12 @@ def binary(fn):
 # The alarms every API function's deployment watches on its new version: suffix of the
 # alarm's logical id -> (AWS/Lambda metric, statistic).
 FUNCTION_ALARMS = {
-    "ErrorsAlarm": ("Errors", "Sum"),
-    "ThrottlesAlarm": ("Throttles", "Sum"),
-    "P99DurationAlarm": ("Duration", "p99"),
+    "ErrorsAlarm": ("AWS/Lambda", "Errors", "Sum"),
+    "ThrottlesAlarm": ("AWS/Lambda", "Throttles", "Sum"),
+    "P99DurationAlarm": ("AWS/Lambda", "Duration", "p99"),
+    "UnexpectedErrorsAlarm": ("Hangar", "UnexpectedErrors", "Sum"),
 }
+FUNCTION_NAMESPACES = {ns for ns, _, _ in FUNCTION_ALARMS.values()}
 
 api = {k: v for k, v in functions().items() if is_api(v)}
 hooks = {}
@@ -93,46 +101,58 @@ for name, fn in api.items():
     if ref(pref.get("Type")) != "DeploymentType":
         problems.append(f"{name}: DeploymentPreference.Type must be !Ref DeploymentType")
     alarms = {ref(a) for a in pref.get("Alarms", [])}
-    for alarm in [f"{name}{suffix}" for suffix in FUNCTION_ALARMS] + ["ApiServerErrorsAlarm"]:
+    for a in pref.get("Alarms", []):
+        props_a = resources.get(ref(a), {}).get("Properties", {})
+        if props_a.get("Namespace") == "AWS/ApiGateway":
+            problems.append(f"{name}: {ref(a)} gates on API Gateway's own metric, which counts designed 503s")
+    for alarm in [f"{name}{suffix}" for suffix in FUNCTION_ALARMS]:
         if alarm not in alarms:
             problems.append(f"{name}: DeploymentPreference.Alarms lacks {alarm}")
         elif alarm not in resources:
             problems.append(f"{name}: alarm {alarm} is not defined")
-    for suffix, (metric, statistic) in FUNCTION_ALARMS.items():
+    for suffix, (namespace, metric, statistic) in FUNCTION_ALARMS.items():
         alarm = f"{name}{suffix}"
         if alarm not in resources:
             continue
         alarm_props = resources[alarm].get("Properties", {})
-        if (alarm_props.get("Namespace"), alarm_props.get("MetricName")) != ("AWS/Lambda", metric):
-            problems.append(f"{alarm}: must alarm on AWS/Lambda {metric}")
+        if (alarm_props.get("Namespace"), alarm_props.get("MetricName")) != (namespace, metric):
+            problems.append(f"{alarm}: must alarm on {namespace} {metric}")
         if statistic not in (alarm_props.get("Statistic"), alarm_props.get("ExtendedStatistic")):
             problems.append(f"{alarm}: must use the {statistic} statistic")
         dims = {d["Name"]: d["Value"] for d in alarm_props.get("Dimensions", [])}
-        if dims.get("Resource") != {"Fn::Sub": f"${{{name}}}:live"}:
+        if namespace == "AWS/Lambda" and dims.get("Resource") != {"Fn::Sub": f"${{{name}}}:live"}:
             problems.append(f"{alarm}: must watch the alias ({name}:live)")
         if dims.get("FunctionName") != {"Ref": name}:
             problems.append(f"{alarm}: FunctionName must be !Ref {name}")
         if dims.get("ExecutedVersion") != {"Fn::GetAtt": [name, "Version.Version"]}:
             problems.append(f"{alarm}: ExecutedVersion must be the new version ({name}.Version.Version)")
     hook_refs = pref.get("Hooks", {})
-    if "PreTraffic" not in hook_refs:
-        problems.append(f"{name}: no PreTraffic hook")
-    if binary(fn) == "version" and "PostTraffic" not in hook_refs:
-        problems.append(f"{name}: the version function needs the PostTraffic hook")
+    for kind in ("PreTraffic", "PostTraffic"):
+        if kind not in hook_refs:
+            problems.append(f"{name}: no {kind} hook")
     for kind, value in hook_refs.items():
         hooks.setdefault(ref(value), set()).add(kind)
 
 gating = {ref(a) for fn in api.values() for a in fn["Properties"].get("DeploymentPreference", {}).get("Alarms", [])}
 for alarm, resource in resources.items():
     alarm_props = resource.get("Properties", {})
-    if resource.get("Type") == "AWS::CloudWatch::Alarm" and alarm_props.get("Namespace") == "AWS/Lambda":
+    if resource.get("Type") == "AWS::CloudWatch::Alarm" and alarm_props.get("Namespace") in FUNCTION_NAMESPACES:
         if alarm not in gating:
-            problems.append(f"{alarm}: an alarm on a Lambda metric that no API function's deployment watches")
+            problems.append(f"{alarm}: an alarm on a function metric that no API function's deployment watches")
 
 allowed = {
     "codedeploy:PutLifecycleEventHookExecutionStatus",
+    "codedeploy:ListDeploymentTargets",
+    "codedeploy:GetDeploymentTarget",
     "lambda:InvokeFunction",
 }
+# The longest Stage the Stage parameter allows (AllowedPattern ^[a-z][a-z0-9-]{0,15}$).
+params = template.get("Parameters", {})
+stage_pattern = params.get("Stage", {}).get("AllowedPattern", "")
+m = re.search(r"\{0,(\d+)\}\$$", stage_pattern)
+longest_stage = "s" * (1 + int(m.group(1))) if m else None
+if longest_stage is None:
+    problems.append("Stage: AllowedPattern must bound its length (…{0,N}$) so hook names stay within 64 characters")
 for hook_name, kinds in hooks.items():
     hook = resources.get(hook_name)
     if not hook:
@@ -143,6 +163,12 @@ for hook_name, kinds in hooks.items():
     text = fname.get("Fn::Sub") if isinstance(fname, dict) else fname
     if not isinstance(text, str) or not text.startswith("CodeDeployHook_"):
         problems.append(f"{hook_name}: FunctionName must start with CodeDeployHook_ (SAM's CodeDeploy role invokes only those)")
+    elif "${AWS::StackName}" in text:
+        problems.append(f"{hook_name}: FunctionName must not hold the stack name (up to 128 characters; Lambda allows 64)")
+    elif longest_stage:
+        longest = text.replace("${Stage}", longest_stage)
+        if "${" in longest or len(longest) > 64 or not re.fullmatch(r"[A-Za-z0-9_-]+", longest):
+            problems.append(f"{hook_name}: FunctionName {longest!r} is not a valid Lambda name of at most 64 characters")
     if "DeploymentPreference" in props or "AutoPublishAlias" in props:
         problems.append(f"{hook_name}: a hook must not be deployed gradually itself")
     for policy in props.get("Policies", []):
@@ -156,19 +182,37 @@ for hook_name, kinds in hooks.items():
             if extra:
                 problems.append(f"{hook_name}: needs no {sorted(extra)}")
             if "lambda:InvokeFunction" in actions:
-                if "PreTraffic" not in kinds:
-                    problems.append(f"{hook_name}: only PreTraffic invokes functions")
                 targets = {r.get("Fn::Sub") for r in st.get("Resource", []) if isinstance(r, dict)}
                 want = {f"${{{n}.Arn}}:*" for n in api}
                 if targets != want:
                     problems.append(f"{hook_name}: lambda:InvokeFunction must cover exactly the API functions' versions; differs by {sorted(targets ^ want)}")
-            if actions == ["codedeploy:PutLifecycleEventHookExecutionStatus"] and "ServerlessDeploymentApplication" not in str(st.get("Resource")):
+            if all(a.startswith("codedeploy:") for a in actions) and "ServerlessDeploymentApplication" not in str(st.get("Resource")):
                 problems.append(f"{hook_name}: reporting must be limited to the deployment groups of this application")
-    if "PreTraffic" in kinds:
+    if kinds:
         targets = str(props.get("Environment", {}).get("Variables", {}).get("API_FUNCTION_VERSIONS"))
         for n, fn in api.items():
             if f"'{n}.Version'" not in targets or f"'{binary(fn)}'" not in targets:
                 problems.append(f"{hook_name}: API_FUNCTION_VERSIONS lacks {binary(fn)}={n}.Version")
+
+# LogLevel honoured, Architecture chosen. Read before the transform: cfn-lint's copy of it
+# resolves Fn::FindInMap with a guessed parameter value; CloudFormation uses the real one.
+raw, _ = decode(path)
+glob = json.loads(json.dumps(raw)).get("Globals", {}).get("Function", {})
+level = glob.get("LoggingConfig", {}).get("ApplicationLogLevel")
+mapping = template.get("Mappings", {}).get("LogLevels", {})
+if level != {"Fn::FindInMap": ["LogLevels", {"Ref": "LogLevel"}, "Application"]}:
+    problems.append("Globals: LoggingConfig.ApplicationLogLevel must be !FindInMap [LogLevels, !Ref LogLevel, Application] (Lambda's level wins over RUST_LOG)")
+for value in params.get("LogLevel", {}).get("AllowedValues", []):
+    if mapping.get(value, {}).get("Application") != value.upper():
+        problems.append(f"Mappings.LogLevels: {value} must map to Application {value.upper()}")
+arch = params.get("Architecture", {})
+if arch.get("Default") != "arm64" or sorted(arch.get("AllowedValues", [])) != ["arm64", "x86_64"]:
+    problems.append("Architecture: a parameter with AllowedValues [arm64, x86_64] and Default arm64")
+if glob.get("Architectures") != [{"Ref": "Architecture"}]:
+    problems.append("Globals: Architectures must be [!Ref Architecture]")
+for name, fn in functions().items():
+    if "Architectures" in fn.get("Properties", {}):
+        problems.append(f"{name}: Architectures comes from Globals (the Architecture parameter)")
 
 print(f"{len(api)} API function(s), {len(hooks)} hook function(s) checked")
 for p in problems:

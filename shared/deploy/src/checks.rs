@@ -16,8 +16,10 @@ pub struct ApiResponse {
 pub enum Expect {
     /// 200 with `{"version","commit","buildTime"}` of this very build.
     ThisBuild,
-    /// 200 with a `sessions` array (a real read from the sessions table).
-    SessionList,
+    /// 200 with an array under this key (a real read of the function's table).
+    List(&'static str),
+    /// 404 with the project's error shape: a real lookup of an id that does not exist.
+    NotFound,
     /// A 4xx with the project's error shape `{"error":{"code","message"}}`.
     ClientError,
 }
@@ -107,25 +109,34 @@ pub fn check(expect: Expect, response: &ApiResponse, this_build: &BuildInfo) -> 
                 ))
             }
         }
-        Expect::SessionList => {
+        Expect::List(key) => {
             expect_status(response, 200)?;
-            match response.body.get("sessions") {
+            match response.body.get(key) {
                 Some(Value::Array(_)) => Ok(()),
-                _ => Err("the body has no \"sessions\" array".into()),
+                _ => Err(format!("the body has no \"{key}\" array")),
             }
+        }
+        Expect::NotFound => {
+            expect_status(response, 404)?;
+            error_shape(response)
         }
         Expect::ClientError => {
             if !(400..500).contains(&response.status) {
                 return Err(format!("status {}, expected a 4xx", response.status));
             }
-            let error = response.body.get("error");
-            let code = error.and_then(|e| e.get("code")).and_then(Value::as_str);
-            let message = error.and_then(|e| e.get("message")).and_then(Value::as_str);
-            match (code, message) {
-                (Some(c), Some(m)) if !c.is_empty() && !m.is_empty() => Ok(()),
-                _ => Err("the body is not {\"error\":{\"code\",\"message\"}}".into()),
-            }
+            error_shape(response)
         }
+    }
+}
+
+/// The body is `{"error":{"code","message"}}` with both non-empty.
+fn error_shape(response: &ApiResponse) -> Result<(), String> {
+    let error = response.body.get("error");
+    let code = error.and_then(|e| e.get("code")).and_then(Value::as_str);
+    let message = error.and_then(|e| e.get("message")).and_then(Value::as_str);
+    match (code, message) {
+        (Some(c), Some(m)) if !c.is_empty() && !m.is_empty() => Ok(()),
+        _ => Err("the body is not {\"error\":{\"code\",\"message\"}}".into()),
     }
 }
 
@@ -172,19 +183,19 @@ mod tests {
     #[test]
     fn list_and_error_shapes_are_checked() {
         assert!(check(
-            Expect::SessionList,
+            Expect::List("sessions"),
             &resp(200, json!({"sessions": []})),
             &this()
         )
         .is_ok());
         assert!(check(
-            Expect::SessionList,
+            Expect::List("sessions"),
             &resp(200, json!({"items": []})),
             &this()
         )
         .is_err());
         assert!(check(
-            Expect::SessionList,
+            Expect::List("sessions"),
             &resp(403, json!({"sessions": []})),
             &this()
         )
@@ -195,6 +206,21 @@ mod tests {
         assert!(check(
             Expect::ClientError,
             &resp(401, json!({"message": "x"})),
+            &this()
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn not_found_needs_a_404_with_the_error_shape() {
+        let e = json!({"error": {"code": "NotFound", "message": "no such session"}});
+        assert!(check(Expect::NotFound, &resp(404, e.clone()), &this()).is_ok());
+        let err = check(Expect::NotFound, &resp(500, e.clone()), &this()).unwrap_err();
+        assert!(err.contains("status 500"), "{err}");
+        assert!(check(Expect::NotFound, &resp(400, e), &this()).is_err());
+        assert!(check(
+            Expect::NotFound,
+            &resp(404, json!({"message": "Not Found"})),
             &this()
         )
         .is_err());

@@ -88,6 +88,9 @@ fn targets(vars: &impl Vars) -> Result<Vec<Target>, ConfigError> {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PostTrafficConfig {
+    /// The API functions (`API_FUNCTION_VERSIONS`): which checks apply to the function a
+    /// deployment shifted, found by its function name.
+    pub functions: Vec<Target>,
     /// Full URL of the live `/version` route (`API_URL` + `/version`).
     pub url: String,
     pub requests: u32,
@@ -99,7 +102,7 @@ pub struct PostTrafficConfig {
 }
 
 impl PostTrafficConfig {
-    /// `API_URL` (required, http or https), `POST_TRAFFIC_REQUESTS` (default 20, 1..=1000),
+    /// `API_FUNCTION_VERSIONS` (required), `API_URL` (required, http or https), `POST_TRAFFIC_REQUESTS` (default 20, 1..=1000),
     /// `POST_TRAFFIC_CONCURRENCY` (default 4), `POST_TRAFFIC_MAX_ERROR_RATE` (default 0),
     /// `HOOK_INVOKE_TIMEOUT_SECONDS` (per request, default 10), `HOOK_BUDGET_SECONDS`
     /// (default 240).
@@ -142,6 +145,7 @@ impl PostTrafficConfig {
         let timeout = config::parsed_or::<u64>(vars, INVOKE_TIMEOUT_VAR, 10)?;
         let budget = config::parsed_or::<u64>(vars, BUDGET_VAR, 240)?;
         Ok(Self {
+            functions: targets(vars)?,
             url,
             requests,
             concurrency,
@@ -202,10 +206,15 @@ mod tests {
 
     #[test]
     fn post_traffic_defaults_and_bad_values_name_the_variable() {
-        let c = PostTrafficConfig::from_vars(&|n: &str| {
-            (n == API_URL_VAR).then(|| "https://api.example.com/prod/".to_string())
+        let c = PostTrafficConfig::from_vars(&|n: &str| match n {
+            API_URL_VAR => Some("https://api.example.com/prod/".to_string()),
+            API_FUNCTION_VERSIONS_VAR => {
+                Some("version=arn:aws:lambda:r:1:function:v:3".to_string())
+            }
+            _ => None,
         })
         .unwrap();
+        assert_eq!(c.functions[0].name, "version");
         assert_eq!(c.url, "https://api.example.com/prod/version");
         assert_eq!(c.requests, 20);
         assert_eq!(c.max_error_rate, 0.0);
@@ -220,6 +229,8 @@ mod tests {
                     Some(value.to_string())
                 } else if n == API_URL_VAR {
                     Some("https://api.example.com".to_string())
+                } else if n == API_FUNCTION_VERSIONS_VAR {
+                    Some("version=arn:aws:lambda:r:1:function:v:3".to_string())
                 } else {
                     None
                 }

@@ -40,7 +40,8 @@ impl HookOutcome {
 pub trait Checks: Clone + Send + Sync + 'static {
     /// Time the checks may take (capped by the Lambda deadline).
     fn budget(&self) -> Duration;
-    fn run(self) -> impl Future<Output = CheckReport> + Send + 'static;
+    /// The checks for the lifecycle event of `deployment_id`.
+    fn run(self, deployment_id: String) -> impl Future<Output = CheckReport> + Send + 'static;
 }
 
 /// The area's state, built once in `main`: where hooks report, and the checks of this
@@ -93,15 +94,23 @@ impl<C: Checks> Deploy<C> {
         if event.lifecycle_event_hook_execution_id.is_empty() {
             return Err(DeployError::BadEvent("LifecycleEventHookExecutionId"));
         }
+        crate::guard::begin(
+            &event.deployment_id,
+            &event.lifecycle_event_hook_execution_id,
+        );
         let outcome = match &self.checks {
             Ok(checks) => {
                 let budget = budget(checks.budget(), deadline_epoch_ms, REPORT_MARGIN);
-                run_checks(checks.clone(), budget).await
+                run_checks(checks.clone(), event.deployment_id.clone(), budget).await
             }
             Err(e) => HookOutcome::Failed(format!(
                 "the hook could not run its checks: configuration: {e}"
             )),
         };
+        if !crate::guard::claim(&event.lifecycle_event_hook_execution_id) {
+            // The panic hook reported Failed already (a panic under the unwind strategy).
+            return Ok(outcome);
+        }
         self.report(event, &outcome).await?;
         Ok(outcome)
     }
@@ -135,8 +144,8 @@ impl<C: Checks> Deploy<C> {
 
 /// Runs `checks` in their own task for at most `budget`: a crash in them (with the
 /// unwind panic strategy) or a timeout is a Failed outcome too.
-async fn run_checks<C: Checks>(checks: C, budget: Duration) -> HookOutcome {
-    let mut task = tokio::spawn(checks.run());
+async fn run_checks<C: Checks>(checks: C, deployment_id: String, budget: Duration) -> HookOutcome {
+    let mut task = tokio::spawn(checks.run(deployment_id));
     match tokio::time::timeout(budget, &mut task).await {
         Ok(Ok(report)) if report.ok() => HookOutcome::Succeeded(report.summary()),
         Ok(Ok(report)) => HookOutcome::Failed(report.summary()),

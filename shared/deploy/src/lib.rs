@@ -6,10 +6,13 @@
 //!   a time budget, then exactly one report to CodeDeploy, whatever happened, so no
 //!   deployment waits for CodeDeploy's one-hour timeout.
 //! - [`pre_traffic`]: before any traffic shifts, invoke the new version of every API
-//!   function directly (its version ARN) and check status codes and response shapes,
-//!   including a real read (list sessions) and `/version` reporting this very build.
-//! - [`post_traffic`]: after the shift, call the live API's `/version` a number of times
-//!   and check the error rate and that this build answers.
+//!   function directly (its version ARN) with its smoke checks ([`smoke`]: the real read
+//!   paths as a smoke-test player, an anonymous request refused, `/version` reporting
+//!   this very build).
+//! - [`post_traffic`]: after the shift of a function, its smoke checks through its live
+//!   alias; for the version function also the live API's `/version`, a number of times
+//!   (the error rate, and that this build answers).
+//! - [`guard`]: a panicking hook still reports Failed, in the build that aborts on panic.
 //! - [`config`]: every setting, from `from_vars`.
 //! - Adapters (the only modules that call `.send()` on an SDK client): [`codedeploy`],
 //!   [`lambda`]. Pure modules: [`checks`], [`build_info`] (version, commit and build time
@@ -21,10 +24,12 @@ pub mod checks;
 pub mod codedeploy;
 pub mod config;
 pub mod error;
+pub mod guard;
 pub mod hook;
 pub mod lambda;
 pub mod post_traffic;
 pub mod pre_traffic;
+pub mod smoke;
 
 pub use build_info::BuildInfo;
 pub use checks::{CheckFailure, CheckReport};

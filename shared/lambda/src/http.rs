@@ -1,5 +1,8 @@
 //! The one place where errors become HTTP responses: a status and a JSON body
-//! `{"error":{"code","message"}}`. Internal detail is logged, never sent.
+//! `{"error":{"code","message"}}`. Internal detail is logged, never sent. Every
+//! unexpected failure (a 5xx nobody designed) is also counted in the
+//! `Hangar/UnexpectedErrors` metric ([`crate::metrics`]), which gates deployments;
+//! designed answers (4xx, a 503 asking to retry later) are not.
 
 use lambda_http::{http::StatusCode, Body, Request, Response};
 use serde::{de::DeserializeOwned, Serialize};
@@ -68,8 +71,17 @@ impl ApiError {
         )
     }
 
-    /// The response for this error.
+    /// A failure nobody designed: a 5xx, except a 503 that asks the client to retry
+    /// later ([`ApiError::unavailable`]: no free server, busy, throttled).
+    pub fn is_unexpected(&self) -> bool {
+        self.status >= 500 && !(self.status == 503 && self.retry_after.is_some())
+    }
+
+    /// The response for this error; an unexpected one is counted first.
     pub fn into_response(self) -> Response<Body> {
+        if self.is_unexpected() {
+            crate::metrics::count(crate::metrics::UNEXPECTED_ERRORS);
+        }
         let body = serde_json::json!({ "error": { "code": self.code, "message": self.message } });
         let mut builder = Response::builder()
             .status(StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
@@ -141,6 +153,64 @@ mod tests {
             body_json(&resp),
             serde_json::json!({"error": {"code": "ServiceUnavailable", "message": "no server free"}})
         );
+    }
+
+    /// Lines the metric sink received for `function`, counted while `f` ran in its scope.
+    async fn unexpected_errors_while<F: std::future::Future<Output = ()>>(
+        function: &str,
+        f: F,
+    ) -> usize {
+        use std::sync::{Mutex, OnceLock};
+        static LINES: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
+        let lines = LINES.get_or_init(Default::default);
+        crate::metrics::set_sink(|line| {
+            if let Some(lines) = LINES.get() {
+                lines.lock().unwrap_or_else(|e| e.into_inner()).push(line.to_string());
+            }
+        });
+        let id = crate::metrics::FunctionVersion {
+            function: function.to_string(),
+            version: "1".into(),
+        };
+        crate::metrics::scope(id, f).await;
+        let needle = format!("\"FunctionName\":\"{function}\"");
+        let lines = lines.lock().unwrap();
+        lines
+            .iter()
+            .filter(|l| l.contains(&needle) && l.contains("\"UnexpectedErrors\":1"))
+            .count()
+    }
+
+    #[tokio::test]
+    async fn designed_answers_are_not_counted_as_unexpected_errors() {
+        let counted = unexpected_errors_while("designed", async {
+            for e in [
+                ApiError::bad_request("InvalidBody", "x"),
+                ApiError::unauthorized("sign in"),
+                ApiError::forbidden("no"),
+                ApiError::not_found("none"),
+                ApiError::conflict("SessionFull", "full"),
+                ApiError::gone("ended"),
+                ApiError::too_many_requests("slow down", 1),
+                ApiError::unavailable("no game server has a free slot", 5),
+            ] {
+                assert!(!e.is_unexpected(), "{e}");
+                respond(Err(e));
+            }
+        })
+        .await;
+        assert_eq!(counted, 0);
+    }
+
+    #[tokio::test]
+    async fn an_internal_error_or_an_undesigned_5xx_is_counted_once_each() {
+        let counted = unexpected_errors_while("faulty", async {
+            respond(Err(ApiError::internal("the table does not exist")));
+            respond(Err(ApiError::new(503, "ServiceUnavailable", "no retry asked")));
+            respond(Ok(json(200, &serde_json::json!({}))));
+        })
+        .await;
+        assert_eq!(counted, 2);
     }
 
     #[test]

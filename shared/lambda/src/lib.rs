@@ -1,10 +1,12 @@
 //! Glue every Hangar function shares: logging set-up, configuration from the
-//! environment, the one mapping of errors to HTTP responses, who is calling, and the clock.
+//! environment, the one mapping of errors to HTTP responses (and the metric of unexpected
+//! ones), who is calling, and the clock.
 
 pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod http;
+pub mod metrics;
 
 pub use auth::{require_player, require_server, Caller};
 pub use config::ConfigError;
