@@ -89,6 +89,16 @@ pub fn placement_event(
     })
 }
 
+/// An event handed to SNS (or refused before it), as `/admin/events` lists it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SentEvent {
+    pub topic_arn: Option<String>,
+    pub event: Value,
+    pub published: bool,
+    pub error: Option<String>,
+}
+
 /// An event waiting to be published.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]

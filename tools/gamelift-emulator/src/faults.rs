@@ -1,9 +1,25 @@
-//! Fault injection settings, changed through the admin interface.
+//! Fault injection settings, changed through the admin interface and read by the
+//! operations (call faults), the model (activation, placement) and the event outbox.
 
 use crate::error::ApiError;
-use crate::model::ExtraActivation;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+/// Extra time a fleet location spends in ACTIVATING (the slow-activation fault).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ExtraActivation {
+    /// This many simulated milliseconds longer than `timing.fleet_step_ms`.
+    Millis(i64),
+    /// The location never leaves ACTIVATING (until the fault is changed).
+    Forever,
+}
+
+impl Default for ExtraActivation {
+    fn default() -> Self {
+        Self::Millis(0)
+    }
+}
 
 /// Wildcard operation name: the setting applies to every operation.
 pub const ANY_OPERATION: &str = "*";

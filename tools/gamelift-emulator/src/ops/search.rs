@@ -1,8 +1,11 @@
 //! SearchGameSessions, using the shared FilterExpression / SortExpression language.
 
 use crate::error::{ApiError, ApiResult};
-use crate::model::{GameSession, State};
-use crate::ops::{fleet, gs_wire, with_next};
+use crate::model::{GameSession, GameSessionStatus, PlayerSessionCreationPolicy, State};
+use crate::ops::aliases::resolve_alias_fleet;
+use crate::ops::fleets::fleet;
+use crate::ops::game_sessions::gs_wire;
+use crate::ops::members::with_next;
 use crate::paging::page;
 use crate::wire::Input;
 use hangar_domain::search::{parse_filter, parse_sort, Searchable};
@@ -31,7 +34,7 @@ impl Searchable for Searched<'_> {
         self.players
     }
     fn has_available_player_sessions(&self) -> bool {
-        self.gs.creation_policy == "ACCEPT_ALL"
+        self.gs.creation_policy == PlayerSessionCreationPolicy::AcceptAll
             && self.players < self.gs.maximum_player_session_count
     }
     fn property(&self, key: &str) -> Option<&str> {
@@ -51,7 +54,7 @@ pub fn search_game_sessions(s: &State, i: &Input<'_>) -> ApiResult<Value> {
         }
         (Some(f), None) => fleet(s, f)?.id.clone(),
         (None, Some(a)) => {
-            let a = crate::ops::resolve_alias_fleet(s, a)?;
+            let a = resolve_alias_fleet(s, a)?;
             fleet(s, &a)?.id.clone()
         }
         (None, None) => return Err(ApiError::invalid("FleetId or AliasId is required")),
@@ -73,7 +76,9 @@ pub fn search_game_sessions(s: &State, i: &Input<'_>) -> ApiResult<Value> {
         .game_sessions
         .iter()
         .filter(|g| {
-            g.fleet_id == fid && g.status == "ACTIVE" && location.is_none_or(|l| g.location == l)
+            g.fleet_id == fid
+                && g.status == GameSessionStatus::Active
+                && location.is_none_or(|l| g.location == l)
         })
         .map(|gs| Searched {
             gs,
