@@ -17,6 +17,7 @@
 //! ```
 
 pub mod admin;
+pub mod api_model;
 pub mod clock;
 pub mod config;
 pub mod error;
@@ -26,6 +27,7 @@ pub mod model;
 pub mod ops;
 pub mod paging;
 mod server;
+pub mod validate;
 pub mod wire;
 
 pub use admin::AdminClient;

@@ -1,5 +1,6 @@
 //! A fleet and its locations (home region first): each location walks GameLift's fleet
-//! statuses on the clock and holds its own instance counts.
+//! statuses on the clock and holds its own instance counts; the fleet keeps the event
+//! log DescribeFleetEvents reads.
 
 use crate::clock::SimMillis;
 use crate::faults::ExtraActivation;
@@ -32,6 +33,21 @@ pub struct Location {
     pub active: i64,
     /// When `active` reaches `desired`.
     pub instances_at: Option<SimMillis>,
+    /// When the location's instances first became active.
+    pub active_since: Option<SimMillis>,
+    /// Suspended fleet actions (StopFleetActions): `AUTO_SCALING`.
+    pub stopped_actions: Vec<String>,
+}
+
+/// One entry of a fleet's event log.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FleetEvent {
+    pub id: String,
+    /// GameLift's `EventCode`, e.g. `FLEET_STATE_ACTIVE`.
+    pub code: String,
+    pub message: String,
+    pub time: SimMillis,
 }
 
 impl Location {
@@ -46,12 +62,16 @@ impl Location {
             max: 1,
             active: 0,
             instances_at: None,
+            active_since: None,
+            stopped_actions: Vec::new(),
         }
     }
 
     /// Moves the lifecycle on to `now`; `extra_activation` lengthens ACTIVATING. Changing
-    /// `extra_activation` while the location is ACTIVATING applies to it at once.
-    pub fn advance(&mut self, now: SimMillis, t: &Timing) {
+    /// `extra_activation` while the location is ACTIVATING applies to it at once. Returns
+    /// the statuses entered, with when.
+    pub fn advance(&mut self, now: SimMillis, t: &Timing) -> Vec<(FleetStatus, SimMillis)> {
+        let mut entered = Vec::new();
         while let Some(i) = FLEET_STEPS.iter().position(|s| *s == self.status) {
             if i + 1 >= FLEET_STEPS.len() {
                 break;
@@ -68,6 +88,7 @@ impl Location {
             }
             self.status = FLEET_STEPS[i + 1];
             let at = due;
+            entered.push((self.status, at));
             self.next_at = at + t.fleet_step_ms;
             if self.status == FleetStatus::Active {
                 self.instances_at = Some(at);
@@ -78,9 +99,13 @@ impl Location {
                 if now >= at {
                     self.active = self.desired;
                     self.instances_at = None;
+                    if self.active > 0 && self.active_since.is_none() {
+                        self.active_since = Some(at);
+                    }
                 }
             }
         }
+        entered
     }
 
     pub fn set_capacity(&mut self, desired: i64, min: i64, max: i64, now: SimMillis, t: &Timing) {
@@ -107,6 +132,7 @@ pub struct Fleet {
     pub deleting_until: Option<SimMillis>,
     pub status: FleetStatus,
     pub locations: Vec<Location>,
+    pub events: Vec<FleetEvent>,
 }
 
 impl Fleet {
@@ -123,8 +149,19 @@ impl Fleet {
         self.status.is_gone()
     }
 
+    /// Appends an entry to the fleet's event log.
+    pub fn record(&mut self, code: &str, message: String, time: SimMillis) {
+        self.events.push(FleetEvent {
+            id: format!("{}-{}", self.id, self.events.len() + 1),
+            code: code.to_string(),
+            message,
+            time,
+        });
+    }
+
     /// Moves the fleet on to `now`: a deleted fleet ends TERMINATED; otherwise each
-    /// location advances and the fleet's status is its home location's.
+    /// location advances and the fleet's status is its home location's. Status changes
+    /// go to the event log.
     pub fn advance(&mut self, now: SimMillis, t: &Timing) {
         if let Some(until) = self.deleting_until {
             if now >= until && self.status == FleetStatus::Deleting {
@@ -134,11 +171,26 @@ impl Fleet {
                     l.status = FleetStatus::Terminated;
                     l.active = 0;
                 }
+                self.record("FLEET_DELETED", format!("Fleet {} deleted", self.id), until);
             }
             return;
         }
-        for l in &mut self.locations {
-            l.advance(now, t);
+        let mut entered = Vec::new();
+        for (i, l) in self.locations.iter_mut().enumerate() {
+            for (status, at) in l.advance(now, t) {
+                entered.push((i == 0, l.name.clone(), status, at));
+            }
+        }
+        for (home, location, status, at) in entered {
+            let code = match (home, status) {
+                (true, _) => format!("FLEET_STATE_{status}"),
+                (false, FleetStatus::Activating | FleetStatus::Active | FleetStatus::Error) => {
+                    format!("LOCATION_STATE_{status}")
+                }
+                (false, _) => continue,
+            };
+            let message = format!("Fleet {} changed status to {status} in {location}", self.id);
+            self.record(&code, message, at);
         }
         self.status = self.home().map(|l| l.status).unwrap_or(FleetStatus::Error);
     }

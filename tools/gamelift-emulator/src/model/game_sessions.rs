@@ -32,7 +32,15 @@ pub struct GameSession {
     pub game_session_data: Option<String>,
     pub protection: ProtectionPolicy,
     pub idempotency_token: Option<String>,
+    /// The members of the CreateGameSession request that a reused idempotency token must
+    /// repeat.
+    pub request: Value,
     pub reported_players: i64,
+    /// The never-activates fault: the server process never reports ready.
+    pub never_activates: bool,
+    /// A session still ACTIVATING at this time is ended (the fleet's
+    /// GameSessionActivationTimeoutSeconds).
+    pub activation_deadline: SimMillis,
 }
 
 impl GameSession {

@@ -15,7 +15,7 @@ impl State {
         now: SimMillis,
         t: &Timing,
         settings: &ServerSettings,
-        faults: &Faults,
+        faults: &mut Faults,
         who: &Identity,
     ) -> Vec<Effect> {
         let mut effects = std::mem::take(&mut self.pending_effects);
@@ -31,7 +31,7 @@ impl State {
         }
         self.tick_game_sessions(now, &ended_fleets, &mut effects);
         self.tick_player_sessions(now, t, settings, &mut effects);
-        self.tick_placements(now, t, settings, faults, who);
+        self.tick_placements(now, t, settings, faults, who, &mut effects);
         effects
     }
 
@@ -69,7 +69,12 @@ impl State {
                         p.terminated = Some(now);
                     }
                 }
-                GameSessionStatus::Activating if now >= gs.active_at => {
+                GameSessionStatus::Activating
+                    if gs.never_activates && now >= gs.activation_deadline =>
+                {
+                    self.end_game_session(i, now, effects);
+                }
+                GameSessionStatus::Activating if !gs.never_activates && now >= gs.active_at => {
                     self.game_sessions[i].status = GameSessionStatus::Active;
                 }
                 _ => {}
@@ -182,6 +187,7 @@ mod tests {
             deleting_until: None,
             status: FleetStatus::Active,
             locations: vec![loc],
+            events: Vec::new(),
         });
     }
 
@@ -235,29 +241,126 @@ mod tests {
     }
 
     #[test]
-    fn placement_takes_the_first_destination_with_room_and_reserves_players() {
-        let (mut s, t, set, f, who) = world();
+    fn placement_takes_the_first_destination_with_room_and_fulfils_once_the_session_is_active() {
+        let (mut s, t, set, mut f, who) = world();
         add_fleet(&mut s, "fleet-full", 0, 1, &t);
         add_fleet(&mut s, "fleet-free", 1, 1, &t);
         s.queues.push(queue(&["fleet-full", "fleet-free"], 60));
         s.placements.push(pending("p1", &["alice"]));
-        s.tick(t.placement_delay_ms, &t, &set, &f, &who);
+        s.tick(t.placement_delay_ms, &t, &set, &mut f, &who);
+        let p = &s.placements[0];
+        assert_eq!(
+            p.status,
+            PlacementStatus::Pending,
+            "the game session is ACTIVATING"
+        );
+        assert!(p.game_session_id.as_deref().unwrap().contains("fleet-free"));
+        assert!(s.player_sessions.is_empty());
+        assert_eq!(s.outbox.len(), 0);
+        let active = t.placement_delay_ms + t.session_activation_ms;
+        s.tick(active - 1, &t, &set, &mut f, &who);
+        assert_eq!(s.placements[0].status, PlacementStatus::Pending);
+        s.tick(active, &t, &set, &mut f, &who);
         let p = &s.placements[0];
         assert_eq!(p.status, PlacementStatus::Fulfilled);
-        assert!(p.game_session_id.as_deref().unwrap().contains("fleet-free"));
+        assert_eq!(s.game_sessions[0].status, GameSessionStatus::Active);
         assert_eq!(s.player_sessions[0].status, PlayerSessionStatus::Reserved);
+        assert_eq!(p.placed[0].1, s.player_sessions[0].id);
         assert_eq!(s.outbox.len(), 1);
     }
 
     #[test]
+    fn a_placement_whose_session_never_activates_fails_at_the_activation_timeout() {
+        let (mut s, t, set, mut f, who) = world();
+        add_fleet(&mut s, "fleet-a", 1, 1, &t);
+        s.queues.push(queue(&["fleet-a"], 600));
+        s.placements.push(pending("p1", &["alice"]));
+        f.never_activate.insert("fleet-a".into());
+        s.tick(t.placement_delay_ms, &t, &set, &mut f, &who);
+        s.tick(t.placement_delay_ms + 299_999, &t, &set, &mut f, &who);
+        assert_eq!(s.game_sessions[0].status, GameSessionStatus::Activating);
+        assert_eq!(s.placements[0].status, PlacementStatus::Pending);
+        s.tick(t.placement_delay_ms + 300_000, &t, &set, &mut f, &who);
+        assert_eq!(s.game_sessions[0].status, GameSessionStatus::Terminated);
+        assert_eq!(s.placements[0].status, PlacementStatus::Failed);
+        assert!(s.placements[0].game_session_id.is_none());
+    }
+
+    #[test]
+    fn the_placement_failure_fault_fails_exactly_the_next_n_placements_of_its_queue() {
+        let (mut s, t, set, mut f, who) = world();
+        add_fleet(&mut s, "fleet-a", 3, 1, &t);
+        s.queues.push(queue(&["fleet-a"], 600));
+        f.placement_failures.insert("q".into(), 1);
+        s.placements.push(pending("p1", &[]));
+        s.placements.push(pending("p2", &[]));
+        s.tick(
+            t.placement_delay_ms + t.session_activation_ms,
+            &t,
+            &set,
+            &mut f,
+            &who,
+        );
+        s.tick(
+            t.placement_delay_ms + t.session_activation_ms * 2,
+            &t,
+            &set,
+            &mut f,
+            &who,
+        );
+        assert_eq!(s.placements[0].status, PlacementStatus::Failed);
+        assert_eq!(s.placements[1].status, PlacementStatus::Fulfilled);
+    }
+
+    #[test]
+    fn player_latencies_order_the_locations_and_latency_policies_rule_some_out() {
+        let (mut s, t, _, _, _) = world();
+        add_fleet(&mut s, "fleet-a", 1, 1, &t);
+        let mut west = s.fleets[0].locations[0].clone();
+        west.name = "us-west-2".into();
+        let mut eu = west.clone();
+        eu.name = "eu-west-1".into();
+        s.fleets[0].locations.push(west);
+        s.fleets[0].locations.push(eu);
+        let mut q = queue(&["fleet-a"], 600);
+        let latencies = serde_json::json!([
+            {"PlayerId": "a", "RegionIdentifier": "us-east-1", "LatencyInMilliseconds": 80.0},
+            {"PlayerId": "a", "RegionIdentifier": "us-west-2", "LatencyInMilliseconds": 20.0},
+            {"PlayerId": "b", "RegionIdentifier": "us-west-2", "LatencyInMilliseconds": 120.0},
+            {"PlayerId": "b", "RegionIdentifier": "us-east-1", "LatencyInMilliseconds": 30.0}
+        ]);
+        let order = |s: &State, q: &Queue, cap| {
+            s.candidates(q, &latencies, cap)
+                .into_iter()
+                .map(|c| c.location)
+                .collect::<Vec<_>>()
+        };
+        // Averages: us-east-1 55, us-west-2 70; eu-west-1 has no data and comes last.
+        assert_eq!(order(&s, &q, None), ["us-east-1", "us-west-2", "eu-west-1"]);
+        // A 100 ms cap rules out us-west-2 (player b at 120 ms).
+        assert_eq!(order(&s, &q, Some(100.0)), ["us-east-1", "eu-west-1"]);
+        // Without latencies: alphabetical locations.
+        assert_eq!(
+            s.candidates(&q, &serde_json::json!([]), None)
+                .into_iter()
+                .map(|c| c.location)
+                .collect::<Vec<_>>(),
+            ["eu-west-1", "us-east-1", "us-west-2"]
+        );
+        // A PriorityConfiguration putting LOCATION first with its own order.
+        q.extra = serde_json::json!({"PriorityConfiguration": {"PriorityOrder": ["LOCATION"], "LocationOrder": ["us-west-2"]}});
+        assert_eq!(order(&s, &q, None), ["us-west-2", "us-east-1", "eu-west-1"]);
+    }
+
+    #[test]
     fn placement_without_room_stays_pending_until_the_queue_timeout() {
-        let (mut s, t, set, f, who) = world();
+        let (mut s, t, set, mut f, who) = world();
         add_fleet(&mut s, "fleet-full", 0, 1, &t);
         s.queues.push(queue(&["fleet-full"], 30));
         s.placements.push(pending("p1", &[]));
-        s.tick(29_999, &t, &set, &f, &who);
+        s.tick(29_999, &t, &set, &mut f, &who);
         assert_eq!(s.placements[0].status, PlacementStatus::Pending);
-        s.tick(30_000, &t, &set, &f, &who);
+        s.tick(30_000, &t, &set, &mut f, &who);
         assert_eq!(s.placements[0].status, PlacementStatus::TimedOut);
     }
 
@@ -292,18 +395,18 @@ mod tests {
 
     #[test]
     fn trigger_terminate_holds_capacity_while_terminating_then_ends_on_the_clock() {
-        let (mut s, t, set, f, who) = world();
+        let (mut s, t, set, mut f, who) = world();
         add_fleet(&mut s, "fleet-a", 1, 1, &t);
         let gs = one_session(&mut s, &t, &set);
-        s.tick(t.session_activation_ms + 1_000, &t, &set, &f, &who);
+        s.tick(t.session_activation_ms + 1_000, &t, &set, &mut f, &who);
         assert_eq!(s.player_sessions[0].status, PlayerSessionStatus::Active);
         let at = t.session_activation_ms + 2_000;
         s.terminate_game_session(gs, false, at, &t, &mut Vec::new());
-        s.tick(at + t.session_termination_ms - 1, &t, &set, &f, &who);
+        s.tick(at + t.session_termination_ms - 1, &t, &set, &mut f, &who);
         assert_eq!(s.game_sessions[gs].status, GameSessionStatus::Terminating);
         assert_eq!(s.player_sessions[0].status, PlayerSessionStatus::Active);
         assert_eq!(s.free_slots(&s.fleets[0], "us-east-1"), 0);
-        let effects = s.tick(at + t.session_termination_ms, &t, &set, &f, &who);
+        let effects = s.tick(at + t.session_termination_ms, &t, &set, &mut f, &who);
         let g = &s.game_sessions[gs];
         assert_eq!(
             (g.status, g.status_reason),
@@ -320,13 +423,13 @@ mod tests {
 
     #[test]
     fn game_session_ends_after_the_configured_duration_and_reports_it() {
-        let (mut s, t, mut set, f, who) = world();
+        let (mut s, t, mut set, mut f, who) = world();
         set.session_duration_ms = 10_000;
         add_fleet(&mut s, "fleet-a", 1, 1, &t);
         open(&mut s, &t, &set);
-        s.tick(t.session_activation_ms, &t, &set, &f, &who);
+        s.tick(t.session_activation_ms, &t, &set, &mut f, &who);
         assert_eq!(s.game_sessions[0].status, GameSessionStatus::Active);
-        let effects = s.tick(t.session_activation_ms + 10_000, &t, &set, &f, &who);
+        let effects = s.tick(t.session_activation_ms + 10_000, &t, &set, &mut f, &who);
         assert_eq!(s.game_sessions[0].status, GameSessionStatus::Terminated);
         assert!(effects
             .iter()

@@ -19,6 +19,7 @@ pub struct Placement {
     pub desired: Vec<(String, Option<String>)>,
     pub start: SimMillis,
     pub end: Option<SimMillis>,
+    /// The game session being started (while PENDING) or started (once FULFILLED).
     pub game_session_id: Option<String>,
     pub location: Option<String>,
     pub ip: Option<String>,

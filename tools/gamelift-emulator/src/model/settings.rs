@@ -76,4 +76,9 @@ impl Identity {
             self.region, self.account_id
         )
     }
+
+    /// The S3 bucket (on the local S3) that build uploads go to.
+    pub fn upload_bucket(&self) -> String {
+        format!("gamelift-emulator-{}-{}", self.region, self.account_id)
+    }
 }

@@ -118,6 +118,11 @@ impl State {
             .and_then(ProtectionPolicy::from_wire)
             .unwrap_or(ProtectionPolicy::NoProtection);
         let active_at = now + t.session_activation_ms;
+        let activation_timeout_secs = fleet
+            .runtime_configuration
+            .get("GameSessionActivationTimeoutSeconds")
+            .and_then(Value::as_i64)
+            .unwrap_or(300);
         let gs = GameSession {
             id: format!(
                 "arn:aws:gamelift:{location}::gamesession/{}/{suffix}",
@@ -143,7 +148,10 @@ impl State {
             game_session_data: data,
             protection,
             idempotency_token: None,
+            request: Value::Null,
             reported_players: 0,
+            never_activates: false,
+            activation_deadline: now + activation_timeout_secs * 1000,
         };
         self.game_sessions.push(gs);
         self.game_sessions.len() - 1

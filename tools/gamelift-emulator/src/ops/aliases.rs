@@ -1,4 +1,5 @@
-//! Aliases: CreateAlias, DescribeAlias, UpdateAlias, ListAliases, ResolveAlias, and
+//! Aliases: CreateAlias, DescribeAlias, UpdateAlias, ListAliases, ResolveAlias,
+//! DeleteAlias, and
 //! resolving an alias to its fleet for other operations.
 
 use crate::error::{ApiError, ApiResult};
@@ -6,7 +7,7 @@ use crate::model::{Alias, RoutingStrategyType, State};
 use crate::ops::context::Ctx;
 use crate::ops::fleets::fleet;
 use crate::ops::members::{last_segment, strip_nulls, with_next};
-use crate::ops::tags::{parse_tags, set_tags};
+use crate::ops::tags::{drop_tags, parse_tags, set_tags};
 use crate::paging::page;
 use crate::wire::{ts, Input};
 use serde_json::{json, Value};
@@ -50,8 +51,7 @@ pub type Routing = (RoutingStrategyType, Option<String>, Option<String>);
 
 pub fn routing(s: &State, rs: &Input<'_>) -> ApiResult<Routing> {
     let t = rs
-        .enum_opt("Type", RoutingStrategyType::NAMES)?
-        .and_then(RoutingStrategyType::from_wire)
+        .parsed("Type", RoutingStrategyType::from_wire)?
         .unwrap_or(RoutingStrategyType::Simple);
     let fleet_id = rs.str_opt("FleetId")?.map(str::to_string);
     let message = rs.str_opt("Message")?.map(str::to_string);
@@ -61,11 +61,6 @@ pub fn routing(s: &State, rs: &Input<'_>) -> ApiResult<Routing> {
                 "RoutingStrategy.FleetId is required for a SIMPLE routing strategy",
             ));
         };
-        if !f.starts_with("fleet-") {
-            return Err(ApiError::invalid(
-                "RoutingStrategy.FleetId must be a fleet id",
-            ));
-        }
         // CreateAlias has no NotFoundException: an unknown fleet is an invalid request.
         if s.fleet_index(f).is_none() {
             return Err(ApiError::invalid(format!(
@@ -78,9 +73,6 @@ pub fn routing(s: &State, rs: &Input<'_>) -> ApiResult<Routing> {
 
 pub fn create_alias(s: &mut State, c: &Ctx<'_>, i: &Input<'_>) -> ApiResult<Value> {
     let name = i.str_req("Name")?.to_string();
-    if name.trim().is_empty() {
-        return Err(ApiError::invalid("Name must contain a non-blank character"));
-    }
     let rs = i
         .obj_opt("RoutingStrategy")?
         .ok_or_else(|| ApiError::invalid("RoutingStrategy is required"))?;
@@ -133,9 +125,7 @@ pub fn update_alias(s: &mut State, c: &Ctx<'_>, i: &Input<'_>) -> ApiResult<Valu
 }
 
 pub fn list_aliases(s: &State, i: &Input<'_>) -> ApiResult<Value> {
-    let t = i
-        .enum_opt("RoutingStrategyType", RoutingStrategyType::NAMES)?
-        .and_then(RoutingStrategyType::from_wire);
+    let t = i.parsed("RoutingStrategyType", RoutingStrategyType::from_wire)?;
     let name = i.str_opt("Name")?;
     let items: Vec<&Alias> = s
         .aliases
@@ -163,4 +153,12 @@ pub fn resolve_alias(s: &State, i: &Input<'_>) -> ApiResult<Value> {
     let fid = terminal_check(a)?;
     let f = fleet(s, &fid)?;
     Ok(json!({"FleetId": f.id, "FleetArn": f.arn}))
+}
+
+pub fn delete_alias(s: &mut State, i: &Input<'_>) -> ApiResult<Value> {
+    let a = alias(s, i.str_req("AliasId")?)?;
+    let (id, arn) = (a.id.clone(), a.arn.clone());
+    s.aliases.retain(|a| a.id != id);
+    drop_tags(s, &arn);
+    Ok(json!({}))
 }

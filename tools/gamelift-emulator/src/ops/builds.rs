@@ -1,22 +1,19 @@
-//! Builds: CreateBuild, DescribeBuild, ListBuilds, DeleteBuild.
+//! Builds: CreateBuild, DescribeBuild, ListBuilds, UpdateBuild, DeleteBuild,
+//! RequestUploadCredentials.
+//!
+//! A build created without a StorageLocation is uploaded (as `aws gamelift upload-build`
+//! does): CreateBuild and RequestUploadCredentials answer the build's upload location in
+//! the local S3 and credentials for it, and the build stays INITIALIZED until its files
+//! are there.
 
 use crate::error::{ApiError, ApiResult};
 use crate::model::{Build, BuildStatus, State};
 use crate::ops::context::Ctx;
 use crate::ops::members::{last_segment, strip_nulls, with_next};
-use crate::ops::tags::{parse_tags, set_tags};
+use crate::ops::tags::{drop_tags, parse_tags, set_tags};
 use crate::paging::page;
 use crate::wire::{ts, Input};
 use serde_json::{json, Value};
-
-const OPERATING_SYSTEMS: &[&str] = &[
-    "WINDOWS_2012",
-    "AMAZON_LINUX",
-    "AMAZON_LINUX_2",
-    "WINDOWS_2016",
-    "AMAZON_LINUX_2023",
-    "WINDOWS_2022",
-];
 
 pub fn build<'a>(s: &'a State, id: &str) -> ApiResult<&'a Build> {
     let id = last_segment(id);
@@ -26,30 +23,41 @@ pub fn build<'a>(s: &'a State, id: &str) -> ApiResult<&'a Build> {
         .ok_or_else(|| ApiError::not_found(format!("build {id} not found")))
 }
 
+fn build_mut<'a>(s: &'a mut State, id: &str) -> ApiResult<&'a mut Build> {
+    let id = last_segment(id);
+    s.builds
+        .iter_mut()
+        .find(|b| b.id == id)
+        .ok_or_else(|| ApiError::not_found(format!("build {id} not found")))
+}
+
 pub fn build_wire(b: &Build) -> Value {
     strip_nulls(json!({
         "BuildId": b.id, "BuildArn": b.arn, "Name": b.name, "Version": b.version, "Status": b.status,
-        "SizeOnDisk": if b.status == BuildStatus::Ready { 1_048_576 } else { 0 }, "OperatingSystem": b.operating_system,
+        "SizeOnDisk": b.size_on_disk(), "OperatingSystem": b.operating_system,
         "CreationTime": ts(b.created), "ServerSdkVersion": b.server_sdk_version,
     }))
 }
 
+/// The upload location and credentials of a build, or why uploads are off.
+fn upload_answer(c: &Ctx<'_>, b: &Build) -> ApiResult<Value> {
+    let credentials = c.uploads.ok_or_else(|| {
+        ApiError::invalid(
+            "build uploads need a local S3: start the GameLift emulator with AWS_ENDPOINT_URL \
+             (or AWS_ENDPOINT_URL_S3) pointing at a loopback S3 such as the moto server",
+        )
+    })?;
+    Ok(json!({
+        "UploadCredentials": {
+            "AccessKeyId": credentials.access_key_id,
+            "SecretAccessKey": credentials.secret_access_key,
+            "SessionToken": credentials.session_token,
+        },
+        "StorageLocation": {"Bucket": b.upload.0, "Key": b.upload.1},
+    }))
+}
+
 pub fn create_build(s: &mut State, c: &Ctx<'_>, i: &Input<'_>) -> ApiResult<Value> {
-    let name = i.str_opt("Name")?.map(str::to_string);
-    let version = i.str_opt("Version")?.map(str::to_string);
-    let os = i
-        .enum_opt("OperatingSystem", OPERATING_SYSTEMS)?
-        .map(str::to_string);
-    let sdk = i.str_opt("ServerSdkVersion")?.map(str::to_string);
-    if let Some(v) = &sdk {
-        if v.split('.').count() != 3
-            || !v
-                .split('.')
-                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
-        {
-            return Err(ApiError::invalid("ServerSdkVersion must look like 5.1.0"));
-        }
-    }
     let storage = i
         .obj_opt("StorageLocation")?
         .map(|o| Value::Object(o.0.clone()));
@@ -57,29 +65,44 @@ pub fn create_build(s: &mut State, c: &Ctx<'_>, i: &Input<'_>) -> ApiResult<Valu
     let id = format!("build-{}", uuid::Uuid::new_v4());
     let b = Build {
         arn: c.who.arn("build", &id),
+        upload: (c.who.upload_bucket(), format!("builds/{id}/build.zip")),
         id,
-        name,
-        version,
+        name: i.str_opt("Name")?.map(str::to_string),
+        version: i.str_opt("Version")?.map(str::to_string),
         status: BuildStatus::Initialized,
-        operating_system: os,
-        server_sdk_version: sdk,
+        operating_system: i.str_opt("OperatingSystem")?.map(str::to_string),
+        server_sdk_version: i.str_opt("ServerSdkVersion")?.map(str::to_string),
         created: c.now,
-        ready_at: c.now + c.timing.build_ready_ms,
+        ready_at: storage.as_ref().map(|_| c.now + c.timing.build_ready_ms),
+        storage,
+        uploaded: None,
     };
-    let out = json!({
-        "Build": build_wire(&b),
-        "UploadCredentials": {"AccessKeyId": "AKIAEMULATOR", "SecretAccessKey": "emulator", "SessionToken": "emulator"},
-        "StorageLocation": storage.unwrap_or_else(|| json!({"Bucket": "gamelift-emulator-builds", "Key": b.id})),
-    });
+    let out = match &b.storage {
+        Some(location) => json!({"Build": build_wire(&b), "StorageLocation": location}),
+        None => {
+            let mut out = upload_answer(c, &b)?;
+            out["Build"] = build_wire(&b);
+            out
+        }
+    };
     set_tags(s, &b.arn, tags);
     s.builds.push(b);
     Ok(out)
 }
 
+pub fn request_upload_credentials(s: &State, c: &Ctx<'_>, i: &Input<'_>) -> ApiResult<Value> {
+    let b = build(s, i.str_req("BuildId")?)?;
+    if b.status != BuildStatus::Initialized {
+        return Err(ApiError::invalid(format!(
+            "build {} is {}; upload credentials are for INITIALIZED builds",
+            b.id, b.status
+        )));
+    }
+    upload_answer(c, b)
+}
+
 pub fn list_builds(s: &State, i: &Input<'_>) -> ApiResult<Value> {
-    let status = i
-        .enum_opt("Status", BuildStatus::NAMES)?
-        .and_then(BuildStatus::from_wire);
+    let status = i.parsed("Status", BuildStatus::from_wire)?;
     let items: Vec<_> = s
         .builds
         .iter()
@@ -97,9 +120,23 @@ pub fn describe_build(s: &State, i: &Input<'_>) -> ApiResult<Value> {
     Ok(json!({"Build": build_wire(b)}))
 }
 
+pub fn update_build(s: &mut State, i: &Input<'_>) -> ApiResult<Value> {
+    let name = i.str_opt("Name")?.map(str::to_string);
+    let version = i.str_opt("Version")?.map(str::to_string);
+    let b = build_mut(s, i.str_req("BuildId")?)?;
+    if name.is_some() {
+        b.name = name;
+    }
+    if version.is_some() {
+        b.version = version;
+    }
+    Ok(json!({"Build": build_wire(b)}))
+}
+
 pub fn delete_build(s: &mut State, i: &Input<'_>) -> ApiResult<Value> {
-    let id = i.str_req("BuildId")?;
-    let b = build(s, id)?.id.clone();
-    s.builds.retain(|x| x.id != b);
+    let b = build(s, i.str_req("BuildId")?)?;
+    let (id, arn) = (b.id.clone(), b.arn.clone());
+    s.builds.retain(|x| x.id != id);
+    drop_tags(s, &arn);
     Ok(json!({}))
 }

@@ -3,18 +3,16 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::model::{
-    FleetStatus, GameSession, GameSessionStatus, PlayerSessionCreationPolicy, ProtectionPolicy,
-    State,
+    Fleet, FleetStatus, GameSession, GameSessionStatus, PlayerSessionCreationPolicy,
+    ProtectionPolicy, State,
 };
 use crate::ops::aliases::{alias, terminal_check};
 use crate::ops::context::Ctx;
 use crate::ops::fleets::fleet;
-use crate::ops::members::{game_properties, id_string, with_next};
+use crate::ops::members::{game_properties, members_of, with_next};
 use crate::paging::page;
 use crate::wire::{ts, Input};
 use serde_json::{json, Value};
-
-pub const TERMINATION_MODES: &[&str] = &["TRIGGER_ON_PROCESS_TERMINATE", "FORCE_TERMINATE"];
 
 pub fn gs_wire(s: &State, g: &GameSession) -> Value {
     let mut v = json!({"GameSessionId": g.id, "FleetId": g.fleet_id, "FleetArn": g.fleet_arn, "CreationTime": ts(g.created),
@@ -52,21 +50,49 @@ pub fn target_fleet(s: &State, i: &Input<'_>) -> ApiResult<Option<String>> {
     }
 }
 
+/// The CreateGameSession members a reused IdempotencyToken must repeat.
+const IDEMPOTENT_MEMBERS: [&str; 6] = [
+    "MaximumPlayerSessionCount",
+    "Name",
+    "GameProperties",
+    "GameSessionData",
+    "CreatorId",
+    "Location",
+];
+
+/// The fleet's ResourceCreationLimitPolicy: at most `n` new game sessions per creator in
+/// the last `period_ms`.
+fn creation_limit(f: &Fleet) -> Option<(i64, i64)> {
+    let p = f.attributes.get("ResourceCreationLimitPolicy")?;
+    let n = p.get("NewGameSessionsPerCreator")?.as_i64()?;
+    let minutes = p.get("PolicyPeriodInMinutes")?.as_i64()?;
+    Some((n, minutes * 60_000))
+}
+
 pub fn create_game_session(s: &mut State, c: &Ctx<'_>, i: &Input<'_>) -> ApiResult<Value> {
     let fid =
         target_fleet(s, i)?.ok_or_else(|| ApiError::invalid("FleetId or AliasId is required"))?;
-    let max = i.int_req("MaximumPlayerSessionCount", 0)?;
+    let max = i.int_req("MaximumPlayerSessionCount")?;
     let props = game_properties(i)?;
+    let request = members_of(i, &IDEMPOTENT_MEMBERS);
     let token = i
         .str_opt("IdempotencyToken")?
         .or(i.str_opt("GameSessionId")?);
     if let Some(t) = token {
-        id_string("IdempotencyToken", t)?;
         if let Some(g) = s
             .game_sessions
             .iter()
             .find(|g| g.fleet_id == fid && g.idempotency_token.as_deref() == Some(t))
         {
+            if g.request != request {
+                return Err(ApiError::new(
+                    "IdempotentParameterMismatchException",
+                    format!(
+                        "a game session with IdempotencyToken {t} already exists in fleet {fid} \
+                         with other parameters"
+                    ),
+                ));
+            }
             return Ok(json!({"GameSession": gs_wire(s, g)}));
         }
     }
@@ -87,12 +113,40 @@ pub fn create_game_session(s: &mut State, c: &Ctx<'_>, i: &Input<'_>) -> ApiResu
             format!("fleet {fid} is {} in {location}", loc.status),
         ));
     }
+    let creator = i.str_opt("CreatorId")?;
+    if let Some((limit, period_ms)) = creation_limit(f) {
+        let Some(creator) = creator else {
+            return Err(ApiError::invalid(format!(
+                "CreatorId is required: fleet {fid} has a ResourceCreationLimitPolicy"
+            )));
+        };
+        let recent = s
+            .game_sessions
+            .iter()
+            .filter(|g| {
+                g.fleet_id == fid
+                    && g.creator_id.as_deref() == Some(creator)
+                    && g.created > c.now - period_ms
+            })
+            .count() as i64;
+        if recent >= limit {
+            return Err(ApiError::new(
+                "LimitExceededException",
+                format!(
+                    "creator {creator} has created {recent} game sessions on fleet {fid} in the \
+                     last {} minutes, the most its ResourceCreationLimitPolicy allows",
+                    period_ms / 60_000
+                ),
+            ));
+        }
+    }
     if s.free_slots(f, &location) == 0 {
         return Err(ApiError::new(
             "FleetCapacityExceededException",
             format!("fleet {fid} has no free game session slot in {location}"),
         ));
     }
+    let never = c.faults.never_activates(&fid);
     let g = s.open_game_session(
         idx,
         &location,
@@ -105,8 +159,11 @@ pub fn create_game_session(s: &mut State, c: &Ctx<'_>, i: &Input<'_>) -> ApiResu
         c.timing,
         c.settings,
     );
-    s.game_sessions[g].creator_id = i.str_opt("CreatorId")?.map(str::to_string);
-    s.game_sessions[g].idempotency_token = token.map(str::to_string);
+    let gs = &mut s.game_sessions[g];
+    gs.creator_id = creator.map(str::to_string);
+    gs.idempotency_token = token.map(str::to_string);
+    gs.request = request;
+    gs.never_activates = never;
     Ok(json!({"GameSession": gs_wire(s, &s.game_sessions[g])}))
 }
 
@@ -116,9 +173,7 @@ pub fn game_sessions<'a>(
     i: &Input<'_>,
 ) -> ApiResult<(Vec<&'a GameSession>, Option<String>)> {
     let gs_id = i.str_opt("GameSessionId")?;
-    let status = i
-        .enum_opt("StatusFilter", GameSessionStatus::NAMES)?
-        .and_then(GameSessionStatus::from_wire);
+    let status = i.parsed("StatusFilter", GameSessionStatus::from_wire)?;
     let location = i.str_opt("Location")?;
     let fid = target_fleet(s, i)?;
     if fid.is_none() && gs_id.is_none() {
@@ -147,18 +202,14 @@ pub fn game_sessions<'a>(
 
 pub fn update_game_session(s: &mut State, i: &Input<'_>) -> ApiResult<Value> {
     let id = i.str_req("GameSessionId")?;
-    let max = i.int_opt("MaximumPlayerSessionCount", 0)?;
+    let max = i.int_opt("MaximumPlayerSessionCount")?;
     let name = i.str_opt("Name")?;
-    let policy = i
-        .enum_opt(
-            "PlayerSessionCreationPolicy",
-            PlayerSessionCreationPolicy::NAMES,
-        )?
-        .and_then(PlayerSessionCreationPolicy::from_wire);
-    let protection = i
-        .enum_opt("ProtectionPolicy", ProtectionPolicy::NAMES)?
-        .and_then(ProtectionPolicy::from_wire);
-    let props = if i.0.contains_key("GameProperties") {
+    let policy = i.parsed(
+        "PlayerSessionCreationPolicy",
+        PlayerSessionCreationPolicy::from_wire,
+    )?;
+    let protection = i.parsed("ProtectionPolicy", ProtectionPolicy::from_wire)?;
+    let props = if i.present("GameProperties").is_some() {
         Some(game_properties(i)?)
     } else {
         None
@@ -207,13 +258,7 @@ pub fn update_game_session(s: &mut State, i: &Input<'_>) -> ApiResult<Value> {
 
 pub fn terminate_game_session(s: &mut State, c: &Ctx<'_>, i: &Input<'_>) -> ApiResult<Value> {
     let id = i.str_req("GameSessionId")?;
-    let mode = i
-        .enum_opt("TerminationMode", TERMINATION_MODES)?
-        .ok_or_else(|| {
-            ApiError::invalid(
-                "TerminationMode is required (TRIGGER_ON_PROCESS_TERMINATE or FORCE_TERMINATE)",
-            )
-        })?;
+    let mode = i.str_req("TerminationMode")?;
     let idx = s
         .game_sessions
         .iter()

@@ -2,9 +2,9 @@
 //! StopGameSessionPlacement.
 
 use crate::error::{ApiError, ApiResult};
-use crate::model::{Placement, PlacementStatus, State};
+use crate::model::{GameSessionStatus, Placement, PlacementStatus, State};
 use crate::ops::context::Ctx;
-use crate::ops::members::{game_properties, id_string};
+use crate::ops::members::game_properties;
 use crate::ops::queues::queue;
 use crate::wire::{ts, Input};
 use serde_json::{json, Map, Value};
@@ -52,9 +52,8 @@ pub fn placement_wire(s: &State, p: &Placement) -> Value {
 
 pub fn start_placement(s: &mut State, c: &Ctx<'_>, i: &Input<'_>) -> ApiResult<Value> {
     let id = i.str_req("PlacementId")?;
-    id_string("PlacementId", id)?;
     let q = queue(s, i.str_req("GameSessionQueueName")?)?.name.clone();
-    let max = i.int_req("MaximumPlayerSessionCount", 0)?;
+    let max = i.int_req("MaximumPlayerSessionCount")?;
     let props = game_properties(i)?;
     if s.placements.iter().any(|p| p.id == id) {
         return Err(ApiError::invalid(format!("placement {id} already exists")));
@@ -101,6 +100,8 @@ pub fn start_placement(s: &mut State, c: &Ctx<'_>, i: &Input<'_>) -> ApiResult<V
     Ok(out)
 }
 
+/// StopGameSessionPlacement: a PENDING placement is CANCELLED (a game session it was
+/// starting is stopped); any other is answered as it is.
 pub fn stop_placement(s: &mut State, c: &Ctx<'_>, i: &Input<'_>) -> ApiResult<Value> {
     let id = i.str_req("PlacementId")?;
     let idx = s
@@ -109,22 +110,38 @@ pub fn stop_placement(s: &mut State, c: &Ctx<'_>, i: &Input<'_>) -> ApiResult<Va
         .position(|p| p.id == id)
         .ok_or_else(|| ApiError::not_found(format!("placement {id} not found")))?;
     if s.placements[idx].status == PlacementStatus::Pending {
-        s.placements[idx].status = PlacementStatus::Cancelled;
-        s.placements[idx].end = Some(c.now);
-        if let Some(q) = s
+        if let Some(gs) = s.placements[idx].game_session_id.clone() {
+            if let Some(g) = s
+                .game_sessions
+                .iter()
+                .position(|g| g.id == gs && g.status == GameSessionStatus::Activating)
+            {
+                let mut effects = Vec::new();
+                s.end_game_session(g, c.now, &mut effects);
+                s.pending_effects.extend(effects);
+            }
+        }
+        match s
             .queues
             .iter()
             .find(|q| q.name == s.placements[idx].queue_name)
             .cloned()
         {
-            s.emit(
+            Some(q) => s.end_placement(
                 idx,
-                "PlacementCancelled",
+                PlacementStatus::Cancelled,
                 &q,
                 c.now,
                 &c.faults.events,
                 c.who,
-            );
+            ),
+            None => {
+                let p = &mut s.placements[idx];
+                p.status = PlacementStatus::Cancelled;
+                p.end = Some(c.now);
+                p.game_session_id = None;
+                p.location = None;
+            }
         }
     }
     Ok(json!({"GameSessionPlacement": placement_wire(s, &s.placements[idx])}))

@@ -64,9 +64,7 @@ pub fn describe_player_sessions(s: &State, i: &Input<'_>) -> ApiResult<Value> {
     let gs = i.str_opt("GameSessionId")?;
     let player = i.str_opt("PlayerId")?;
     let psid = i.str_opt("PlayerSessionId")?;
-    let status = i
-        .enum_opt("PlayerSessionStatusFilter", PlayerSessionStatus::NAMES)?
-        .and_then(PlayerSessionStatus::from_wire);
+    let status = i.parsed("PlayerSessionStatusFilter", PlayerSessionStatus::from_wire)?;
     if gs.is_none() && player.is_none() && psid.is_none() {
         return Err(ApiError::invalid(
             "one of GameSessionId, PlayerId or PlayerSessionId is required",
@@ -99,12 +97,7 @@ pub fn create_player_session(s: &mut State, c: &Ctx<'_>, i: &Input<'_>) -> ApiRe
 
 pub fn create_player_sessions(s: &mut State, c: &Ctx<'_>, i: &Input<'_>) -> ApiResult<Value> {
     let gs = i.str_req("GameSessionId")?;
-    let ids = i
-        .strings_opt("PlayerIds")?
-        .ok_or_else(|| ApiError::invalid("PlayerIds is required"))?;
-    if ids.is_empty() || ids.len() > 25 {
-        return Err(ApiError::invalid("PlayerIds must hold 1 to 25 player ids"));
-    }
+    let ids = i.strings_opt("PlayerIds")?.unwrap_or_default();
     let data = i.obj_opt("PlayerDataMap")?;
     let players = ids
         .iter()

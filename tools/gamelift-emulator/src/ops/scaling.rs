@@ -1,4 +1,5 @@
-//! Scaling policies: PutScalingPolicy, DescribeScalingPolicies.
+//! Scaling policies: PutScalingPolicy, DescribeScalingPolicies, DeleteScalingPolicy.
+//! Policies are kept and described; the emulator does not scale fleets by them.
 
 use crate::error::{ApiError, ApiResult};
 use crate::model::{ScalingPolicy, ScalingStatus, State};
@@ -8,47 +9,13 @@ use crate::paging::page;
 use crate::wire::Input;
 use serde_json::{json, Value};
 
-const SCALING_ADJ: &[&str] = &[
-    "ChangeInCapacity",
-    "ExactCapacity",
-    "PercentChangeInCapacity",
-];
-
-const COMPARISON: &[&str] = &[
-    "GreaterThanOrEqualToThreshold",
-    "GreaterThanThreshold",
-    "LessThanThreshold",
-    "LessThanOrEqualToThreshold",
-];
-
-const POLICY_TYPES: &[&str] = &["RuleBased", "TargetBased"];
-
-const METRICS: &[&str] = &[
-    "ActivatingGameSessions",
-    "ActiveGameSessions",
-    "ActiveInstances",
-    "AvailableGameSessions",
-    "AvailablePlayerSessions",
-    "CurrentPlayerSessions",
-    "IdleInstances",
-    "PercentAvailableGameSessions",
-    "PercentIdleInstances",
-    "QueueDepth",
-    "WaitTime",
-    "ConcurrentActivatableGameSessions",
-];
-
 pub fn put_scaling_policy(s: &mut State, i: &Input<'_>) -> ApiResult<Value> {
     let name = i.str_req("Name")?.to_string();
     let f = fleet(s, i.str_req("FleetId")?)?;
     let (fid, farn) = (f.id.clone(), f.arn.clone());
     let location = f.home().map(|l| l.name.clone()).unwrap_or_default();
-    let metric = i
-        .enum_opt("MetricName", METRICS)?
-        .ok_or_else(|| ApiError::invalid("MetricName is required"))?;
-    let policy_type = i
-        .enum_opt("PolicyType", POLICY_TYPES)?
-        .unwrap_or("RuleBased");
+    let metric = i.str_req("MetricName")?;
+    let policy_type = i.str_opt("PolicyType")?.unwrap_or("RuleBased");
     let mut wire = json!({"FleetId": fid, "FleetArn": farn, "Name": name, "Status": ScalingStatus::Active, "MetricName": metric, "PolicyType": policy_type, "Location": location});
     if policy_type == "TargetBased" {
         let t = i.obj_opt("TargetConfiguration")?.ok_or_else(|| {
@@ -59,33 +26,17 @@ pub fn put_scaling_policy(s: &mut State, i: &Input<'_>) -> ApiResult<Value> {
             .ok_or_else(|| ApiError::invalid("TargetConfiguration.TargetValue is required"))?;
         wire["TargetConfiguration"] = json!({"TargetValue": v});
     } else {
-        let adj = i.int_opt("ScalingAdjustment", i64::MIN)?.ok_or_else(|| {
-            ApiError::invalid("ScalingAdjustment is required for a RuleBased policy")
-        })?;
-        let adj_type = i
-            .enum_opt("ScalingAdjustmentType", SCALING_ADJ)?
-            .ok_or_else(|| {
-                ApiError::invalid("ScalingAdjustmentType is required for a RuleBased policy")
-            })?;
-        let cmp = i
-            .enum_opt("ComparisonOperator", COMPARISON)?
-            .ok_or_else(|| {
-                ApiError::invalid("ComparisonOperator is required for a RuleBased policy")
-            })?;
-        let threshold = i
-            .f64_opt("Threshold")?
-            .ok_or_else(|| ApiError::invalid("Threshold is required for a RuleBased policy"))?;
-        let periods = i.int_opt("EvaluationPeriods", 1)?.ok_or_else(|| {
-            ApiError::invalid("EvaluationPeriods is required for a RuleBased policy")
-        })?;
-        for (k, v) in [
-            ("ScalingAdjustment", json!(adj)),
-            ("ScalingAdjustmentType", json!(adj_type)),
-            ("ComparisonOperator", json!(cmp)),
-            ("Threshold", json!(threshold)),
-            ("EvaluationPeriods", json!(periods)),
+        for k in [
+            "ScalingAdjustment",
+            "ScalingAdjustmentType",
+            "ComparisonOperator",
+            "Threshold",
+            "EvaluationPeriods",
         ] {
-            wire[k] = v;
+            let v = i.present(k).ok_or_else(|| {
+                ApiError::invalid(format!("{k} is required for a RuleBased policy"))
+            })?;
+            wire[k] = v.clone();
         }
     }
     s.scaling_policies
@@ -101,9 +52,7 @@ pub fn put_scaling_policy(s: &mut State, i: &Input<'_>) -> ApiResult<Value> {
 
 pub fn describe_scaling_policies(s: &State, i: &Input<'_>) -> ApiResult<Value> {
     let f = fleet(s, i.str_req("FleetId")?)?;
-    let status = i
-        .enum_opt("StatusFilter", ScalingStatus::NAMES)?
-        .and_then(ScalingStatus::from_wire);
+    let status = i.parsed("StatusFilter", ScalingStatus::from_wire)?;
     let loc = i.str_opt("Location")?;
     let items: Vec<&ScalingPolicy> = s
         .scaling_policies
@@ -119,4 +68,18 @@ pub fn describe_scaling_policies(s: &State, i: &Input<'_>) -> ApiResult<Value> {
         json!({"ScalingPolicies": items.iter().map(|p| p.wire.clone()).collect::<Vec<_>>()}),
         next,
     ))
+}
+
+pub fn delete_scaling_policy(s: &mut State, i: &Input<'_>) -> ApiResult<Value> {
+    let name = i.str_req("Name")?;
+    let fid = fleet(s, i.str_req("FleetId")?)?.id.clone();
+    let before = s.scaling_policies.len();
+    s.scaling_policies
+        .retain(|p| !(p.fleet_id == fid && p.name == name));
+    if s.scaling_policies.len() == before {
+        return Err(ApiError::not_found(format!(
+            "fleet {fid} has no scaling policy {name}"
+        )));
+    }
+    Ok(json!({}))
 }

@@ -1,4 +1,5 @@
-//! Tags: TagResource, ListTagsForResource, and the tags other resources are created with.
+//! Tags: TagResource, UntagResource, ListTagsForResource, and the tags other resources
+//! are created with.
 
 use crate::error::{ApiError, ApiResult};
 use crate::model::State;
@@ -11,10 +12,7 @@ pub fn parse_tags(i: &Input<'_>, f: &str) -> ApiResult<Vec<(String, String)>> {
         .map(|t| {
             Ok((
                 t.str_req("Key")?.to_string(),
-                t.0.get("Value")
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| ApiError::invalid("Tags[].Value is required"))?
-                    .to_string(),
+                t.str_req("Value")?.to_string(),
             ))
         })
         .collect()
@@ -40,14 +38,16 @@ pub fn set_tags(s: &mut State, arn: &str, tags: Vec<(String, String)>) {
     }
 }
 
+/// Forgets the tags of a deleted resource.
+pub fn drop_tags(s: &mut State, arn: &str) {
+    s.tags.retain(|(a, _)| a != arn);
+}
+
 pub fn resource_exists(s: &State, arn: &str) -> ApiResult<()> {
     let found = s.builds.iter().any(|b| b.arn == arn)
         || s.fleets.iter().any(|f| f.arn == arn)
         || s.aliases.iter().any(|a| a.arn == arn)
         || s.queues.iter().any(|q| q.arn == arn);
-    if !arn.starts_with("arn:") {
-        return Err(ApiError::invalid("ResourceARN must be an ARN"));
-    }
     if found {
         Ok(())
     } else {
@@ -57,12 +57,19 @@ pub fn resource_exists(s: &State, arn: &str) -> ApiResult<()> {
 
 pub fn tag_resource(s: &mut State, i: &Input<'_>) -> ApiResult<Value> {
     let arn = i.str_req("ResourceARN")?;
-    if i.list_opt("Tags")?.is_none() {
-        return Err(ApiError::invalid("Tags is required"));
-    }
     let tags = parse_tags(i, "Tags")?;
     resource_exists(s, arn)?;
     set_tags(s, arn, tags);
+    Ok(json!({}))
+}
+
+pub fn untag_resource(s: &mut State, i: &Input<'_>) -> ApiResult<Value> {
+    let arn = i.str_req("ResourceARN")?;
+    let keys = i.strings_opt("TagKeys")?.unwrap_or_default();
+    resource_exists(s, arn)?;
+    if let Some((_, list)) = s.tags.iter_mut().find(|(a, _)| a == arn) {
+        list.retain(|(k, _)| !keys.contains(&k.as_str()));
+    }
     Ok(json!({}))
 }
 

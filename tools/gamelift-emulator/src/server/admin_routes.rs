@@ -217,6 +217,13 @@ pub(crate) async fn admin_fleet_error(AxState(core): AxState<Arc<Core>>, body: B
             .iter_mut()
             .for_each(|l| l.status = FleetStatus::Error),
     }
+    let now = core.clock.now();
+    let code = match &b.location {
+        Some(l) if f.home().is_some_and(|h| &h.name != l) => "LOCATION_STATE_ERROR",
+        _ => "FLEET_STATE_ERROR",
+    };
+    let message = format!("Fleet {} went to ERROR (admin fault)", f.id);
+    f.record(code, message, now);
     drop(g);
     core.tick();
     Json(json!({"fleetId": b.fleet_id, "location": b.location, "status": FleetStatus::Error}))
@@ -438,6 +445,85 @@ pub(crate) async fn admin_game_servers(AxState(core): AxState<Arc<Core>>, body: 
         g.settings.callback_token = t;
     }
     Json(json!({"settings": &g.settings})).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PlacementFailedBody {
+    queue_name: Option<String>,
+    count: u32,
+}
+
+/// The next `count` placements of a queue (or of every queue) fail: FAILED, with a
+/// PlacementFailed event.
+pub(crate) async fn admin_placement_failed(
+    AxState(core): AxState<Arc<Core>>,
+    body: Bytes,
+) -> Response {
+    let b: PlacementFailedBody = match parse_body(&body) {
+        Ok(b) => b,
+        Err(r) => return *r,
+    };
+    let mut g = core.lock();
+    let key = match b.queue_name {
+        Some(name) => {
+            let name = name.rsplit('/').next().unwrap_or(&name).to_string();
+            if !g.state.queues.iter().any(|q| q.name == name) {
+                return admin_error(
+                    StatusCode::NOT_FOUND,
+                    "QueueNotFound",
+                    format!("game session queue {name} not found"),
+                );
+            }
+            name
+        }
+        None => ANY_OPERATION.to_string(),
+    };
+    if b.count == 0 {
+        g.faults.placement_failures.remove(&key);
+    } else {
+        g.faults.placement_failures.insert(key, b.count);
+    }
+    Json(json!({"placementFailures": &g.faults.placement_failures})).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ActivationBody {
+    fleet_id: Option<String>,
+    never: bool,
+}
+
+/// Game sessions started from now on, on one fleet (or every fleet), never activate
+/// (`never: true`) or activate as usual again (`never: false`).
+pub(crate) async fn admin_game_session_activation(
+    AxState(core): AxState<Arc<Core>>,
+    body: Bytes,
+) -> Response {
+    let b: ActivationBody = match parse_body(&body) {
+        Ok(b) => b,
+        Err(r) => return *r,
+    };
+    let mut g = core.lock();
+    let key = match &b.fleet_id {
+        Some(id) => match g.state.fleet_index(id) {
+            Some(idx) => g.state.fleets[idx].id.clone(),
+            None => {
+                return admin_error(
+                    StatusCode::NOT_FOUND,
+                    "FleetNotFound",
+                    format!("fleet {id} not found"),
+                )
+            }
+        },
+        None => ANY_OPERATION.to_string(),
+    };
+    if b.never {
+        g.faults.never_activate.insert(key);
+    } else {
+        g.faults.never_activate.remove(&key);
+    }
+    Json(json!({"neverActivate": &g.faults.never_activate})).into_response()
 }
 
 pub(crate) async fn not_found() -> Response {

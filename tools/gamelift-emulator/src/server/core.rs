@@ -2,12 +2,14 @@
 //! things every request and worker does with them: move the lifecycles on ([`Core::tick`])
 //! and run one GameLift operation ([`Core::call`]).
 
+use crate::api_model::api_model;
 use crate::clock::SimClock;
 use crate::error::ApiError;
 use crate::events::Outgoing;
 use crate::faults::Faults;
 use crate::model::{Effect, Identity, ServerSettings, State, Timing};
-use crate::ops::{self, Ctx};
+use crate::ops::{self, Ctx, UploadCredentials};
+use crate::validate::validate;
 use serde_json::Value;
 use std::sync::{Mutex, MutexGuard};
 use tokio::sync::mpsc;
@@ -27,6 +29,8 @@ pub(crate) struct Core {
     pub(crate) who: Identity,
     pub(crate) initial_settings: ServerSettings,
     pub(crate) publish_events: bool,
+    /// Credentials handed out for build uploads; `None`: uploads are off.
+    pub(crate) uploads: Option<UploadCredentials>,
     pub(crate) events_tx: mpsc::UnboundedSender<Outgoing>,
     pub(crate) effects_tx: mpsc::UnboundedSender<(Effect, ServerSettings)>,
 }
@@ -60,13 +64,18 @@ impl Core {
 
     pub(crate) fn call(&self, op: &str, body: &Value) -> Result<Value, ApiError> {
         if !ops::OPERATIONS.contains(&op) {
-            return Err(ApiError::unknown_operation(op));
+            return Err(if api_model().has_operation(op) {
+                ApiError::unimplemented(op)
+            } else {
+                ApiError::unknown_operation(op)
+            });
         }
         self.tick();
         let now = self.clock.now();
         let mut g = self.lock();
         *g.calls.entry(op.to_string()).or_default() += 1;
         g.faults.check(op, rand::random::<f64>())?;
+        validate(api_model(), op, body)?;
         let Inner {
             state,
             faults,
@@ -79,6 +88,7 @@ impl Core {
             settings,
             who: &self.who,
             faults,
+            uploads: self.uploads.as_ref(),
         };
         ops::dispatch(state, &ctx, op, body)
     }

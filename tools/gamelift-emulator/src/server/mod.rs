@@ -1,9 +1,11 @@
-//! The HTTP server: binds the loopback address, starts the background workers and
-//! composes the routes of the two GameLift protocols ([`protocols`]) and the admin
-//! interface ([`admin_routes`]) over one [`core::Core`].
+//! The HTTP server: binds the loopback address, resolves the local AWS services
+//! ([`local_aws`]), starts the background workers and composes the routes of the two
+//! GameLift protocols ([`protocols`]) and the admin interface ([`admin_routes`]) over one
+//! [`core::Core`].
 
 mod admin_routes;
 mod core;
+pub mod local_aws;
 mod protocols;
 mod workers;
 
@@ -12,6 +14,7 @@ use crate::clock::SimClock;
 use crate::config::Config;
 use crate::faults::Faults;
 use crate::model::{Identity, State};
+use crate::ops::UploadCredentials;
 use axum::routing::{get, post};
 use axum::Router;
 use std::net::SocketAddr;
@@ -30,6 +33,8 @@ pub enum StartError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Aws(#[from] local_aws::LocalAwsError),
 }
 
 /// A running emulator. Dropping it does not stop it; call [`RunningEmulator::shutdown`].
@@ -102,15 +107,19 @@ pub async fn start(config: Config) -> Result<RunningEmulator, StartError> {
         source,
     })?;
 
-    let sns = if config.publish_events {
-        let sdk = match &config.aws {
-            Some(c) => c.clone(),
-            None => hangar_aws::sdk_config().await,
-        };
-        Some(aws_sdk_sns::Client::new(&sdk))
-    } else {
-        None
+    let sdk = match &config.aws {
+        Some(c) => c.clone(),
+        None => hangar_aws::sdk_config().await,
     };
+    let aws = local_aws::resolve(sdk, config.publish_events).await?;
+    let sns = config
+        .publish_events
+        .then(|| aws_sdk_sns::Client::new(&aws.sdk));
+    let upload_credentials = aws.uploads.as_ref().map(|(_, c)| UploadCredentials {
+        access_key_id: c.access_key_id().to_string(),
+        secret_access_key: c.secret_access_key().to_string(),
+        session_token: c.session_token().unwrap_or("emulator").to_string(),
+    });
     let (events_tx, events_rx) = mpsc::unbounded_channel();
     let (effects_tx, effects_rx) = mpsc::unbounded_channel();
     let core = Arc::new(Core {
@@ -128,6 +137,7 @@ pub async fn start(config: Config) -> Result<RunningEmulator, StartError> {
         },
         initial_settings: config.server.clone(),
         publish_events: config.publish_events,
+        uploads: upload_credentials,
         events_tx,
         effects_tx,
     });
@@ -149,6 +159,9 @@ pub async fn start(config: Config) -> Result<RunningEmulator, StartError> {
         events_rx,
     )));
     workers.push(tokio::spawn(workers::callbacks(effects_rx)));
+    if let Some((s3, _)) = aws.uploads {
+        workers.push(tokio::spawn(workers::uploads(core.clone(), s3)));
+    }
 
     let app = router(core.clone());
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
@@ -210,6 +223,14 @@ fn router(core: Arc<Core>) -> Router {
         .route(
             "/admin/faults/events",
             post(admin_routes::admin_event_faults),
+        )
+        .route(
+            "/admin/faults/placement-failed",
+            post(admin_routes::admin_placement_failed),
+        )
+        .route(
+            "/admin/faults/game-session-activation",
+            post(admin_routes::admin_game_session_activation),
         )
         .route(
             "/admin/game-servers",

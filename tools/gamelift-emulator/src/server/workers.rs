@@ -1,5 +1,6 @@
-//! The background workers: placement events published to SNS in order, and the
-//! simulated game servers' callbacks to the server API.
+//! The background workers: placement events published to SNS in order, the simulated
+//! game servers' callbacks to the server API, and the watcher that sees build uploads
+//! arrive in the local S3.
 
 use crate::events::{Outgoing, SentEvent};
 use crate::model::{Effect, ServerSettings};
@@ -8,12 +9,15 @@ use serde_json::json;
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
-/// Publishes placement events in order; records every attempt.
+/// Publishes placement events in order; records every attempt in `/admin/events`. The
+/// first failure after a success (or at start) is logged as a warning saying so, and the
+/// recovery too; each failure in between is only recorded.
 pub(crate) async fn publisher(
     core: Arc<Core>,
     sns: Option<aws_sdk_sns::Client>,
     mut rx: mpsc::UnboundedReceiver<Outgoing>,
 ) {
+    let mut failing = false;
     while let Some(o) = rx.recv().await {
         let message = o.event.to_string();
         let (published, error) = match (&sns, &o.topic_arn, core.publish_events) {
@@ -24,10 +28,24 @@ pub(crate) async fn publisher(
                 .send()
                 .await
             {
-                Ok(_) => (true, None),
+                Ok(_) => {
+                    if failing {
+                        failing = false;
+                        tracing::info!(topic = %topic, "placement events reach SNS again");
+                    }
+                    (true, None)
+                }
                 Err(e) => {
                     let detail = format!("{}", aws_sdk_sns::error::DisplayErrorContext(&e));
-                    tracing::warn!(topic = %topic, error = %detail, "placement event not published");
+                    if !failing {
+                        failing = true;
+                        tracing::warn!(
+                            "placement events are not reaching SNS (topic {topic}): {detail}; \
+                             each unpublished event is listed with its error in /admin/events"
+                        );
+                    } else {
+                        tracing::debug!(topic = %topic, error = %detail, "placement event not published");
+                    }
                     (false, Some(detail))
                 }
             },
@@ -95,4 +113,95 @@ pub(crate) async fn callbacks(mut rx: mpsc::UnboundedReceiver<(Effect, ServerSet
             Err(e) => tracing::warn!(%url, error = %e, "game-server callback failed"),
         }
     }
+}
+
+/// How often the upload watcher looks for uploaded builds.
+const UPLOAD_POLL: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Creates the upload bucket on the local S3 (`s3` is its base URL), then watches the
+/// upload location of every build waiting for its files: once an object is there, the
+/// build is told (it turns READY `timing.build_ready_ms` later).
+pub(crate) async fn uploads(core: Arc<Core>, s3: String) {
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .build()
+        .unwrap_or_default();
+    let bucket = core.who.upload_bucket();
+    let mut warned = false;
+    loop {
+        match create_bucket(&http, &s3, &bucket, &core.who.region).await {
+            Ok(()) => break,
+            Err(e) if !warned => {
+                warned = true;
+                tracing::warn!("build uploads cannot work yet: creating bucket {bucket} on {s3} failed: {e}; retrying every 5 s");
+            }
+            Err(_) => {}
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    }
+    if warned {
+        tracing::info!(%bucket, "build upload bucket created; uploads work now");
+    }
+    loop {
+        tokio::time::sleep(UPLOAD_POLL).await;
+        let waiting: Vec<(String, String, String)> = core
+            .lock()
+            .state
+            .builds
+            .iter()
+            .filter(|b| b.awaits_upload())
+            .map(|b| (b.id.clone(), b.upload.0.clone(), b.upload.1.clone()))
+            .collect();
+        for (id, bucket, key) in waiting {
+            let Some(size) = object_size(&http, &s3, &bucket, &key).await else {
+                continue;
+            };
+            let now = core.clock.now();
+            let ready_ms = core.timing.build_ready_ms;
+            if let Some(b) = core.lock().state.builds.iter_mut().find(|b| b.id == id) {
+                b.upload_seen(now, size, ready_ms);
+                tracing::info!(build = %id, bytes = size, "build upload arrived");
+            }
+        }
+    }
+}
+
+/// `PUT /<bucket>` on the local S3; an existing bucket of ours is fine.
+async fn create_bucket(
+    http: &reqwest::Client,
+    s3: &str,
+    bucket: &str,
+    region: &str,
+) -> Result<(), String> {
+    let mut req = http.put(format!("{s3}/{bucket}"));
+    if region != "us-east-1" {
+        req = req.body(format!(
+            "<CreateBucketConfiguration><LocationConstraint>{region}</LocationConstraint></CreateBucketConfiguration>"
+        ));
+    }
+    let resp = req.send().await.map_err(|e| e.to_string())?;
+    let status = resp.status();
+    let body = resp.text().await.unwrap_or_default();
+    if status.is_success() || body.contains("BucketAlreadyOwnedByYou") {
+        Ok(())
+    } else {
+        Err(format!("HTTP {status}: {body}"))
+    }
+}
+
+/// The size of `s3/bucket/key`, if the object exists.
+async fn object_size(http: &reqwest::Client, s3: &str, bucket: &str, key: &str) -> Option<i64> {
+    let resp = http
+        .head(format!("{s3}/{bucket}/{key}"))
+        .send()
+        .await
+        .ok()?;
+    if !resp.status().is_success() {
+        return None;
+    }
+    resp.headers()
+        .get(reqwest::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .or(Some(0))
 }

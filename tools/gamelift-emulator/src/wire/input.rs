@@ -1,5 +1,7 @@
 //! Typed access to a request's members, with errors naming the member. Both protocols
 //! decode into the same `serde_json::Value`, so operations are wire-format neutral.
+//! Requests reach the operations validated against GameLift's model (`validate`), so
+//! these errors are a second line only; constraints live in the model, not here.
 
 use crate::error::{ApiError, ApiResult};
 use serde_json::{Map, Value};
@@ -17,16 +19,14 @@ impl<'a> Input<'a> {
         }
     }
 
-    fn present(&self, f: &str) -> Option<&'a Value> {
+    /// A member's value; `null` is absent.
+    pub fn present(&self, f: &str) -> Option<&'a Value> {
         self.0.get(f).filter(|v| !v.is_null())
     }
 
     pub fn str_opt(&self, f: &str) -> ApiResult<Option<&'a str>> {
         match self.present(f) {
             None => Ok(None),
-            Some(Value::String(s)) if s.is_empty() => {
-                Err(ApiError::invalid(format!("{f} must not be empty")))
-            }
             Some(Value::String(s)) => Ok(Some(s.as_str())),
             Some(_) => Err(ApiError::invalid(format!("{f} must be a string"))),
         }
@@ -37,19 +37,18 @@ impl<'a> Input<'a> {
             .ok_or_else(|| ApiError::invalid(format!("{f} is required")))
     }
 
-    pub fn int_opt(&self, f: &str, min: i64) -> ApiResult<Option<i64>> {
+    pub fn int_opt(&self, f: &str) -> ApiResult<Option<i64>> {
         match self.present(f) {
             None => Ok(None),
-            Some(v) => match v.as_i64() {
-                Some(i) if i >= min => Ok(Some(i)),
-                Some(_) => Err(ApiError::invalid(format!("{f} must be at least {min}"))),
-                None => Err(ApiError::invalid(format!("{f} must be an integer"))),
-            },
+            Some(v) => v
+                .as_i64()
+                .map(Some)
+                .ok_or_else(|| ApiError::invalid(format!("{f} must be an integer"))),
         }
     }
 
-    pub fn int_req(&self, f: &str, min: i64) -> ApiResult<i64> {
-        self.int_opt(f, min)?
+    pub fn int_req(&self, f: &str) -> ApiResult<i64> {
+        self.int_opt(f)?
             .ok_or_else(|| ApiError::invalid(format!("{f} is required")))
     }
 
@@ -79,13 +78,13 @@ impl<'a> Input<'a> {
         }
     }
 
-    pub fn enum_opt(&self, f: &str, allowed: &[&str]) -> ApiResult<Option<&'a str>> {
+    /// A member holding one of an enum's wire names.
+    pub fn parsed<T>(&self, f: &str, from_wire: fn(&str) -> Option<T>) -> ApiResult<Option<T>> {
         match self.str_opt(f)? {
-            Some(s) if !allowed.contains(&s) => Err(ApiError::invalid(format!(
-                "{f} must be one of {}",
-                allowed.join(", ")
-            ))),
-            other => Ok(other),
+            None => Ok(None),
+            Some(s) => from_wire(s)
+                .map(Some)
+                .ok_or_else(|| ApiError::invalid(format!("{f} has an unknown value {s:?}"))),
         }
     }
 
@@ -131,7 +130,7 @@ mod tests {
         let i = Input::new(&v);
         assert_eq!(i.str_req("Name").unwrap_err().message, "Name is required");
         assert_eq!(
-            i.int_opt("Limit", 1).unwrap_err().message,
+            i.int_opt("Limit").unwrap_err().message,
             "Limit must be an integer"
         );
     }

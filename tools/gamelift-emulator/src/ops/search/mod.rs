@@ -1,4 +1,8 @@
-//! SearchGameSessions, using the shared FilterExpression / SortExpression language.
+//! SearchGameSessions: the ACTIVE game sessions of one fleet (all its locations, or one)
+//! that match a `FilterExpression`, ordered by a `SortExpression` (creation order
+//! without one), at most 20 per page. The language is in [`expression`].
+
+pub mod expression;
 
 use crate::error::{ApiError, ApiResult};
 use crate::model::{GameSession, GameSessionStatus, PlayerSessionCreationPolicy, State};
@@ -8,7 +12,7 @@ use crate::ops::game_sessions::gs_wire;
 use crate::ops::members::with_next;
 use crate::paging::page;
 use crate::wire::Input;
-use hangar_domain::search::{parse_filter, parse_sort, Searchable};
+use expression::{parse_filter, parse_sort, Subject};
 use serde_json::{json, Value};
 
 /// A game session as the search language sees it.
@@ -17,12 +21,20 @@ struct Searched<'a> {
     players: i64,
 }
 
-impl Searchable for Searched<'_> {
-    fn game_session_id(&self) -> &str {
+impl Subject for Searched<'_> {
+    fn id(&self) -> &str {
         &self.gs.id
     }
-    fn game_session_name(&self) -> Option<&str> {
+    fn name(&self) -> Option<&str> {
         self.gs.name.as_deref()
+    }
+    fn property(&self, key: &str) -> Option<&str> {
+        self.gs
+            .game_properties
+            .as_array()?
+            .iter()
+            .find(|p| p["Key"] == key)
+            .and_then(|p| p["Value"].as_str())
     }
     fn maximum_sessions(&self) -> i64 {
         self.gs.maximum_player_session_count
@@ -36,14 +48,6 @@ impl Searchable for Searched<'_> {
     fn has_available_player_sessions(&self) -> bool {
         self.gs.creation_policy == PlayerSessionCreationPolicy::AcceptAll
             && self.players < self.gs.maximum_player_session_count
-    }
-    fn property(&self, key: &str) -> Option<&str> {
-        self.gs
-            .game_properties
-            .as_array()?
-            .iter()
-            .find(|p| p["Key"] == key)
-            .and_then(|p| p["Value"].as_str())
     }
 }
 
@@ -60,18 +64,16 @@ pub fn search_game_sessions(s: &State, i: &Input<'_>) -> ApiResult<Value> {
         (None, None) => return Err(ApiError::invalid("FleetId or AliasId is required")),
     };
     let location = i.str_opt("Location")?;
-    let filter = match i.str_opt("FilterExpression")? {
-        Some(f) => {
-            Some(parse_filter(f).map_err(|e| ApiError::invalid(format!("FilterExpression: {e}")))?)
-        }
-        None => None,
-    };
-    let sort = match i.str_opt("SortExpression")? {
-        Some(f) => {
-            Some(parse_sort(f).map_err(|e| ApiError::invalid(format!("SortExpression: {e}")))?)
-        }
-        None => None,
-    };
+    let filter = i
+        .str_opt("FilterExpression")?
+        .map(parse_filter)
+        .transpose()
+        .map_err(|e| ApiError::invalid(format!("FilterExpression: {e}")))?;
+    let sort = i
+        .str_opt("SortExpression")?
+        .map(parse_sort)
+        .transpose()
+        .map_err(|e| ApiError::invalid(format!("SortExpression: {e}")))?;
     let mut items: Vec<Searched<'_>> = s
         .game_sessions
         .iter()
@@ -84,10 +86,10 @@ pub fn search_game_sessions(s: &State, i: &Input<'_>) -> ApiResult<Value> {
             gs,
             players: s.player_count(&gs.id),
         })
-        .filter(|x| filter.as_ref().is_none_or(|f| f.matches(x)))
+        .filter(|x| filter.as_ref().is_none_or(|f| f.holds(x)))
         .collect();
     if let Some(sort) = &sort {
-        items.sort_by(|a, b| sort.compare(a, b));
+        items.sort_by(|a, b| sort.order(a, b));
     }
     let (items, next) = page(&items, i, 20, 20)?;
     Ok(with_next(
