@@ -133,7 +133,7 @@ async fn pre_traffic_reports_failed_for_a_version_whose_table_does_not_exist() {
     assert!(matches!(outcome, HookOutcome::Failed(_)), "{outcome:?}");
     let reason = outcome.reason();
     for read in ["sessions-list GET", "sessions-get GET", "placement-status GET", "gameservers-list GET"] {
-        assert!(reason.contains(&format!("{read}")), "{read}: {reason}");
+        assert!(reason.contains(read), "{read}: {reason}");
     }
     assert!(reason.contains("status 500"), "{reason}");
     assert!(reason.starts_with("10 passed, 4 failed"), "{reason}");

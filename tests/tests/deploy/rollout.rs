@@ -1,4 +1,4 @@
-//! The local rollout rehearsal (`hangar dev rollout`'s engine) end to end: the API
+//! The local rollout rehearsal (`hangar rollout`'s engine) end to end: the API
 //! functions of the local stack behind their aliases in the local API, the real
 //! PreTraffic and PostTraffic hooks through the local Lambda service and CodeDeploy, the
 //! template's alarm rules on the local metrics, and `hangar probe` calling `/version`

@@ -24,6 +24,9 @@ enum Command {
     /// Replace the GameLift fleet behind an alias (`replace`), or follow a replacement (`status`).
     #[command(subcommand)]
     Fleet(hangar::fleet::FleetCommand),
+    /// Rehearse a gradual deployment of the API functions on the local stack: hooks,
+    /// traffic shifts, alarms, rollback.
+    Rollout(hangar::rollout::cli::RolloutArgs),
 }
 
 #[tokio::main]
@@ -45,6 +48,9 @@ async fn main() -> std::process::ExitCode {
             .await
             .map(i32::from)
             .map_err(|e| (1, e.to_string())),
+        Command::Rollout(args) => hangar::rollout::cli::run(&args)
+            .await
+            .map_err(|e| (e.exit_code(), e.to_string())),
         Command::Probe(args) => hangar::probe::main(args)
             .await
             .map_err(|e| (2, e.to_string())),

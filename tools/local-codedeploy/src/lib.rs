@@ -1,4 +1,4 @@
-//! CodeDeploy on loopback for Lambda deployments, used by `hangar dev rollout` and the
+//! CodeDeploy on loopback for Lambda deployments, used by `hangar rollout` and the
 //! tests. moto has no Lambda deployments and no lifecycle hooks; this does just those:
 //!
 //! - the local side: [`LocalCodeDeploy::create_deployment`] (a function, its alias, the

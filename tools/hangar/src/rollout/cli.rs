@@ -1,4 +1,4 @@
-//! `hangar dev rollout [flags]`: starts the local stack (as `hangar dev` does), puts every
+//! `hangar rollout [flags]`: starts the local stack (as `hangar dev` does), puts every
 //! API function of template.yaml behind its alias in the local API, with the running
 //! version and the new one both served by this build's handlers, and rehearses the
 //! deployment: PreTraffic, the shifts of `--deployment-type` (a minute lasting
@@ -65,7 +65,7 @@ pub async fn run(args: &RolloutArgs) -> Result<i32, DevError> {
         what: "serve the local API".into(),
         source,
     })?;
-    println!("hangar dev rollout: starting the local stack");
+    println!("hangar rollout: starting the local stack");
     let stack = crate::dev::start(config.clone()).await?;
     let outcome = rehearse(args, &config, &stack.info, functions, listener).await;
     stack.shutdown().await;

@@ -1,4 +1,4 @@
-//! `hangar dev rollout`: a gradual deployment of the API functions rehearsed on the
+//! `hangar rollout`: a gradual deployment of the API functions rehearsed on the
 //! local stack, the way CodeDeploy runs one in AWS. Each API function (template.yaml)
 //! gets an alias `live` in front of two versions, the running one and the new one; the
 //! local API routes every request through the alias. The rehearsal then runs the real
