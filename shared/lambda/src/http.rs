@@ -165,7 +165,10 @@ mod tests {
         let lines = LINES.get_or_init(Default::default);
         crate::metrics::set_sink(|line| {
             if let Some(lines) = LINES.get() {
-                lines.lock().unwrap_or_else(|e| e.into_inner()).push(line.to_string());
+                lines
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(line.to_string());
             }
         });
         let id = crate::metrics::FunctionVersion {
@@ -206,7 +209,11 @@ mod tests {
     async fn an_internal_error_or_an_undesigned_5xx_is_counted_once_each() {
         let counted = unexpected_errors_while("faulty", async {
             respond(Err(ApiError::internal("the table does not exist")));
-            respond(Err(ApiError::new(503, "ServiceUnavailable", "no retry asked")));
+            respond(Err(ApiError::new(
+                503,
+                "ServiceUnavailable",
+                "no retry asked",
+            )));
             respond(Ok(json(200, &serde_json::json!({}))));
         })
         .await;

@@ -105,8 +105,7 @@ mod tests {
             version: "7".into(),
         };
         let line: serde_json::Value =
-            serde_json::from_str(&emf_line(&id, UNEXPECTED_ERRORS, 1, 1_767_268_800_000))
-                .unwrap();
+            serde_json::from_str(&emf_line(&id, UNEXPECTED_ERRORS, 1, 1_767_268_800_000)).unwrap();
         let directive = &line["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(line["_aws"]["Timestamp"], 1_767_268_800_000u64);
         assert_eq!(directive["Namespace"], "Hangar");

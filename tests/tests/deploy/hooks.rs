@@ -38,7 +38,10 @@ async fn local_lambda(tables_exist: bool) -> local_lambda::LocalLambda {
     let mut live = good.clone();
     live.number = "live".into();
     stack::register(&mut registry, &live);
-    stack::register(&mut registry, &stack::version("6", stack::tables(&prefix, false).await).await);
+    stack::register(
+        &mut registry,
+        &stack::version("6", stack::tables(&prefix, false).await).await,
+    );
     registry.register("version:1", |_event: Value| async {
         let old = BuildInfo {
             version: "0.0.9".into(),
@@ -65,7 +68,11 @@ async fn local_lambda(tables_exist: bool) -> local_lambda::LocalLambda {
 }
 
 /// A deployment of `function` in the local CodeDeploy and a started hook execution.
-fn lifecycle_event(codedeploy: &LocalCodeDeploy, function: &str, hook: &str) -> CodeDeployLifecycleEvent {
+fn lifecycle_event(
+    codedeploy: &LocalCodeDeploy,
+    function: &str,
+    hook: &str,
+) -> CodeDeployLifecycleEvent {
     let id = codedeploy.create_deployment(LambdaTarget {
         function_name: function.into(),
         alias: "live".into(),
@@ -77,7 +84,12 @@ fn lifecycle_event(codedeploy: &LocalCodeDeploy, function: &str, hook: &str) -> 
 }
 
 fn vars(pairs: Vec<(&'static str, String)>) -> impl Fn(&str) -> Option<String> {
-    move |name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone())
+    move |name| {
+        pairs
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.clone())
+    }
 }
 
 /// Every API function at `version`.
@@ -104,7 +116,10 @@ async fn pre_traffic(
         ("HOOK_BUDGET_SECONDS", budget_secs.to_string()),
     ]))
     .map(|config| PreTraffic::new(config, lambda));
-    let deploy = Deploy::new(CodeDeploy::new(&stack::sdk(&codedeploy.url()).await), checks);
+    let deploy = Deploy::new(
+        CodeDeploy::new(&stack::sdk(&codedeploy.url()).await),
+        checks,
+    );
     let outcome = deploy.handle(&event, 0).await.unwrap();
     (outcome, codedeploy.reports(), event)
 }
@@ -112,7 +127,10 @@ async fn pre_traffic(
 fn assert_reported(reports: &[Report], event: &CodeDeployLifecycleEvent, status: &str) {
     assert_eq!(reports.len(), 1, "exactly one report: {reports:?}");
     assert_eq!(reports[0].deployment_id, event.deployment_id);
-    assert_eq!(reports[0].execution_id, event.lifecycle_event_hook_execution_id);
+    assert_eq!(
+        reports[0].execution_id,
+        event.lifecycle_event_hook_execution_id
+    );
     assert_eq!(reports[0].status, status);
 }
 
@@ -132,7 +150,12 @@ async fn pre_traffic_reports_failed_for_a_version_whose_table_does_not_exist() {
     let (outcome, reports, event) = pre_traffic(&all_functions("6"), 60, true).await;
     assert!(matches!(outcome, HookOutcome::Failed(_)), "{outcome:?}");
     let reason = outcome.reason();
-    for read in ["sessions-list GET", "sessions-get GET", "placement-status GET", "gameservers-list GET"] {
+    for read in [
+        "sessions-list GET",
+        "sessions-get GET",
+        "placement-status GET",
+        "gameservers-list GET",
+    ] {
         assert!(reason.contains(read), "{read}: {reason}");
     }
     assert!(reason.contains("status 500"), "{reason}");
@@ -142,7 +165,8 @@ async fn pre_traffic_reports_failed_for_a_version_whose_table_does_not_exist() {
 
 #[tokio::test]
 async fn pre_traffic_reports_failed_when_the_new_version_errors() {
-    let (outcome, reports, event) = pre_traffic(&format!("version={ARN}:version:3"), 30, true).await;
+    let (outcome, reports, event) =
+        pre_traffic(&format!("version={ARN}:version:3"), 30, true).await;
     assert!(matches!(outcome, HookOutcome::Failed(_)), "{outcome:?}");
     assert!(
         outcome.reason().contains("table name missing"),
@@ -154,7 +178,8 @@ async fn pre_traffic_reports_failed_when_the_new_version_errors() {
 
 #[tokio::test]
 async fn pre_traffic_reports_failed_when_the_new_version_answers_the_wrong_shape() {
-    let (outcome, reports, event) = pre_traffic(&format!("version={ARN}:version:4"), 30, true).await;
+    let (outcome, reports, event) =
+        pre_traffic(&format!("version={ARN}:version:4"), 30, true).await;
     assert!(
         outcome.reason().contains("not {\"version\""),
         "{}",
@@ -165,7 +190,8 @@ async fn pre_traffic_reports_failed_when_the_new_version_answers_the_wrong_shape
 
 #[tokio::test]
 async fn pre_traffic_reports_failed_when_the_new_version_reports_the_old_version() {
-    let (outcome, reports, event) = pre_traffic(&format!("version={ARN}:version:1"), 30, true).await;
+    let (outcome, reports, event) =
+        pre_traffic(&format!("version={ARN}:version:1"), 30, true).await;
     assert!(
         outcome.reason().contains("0.0.9 (0ld0ld0)"),
         "{}",
@@ -223,10 +249,16 @@ async fn a_hook_execution_is_reported_once_and_only_with_succeeded_or_failed() {
             .send()
     };
     let e = put("InProgress").await.unwrap_err();
-    assert_eq!(aws_sdk_codedeploy::error::ProvideErrorMetadata::code(&e), Some("InvalidLifecycleEventHookExecutionStatusException"));
+    assert_eq!(
+        aws_sdk_codedeploy::error::ProvideErrorMetadata::code(&e),
+        Some("InvalidLifecycleEventHookExecutionStatusException")
+    );
     put("Succeeded").await.unwrap();
     let e = put("Failed").await.unwrap_err();
-    assert_eq!(aws_sdk_codedeploy::error::ProvideErrorMetadata::code(&e), Some("LifecycleEventAlreadyCompletedException"));
+    assert_eq!(
+        aws_sdk_codedeploy::error::ProvideErrorMetadata::code(&e),
+        Some("LifecycleEventAlreadyCompletedException")
+    );
     let e = client
         .put_lifecycle_event_hook_execution_status()
         .deployment_id("d-NOSUCHONE")
@@ -235,7 +267,10 @@ async fn a_hook_execution_is_reported_once_and_only_with_succeeded_or_failed() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(aws_sdk_codedeploy::error::ProvideErrorMetadata::code(&e), Some("DeploymentDoesNotExistException"));
+    assert_eq!(
+        aws_sdk_codedeploy::error::ProvideErrorMetadata::code(&e),
+        Some("DeploymentDoesNotExistException")
+    );
 }
 
 /// A live API whose `/version` answers `answer(n)` for the n-th request; its base URL.
@@ -278,7 +313,12 @@ async fn post_traffic_of(
     let codedeploy_client = CodeDeploy::new(&stack::sdk(&codedeploy.url()).await);
     let lambda = Lambda::new(&stack::sdk(&lambda_service.endpoint_url()).await);
     let checks = config.map(|config| {
-        PostTraffic::new(config, codedeploy_client.clone(), lambda, reqwest::Client::new())
+        PostTraffic::new(
+            config,
+            codedeploy_client.clone(),
+            lambda,
+            reqwest::Client::new(),
+        )
     });
     let event = lifecycle_event(&codedeploy, function, "AfterAllowTraffic");
     let deploy = Deploy::new(codedeploy_client, checks);
@@ -286,7 +326,10 @@ async fn post_traffic_of(
     (outcome, codedeploy.reports(), event)
 }
 
-async fn post_traffic(url: &str, max_error_rate: &str) -> (HookOutcome, Vec<Report>, CodeDeployLifecycleEvent) {
+async fn post_traffic(
+    url: &str,
+    max_error_rate: &str,
+) -> (HookOutcome, Vec<Report>, CodeDeployLifecycleEvent) {
     post_traffic_of("version", url, max_error_rate).await
 }
 
@@ -356,6 +399,12 @@ async fn post_traffic_checks_the_function_its_deployment_shifted_through_the_liv
     assert_reported(&reports, &event, "Succeeded");
     // A function that is not an API function of the template.
     let (outcome, reports, event) = post_traffic_of("fleet-validate", &url, "0").await;
-    assert!(outcome.reason().contains("fleet-validate: not one of the API functions"), "{}", outcome.reason());
+    assert!(
+        outcome
+            .reason()
+            .contains("fleet-validate: not one of the API functions"),
+        "{}",
+        outcome.reason()
+    );
     assert_reported(&reports, &event, "Failed");
 }

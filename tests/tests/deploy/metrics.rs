@@ -15,15 +15,36 @@ use crate::stack;
 const SESSION: &[(&str, &str)] = &[("sessionId", MISSING_SESSION_ID)];
 
 /// Sends `request` to `binary` of `version` as function version `id`; the status.
-async fn status(version: &hangar::rollout::Version, binary: &str, id: &FunctionVersion, request: Request) -> u64 {
+async fn status(
+    version: &hangar::rollout::Version,
+    binary: &str,
+    id: &FunctionVersion,
+    request: Request,
+) -> u64 {
     let handler = &version.handlers[binary];
-    let (answer, invocation) = invoke_as(handler, id.clone(), request.event(hangar_lambda::clock::now_ms())).await;
+    let (answer, invocation) = invoke_as(
+        handler,
+        id.clone(),
+        request.event(hangar_lambda::clock::now_ms()),
+    )
+    .await;
     assert!(!invocation.failed, "{binary}: {answer:?}");
     answer.unwrap()["statusCode"].as_u64().unwrap_or_default()
 }
 
-fn player(method: &'static str, route: &'static str, path: &'static [(&'static str, &'static str)], query: &'static [(&'static str, &'static str)]) -> Request {
-    Request { method, route, path_parameters: path, query, caller: Caller::Player }
+fn player(
+    method: &'static str,
+    route: &'static str,
+    path: &'static [(&'static str, &'static str)],
+    query: &'static [(&'static str, &'static str)],
+) -> Request {
+    Request {
+        method,
+        route,
+        path_parameters: path,
+        query,
+        caller: Caller::Player,
+    }
 }
 
 #[tokio::test]
@@ -31,15 +52,32 @@ async fn designed_503s_and_4xx_leave_the_gating_metric_at_zero_and_a_fault_moves
     let recorder = Recorder::global();
     let prefix = stack::prefix("metric");
     let good = stack::version("1", stack::tables(&prefix, true).await).await;
-    let id = FunctionVersion { function: format!("{prefix}-designed"), version: "1".into() };
+    let id = FunctionVersion {
+        function: format!("{prefix}-designed"),
+        version: "1".into(),
+    };
 
     // No game server has a free slot (the table is empty): a designed 503.
     let allocate = player("GET", "/v1/gameservers/available", &[], &[]);
-    assert_eq!(status(&good, "gameservers-allocate", &id, allocate).await, 503);
+    assert_eq!(
+        status(&good, "gameservers-allocate", &id, allocate).await,
+        503
+    );
     let missing_session = player("GET", "/v1/sessions/{sessionId}", SESSION, &[]);
-    assert_eq!(status(&good, "sessions-get", &id, missing_session).await, 404);
-    let missing_placement = player("GET", "/v1/placements/{placementId}", &[("placementId", MISSING_PLACEMENT_ID)], &[]);
-    assert_eq!(status(&good, "placement-status", &id, missing_placement).await, 404);
+    assert_eq!(
+        status(&good, "sessions-get", &id, missing_session).await,
+        404
+    );
+    let missing_placement = player(
+        "GET",
+        "/v1/placements/{placementId}",
+        &[("placementId", MISSING_PLACEMENT_ID)],
+        &[],
+    );
+    assert_eq!(
+        status(&good, "placement-status", &id, missing_placement).await,
+        404
+    );
     let bad_filter = player("GET", "/v1/sessions", &[], &[("filter", "((")]);
     assert_eq!(status(&good, "sessions-list", &id, bad_filter).await, 400);
     let no_body = player("POST", "/v1/sessions", &[], &[]);
@@ -52,25 +90,58 @@ async fn designed_503s_and_4xx_leave_the_gating_metric_at_zero_and_a_fault_moves
 
     // The same reads from a version whose tables do not exist: two faults, two points.
     let broken = stack::version("2", stack::tables(&prefix, false).await).await;
-    let faulty = FunctionVersion { function: format!("{prefix}-faulty"), version: "2".into() };
+    let faulty = FunctionVersion {
+        function: format!("{prefix}-faulty"),
+        version: "2".into(),
+    };
     let missing_session = player("GET", "/v1/sessions/{sessionId}", SESSION, &[]);
-    assert_eq!(status(&broken, "sessions-get", &faulty, missing_session).await, 500);
+    assert_eq!(
+        status(&broken, "sessions-get", &faulty, missing_session).await,
+        500
+    );
     let list = player("GET", "/v1/gameservers", &[], &[]);
-    assert_eq!(status(&broken, "gameservers-list", &faulty, list).await, 500);
+    assert_eq!(
+        status(&broken, "gameservers-list", &faulty, list).await,
+        500
+    );
     let period = recorder.period(&faulty, std::time::Duration::from_secs(600));
     assert_eq!(period.unexpected_errors, 2);
-    assert_eq!(recorder.period(&id, std::time::Duration::from_secs(600)).unexpected_errors, 0);
+    assert_eq!(
+        recorder
+            .period(&id, std::time::Duration::from_secs(600))
+            .unexpected_errors,
+        0
+    );
 }
 
 #[test]
 fn only_emf_lines_of_the_hangar_namespace_are_read_as_data_points() {
     let recorder = Recorder::default();
-    let id = FunctionVersion { function: "f".into(), version: "1".into() };
-    recorder.emf(&hangar_lambda::metrics::emf_line(&id, "UnexpectedErrors", 1, 0));
-    let mut other: Value = serde_json::from_str(&hangar_lambda::metrics::emf_line(&id, "UnexpectedErrors", 1, 0)).unwrap();
+    let id = FunctionVersion {
+        function: "f".into(),
+        version: "1".into(),
+    };
+    recorder.emf(&hangar_lambda::metrics::emf_line(
+        &id,
+        "UnexpectedErrors",
+        1,
+        0,
+    ));
+    let mut other: Value = serde_json::from_str(&hangar_lambda::metrics::emf_line(
+        &id,
+        "UnexpectedErrors",
+        1,
+        0,
+    ))
+    .unwrap();
     other["_aws"]["CloudWatchMetrics"][0]["Namespace"] = "Other".into();
     recorder.emf(&other.to_string());
     recorder.emf("{\"level\":\"ERROR\",\"FunctionName\":\"f\",\"ExecutedVersion\":\"1\",\"UnexpectedErrors\":1}");
     recorder.emf("not json");
-    assert_eq!(recorder.period(&id, std::time::Duration::from_secs(60)).unexpected_errors, 1);
+    assert_eq!(
+        recorder
+            .period(&id, std::time::Duration::from_secs(60))
+            .unexpected_errors,
+        1
+    );
 }

@@ -37,7 +37,9 @@ async fn a_panicking_hook_reports_failed_in_the_abort_build() {
         current_version: "1".into(),
         target_version: "2".into(),
     });
-    let execution = codedeploy.start_hook(&deployment, "BeforeAllowTraffic").unwrap();
+    let execution = codedeploy
+        .start_hook(&deployment, "BeforeAllowTraffic")
+        .unwrap();
     let invocation = Invocation::new(
         "CodeDeployHook_hangar-test-PreTraffic",
         "us-east-1",
@@ -47,7 +49,10 @@ async fn a_panicking_hook_reports_failed_in_the_abort_build() {
     let (api, _events) = RuntimeApi::start(invocation).await.unwrap();
     let mut child = tokio::process::Command::new(&binary)
         .env("AWS_LAMBDA_RUNTIME_API", api.address())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "CodeDeployHook_hangar-test-PreTraffic")
+        .env(
+            "AWS_LAMBDA_FUNCTION_NAME",
+            "CodeDeployHook_hangar-test-PreTraffic",
+        )
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
         .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/hook")
@@ -63,7 +68,11 @@ async fn a_panicking_hook_reports_failed_in_the_abort_build() {
         .await
         .expect("the hook process ends after its panic")
         .unwrap();
-    assert_eq!(status.signal(), Some(SIGABRT), "the build aborts on panic: {status:?}");
+    assert_eq!(
+        status.signal(),
+        Some(SIGABRT),
+        "the build aborts on panic: {status:?}"
+    );
     let reports = codedeploy.reports();
     assert_eq!(reports.len(), 1, "{reports:?}");
     assert_eq!(reports[0].deployment_id, deployment);

@@ -4,6 +4,7 @@
 //! template's alarm rules on the local metrics, and `hangar probe` calling `/version`
 //! throughout.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hangar::probe::{ProbeConfig, Report};
@@ -15,32 +16,49 @@ use crate::stack;
 /// The running version over `prefix`'s tables, whose `/version` reports an older build.
 async fn running(prefix: &str) -> Version {
     let mut live = stack::version("1", stack::tables(prefix, true).await).await;
-    live.handlers.insert("version".into(), stack::old_version_handler());
+    live.handlers
+        .insert("version".into(), stack::old_version_handler());
     live
 }
 
 async fn rehearsal(live: Version, new: Version) -> Rehearsal {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let key = TokenKey::load_or_create(&std::env::temp_dir().join(format!("{}-secret", stack::prefix("rollout")))).unwrap();
-    Rehearsal::start(stack::api_functions(), live, new, key, listener, Vec::new(), "us-east-1")
-        .await
-        .unwrap()
+    let key = TokenKey::load_or_create(
+        &std::env::temp_dir().join(format!("{}-secret", stack::prefix("rollout"))),
+    )
+    .unwrap();
+    Rehearsal::start(
+        stack::api_functions(),
+        live,
+        new,
+        key,
+        listener,
+        Vec::new(),
+        "us-east-1",
+    )
+    .await
+    .unwrap()
 }
 
-/// Rehearses `deployment_type` while `hangar probe` calls `/version`; the outcome, the
-/// printed steps and the probe's report.
-async fn rehearse(r: &Rehearsal, deployment_type: DeploymentType) -> (Outcome, Vec<String>, Report) {
+/// Rehearses `deployment_type` while `hangar probe` calls `/version`, from half a second
+/// before the rehearsal until a second after it; the outcome, the printed steps and the
+/// probe's report.
+async fn rehearse(
+    r: &Rehearsal,
+    deployment_type: DeploymentType,
+) -> (Outcome, Vec<String>, Report) {
     let probe = ProbeConfig {
         url: format!("{}/version", r.api_url()),
         rate: 50.0,
-        duration: Duration::from_secs(8),
+        duration: Duration::from_secs(600),
         concurrency: 2,
         timeout: Duration::from_secs(5),
         expect_version: None,
     };
+    let samples = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&samples);
     let probing = tokio::spawn(async move {
-        let samples = hangar::probe::run(&probe, |_| {}, |_, _| {}).await.unwrap();
-        Report::from_samples(&samples, None)
+        hangar::probe::run(&probe, |s| seen.lock().unwrap().push(s.clone()), |_, _| {}).await
     });
     tokio::time::sleep(Duration::from_millis(500)).await;
     let mut lines = Vec::new();
@@ -50,7 +68,10 @@ async fn rehearse(r: &Rehearsal, deployment_type: DeploymentType) -> (Outcome, V
         thresholds: Thresholds::default(),
     };
     let outcome = r.run(&config, |l| lines.push(l.to_string())).await;
-    (outcome, lines, probing.await.unwrap())
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    probing.abort();
+    let samples = samples.lock().unwrap().clone();
+    (outcome, lines, Report::from_samples(&samples, None))
 }
 
 fn versions(report: &Report) -> Vec<String> {
@@ -65,19 +86,34 @@ async fn a_good_version_is_shifted_in_by_canary_and_the_probe_sees_the_switch_wi
     let (outcome, lines, report) = rehearse(&r, DeploymentType::Canary10Percent5Minutes).await;
     assert_eq!(outcome, Outcome::Completed, "{lines:#?}");
     let text = lines.join("\n");
-    assert!(text.contains("shift       10% of traffic to version 2"), "{text}");
-    assert!(text.contains("shift       100% of traffic to version 2"), "{text}");
+    assert!(
+        text.contains("shift       10% of traffic to version 2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("shift       100% of traffic to version 2"),
+        "{text}"
+    );
     assert_eq!(text.matches("PreTraffic ").count(), 10, "{text}");
     assert_eq!(text.matches("PostTraffic").count(), 10, "{text}");
     let reports = r.codedeploy().reports();
     assert_eq!(reports.len(), 20, "{reports:?}");
-    assert!(reports.iter().all(|x| x.status == "Succeeded"), "{reports:?}");
+    assert!(
+        reports.iter().all(|x| x.status == "Succeeded"),
+        "{reports:?}"
+    );
     assert_eq!(report.failures, 0, "{}", report.render());
     let seen = versions(&report);
     let current = hangar_deploy::BuildInfo::current();
-    assert_eq!(seen.first().map(String::as_str), Some("0.0.9+0ld0ld0"), "{}", report.render());
+    assert_eq!(
+        seen.first().map(String::as_str),
+        Some("0.0.9+0ld0ld0"),
+        "{}",
+        report.render()
+    );
     assert!(
-        seen.iter().any(|v| v.starts_with(&format!("{}+", current.version)) && v != "0.0.9+0ld0ld0"),
+        seen.iter()
+            .any(|v| v.starts_with(&format!("{}+", current.version)) && v != "0.0.9+0ld0ld0"),
         "{}",
         report.render()
     );
@@ -99,7 +135,11 @@ async fn a_version_that_fails_its_pre_traffic_hook_is_rolled_back_before_any_tra
     let text = lines.join("\n");
     assert!(!text.contains("shift"), "{text}");
     assert!(text.contains("rolled back"), "{text}");
-    assert!(r.codedeploy().reports().iter().any(|x| x.status == "Failed"));
+    assert!(r
+        .codedeploy()
+        .reports()
+        .iter()
+        .any(|x| x.status == "Failed"));
     assert_eq!(report.failures, 0, "{}", report.render());
     assert_eq!(versions(&report), ["0.0.9+0ld0ld0"], "{}", report.render());
     r.shutdown().await;

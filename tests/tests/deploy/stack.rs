@@ -41,18 +41,28 @@ pub async fn tables(prefix: &str, exist: bool) -> BTreeMap<String, String> {
     let dynamodb = aws_sdk_dynamodb::Client::new(&sdk(&moto_url()).await);
     if !exist {
         return BTreeMap::from([
-            (hangar::dev::sessions::AREA.to_string(), format!("{prefix}-missing-sessions")),
-            (hangar::dev::ecs::AREA.to_string(), format!("{prefix}-missing-gameservers")),
+            (
+                hangar::dev::sessions::AREA.to_string(),
+                format!("{prefix}-missing-sessions"),
+            ),
+            (
+                hangar::dev::ecs::AREA.to_string(),
+                format!("{prefix}-missing-gameservers"),
+            ),
         ]);
     }
     BTreeMap::from([
         (
             hangar::dev::sessions::AREA.to_string(),
-            hangar::dev::sessions::create_table(&dynamodb, prefix).await.unwrap(),
+            hangar::dev::sessions::create_table(&dynamodb, prefix)
+                .await
+                .unwrap(),
         ),
         (
             hangar::dev::ecs::AREA.to_string(),
-            hangar::dev::ecs::create_table(&dynamodb, prefix).await.unwrap(),
+            hangar::dev::ecs::create_table(&dynamodb, prefix)
+                .await
+                .unwrap(),
         ),
     ])
 }
@@ -85,7 +95,8 @@ pub async fn version(number: &str, tables: BTreeMap<String, String>) -> Version 
 /// A `/version` handler that reports an older build (the running version of a rollout).
 pub fn old_version_handler() -> Handler {
     local_gateway::handler(|_req: lambda_http::Request| async {
-        let old = json!({"version": "0.0.9", "commit": "0ld0ld0", "buildTime": "2025-01-01T00:00:00Z"});
+        let old =
+            json!({"version": "0.0.9", "commit": "0ld0ld0", "buildTime": "2025-01-01T00:00:00Z"});
         lambda_http::Response::builder()
             .status(200)
             .header("content-type", "application/json")
@@ -97,9 +108,12 @@ pub fn old_version_handler() -> Handler {
 pub fn register(registry: &mut local_lambda::Registry, version: &Version) {
     for (binary, handler) in &version.handlers {
         let handler = Arc::clone(handler);
-        registry.register(format!("{binary}:{}", version.number), move |event: Value| {
-            let handler = Arc::clone(&handler);
-            async move { hangar::rollout::function::invoke(&handler, event).await }
-        });
+        registry.register(
+            format!("{binary}:{}", version.number),
+            move |event: Value| {
+                let handler = Arc::clone(&handler);
+                async move { hangar::rollout::function::invoke(&handler, event).await }
+            },
+        );
     }
 }

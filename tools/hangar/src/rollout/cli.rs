@@ -57,10 +57,12 @@ pub async fn run(args: &RolloutArgs) -> Result<i32, DevError> {
     // The stack's own API is not used; the rehearsal serves the local API on --api-port.
     config.api_port = 0;
     let listener = crate::dev::check_port(api_port, "--api-port")?;
-    listener.set_nonblocking(true).map_err(|source| DevError::Io {
-        what: "configure the API listener".into(),
-        source,
-    })?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|source| DevError::Io {
+            what: "configure the API listener".into(),
+            source,
+        })?;
     let listener = tokio::net::TcpListener::from_std(listener).map_err(|source| DevError::Io {
         what: "serve the local API".into(),
         source,
@@ -97,11 +99,22 @@ async fn rehearse(
     let live = version("1", crate::dev::routes::api_routes(&ctx).await?);
     let new = version("2", crate::dev::routes::api_routes(&ctx).await?);
     let key = local_gateway::TokenKey::load_or_create(&config.state_dir.join("dev-secret"))?;
-    let rehearsal = Rehearsal::start(functions, live, new, key, listener, Vec::new(), &info.region)
-        .await
-        .map_err(DevError::Usage)?;
+    let rehearsal = Rehearsal::start(
+        functions,
+        live,
+        new,
+        key,
+        listener,
+        Vec::new(),
+        &info.region,
+    )
+    .await
+    .map_err(DevError::Usage)?;
     println!("  local API           {}", rehearsal.api_url());
-    println!("  watch it            hangar probe --url {}/version", rehearsal.api_url());
+    println!(
+        "  watch it            hangar probe --url {}/version",
+        rehearsal.api_url()
+    );
     let rollout = RolloutConfig {
         deployment_type: args.deployment_type,
         minute: args.minute,
