@@ -7,66 +7,56 @@ use hangar_lambda::http::{json, respond};
 use hangar_lambda::{require_player, require_server, ApiError};
 use lambda_http::{Body, Request, RequestExt, Response};
 
-use crate::config::{self, Need};
 use crate::events::decode_sqs_body;
-use crate::gamelift::GameLift;
 use crate::listing::PlanError;
-use crate::service::{ReconcileReport, ServiceError, Sessions};
-use crate::store::Store;
+use crate::service::ReconcileReport;
+use crate::{Sessions, SessionsError};
 
-impl From<ServiceError> for ApiError {
-    fn from(e: ServiceError) -> Self {
+/// The one mapping of the area's errors to HTTP answers. Internal detail (AWS errors,
+/// undecodable items, missing settings) is logged here and never sent.
+impl From<SessionsError> for ApiError {
+    fn from(e: SessionsError) -> Self {
         match e {
-            ServiceError::Invalid(f) => ApiError::bad_request("InvalidRequest", f.to_string()),
-            ServiceError::Listing(PlanError::Filter(p)) => ApiError::bad_request(
+            SessionsError::Invalid(f) => ApiError::bad_request("InvalidRequest", f.to_string()),
+            SessionsError::Listing(PlanError::Filter(p)) => ApiError::bad_request(
                 "InvalidFilter",
                 format!("filter: {} at position {}", p.message, p.position),
             ),
-            ServiceError::Listing(PlanError::Sort(p)) => ApiError::bad_request(
+            SessionsError::Listing(PlanError::Sort(p)) => ApiError::bad_request(
                 "InvalidSort",
                 format!("sort: {} at position {}", p.message, p.position),
             ),
-            ServiceError::Listing(l @ PlanError::Limit) => {
+            SessionsError::Listing(l @ PlanError::Limit) => {
                 ApiError::bad_request("InvalidLimit", l.to_string())
             }
-            ServiceError::Cursor(c) => {
+            SessionsError::Cursor(c) => {
                 ApiError::bad_request("InvalidCursor", format!("cursor: {c}"))
             }
-            e @ ServiceError::BadSessionId => {
+            e @ SessionsError::BadSessionId => {
                 ApiError::bad_request("InvalidSessionId", e.to_string())
             }
-            e @ ServiceError::BadIdempotencyKey => {
+            e @ SessionsError::BadIdempotencyKey => {
                 ApiError::bad_request("InvalidIdempotencyKey", e.to_string())
             }
-            e @ ServiceError::SortWindow(_) => ApiError::bad_request("SortTooBroad", e.to_string()),
-            ServiceError::Forbidden(m) => ApiError::forbidden(m),
-            e @ ServiceError::NotFound(_) => ApiError::not_found(e.to_string()),
-            e @ ServiceError::Full => ApiError::conflict("SessionFull", e.to_string()),
-            e @ ServiceError::NotReady => ApiError::conflict("SessionNotReady", e.to_string()),
-            e @ ServiceError::Ended => ApiError::gone(e.to_string()),
-            e @ ServiceError::IdempotencyMismatch => {
+            e @ SessionsError::SortWindow(_) => ApiError::bad_request("SortTooBroad", e.to_string()),
+            SessionsError::Forbidden(m) => ApiError::forbidden(m),
+            e @ SessionsError::NotFound(_) => ApiError::not_found(e.to_string()),
+            e @ SessionsError::Full => ApiError::conflict("SessionFull", e.to_string()),
+            e @ SessionsError::NotReady => ApiError::conflict("SessionNotReady", e.to_string()),
+            e @ SessionsError::Ended => ApiError::gone(e.to_string()),
+            e @ SessionsError::IdempotencyMismatch => {
                 ApiError::new(422, "IdempotencyKeyReused", e.to_string())
             }
-            e @ (ServiceError::Busy(_) | ServiceError::Throttled) => {
-                ApiError::unavailable(e.to_string(), 1)
+            e @ SessionsError::Busy(_) => ApiError::unavailable(e.to_string(), 1),
+            SessionsError::Aws(e) if e.is_throttling() => {
+                tracing::warn!(error = %e, "throttled");
+                ApiError::unavailable(format!("{} is throttling; retry shortly", e.operation), 1)
             }
-            ServiceError::Internal(detail) => ApiError::internal(detail),
+            e @ (SessionsError::Aws(_)
+            | SessionsError::Decode(_)
+            | SessionsError::NotConfigured(_)) => ApiError::internal(e),
         }
     }
-}
-
-/// Builds the operations from the environment and the SDK configuration (clients
-/// honour `AWS_ENDPOINT_URL_<SERVICE>` / `AWS_ENDPOINT_URL`).
-pub fn from_env(
-    sdk: &aws_config::SdkConfig,
-    needs: &[Need],
-) -> Result<Sessions, hangar_lambda::ConfigError> {
-    let (table, settings) = config::from_vars(&hangar_lambda::config::Env, needs)?;
-    Ok(Sessions {
-        store: Store::new(aws_sdk_dynamodb::Client::new(sdk), table),
-        gamelift: GameLift::new(aws_sdk_gamelift::Client::new(sdk)),
-        settings,
-    })
 }
 
 fn body_bytes(req: &Request) -> &[u8] {
@@ -233,7 +223,7 @@ pub async fn placement_events(s: &Sessions, event: SqsEvent) -> SqsBatchResponse
 }
 
 /// The scheduled reconciler.
-pub async fn reconcile(s: &Sessions) -> Result<ReconcileReport, ServiceError> {
+pub async fn reconcile(s: &Sessions) -> Result<ReconcileReport, SessionsError> {
     let report = s.reconcile().await?;
     tracing::info!(?report, "reconciled");
     Ok(report)

@@ -1,27 +1,24 @@
 //! GameLift adapter (aws-sdk-gamelift), with exponential backoff and jitter when
 //! GameLift throttles (its limits are low: DescribeGameSessions 20/s,
-//! StartGameSessionPlacement 75/s).
+//! StartGameSessionPlacement 75/s). Whether an error is throttling is asked of
+//! `hangar_aws::error::fault`; every error leaves as an [`AwsError`].
 
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::Duration;
 
-use aws_sdk_gamelift::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_gamelift::config::http::HttpResponse;
+use aws_sdk_gamelift::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_gamelift::operation::create_player_session::CreatePlayerSessionError;
 use aws_sdk_gamelift::types::{DesiredPlayerSession, GameProperty, PlayerLatency};
 use aws_sdk_gamelift::Client;
+use aws_smithy_types::retry::ProvideErrorKind;
+use hangar_aws::{AwsError, Fault};
 use rand::Rng;
 
 use crate::model::SessionStatus;
 use crate::validate::CreateSession;
-
-#[derive(Debug, thiserror::Error)]
-pub enum GameLiftError {
-    #[error("GameLift is throttling ({0})")]
-    Throttled(String),
-    #[error("GameLift: {0}")]
-    Other(String),
-}
+use crate::SessionsError;
 
 /// How often and how long to back off on throttling.
 #[derive(Debug, Clone, Copy)]
@@ -56,32 +53,23 @@ impl Backoff {
     }
 }
 
-fn is_throttling(code: Option<&str>) -> bool {
-    matches!(
-        code,
-        Some(
-            "ThrottlingException"
-                | "Throttling"
-                | "TooManyRequestsException"
-                | "RequestLimitExceeded"
-        )
-    )
-}
-
 /// Runs `call` again after a backoff while GameLift answers with throttling.
-pub async fn with_backoff<T, E, R, F, Fut>(
+pub async fn with_backoff<T, E, F, Fut>(
     policy: Backoff,
     mut call: F,
-) -> Result<T, SdkError<E, R>>
+) -> Result<T, SdkError<E, HttpResponse>>
 where
-    E: ProvideErrorMetadata,
+    E: ProvideErrorKind + ProvideErrorMetadata + 'static,
     F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, SdkError<E, R>>>,
+    Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
 {
     let mut attempt = 0;
     loop {
         match call().await {
-            Err(e) if is_throttling(e.code()) && attempt + 1 < policy.attempts => {
+            Err(e)
+                if hangar_aws::error::fault(&e) == Fault::Throttling
+                    && attempt + 1 < policy.attempts =>
+            {
                 let delay = policy.delay(attempt);
                 tracing::warn!(attempt, ?delay, "GameLift throttled; backing off");
                 tokio::time::sleep(delay).await;
@@ -92,16 +80,9 @@ where
     }
 }
 
-fn classify<E, R>(e: SdkError<E, R>) -> GameLiftError
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    if is_throttling(e.code()) {
-        GameLiftError::Throttled(e.code().unwrap_or_default().to_string())
-    } else {
-        GameLiftError::Other(DisplayErrorContext(e).to_string())
-    }
+/// A missing member of a GameLift answer (GameLift's model marks it optional).
+fn missing(what: &str) -> SessionsError {
+    SessionsError::Decode(format!("GameLift answered without {what}"))
 }
 
 /// Why GameLift refused a player session.
@@ -114,7 +95,7 @@ pub enum JoinRefused {
     #[error("the game session does not exist")]
     NotFound,
     #[error(transparent)]
-    Failed(#[from] GameLiftError),
+    Failed(#[from] SessionsError),
 }
 
 /// A reserved player session.
@@ -142,7 +123,7 @@ pub struct GameSessionInfo {
     pub fleet_id: Option<String>,
     pub location: Option<String>,
     pub creator_id: Option<String>,
-    pub creation_time_millis: i64,
+    pub creation_time_millis: u64,
 }
 
 #[derive(Clone)]
@@ -161,7 +142,7 @@ impl GameLift {
         queue: &str,
         placement_id: &str,
         req: &CreateSession,
-    ) -> Result<(), GameLiftError> {
+    ) -> Result<(), SessionsError> {
         let properties: Vec<GameProperty> = req
             .properties
             .iter()
@@ -203,7 +184,7 @@ impl GameLift {
         })
         .await
         .map(|_| ())
-        .map_err(classify)
+        .map_err(|e| AwsError::new("StartGameSessionPlacement", e).into())
     }
 
     /// CreatePlayerSession: the reservation of a seat in GameLift.
@@ -224,13 +205,13 @@ impl GameLift {
         .await;
         match out {
             Ok(out) => {
-                let ps = out.player_session.ok_or_else(|| {
-                    GameLiftError::Other("CreatePlayerSession answered no player session".into())
-                })?;
+                let ps = out
+                    .player_session
+                    .ok_or_else(|| missing("a player session"))?;
                 Ok(PlayerSessionInfo {
-                    player_session_id: ps.player_session_id.ok_or_else(|| {
-                        GameLiftError::Other("player session without an id".into())
-                    })?,
+                    player_session_id: ps
+                        .player_session_id
+                        .ok_or_else(|| missing("a player session id"))?,
                     ip_address: ps.ip_address,
                     dns_name: ps.dns_name,
                     port: ps.port.and_then(|p| u16::try_from(p).ok()),
@@ -242,9 +223,13 @@ impl GameLift {
                     JoinRefused::NotActive
                 }
                 CreatePlayerSessionError::NotFoundException(_) => JoinRefused::NotFound,
-                _ => JoinRefused::Failed(classify(SdkError::ServiceError(e))),
+                _ => JoinRefused::Failed(
+                    AwsError::new("CreatePlayerSession", SdkError::ServiceError(e)).into(),
+                ),
             }),
-            Err(e) => Err(JoinRefused::Failed(classify(e))),
+            Err(e) => Err(JoinRefused::Failed(
+                AwsError::new("CreatePlayerSession", e).into(),
+            )),
         }
     }
 
@@ -253,7 +238,7 @@ impl GameLift {
         &self,
         queue: Option<&str>,
         alias: Option<&str>,
-    ) -> Result<Vec<String>, GameLiftError> {
+    ) -> Result<Vec<String>, SessionsError> {
         let mut targets: Vec<String> = Vec::new();
         if let Some(queue) = queue {
             let out = with_backoff(Backoff::BACKGROUND, || {
@@ -263,7 +248,7 @@ impl GameLift {
                     .send()
             })
             .await
-            .map_err(classify)?;
+            .map_err(|e| AwsError::new("DescribeGameSessionQueues", e))?;
             for q in out.game_session_queues() {
                 for d in q.destinations() {
                     if let Some(arn) = d.destination_arn() {
@@ -283,7 +268,7 @@ impl GameLift {
                     self.client.resolve_alias().alias_id(&last).send()
                 })
                 .await
-                .map_err(classify)?;
+                .map_err(|e| AwsError::new("ResolveAlias", e))?;
                 out.fleet_id
             } else {
                 Some(last)
@@ -303,7 +288,7 @@ impl GameLift {
         fleet_id: &str,
         next_token: Option<String>,
         limit: i32,
-    ) -> Result<(Vec<GameSessionInfo>, Option<String>), GameLiftError> {
+    ) -> Result<(Vec<GameSessionInfo>, Option<String>), SessionsError> {
         let out = with_backoff(Backoff::BACKGROUND, || {
             self.client
                 .describe_game_sessions()
@@ -313,7 +298,7 @@ impl GameLift {
                 .send()
         })
         .await
-        .map_err(classify)?;
+        .map_err(|e| AwsError::new("DescribeGameSessions", e))?;
         let sessions = out
             .game_sessions()
             .iter()
@@ -346,6 +331,7 @@ impl GameLift {
                     creation_time_millis: g
                         .creation_time()
                         .and_then(|t| t.to_millis().ok())
+                        .and_then(|ms| u64::try_from(ms).ok())
                         .unwrap_or(0),
                 })
             })
@@ -369,12 +355,5 @@ mod tests {
         assert!(b.delay(0) >= Duration::from_millis(50));
         assert!(b.delay(10) <= Duration::from_millis(400));
         assert!(b.delay(10) >= Duration::from_millis(200));
-    }
-
-    #[test]
-    fn throttling_codes_are_recognised() {
-        assert!(is_throttling(Some("ThrottlingException")));
-        assert!(!is_throttling(Some("InvalidRequestException")));
-        assert!(!is_throttling(None));
     }
 }

@@ -92,8 +92,8 @@ pub fn property_pk(key: &str, value: &str) -> String {
 
 /// Sort key used by every listing index: creation time (zero padded, so the string
 /// order is the time order) then the id.
-pub fn list_sk(creation_time_millis: i64, gamelift_id: &str) -> String {
-    format!("{:015}#{gamelift_id}", creation_time_millis.max(0))
+pub fn list_sk(creation_time_millis: u64, gamelift_id: &str) -> String {
+    format!("{creation_time_millis:015}#{gamelift_id}")
 }
 
 pub fn reservation_sk(player_id: &str) -> String {
@@ -143,10 +143,10 @@ pub struct SessionItem {
     pub placement_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creator_id: Option<String>,
-    pub creation_time_millis: i64,
-    pub updated_at_millis: i64,
+    pub creation_time_millis: u64,
+    pub updated_at_millis: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ended_at_millis: Option<i64>,
+    pub ended_at_millis: Option<u64>,
     /// Bumped by every write to the main item (optimistic concurrency).
     #[serde(default)]
     pub version: u64,
@@ -159,7 +159,7 @@ pub struct SessionItem {
     pub list_sk: String,
     /// DynamoDB TTL (epoch seconds), set once the session ended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ttl: Option<i64>,
+    pub ttl: Option<u64>,
 }
 
 impl SessionItem {
@@ -193,12 +193,12 @@ impl SessionItem {
             .collect()
     }
 
-    /// Marks the session ended at `now_millis`, expiring `ttl_seconds` later.
-    pub fn end(&mut self, status: SessionStatus, now_millis: i64, ttl_seconds: i64) {
+    /// Marks the session ended at `now_ms`, expiring `ttl_secs` later.
+    pub fn end(&mut self, status: SessionStatus, now_ms: u64, ttl_secs: u64) {
         self.status = status;
-        self.ended_at_millis.get_or_insert(now_millis);
-        self.updated_at_millis = now_millis;
-        self.ttl = Some(now_millis / 1000 + ttl_seconds);
+        self.ended_at_millis.get_or_insert(now_ms);
+        self.updated_at_millis = now_ms;
+        self.ttl = Some(now_ms / 1000 + ttl_secs);
         self.refresh_index_keys();
     }
 
@@ -247,7 +247,7 @@ pub struct SessionView {
     pub port: Option<u16>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
-    pub creation_time_millis: i64,
+    pub creation_time_millis: u64,
 }
 
 /// A player's seat in a session (`pk = S#<id>`, `sk = R#<playerId>`).
@@ -260,8 +260,8 @@ pub struct ReservationItem {
     pub player_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub player_session_id: Option<String>,
-    pub created_at_millis: i64,
-    pub ttl: i64,
+    pub created_at_millis: u64,
+    pub ttl: u64,
 }
 
 /// A queue placement (`pk = P#<placementId>`, `sk = P`).
@@ -295,12 +295,12 @@ pub struct PlacementItem {
     /// playerId -> playerSessionId, from the fulfilled event.
     #[serde(default)]
     pub player_sessions: BTreeMap<String, String>,
-    pub created_at_millis: i64,
-    pub updated_at_millis: i64,
+    pub created_at_millis: u64,
+    pub updated_at_millis: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub event_time_millis: Option<i64>,
+    pub event_time_millis: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ttl: Option<i64>,
+    pub ttl: Option<u64>,
 }
 
 impl PlacementItem {
@@ -360,7 +360,7 @@ pub struct IdempotencyItem {
     pub placement_id: String,
     /// SHA-256 (hex) of the request body.
     pub body_hash: String,
-    pub ttl: i64,
+    pub ttl: u64,
 }
 
 /// The answer to a join.

@@ -14,7 +14,6 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, Delete, GlobalSecondaryIndex,
@@ -22,6 +21,7 @@ use aws_sdk_dynamodb::types::{
     TimeToLiveSpecification, TransactWriteItem,
 };
 use aws_sdk_dynamodb::Client;
+use hangar_aws::AwsError;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -29,42 +29,52 @@ use crate::cursor::Position;
 use crate::events::PlacementEvent;
 use crate::listing::Source;
 use crate::model::*;
+use crate::SessionsError;
 
 pub const INDEX_OPEN: &str = "open";
 pub const INDEX_ACTIVE: &str = "active";
 pub const TTL_ATTRIBUTE: &str = "ttl";
 
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("dynamodb: {0}")]
-    Backend(String),
-    #[error("stored item does not decode: {0}")]
-    Decode(String),
-}
-
-fn is_conditional<E, R>(e: &SdkError<E, R>) -> bool
+/// The outcome of a conditional write: applied, or refused by its condition (nothing
+/// written). Every other failure is an error.
+fn conditional<T, E>(
+    operation: &'static str,
+    result: Result<T, aws_sdk_dynamodb::error::SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>>,
+) -> Result<bool, SessionsError>
 where
-    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata
+        + aws_smithy_types::retry::ProvideErrorKind
+        + std::error::Error
+        + Send
+        + Sync
+        + 'static,
 {
-    use aws_sdk_dynamodb::error::ProvideErrorMetadata;
-    e.code() == Some("ConditionalCheckFailedException")
+    match result {
+        Ok(_) => Ok(true),
+        Err(e) => {
+            let e = AwsError::new(operation, e);
+            if e.is_condition_failed() {
+                Ok(false)
+            } else {
+                Err(e.into())
+            }
+        }
+    }
 }
 
-fn backend(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(e.to_string())
+/// A request the SDK could not build (a bug of ours, never the caller's input).
+fn build_error(e: impl std::fmt::Display) -> SessionsError {
+    SessionsError::Decode(format!("building a DynamoDB request: {e}"))
 }
 
-/// A failed SDK call, with its whole chain of causes.
-fn sdk(e: impl std::error::Error) -> StoreError {
-    backend(aws_sdk_dynamodb::error::DisplayErrorContext(e))
+fn to_item<T: Serialize>(v: &T) -> Result<HashMap<String, AttributeValue>, SessionsError> {
+    serde_dynamo::to_item(v).map_err(|e| SessionsError::Decode(e.to_string()))
 }
 
-fn to_item<T: Serialize>(v: &T) -> Result<HashMap<String, AttributeValue>, StoreError> {
-    serde_dynamo::to_item(v).map_err(|e| StoreError::Decode(e.to_string()))
-}
-
-fn from_item<T: DeserializeOwned>(item: HashMap<String, AttributeValue>) -> Result<T, StoreError> {
-    serde_dynamo::from_item(item).map_err(|e| StoreError::Decode(e.to_string()))
+fn from_item<T: DeserializeOwned>(
+    item: HashMap<String, AttributeValue>,
+) -> Result<T, SessionsError> {
+    serde_dynamo::from_item(item).map_err(|e| SessionsError::Decode(e.to_string()))
 }
 
 fn s(v: impl Into<String>) -> AttributeValue {
@@ -87,22 +97,22 @@ fn key(pk: impl Into<String>, sk: impl Into<String>) -> HashMap<String, Attribut
 }
 
 /// Creates the table with the key schema, GSIs and TTL the template declares.
-pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
+pub async fn create_table(client: &Client, table: &str) -> Result<(), SessionsError> {
     let attr = |name: &str| {
         AttributeDefinition::builder()
             .attribute_name(name)
             .attribute_type(ScalarAttributeType::S)
             .build()
-            .map_err(backend)
+            .map_err(build_error)
     };
     let key_el = |name: &str, kt: KeyType| {
         KeySchemaElement::builder()
             .attribute_name(name)
             .key_type(kt)
             .build()
-            .map_err(backend)
+            .map_err(build_error)
     };
-    let gsi = |name: &str, pk: &str| -> Result<GlobalSecondaryIndex, StoreError> {
+    let gsi = |name: &str, pk: &str| -> Result<GlobalSecondaryIndex, SessionsError> {
         GlobalSecondaryIndex::builder()
             .index_name(name)
             .key_schema(key_el(pk, KeyType::Hash)?)
@@ -113,7 +123,7 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
                     .build(),
             )
             .build()
-            .map_err(backend)
+            .map_err(build_error)
     };
     client
         .create_table()
@@ -130,7 +140,7 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
         .global_secondary_indexes(gsi(INDEX_ACTIVE, "activePk")?)
         .send()
         .await
-        .map_err(sdk)?;
+        .map_err(|e| AwsError::new("CreateTable", e))?;
     client
         .update_time_to_live()
         .table_name(table)
@@ -139,11 +149,11 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
                 .enabled(true)
                 .attribute_name(TTL_ATTRIBUTE)
                 .build()
-                .map_err(backend)?,
+                .map_err(build_error)?,
         )
         .send()
         .await
-        .map_err(sdk)?;
+        .map_err(|e| AwsError::new("UpdateTimeToLive", e))?;
     Ok(())
 }
 
@@ -151,8 +161,8 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TxOutcome {
     Applied,
-    /// The condition of the action at this index failed.
-    ConditionFailed(usize),
+    /// A condition failed (nothing was written).
+    ConditionFailed,
     /// Another transaction touched the same items; retry.
     Conflict,
 }
@@ -187,7 +197,7 @@ impl Store {
         &self,
         pk: String,
         sk: &str,
-    ) -> Result<Option<T>, StoreError> {
+    ) -> Result<Option<T>, SessionsError> {
         let out = self
             .client
             .get_item()
@@ -196,13 +206,13 @@ impl Store {
             .consistent_read(true)
             .send()
             .await
-            .map_err(sdk)?;
+            .map_err(|e| AwsError::new("GetItem", e))?;
         out.item.map(from_item).transpose()
     }
 
     /// Writes `item` unless an item with its key exists; `Ok(false)` when one does
     /// (nothing written).
-    async fn put_new(&self, item: HashMap<String, AttributeValue>) -> Result<bool, StoreError> {
+    async fn put_new(&self, item: HashMap<String, AttributeValue>) -> Result<bool, SessionsError> {
         let r = self
             .client
             .put_item()
@@ -211,22 +221,18 @@ impl Store {
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await;
-        match r {
-            Ok(_) => Ok(true),
-            Err(e) if is_conditional(&e) => Ok(false),
-            Err(e) => Err(sdk(e)),
-        }
+        conditional("PutItem", r)
     }
 
     /// Deletes the item with this key (nothing happens when there is none).
-    async fn remove(&self, pk: impl Into<String>, sk: impl Into<String>) -> Result<(), StoreError> {
+    async fn remove(&self, pk: impl Into<String>, sk: impl Into<String>) -> Result<(), SessionsError> {
         self.client
             .delete_item()
             .table_name(&self.table)
             .set_key(Some(key(pk, sk)))
             .send()
             .await
-            .map_err(sdk)?;
+            .map_err(|e| AwsError::new("DeleteItem", e))?;
         Ok(())
     }
 
@@ -234,26 +240,26 @@ impl Store {
         &self,
         item: HashMap<String, AttributeValue>,
         condition: Option<&str>,
-    ) -> Result<TransactWriteItem, StoreError> {
+    ) -> Result<TransactWriteItem, SessionsError> {
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))
             .set_condition_expression(condition.map(str::to_string))
             .build()
-            .map_err(backend)?;
+            .map_err(build_error)?;
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
-    fn delete(&self, pk: &str, sk: &str) -> Result<TransactWriteItem, StoreError> {
+    fn delete(&self, pk: &str, sk: &str) -> Result<TransactWriteItem, SessionsError> {
         let delete = Delete::builder()
             .table_name(&self.table)
             .set_key(Some(key(pk, sk)))
             .build()
-            .map_err(backend)?;
+            .map_err(build_error)?;
         Ok(TransactWriteItem::builder().delete(delete).build())
     }
 
-    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<TxOutcome, StoreError> {
+    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<TxOutcome, SessionsError> {
         let result = self
             .client
             .transact_write_items()
@@ -262,24 +268,21 @@ impl Store {
             .await;
         match result {
             Ok(_) => Ok(TxOutcome::Applied),
-            Err(SdkError::ServiceError(e)) => match e.err() {
-                TransactWriteItemsError::TransactionCanceledException(c) => {
-                    let reasons = c.cancellation_reasons();
-                    if let Some(i) = reasons
-                        .iter()
-                        .position(|r| r.code() == Some("ConditionalCheckFailed"))
-                    {
-                        Ok(TxOutcome::ConditionFailed(i))
-                    } else {
-                        Ok(TxOutcome::Conflict)
-                    }
-                }
-                other if other.meta().code() == Some("TransactionConflictException") => {
+            Err(e) => {
+                let cancelled = matches!(
+                    e.as_service_error(),
+                    Some(TransactWriteItemsError::TransactionCanceledException(_))
+                );
+                let e = AwsError::new("TransactWriteItems", e);
+                if e.is_condition_failed() {
+                    Ok(TxOutcome::ConditionFailed)
+                } else if cancelled {
+                    // Cancelled by another transaction on the same items: retry.
                     Ok(TxOutcome::Conflict)
+                } else {
+                    Err(e.into())
                 }
-                other => Err(sdk(other)),
-            },
-            Err(e) => Err(sdk(e)),
+            }
         }
     }
 
@@ -288,7 +291,7 @@ impl Store {
     pub async fn get_session(
         &self,
         game_session_id: &str,
-    ) -> Result<Option<SessionItem>, StoreError> {
+    ) -> Result<Option<SessionItem>, SessionsError> {
         self.get(session_pk(game_session_id), SESSION_SK).await
     }
 
@@ -296,7 +299,7 @@ impl Store {
         &self,
         game_session_id: &str,
         player_id: &str,
-    ) -> Result<Option<ReservationItem>, StoreError> {
+    ) -> Result<Option<ReservationItem>, SessionsError> {
         self.get(session_pk(game_session_id), &reservation_sk(player_id))
             .await
     }
@@ -307,7 +310,7 @@ impl Store {
         &self,
         session: &SessionItem,
         reservations: &[ReservationItem],
-    ) -> Result<bool, StoreError> {
+    ) -> Result<bool, SessionsError> {
         let mut items = vec![self.put(to_item(session)?, Some("attribute_not_exists(pk)"))?];
         for copy in session.property_copies() {
             items.push(self.put(to_item(&copy)?, None)?);
@@ -317,9 +320,9 @@ impl Store {
         }
         match self.transact(items).await? {
             TxOutcome::Applied => Ok(true),
-            TxOutcome::ConditionFailed(_) => Ok(false),
-            TxOutcome::Conflict => Err(StoreError::Backend(
-                "transaction conflict inserting a session".into(),
+            TxOutcome::ConditionFailed => Ok(false),
+            TxOutcome::Conflict => Err(SessionsError::Busy(
+                "another write touched the session being recorded",
             )),
         }
     }
@@ -330,7 +333,7 @@ impl Store {
         &self,
         old: &SessionItem,
         new: &SessionItem,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<bool, SessionsError> {
         let mut new = new.clone();
         new.version = old.version + 1;
         let put = Put::builder()
@@ -340,7 +343,7 @@ impl Store {
             .expression_attribute_names("#v", "version")
             .expression_attribute_values(":v", n(old.version))
             .build()
-            .map_err(backend)?;
+            .map_err(build_error)?;
         let mut items = vec![TransactWriteItem::builder().put(put).build()];
         let new_copies = new.property_copies();
         for copy in old.property_copies() {
@@ -359,7 +362,7 @@ impl Store {
 
     /// Records that `reservation`'s player is taking a seat; `false` when that player
     /// already holds (or is taking) one. One conditional put per (session, player).
-    pub async fn reserve(&self, reservation: &ReservationItem) -> Result<bool, StoreError> {
+    pub async fn reserve(&self, reservation: &ReservationItem) -> Result<bool, SessionsError> {
         self.put_new(to_item(reservation)?).await
     }
 
@@ -369,8 +372,8 @@ impl Store {
         &self,
         game_session_id: &str,
         player_id: &str,
-        created_at_millis: i64,
-    ) -> Result<(), StoreError> {
+        created_at_millis: u64,
+    ) -> Result<(), SessionsError> {
         let r = self
             .client
             .delete_item()
@@ -383,17 +386,13 @@ impl Store {
             .expression_attribute_values(":c", n(created_at_millis))
             .send()
             .await;
-        match r {
-            Ok(_) => Ok(()),
-            Err(e) if is_conditional(&e) => Ok(()),
-            Err(e) => Err(sdk(e)),
-        }
+        conditional("DeleteItem", r).map(|_| ())
     }
 
     /// Takes one seat: the counter only moves while below the maximum and the session is
     /// ACTIVE (one conditional update of the main item), so concurrent joins can never
     /// take more seats than the session has. `false` when full or not active.
-    pub async fn take_seat(&self, session: &SessionItem) -> Result<bool, StoreError> {
+    pub async fn take_seat(&self, session: &SessionItem) -> Result<bool, SessionsError> {
         self.move_seat(session, Seat::Take).await
     }
 
@@ -401,7 +400,7 @@ impl Store {
     /// listing copies. Taking a seat needs an ACTIVE session with a free one; giving one
     /// back never takes the counter below zero. `false` when the condition refused the
     /// move (nothing written).
-    async fn move_seat(&self, session: &SessionItem, seat: Seat) -> Result<bool, StoreError> {
+    async fn move_seat(&self, session: &SessionItem, seat: Seat) -> Result<bool, SessionsError> {
         let delta = match seat {
             Seat::Take => 1,
             Seat::GiveBack => -1,
@@ -426,19 +425,16 @@ impl Store {
                 .condition_expression("#c > :zero")
                 .expression_attribute_values(":zero", n(0)),
         };
-        match u.send().await {
-            Ok(_) => {
-                self.adjust_copies(session, delta).await?;
-                Ok(true)
-            }
-            Err(e) if is_conditional(&e) => Ok(false),
-            Err(e) => Err(sdk(e)),
+        let moved = conditional("UpdateItem", u.send().await)?;
+        if moved {
+            self.adjust_copies(session, delta).await?;
         }
+        Ok(moved)
     }
 
     /// Moves the seat counter of the listing copies (they follow the main item; a copy
     /// replaced meanwhile by a server update already carries the new count).
-    async fn adjust_copies(&self, session: &SessionItem, delta: i32) -> Result<(), StoreError> {
+    async fn adjust_copies(&self, session: &SessionItem, delta: i32) -> Result<(), SessionsError> {
         for copy in session.property_copies() {
             let mut u = self
                 .client
@@ -454,12 +450,7 @@ impl Store {
             } else {
                 u.condition_expression("attribute_exists(pk)")
             };
-            let r = u.send().await;
-            if let Err(e) = r {
-                if !is_conditional(&e) {
-                    return Err(sdk(e));
-                }
-            }
+            conditional("UpdateItem", u.send().await)?;
         }
         Ok(())
     }
@@ -470,7 +461,7 @@ impl Store {
         &self,
         session: &SessionItem,
         player_id: &str,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), SessionsError> {
         self.move_seat(session, Seat::GiveBack).await?;
         self.remove(&session.pk, reservation_sk(player_id)).await
     }
@@ -481,7 +472,7 @@ impl Store {
         game_session_id: &str,
         player_id: &str,
         player_session_id: &str,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), SessionsError> {
         self.client
             .update_item()
             .table_name(&self.table)
@@ -494,7 +485,7 @@ impl Store {
             .expression_attribute_values(":p", s(player_session_id))
             .send()
             .await
-            .map_err(sdk)?;
+            .map_err(|e| AwsError::new("UpdateItem", e))?;
         Ok(())
     }
 
@@ -504,7 +495,7 @@ impl Store {
         update: &str,
         condition: &str,
         open: bool,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), SessionsError> {
         let mut u = self
             .client
             .update_item()
@@ -517,16 +508,12 @@ impl Store {
         if open {
             u = u.expression_attribute_values(":open", s(OPEN_INDEX_PK));
         }
-        match u.send().await {
-            Ok(_) => Ok(()),
-            Err(e) if is_conditional(&e) => Ok(()),
-            Err(e) => Err(sdk(e)),
-        }
+        conditional("UpdateItem", u.send().await).map(|_| ())
     }
 
     /// Takes a session that just filled up out of the `open` index (a conditional
     /// no-op otherwise).
-    pub async fn close_if_full(&self, game_session_id: &str) -> Result<(), StoreError> {
+    pub async fn close_if_full(&self, game_session_id: &str) -> Result<(), SessionsError> {
         self.conditional_update(
             game_session_id,
             "REMOVE openPk",
@@ -537,7 +524,7 @@ impl Store {
     }
 
     /// Puts a session with a free seat again back into the `open` index.
-    pub async fn reopen_if_free(&self, game_session_id: &str) -> Result<(), StoreError> {
+    pub async fn reopen_if_free(&self, game_session_id: &str) -> Result<(), SessionsError> {
         self.conditional_update(
             game_session_id,
             "SET openPk = :open",
@@ -554,7 +541,7 @@ impl Store {
         descending: bool,
         start: Option<Position>,
         limit: usize,
-    ) -> Result<Page, StoreError> {
+    ) -> Result<Page, SessionsError> {
         let mut q = self
             .client
             .query()
@@ -578,7 +565,7 @@ impl Store {
             q = q
                 .set_exclusive_start_key(Some(start.into_iter().map(|(k, v)| (k, s(v))).collect()));
         }
-        let out = q.send().await.map_err(sdk)?;
+        let out = q.send().await.map_err(|e| AwsError::new("Query", e))?;
         let scanned = out.scanned_count().max(0) as usize;
         let last_key = out.last_evaluated_key.map(|k| {
             k.into_iter()
@@ -603,16 +590,16 @@ impl Store {
     pub async fn get_placement(
         &self,
         placement_id: &str,
-    ) -> Result<Option<PlacementItem>, StoreError> {
+    ) -> Result<Option<PlacementItem>, SessionsError> {
         self.get(placement_pk(placement_id), PLACEMENT_SK).await
     }
 
     /// Stores a new PENDING placement; `Ok(false)` when the id is taken.
-    pub async fn insert_placement(&self, p: &PlacementItem) -> Result<bool, StoreError> {
+    pub async fn insert_placement(&self, p: &PlacementItem) -> Result<bool, SessionsError> {
         self.put_new(to_item(p)?).await
     }
 
-    pub async fn delete_placement(&self, placement_id: &str) -> Result<(), StoreError> {
+    pub async fn delete_placement(&self, placement_id: &str) -> Result<(), SessionsError> {
         self.remove(placement_pk(placement_id), PLACEMENT_SK).await
     }
 
@@ -621,9 +608,9 @@ impl Store {
     pub async fn apply_placement_event(
         &self,
         e: &PlacementEvent,
-        now_millis: i64,
-        ttl_seconds: i64,
-    ) -> Result<bool, StoreError> {
+        now_ms: u64,
+        ttl_secs: u64,
+    ) -> Result<bool, SessionsError> {
         let status = serde_json::to_value(e.status)
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
@@ -651,8 +638,8 @@ impl Store {
             .expression_attribute_values(":st", s(status))
             .expression_attribute_values(":rank", n(e.status.rank()))
             .expression_attribute_values(":t", n(e.time_millis))
-            .expression_attribute_values(":now", n(now_millis))
-            .expression_attribute_values(":ttl", n(now_millis / 1000 + ttl_seconds))
+            .expression_attribute_values(":now", n(now_ms))
+            .expression_attribute_values(":ttl", n(now_ms / 1000 + ttl_secs))
             .expression_attribute_values(":pid", s(&e.placement_id))
             .expression_attribute_values(":empty", s(""))
             .expression_attribute_values(":zero", n(0));
@@ -687,11 +674,7 @@ impl Store {
             .update_expression(format!("SET {}", set.join(", ")))
             .send()
             .await;
-        match r {
-            Ok(_) => Ok(true),
-            Err(e) if is_conditional(&e) => Ok(false),
-            Err(e) => Err(sdk(e)),
-        }
+        conditional("UpdateItem", r)
     }
 
     // ---- idempotency ----
@@ -700,7 +683,7 @@ impl Store {
     pub async fn claim_idempotency(
         &self,
         rec: &IdempotencyItem,
-    ) -> Result<Option<IdempotencyItem>, StoreError> {
+    ) -> Result<Option<IdempotencyItem>, SessionsError> {
         if self.put_new(to_item(rec)?).await? {
             Ok(None)
         } else {
@@ -708,7 +691,7 @@ impl Store {
         }
     }
 
-    pub async fn release_idempotency(&self, pk: &str) -> Result<(), StoreError> {
+    pub async fn release_idempotency(&self, pk: &str) -> Result<(), SessionsError> {
         self.remove(pk, IDEMPOTENCY_SK).await
     }
 }
@@ -734,7 +717,7 @@ pub fn position_after(source: &Source, item: &SessionItem) -> Position {
 }
 
 /// Creates the table unless it exists; returns its name. Used by `hangar dev` and tests.
-pub async fn ensure_table(client: &Client, table: &str) -> Result<String, StoreError> {
+pub async fn ensure_table(client: &Client, table: &str) -> Result<String, SessionsError> {
     match client.describe_table().table_name(table).send().await {
         Ok(_) => Ok(table.to_string()),
         Err(_) => create_table(client, table).await.map(|_| table.to_string()),
