@@ -38,11 +38,23 @@ impl From<SessionsError> for ApiError {
             e @ SessionsError::BadIdempotencyKey => {
                 ApiError::bad_request("InvalidIdempotencyKey", e.to_string())
             }
-            e @ SessionsError::SortWindow(_) => ApiError::bad_request("SortTooBroad", e.to_string()),
+            e @ SessionsError::SortWindow(_) => {
+                ApiError::bad_request("SortTooBroad", e.to_string())
+            }
             SessionsError::Forbidden(m) => ApiError::forbidden(m),
             e @ SessionsError::NotFound(_) => ApiError::not_found(e.to_string()),
             e @ SessionsError::Full => ApiError::conflict("SessionFull", e.to_string()),
-            e @ SessionsError::NotReady => ApiError::conflict("SessionNotReady", e.to_string()),
+            e @ SessionsError::NotReady => ApiError {
+                retry_after: Some(1),
+                ..ApiError::conflict("SessionNotReady", e.to_string())
+            },
+            e @ SessionsError::AlreadyJoined(_) => {
+                ApiError::conflict("PlayerAlreadyJoined", e.to_string())
+            }
+            e @ SessionsError::PlacementIdTaken(_) => {
+                ApiError::conflict("PlacementIdTaken", e.to_string())
+            }
+            SessionsError::WrongCredential(m) => ApiError::forbidden(m),
             e @ SessionsError::Ended => ApiError::gone(e.to_string()),
             e @ SessionsError::IdempotencyMismatch => {
                 ApiError::new(422, "IdempotencyKeyReused", e.to_string())
@@ -79,6 +91,13 @@ fn path_param(req: &Request, name: &str) -> Result<String, ApiError> {
         })
 }
 
+/// The session credential a game server presented (see [`crate::credential`]).
+fn credential(req: &Request) -> Option<String> {
+    req.headers()
+        .get(crate::credential::HEADER)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+}
+
 fn query_param(req: &Request, name: &str) -> Option<String> {
     req.query_string_parameters_ref()
         .and_then(|q| q.first(name))
@@ -92,10 +111,12 @@ pub async fn create(s: &Sessions, req: Request) -> Reply {
     Ok(respond(
         async {
             let player = require_player(&req)?;
+            // Any bytes reach the check (which refuses what is not printable ASCII), so a
+            // key is never silently dropped.
             let key = req
                 .headers()
                 .get("idempotency-key")
-                .map(|v| v.to_str().unwrap_or("\u{0}").to_string());
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
             let view = s.create(&player, body_bytes(&req), key.as_deref()).await?;
             Ok(json(202, &view))
         }
@@ -158,25 +179,31 @@ pub async fn join(s: &Sessions, req: Request) -> Reply {
     ))
 }
 
-/// `PUT /v1/server/sessions/{sessionId}` (game server).
+/// `PUT /v1/server/sessions/{sessionId}` (game server, with the session's credential).
 pub async fn server_update(s: &Sessions, req: Request) -> Reply {
     Ok(respond(
         async {
             require_server(&req)?;
             let id = path_param(&req, "sessionId")?;
-            Ok(json(200, &s.server_update(&id, body_bytes(&req)).await?))
+            let credential = credential(&req);
+            Ok(json(
+                200,
+                &s.server_update(&id, credential.as_deref(), body_bytes(&req))
+                    .await?,
+            ))
         }
         .await,
     ))
 }
 
-/// `DELETE /v1/server/sessions/{sessionId}` (game server).
+/// `DELETE /v1/server/sessions/{sessionId}` (game server, with the session's credential).
 pub async fn server_end(s: &Sessions, req: Request) -> Reply {
     Ok(respond(
         async {
             require_server(&req)?;
             let id = path_param(&req, "sessionId")?;
-            Ok(json(200, &s.server_end(&id).await?))
+            let credential = credential(&req);
+            Ok(json(200, &s.server_end(&id, credential.as_deref()).await?))
         }
         .await,
     ))

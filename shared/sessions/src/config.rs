@@ -4,6 +4,7 @@
 
 use hangar_lambda::config::{parsed_or, required, ConfigError, Vars};
 
+use crate::credential::CredentialKey;
 use crate::cursor::CursorKey;
 use crate::gamelift::GameLift;
 use crate::store::Store;
@@ -14,6 +15,10 @@ pub const QUEUE_VAR: &str = "GAMELIFT_QUEUE";
 pub const ALIAS_VAR: &str = "GAMELIFT_ALIAS";
 pub const CURSOR_SECRET_VAR: &str = "CURSOR_SECRET";
 pub const TTL_DAYS_VAR: &str = "SESSION_TTL_DAYS";
+pub const CREDENTIAL_SECRET_VAR: &str = "SERVER_CREDENTIAL_SECRET";
+pub const PLACEMENT_TIMEOUT_VAR: &str = "PLACEMENT_TIMEOUT_SECONDS";
+pub const LOOKUP_AFTER_VAR: &str = "PLACEMENT_LOOKUP_AFTER_SECONDS";
+pub const LOOKUPS_PER_SECOND_VAR: &str = "PLACEMENT_LOOKUPS_PER_SECOND";
 
 /// What a function needs beyond the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +27,9 @@ pub enum Need {
     Queue,
     /// `CURSOR_SECRET` (list).
     CursorKey,
+    /// `SERVER_CREDENTIAL_SECRET` (create issues credentials; the server API checks them
+    /// against the fingerprint stored with the session, so it needs no secret).
+    ServerCredential,
 }
 
 /// Settings read once at start-up.
@@ -39,6 +47,17 @@ pub struct Settings {
     pub ttl_secs: u64,
     /// DescribeGameSessions page size of the reconciler (1 to 100).
     pub reconcile_page_size: i32,
+    /// Server credential signing key (create).
+    pub credential_key: Option<CredentialKey>,
+    /// The queue's placement timeout: a placement PENDING longer is counted as one whose
+    /// event was lost (`PLACEMENT_TIMEOUT_SECONDS`, default 600, GameLift's default).
+    pub placement_timeout_ms: u64,
+    /// A PENDING placement is looked up with DescribeGameSessionPlacement once it is this
+    /// old (`PLACEMENT_LOOKUP_AFTER_SECONDS`, default 5), and again at most this often.
+    pub lookup_after_ms: u64,
+    pub lookup_interval_ms: u64,
+    /// Lookups per second across every reader (`PLACEMENT_LOOKUPS_PER_SECOND`, default 2).
+    pub lookups_per_second: u32,
 }
 
 impl Settings {
@@ -58,17 +77,53 @@ impl Settings {
         } else {
             vars.var(QUEUE_VAR).filter(|v| !v.trim().is_empty())
         };
-        let cursor_key = if needs.contains(&Need::CursorKey) {
-            let secret = required(vars, CURSOR_SECRET_VAR)?;
-            Some(
-                CursorKey::new(secret.as_bytes()).map_err(|e| {
+        let cursor_key =
+            if needs.contains(&Need::CursorKey) {
+                let secret = required(vars, CURSOR_SECRET_VAR)?;
+                Some(CursorKey::new(secret.as_bytes()).map_err(|e| {
                     ConfigError::invalid(CURSOR_SECRET_VAR, "(hidden)", e.to_string())
-                })?,
-            )
+                })?)
+            } else {
+                None
+            };
+        let credential_key = if needs.contains(&Need::ServerCredential) {
+            let secret = required(vars, CREDENTIAL_SECRET_VAR)?;
+            Some(CredentialKey::new(secret.as_bytes()).map_err(|e| {
+                ConfigError::invalid(CREDENTIAL_SECRET_VAR, "(hidden)", e.to_string())
+            })?)
         } else {
             None
         };
+        let timeout_secs: u64 = parsed_or(vars, PLACEMENT_TIMEOUT_VAR, 600)?;
+        if !(10..=86_400).contains(&timeout_secs) {
+            return Err(ConfigError::invalid(
+                PLACEMENT_TIMEOUT_VAR,
+                &timeout_secs.to_string(),
+                "must be 10 to 86400 seconds",
+            ));
+        }
+        let lookup_after_secs: u64 = parsed_or(vars, LOOKUP_AFTER_VAR, 5)?;
+        if !(1..=3600).contains(&lookup_after_secs) {
+            return Err(ConfigError::invalid(
+                LOOKUP_AFTER_VAR,
+                &lookup_after_secs.to_string(),
+                "must be 1 to 3600 seconds",
+            ));
+        }
+        let lookups_per_second: u32 = parsed_or(vars, LOOKUPS_PER_SECOND_VAR, 2)?;
+        if !(1..=10).contains(&lookups_per_second) {
+            return Err(ConfigError::invalid(
+                LOOKUPS_PER_SECOND_VAR,
+                &lookups_per_second.to_string(),
+                "must be 1 to 10 (DescribeGameSessionPlacement is not for polling)",
+            ));
+        }
         Ok(Settings {
+            credential_key,
+            placement_timeout_ms: timeout_secs * 1000,
+            lookup_after_ms: lookup_after_secs * 1000,
+            lookup_interval_ms: lookup_after_secs * 1000,
+            lookups_per_second,
             table,
             queue,
             alias: vars.var(ALIAS_VAR).filter(|v| !v.trim().is_empty()),

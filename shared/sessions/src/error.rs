@@ -31,8 +31,14 @@ pub enum SessionsError {
     Full,
     #[error("the game session has ended")]
     Ended,
-    #[error("the game session is not accepting players yet")]
+    #[error("the game session is not accepting players yet; retry shortly")]
     NotReady,
+    #[error("player {0} already holds a seat in this game session")]
+    AlreadyJoined(String),
+    #[error("placementId {0} is taken by another request")]
+    PlacementIdTaken(String),
+    #[error("{0}")]
+    WrongCredential(&'static str),
     #[error("this Idempotency-Key was used with a different request body")]
     IdempotencyMismatch,
     #[error(
@@ -53,6 +59,16 @@ pub enum SessionsError {
 }
 
 impl SessionsError {
+    /// The request reached GameLift and GameLift did nothing: it refused the input, or it
+    /// throttled (after our retries).
+    pub fn placed_nothing(&self) -> bool {
+        match self {
+            SessionsError::Invalid(_) => true,
+            SessionsError::Aws(e) => e.is_throttling(),
+            _ => false,
+        }
+    }
+
     /// Worth trying again: throttling, a transient AWS failure, a write that kept racing.
     pub fn is_retryable(&self) -> bool {
         match self {

@@ -3,7 +3,8 @@
 //! Lambda binaries of `functions/sessions` and `hangar dev` call [`api`].
 //!
 //! Pure modules (no I/O, reached by unit tests): [`ids`], [`model`], [`validate`],
-//! [`events`], [`cursor`], [`listing`], [`search`] (GameLift's filter and sort grammar).
+//! [`events`], [`cursor`], [`listing`], [`search`] (GameLift's filter and sort grammar),
+//! [`credential`] (the per-session server credential), [`metrics`] (EMF lines).
 //! Adapters, the only modules that call `.send()`: [`store`] (DynamoDB through
 //! `serde_dynamo`) and [`gamelift`] (aws-sdk-gamelift with backoff on throttling).
 //! [`service`] composes them into the operations, one module each; [`config`] reads the
@@ -12,11 +13,13 @@
 
 pub mod api;
 pub mod config;
+pub mod credential;
 pub mod cursor;
 pub mod error;
 pub mod events;
 pub mod ids;
 pub mod listing;
+pub mod metrics;
 pub mod model;
 pub mod search;
 pub mod validate;

@@ -18,7 +18,7 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, Delete, GlobalSecondaryIndex,
     KeySchemaElement, KeyType, Projection, ProjectionType, Put, ScalarAttributeType,
-    TimeToLiveSpecification, TransactWriteItem,
+    TimeToLiveSpecification, TransactWriteItem, Update,
 };
 use aws_sdk_dynamodb::Client;
 use hangar_aws::AwsError;
@@ -39,7 +39,10 @@ pub const TTL_ATTRIBUTE: &str = "ttl";
 /// written). Every other failure is an error.
 fn conditional<T, E>(
     operation: &'static str,
-    result: Result<T, aws_sdk_dynamodb::error::SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>>,
+    result: Result<
+        T,
+        aws_sdk_dynamodb::error::SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
+    >,
 ) -> Result<bool, SessionsError>
 where
     E: aws_sdk_dynamodb::error::ProvideErrorMetadata
@@ -85,11 +88,37 @@ fn n(v: impl ToString) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
-/// Which way [`Store::move_seat`] moves a session's seat counter.
-#[derive(Clone, Copy)]
-enum Seat {
-    Take,
-    GiveBack,
+/// What [`Store::insert_placement`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Claim {
+    /// Both written.
+    Inserted,
+    /// The caller used this `Idempotency-Key` before: its record (nothing written).
+    KeyTaken(IdempotencyItem),
+    /// A placement with this id exists (nothing written).
+    PlacementTaken,
+}
+
+/// What [`Store::reserve_seats`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reserve {
+    /// The seats are taken and the reservations written.
+    Taken,
+    /// Not enough free seats, or the session is not ACTIVE (nothing written).
+    NoSeat,
+    /// The player at this index of the reservations already holds one (nothing written).
+    AlreadyReserved(usize),
+    /// Another transaction touched the session at the same time: read again and retry.
+    Conflict,
+}
+
+/// What a reservation must still be for [`Store::release_seats`] to give its seat back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Held<'a> {
+    /// Not yet confirmed by GameLift, and created at this time.
+    Pending { created_at_millis: u64 },
+    /// Confirmed with this GameLift player session.
+    Confirmed { player_session_id: &'a str },
 }
 
 fn key(pk: impl Into<String>, sk: impl Into<String>) -> HashMap<String, AttributeValue> {
@@ -210,22 +239,12 @@ impl Store {
         out.item.map(from_item).transpose()
     }
 
-    /// Writes `item` unless an item with its key exists; `Ok(false)` when one does
-    /// (nothing written).
-    async fn put_new(&self, item: HashMap<String, AttributeValue>) -> Result<bool, SessionsError> {
-        let r = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        conditional("PutItem", r)
-    }
-
     /// Deletes the item with this key (nothing happens when there is none).
-    async fn remove(&self, pk: impl Into<String>, sk: impl Into<String>) -> Result<(), SessionsError> {
+    async fn remove(
+        &self,
+        pk: impl Into<String>,
+        sk: impl Into<String>,
+    ) -> Result<(), SessionsError> {
         self.client
             .delete_item()
             .table_name(&self.table)
@@ -281,6 +300,43 @@ impl Store {
                     Ok(TxOutcome::Conflict)
                 } else {
                     Err(e.into())
+                }
+            }
+        }
+    }
+
+    /// Runs a transaction; `None` when it applied, else the indexes of the actions whose
+    /// condition failed (empty: cancelled by a conflicting transaction, worth a retry).
+    async fn transact_reasons(
+        &self,
+        items: Vec<TransactWriteItem>,
+    ) -> Result<Option<Vec<usize>>, SessionsError> {
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(None),
+            Err(e) => {
+                let failed: Option<Vec<usize>> = match e.as_service_error() {
+                    Some(TransactWriteItemsError::TransactionCanceledException(c)) => Some(
+                        c.cancellation_reasons()
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, r)| r.code() == Some("ConditionalCheckFailed"))
+                            .map(|(i, _)| i)
+                            .collect(),
+                    ),
+                    _ => None,
+                };
+                let e = AwsError::new("TransactWriteItems", e);
+                match failed {
+                    Some(failed) if e.is_condition_failed() || !e.is_retryable() => {
+                        Ok(Some(failed))
+                    }
+                    _ => Err(e.into()),
                 }
             }
         }
@@ -360,76 +416,129 @@ impl Store {
         Ok(self.transact(items).await? == TxOutcome::Applied)
     }
 
-    /// Records that `reservation`'s player is taking a seat; `false` when that player
-    /// already holds (or is taking) one. One conditional put per (session, player).
-    pub async fn reserve(&self, reservation: &ReservationItem) -> Result<bool, SessionsError> {
-        self.put_new(to_item(reservation)?).await
+    /// Takes one seat per reservation and records the reservations, in one transaction:
+    /// the session's counter moves only while the seats fit below its maximum and the
+    /// session is ACTIVE, and each reservation is written only if its player holds none.
+    /// So concurrent joins never take more seats than the session has, and a pending
+    /// reservation always holds its seat (an abandoned one can give it back).
+    pub async fn reserve_seats(
+        &self,
+        session: &SessionItem,
+        reservations: &[ReservationItem],
+    ) -> Result<Reserve, SessionsError> {
+        let seats = reservations.len() as u32;
+        let Some(most) = session.maximum_sessions.checked_sub(seats) else {
+            return Ok(Reserve::NoSeat);
+        };
+        let take = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(&session.pk, SESSION_SK)))
+            .update_expression("SET #c = #c + :n, #v = #v + :one")
+            .condition_expression("#c <= :most AND #s = :active")
+            .expression_attribute_names("#c", "playerSessionCount")
+            .expression_attribute_names("#v", "version")
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_values(":n", n(seats))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":most", n(most))
+            .expression_attribute_values(":active", s(SessionStatus::Active.as_str()))
+            .build()
+            .map_err(build_error)?;
+        let mut items = vec![TransactWriteItem::builder().update(take).build()];
+        for r in reservations {
+            items.push(self.put(to_item(r)?, Some("attribute_not_exists(pk)"))?);
+        }
+        match self.transact_reasons(items).await? {
+            None => {
+                self.adjust_copies(session, seats as i32).await?;
+                Ok(Reserve::Taken)
+            }
+            Some(failed) => Ok(match failed.first() {
+                Some(0) => Reserve::NoSeat,
+                Some(i) => Reserve::AlreadyReserved(i - 1),
+                None => Reserve::Conflict,
+            }),
+        }
     }
 
-    /// Removes a reservation, only if it is still the one created at `created_at_millis`
-    /// and still without a GameLift player session.
-    pub async fn drop_pending_reservation(
+    /// Gives back the seats of `players`' reservations and removes them, in one
+    /// transaction, each only while it is still as `held` says (so two requests never
+    /// give back the same seat). `false` when a reservation had changed (nothing done).
+    pub async fn release_seats(
+        &self,
+        session: &SessionItem,
+        players: &[(&str, Held<'_>)],
+    ) -> Result<bool, SessionsError> {
+        let seats = players.len() as u32;
+        let give_back = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(&session.pk, SESSION_SK)))
+            .update_expression("SET #c = #c - :n, #v = #v + :one")
+            .condition_expression("#c >= :n")
+            .expression_attribute_names("#c", "playerSessionCount")
+            .expression_attribute_names("#v", "version")
+            .expression_attribute_values(":n", n(seats))
+            .expression_attribute_values(":one", n(1))
+            .build()
+            .map_err(build_error)?;
+        let mut deletes = Vec::new();
+        for (player, held) in players {
+            let mut d = Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(&session.pk, reservation_sk(player))));
+            d = match held {
+                Held::Pending { created_at_millis } => d
+                    .condition_expression(
+                        "createdAtMillis = :c AND attribute_not_exists(playerSessionId)",
+                    )
+                    .expression_attribute_values(":c", n(created_at_millis)),
+                Held::Confirmed { player_session_id } => d
+                    .condition_expression("playerSessionId = :p")
+                    .expression_attribute_values(":p", s(*player_session_id)),
+            };
+            deletes.push(
+                TransactWriteItem::builder()
+                    .delete(d.build().map_err(build_error)?)
+                    .build(),
+            );
+        }
+        let mut items = vec![TransactWriteItem::builder().update(give_back).build()];
+        items.extend(deletes.iter().cloned());
+        match self.transact_reasons(items).await? {
+            None => {}
+            // The counter is already lower (the reconciler took GameLift's count): remove
+            // the reservations alone.
+            Some(failed) if failed == [0] => {
+                if self.transact_reasons(deletes).await?.is_some() {
+                    return Ok(false);
+                }
+                return Ok(true);
+            }
+            Some(_) => return Ok(false),
+        }
+        self.adjust_copies(session, -(seats as i32)).await?;
+        Ok(true)
+    }
+
+    /// Records when a confirmed reservation's GameLift player session was last checked.
+    pub async fn touch_reservation(
         &self,
         game_session_id: &str,
         player_id: &str,
-        created_at_millis: u64,
+        checked_at_millis: u64,
     ) -> Result<(), SessionsError> {
-        let r = self
+        let u = self
             .client
-            .delete_item()
+            .update_item()
             .table_name(&self.table)
             .set_key(Some(key(
                 session_pk(game_session_id),
                 reservation_sk(player_id),
             )))
-            .condition_expression("createdAtMillis = :c AND attribute_not_exists(playerSessionId)")
-            .expression_attribute_values(":c", n(created_at_millis))
-            .send()
-            .await;
-        conditional("DeleteItem", r).map(|_| ())
-    }
-
-    /// Takes one seat: the counter only moves while below the maximum and the session is
-    /// ACTIVE (one conditional update of the main item), so concurrent joins can never
-    /// take more seats than the session has. `false` when full or not active.
-    pub async fn take_seat(&self, session: &SessionItem) -> Result<bool, SessionsError> {
-        self.move_seat(session, Seat::Take).await
-    }
-
-    /// Moves the seat counter of the main item by one (bumping its version), then of the
-    /// listing copies. Taking a seat needs an ACTIVE session with a free one; giving one
-    /// back never takes the counter below zero. `false` when the condition refused the
-    /// move (nothing written).
-    async fn move_seat(&self, session: &SessionItem, seat: Seat) -> Result<bool, SessionsError> {
-        let delta = match seat {
-            Seat::Take => 1,
-            Seat::GiveBack => -1,
-        };
-        let u = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(&session.pk, SESSION_SK)))
-            .update_expression("SET #c = #c + :d, #v = #v + :one")
-            .expression_attribute_names("#c", "playerSessionCount")
-            .expression_attribute_names("#v", "version")
-            .expression_attribute_values(":d", n(delta))
-            .expression_attribute_values(":one", n(1));
-        let u = match seat {
-            Seat::Take => u
-                .condition_expression("#c < #m AND #s = :active")
-                .expression_attribute_names("#m", "maximumSessions")
-                .expression_attribute_names("#s", "status")
-                .expression_attribute_values(":active", s(SessionStatus::Active.as_str())),
-            Seat::GiveBack => u
-                .condition_expression("#c > :zero")
-                .expression_attribute_values(":zero", n(0)),
-        };
-        let moved = conditional("UpdateItem", u.send().await)?;
-        if moved {
-            self.adjust_copies(session, delta).await?;
-        }
-        Ok(moved)
+            .update_expression("SET checkedAtMillis = :t")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":t", n(checked_at_millis));
+        conditional("UpdateItem", u.send().await).map(|_| ())
     }
 
     /// Moves the seat counter of the listing copies (they follow the main item; a copy
@@ -453,17 +562,6 @@ impl Store {
             conditional("UpdateItem", u.send().await)?;
         }
         Ok(())
-    }
-
-    /// Gives back a seat taken by [`Store::take_seat`] and drops the player's
-    /// reservation (GameLift refused the player).
-    pub async fn release_seat(
-        &self,
-        session: &SessionItem,
-        player_id: &str,
-    ) -> Result<(), SessionsError> {
-        self.move_seat(session, Seat::GiveBack).await?;
-        self.remove(&session.pk, reservation_sk(player_id)).await
     }
 
     /// Records the GameLift player session id on a reservation.
@@ -594,13 +692,119 @@ impl Store {
         self.get(placement_pk(placement_id), PLACEMENT_SK).await
     }
 
-    /// Stores a new PENDING placement; `Ok(false)` when the id is taken.
-    pub async fn insert_placement(&self, p: &PlacementItem) -> Result<bool, SessionsError> {
-        self.put_new(to_item(p)?).await
+    /// Stores a new PENDING placement and, with an `Idempotency-Key`, its claim, in one
+    /// transaction: both or neither.
+    pub async fn insert_placement(
+        &self,
+        p: &PlacementItem,
+        claim: Option<&IdempotencyItem>,
+    ) -> Result<Claim, SessionsError> {
+        let mut items = vec![self.put(to_item(p)?, Some("attribute_not_exists(pk)"))?];
+        if let Some(c) = claim {
+            items.push(self.put(to_item(c)?, Some("attribute_not_exists(pk)"))?);
+        }
+        loop {
+            match self.transact_reasons(items.clone()).await? {
+                None => return Ok(Claim::Inserted),
+                Some(failed) if failed.contains(&1) => {
+                    if let Some(c) = claim {
+                        if let Some(existing) = self.get(c.pk.clone(), IDEMPOTENCY_SK).await? {
+                            return Ok(Claim::KeyTaken(existing));
+                        }
+                    }
+                    // The claim expired meanwhile: try again.
+                }
+                Some(failed) if failed.contains(&0) => return Ok(Claim::PlacementTaken),
+                Some(_) => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
+            }
+        }
     }
 
-    pub async fn delete_placement(&self, placement_id: &str) -> Result<(), SessionsError> {
-        self.remove(placement_pk(placement_id), PLACEMENT_SK).await
+    /// Removes a placement GameLift never placed, and its idempotency claim.
+    pub async fn delete_placement(
+        &self,
+        placement_id: &str,
+        claim_pk: Option<&str>,
+    ) -> Result<(), SessionsError> {
+        self.remove(placement_pk(placement_id), PLACEMENT_SK)
+            .await?;
+        if let Some(pk) = claim_pk {
+            self.remove(pk, IDEMPOTENCY_SK).await?;
+        }
+        Ok(())
+    }
+
+    /// Claims the right to ask GameLift about a PENDING placement now: at most once per
+    /// `interval_ms` per placement, however many readers ask. `false`: another did.
+    pub async fn claim_lookup(
+        &self,
+        placement_id: &str,
+        now_ms: u64,
+        interval_ms: u64,
+    ) -> Result<bool, SessionsError> {
+        let u = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(placement_pk(placement_id), PLACEMENT_SK)))
+            .update_expression("SET describedAtMillis = :now")
+            .condition_expression(
+                "attribute_exists(pk) AND #st = :pending AND (attribute_not_exists(describedAtMillis) OR describedAtMillis < :cutoff)",
+            )
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":pending", s("PENDING"))
+            .expression_attribute_values(":now", n(now_ms))
+            .expression_attribute_values(":cutoff", n(now_ms.saturating_sub(interval_ms)));
+        conditional("UpdateItem", u.send().await)
+    }
+
+    /// Takes one of `per_second` tokens of the current second for `operation`, shared by
+    /// every function instance: a global rate limit. `false` when they are spent.
+    pub async fn take_rate_token(
+        &self,
+        operation: &str,
+        now_ms: u64,
+        per_second: u32,
+    ) -> Result<bool, SessionsError> {
+        let second = now_ms / 1000;
+        let u = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(format!("RATE#{operation}"), second.to_string())))
+            .update_expression("ADD #n :one SET #ttl = :ttl")
+            .condition_expression("attribute_not_exists(#n) OR #n < :limit")
+            .expression_attribute_names("#n", "taken")
+            .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":limit", n(per_second))
+            .expression_attribute_values(":ttl", n(second + 120));
+        conditional("UpdateItem", u.send().await)
+    }
+
+    /// PENDING placements created before `before_ms`, oldest first, at most `limit`.
+    pub async fn pending_placements(
+        &self,
+        before_ms: u64,
+        limit: usize,
+    ) -> Result<Vec<PlacementItem>, SessionsError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(INDEX_ACTIVE)
+            .key_condition_expression("activePk = :k AND listSk < :before")
+            .expression_attribute_values(":k", s(PENDING_INDEX_PK))
+            .expression_attribute_values(":before", s(list_sk(before_ms, "")))
+            .limit(limit.clamp(1, 1000) as i32)
+            .send()
+            .await
+            .map_err(|e| AwsError::new("Query", e))?;
+        out.items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item)
+            .collect()
     }
 
     /// Applies a placement event if it moves the placement forward (a higher rank).
@@ -671,28 +875,10 @@ impl Store {
             }
         }
         let r = u
-            .update_expression(format!("SET {}", set.join(", ")))
+            .update_expression(format!("SET {} REMOVE activePk, listSk", set.join(", ")))
             .send()
             .await;
         conditional("UpdateItem", r)
-    }
-
-    // ---- idempotency ----
-
-    /// Stores the record, or returns the one already stored under the same key.
-    pub async fn claim_idempotency(
-        &self,
-        rec: &IdempotencyItem,
-    ) -> Result<Option<IdempotencyItem>, SessionsError> {
-        if self.put_new(to_item(rec)?).await? {
-            Ok(None)
-        } else {
-            self.get(rec.pk.clone(), IDEMPOTENCY_SK).await
-        }
-    }
-
-    pub async fn release_idempotency(&self, pk: &str) -> Result<(), SessionsError> {
-        self.remove(pk, IDEMPOTENCY_SK).await
     }
 }
 

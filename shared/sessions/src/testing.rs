@@ -14,12 +14,17 @@ pub fn offline(sdk: &aws_config::SdkConfig) -> Sessions {
             config::TABLE_VAR => "unit-test-table".to_string(),
             config::QUEUE_VAR => "unit-test-queue".to_string(),
             config::CURSOR_SECRET_VAR => "unit-test-cursor-secret-of-32-bytes!".to_string(),
+            config::CREDENTIAL_SECRET_VAR => "unit-test-credential-secret-32-bytes".to_string(),
             config::TTL_DAYS_VAR => "1".to_string(),
             _ => return None,
         })
     };
-    Sessions::from_vars(&vars, sdk, &[Need::Queue, Need::CursorKey])
-        .expect("the unit-test variables are complete")
+    Sessions::from_vars(
+        &vars,
+        sdk,
+        &[Need::Queue, Need::CursorKey, Need::ServerCredential],
+    )
+    .expect("the unit-test variables are complete")
 }
 
 /// [`offline`] over a bare SDK configuration (no region, no credentials, no endpoint).

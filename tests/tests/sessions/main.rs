@@ -5,6 +5,10 @@ mod access;
 mod events;
 mod flow;
 mod join;
+mod ownership;
+mod pending;
 mod reconciler;
+mod replaced;
 #[allow(dead_code)]
 mod support;
+mod truth;

@@ -3,8 +3,8 @@
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use hangar_lambda::config::Env;
-use hangar_sessions::{api, Sessions};
 use hangar_sessions::config::Need;
+use hangar_sessions::{api, Sessions};
 use lambda_runtime::{service_fn, LambdaEvent};
 
 #[tokio::main]

@@ -2,13 +2,13 @@
 //! The logic is `hangar_sessions::api::create`.
 
 use hangar_lambda::config::Env;
-use hangar_sessions::{api, Sessions};
 use hangar_sessions::config::Need;
+use hangar_sessions::{api, Sessions};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     hangar_lambda::init_tracing();
     let sdk = hangar_aws::sdk_config().await;
-    let sessions = Sessions::from_vars(&Env, &sdk, &[Need::Queue])?;
+    let sessions = Sessions::from_vars(&Env, &sdk, &[Need::Queue, Need::ServerCredential])?;
     lambda_http::run(lambda_http::service_fn(|req| api::create(&sessions, req))).await
 }

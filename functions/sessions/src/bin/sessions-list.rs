@@ -2,8 +2,8 @@
 //! The logic is `hangar_sessions::api::list`.
 
 use hangar_lambda::config::Env;
-use hangar_sessions::{api, Sessions};
 use hangar_sessions::config::Need;
+use hangar_sessions::{api, Sessions};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {

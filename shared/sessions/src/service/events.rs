@@ -9,8 +9,10 @@ use crate::model::*;
 use crate::SessionsError;
 
 impl Sessions {
-    /// Records one placement event. Duplicates and stale events change nothing.
-    /// Returns whether the placement changed.
+    /// Records one placement event (or a lookup's answer, shaped as its event).
+    /// Duplicates, stale events and events that contradict the recorded outcome change
+    /// nothing: the first final state wins, and only the game session the placement was
+    /// fulfilled with becomes a session. Returns whether the placement changed.
     pub async fn record_placement_event(&self, e: &PlacementEvent) -> Result<bool, SessionsError> {
         let now = now_ms();
         let changed = self
@@ -25,6 +27,12 @@ impl Sessions {
             };
             if p.maximum_sessions == 0 {
                 tracing::info!(placement = %e.placement_id, "fulfilled placement not started here; the reconciler adds its session");
+                return Ok(changed);
+            }
+            if p.status != PlacementStatus::Fulfilled
+                || p.game_session_id.as_deref() != Some(f.game_session_id.as_str())
+            {
+                tracing::warn!(placement = %e.placement_id, event_session = %f.game_session_id, "a fulfilled event contradicts the recorded placement; ignored");
                 return Ok(changed);
             }
             let created = if e.time_millis > 0 {
@@ -57,6 +65,7 @@ impl Sessions {
                 active_pk: None,
                 list_sk: String::new(),
                 ttl: None,
+                credential_fingerprint: p.credential_fingerprint.clone(),
             };
             session.refresh_index_keys();
             let reservations: Vec<ReservationItem> = f
@@ -68,6 +77,7 @@ impl Sessions {
                     player_id: ps.player_id.clone(),
                     player_session_id: Some(ps.player_session_id.clone()),
                     created_at_millis: now,
+                    checked_at_millis: None,
                     ttl: expiry_secs(now, self.settings.ttl_secs),
                 })
                 .collect();

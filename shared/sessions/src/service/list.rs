@@ -29,6 +29,15 @@ pub struct Listed {
     pub items_read: usize,
 }
 
+/// A session as the listing shows it: without its `data` (up to 256 KiB), which
+/// `GET /v1/sessions/{sessionId}` answers.
+fn listed(item: &SessionItem) -> SessionView {
+    SessionView {
+        data: None,
+        ..item.view()
+    }
+}
+
 impl Sessions {
     pub async fn list(
         &self,
@@ -80,7 +89,7 @@ impl Sessions {
             .flatten();
         Ok(Listed {
             view: ListView {
-                sessions: out.iter().map(SessionItem::view).collect(),
+                sessions: out.iter().map(listed).collect(),
                 next_cursor,
             },
             items_read: read,
@@ -127,7 +136,7 @@ impl Sessions {
             .get(offset.min(end)..end)
             .unwrap_or_default()
             .iter()
-            .map(SessionItem::view)
+            .map(listed)
             .collect();
         let next_cursor = (end < all.len()).then(|| {
             cursor::encode(

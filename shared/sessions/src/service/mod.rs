@@ -17,7 +17,7 @@ use crate::config::Settings;
 use crate::gamelift::GameLift;
 use crate::ids::decode_session_id;
 use crate::model::{SessionItem, SessionView};
-use crate::store::Store;
+use crate::store::{Held, Store};
 use crate::SessionsError;
 
 pub use list::{ListView, Listed};
@@ -77,17 +77,17 @@ impl Sessions {
         Err(SessionsError::Busy("the session kept changing"))
     }
 
-    /// Gives back a seat taken for `player` (GameLift refused the player, or the
-    /// reservation lapsed) and puts the session back in the open listing.
-    async fn give_back_seat(&self, session: &SessionItem, player: &str) {
-        match self.store.release_seat(session, player).await {
-            Ok(()) => {
+    /// Gives back the seats `players` hold in `session` and puts it back in the open
+    /// listing (GameLift refused them, or their reservations lapsed).
+    async fn give_back_seats(&self, session: &SessionItem, players: &[(&str, Held<'_>)]) {
+        match self.store.release_seats(session, players).await {
+            Ok(_) => {
                 if let Err(e) = self.store.reopen_if_free(&session.game_session_id).await {
                     tracing::warn!(error = %e, "reopening a session in the listing");
                 }
             }
             Err(e) => {
-                tracing::error!(error = %e, session = %session.game_session_id, player, "releasing a seat failed")
+                tracing::error!(error = %e, session = %session.game_session_id, "giving back seats failed")
             }
         }
     }

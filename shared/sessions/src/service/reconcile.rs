@@ -22,7 +22,12 @@ pub struct ReconcileReport {
     pub ended: usize,
     /// Active sessions whose seat count was corrected from GameLift's.
     pub synced: usize,
+    /// PENDING placements looked up and recorded (their events never came).
+    pub placements_resolved: usize,
 }
+
+/// Most PENDING placements one run looks up.
+const MAX_LOOKUPS_PER_RUN: usize = 100;
 
 /// The fleet id inside a game session ARN (`.../gamesession/fleet-x/gsess-y`).
 pub fn fleet_of(game_session_id: &str) -> Option<String> {
@@ -33,22 +38,38 @@ pub fn fleet_of(game_session_id: &str) -> Option<String> {
 }
 
 impl Sessions {
-    /// Every page of DescribeGameSessions of every fleet behind the configured
-    /// queue/alias; ends what GameLift ended (or no longer knows), adds what we lack.
+    /// Every page of DescribeGameSessions of every fleet it covers: the fleets behind the
+    /// configured queue/alias now, and every fleet that has active sessions in our table
+    /// (a fleet replaced since keeps them until GameLift says they ended). Ends what
+    /// GameLift ended (or no longer knows), adds what we lack, takes GameLift's seat count.
     pub async fn reconcile(&self) -> Result<ReconcileReport, SessionsError> {
-        let fleets = self
+        let mut fleets = self
             .gamelift
             .fleets_behind(
                 self.settings.queue.as_deref(),
                 self.settings.alias.as_deref(),
             )
             .await?;
+        for fleet in self.fleets_in_table().await? {
+            if !fleets.contains(&fleet) {
+                fleets.push(fleet);
+            }
+        }
         let mut report = ReconcileReport {
             fleets: fleets.len(),
             ..Default::default()
         };
-        let mut seen: HashSet<String> = HashSet::new();
+        // Placements whose events never came, oldest first, a bounded number per run.
         let now = now_ms();
+        let overdue = now.saturating_sub(self.settings.lookup_after_ms);
+        for p in self
+            .store
+            .pending_placements(overdue, MAX_LOOKUPS_PER_RUN)
+            .await?
+        {
+            report.placements_resolved += usize::from(self.look_up(&p, now, false).await?);
+        }
+        let mut seen: HashSet<String> = HashSet::new();
         for fleet in &fleets {
             let mut token = None;
             loop {
@@ -127,6 +148,34 @@ impl Sessions {
         }
         Ok(report)
     }
+
+    /// The fleets of the active sessions in our table.
+    async fn fleets_in_table(&self) -> Result<Vec<String>, SessionsError> {
+        let mut fleets: Vec<String> = Vec::new();
+        let mut pos = None;
+        loop {
+            let page = self
+                .store
+                .list_page(&Source::Active, false, pos, 500)
+                .await?;
+            for ours in &page.items {
+                if let Some(f) = ours
+                    .fleet_id
+                    .clone()
+                    .or_else(|| fleet_of(&ours.game_session_id))
+                {
+                    if !fleets.contains(&f) {
+                        fleets.push(f);
+                    }
+                }
+            }
+            match page.last_key {
+                Some(k) => pos = Some(k),
+                None => break,
+            }
+        }
+        Ok(fleets)
+    }
 }
 
 /// Our record of a session GameLift knows and we lack.
@@ -160,6 +209,7 @@ pub fn session_from_gamelift(g: &GameSessionInfo, now_ms: u64) -> SessionItem {
         active_pk: None,
         list_sk: String::new(),
         ttl: None,
+        credential_fingerprint: g.credential.as_deref().map(crate::credential::fingerprint),
     };
     s.refresh_index_keys();
     s
@@ -197,6 +247,7 @@ mod tests {
             location: None,
             creator_id: None,
             creation_time_millis: 5,
+            credential: None,
         };
         let s = session_from_gamelift(&g, 10);
         assert_eq!(s.fleet_id.as_deref(), Some("fleet-1"));
