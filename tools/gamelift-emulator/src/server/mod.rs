@@ -158,7 +158,7 @@ pub async fn start(config: Config) -> Result<RunningEmulator, StartError> {
         sns,
         events_rx,
     )));
-    workers.push(tokio::spawn(workers::callbacks(effects_rx)));
+    workers.push(tokio::spawn(workers::callbacks(core.clone(), effects_rx)));
     if let Some((s3, _)) = aws.uploads {
         workers.push(tokio::spawn(workers::uploads(core.clone(), s3)));
     }
