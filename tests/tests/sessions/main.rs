@@ -2,6 +2,7 @@
 //! One test binary for the area; each module is one part of it.
 
 mod access;
+mod contract;
 mod events;
 mod flow;
 mod join;

@@ -46,16 +46,23 @@ impl LoadServiceConfig for GameLiftEndpoint {
 }
 
 /// The variables the sessions functions get from the template, for the local stack:
-/// its table, queue and alias, and a fresh cursor secret for this run.
+/// its table, queue and alias, and fresh cursor and server-credential secrets for this
+/// run.
 pub fn vars(resources: &DevResources) -> Option<BTreeMap<&'static str, String>> {
     let table = resources.tables.get(AREA)?.clone();
-    let mut secret = [0u8; 32];
-    rand::rng().fill_bytes(&mut secret);
-    let secret: String = secret.iter().map(|b| format!("{b:02x}")).collect();
+    let secret = || {
+        let mut secret = [0u8; 32];
+        rand::rng().fill_bytes(&mut secret);
+        secret
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
     let mut vars = BTreeMap::from([
         (config::TABLE_VAR, table),
         (config::QUEUE_VAR, resources.game_session_queue_name.clone()),
-        (config::CURSOR_SECRET_VAR, secret),
+        (config::CURSOR_SECRET_VAR, secret()),
+        (config::CREDENTIAL_SECRET_VAR, secret()),
     ]);
     if !resources.alias_id.is_empty() {
         vars.insert(config::ALIAS_VAR, resources.alias_id.clone());
@@ -80,7 +87,8 @@ pub fn build(
         .service_config(GameLiftEndpoint(gamelift_endpoint.to_string()))
         .build();
     let lookup = |name: &str| vars.get(name).cloned();
-    match Sessions::from_vars(&lookup, &sdk, &[Need::Queue, Need::CursorKey]) {
+    let needs = [Need::Queue, Need::CursorKey, Need::ServerCredential];
+    match Sessions::from_vars(&lookup, &sdk, &needs) {
         Ok(sessions) => Some(sessions),
         Err(e) => {
             tracing::error!(error = %e, "configuring the sessions area");
@@ -305,4 +313,63 @@ pub fn spawn_background(
         ),
         spawn_reconciler(sessions, Duration::from_secs(60)),
     ]
+}
+
+/// Points the emulator's simulated game servers at the local server API, as game servers
+/// hosting Hangar's sessions call it: with a server token (the IAM stand-in), the
+/// session's credential from its game properties, and the API's session id.
+pub async fn wire_game_servers(
+    gamelift_url: &str,
+    api_url: &str,
+    server_token: &str,
+) -> Result<(), String> {
+    gamelift_emulator::AdminClient::new(gamelift_url)
+        .game_servers(serde_json::json!({
+            "callbackUrl": api_url,
+            "serverToken": server_token,
+            "callbackCredential": {
+                "property": hangar_sessions::credential::PROPERTY,
+                "header": hangar_sessions::credential::HEADER,
+            },
+            "callbackSessionId": "base64Url",
+        }))
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("wiring the simulated game servers: {e}"))
+}
+
+/// The server credential of `session` (an API session id or a GameLift game session
+/// ARN) in the running local stack: what GameLift handed the game server hosting it.
+pub async fn server_credential(info: &super::DevInfo, session: &str) -> Result<String, String> {
+    let arn =
+        hangar_sessions::ids::decode_session_id(session).unwrap_or_else(|_| session.to_string());
+    let sdk = super::local_sdk_config(&info.moto_url, &info.region).await;
+    let gamelift = aws_sdk_gamelift::Client::from_conf(
+        aws_sdk_gamelift::config::Builder::from(&sdk)
+            .endpoint_url(&info.gamelift_url)
+            .build(),
+    );
+    let out = gamelift
+        .describe_game_sessions()
+        .game_session_id(&arn)
+        .send()
+        .await
+        .map_err(|e| {
+            format!(
+                "session {session}: {}",
+                aws_sdk_gamelift::error::DisplayErrorContext(e)
+            )
+        })?;
+    out.game_sessions()
+        .first()
+        .and_then(|g| {
+            g.game_properties()
+                .iter()
+                .find(|p| p.key() == Some(hangar_sessions::credential::PROPERTY))
+                .and_then(|p| p.value())
+        })
+        .map(str::to_string)
+        .ok_or_else(|| {
+            format!("session {session}: no such game session placed by Hangar in this stack")
+        })
 }
