@@ -179,13 +179,13 @@ async fn create_gamelift_chain(
         .name(format!("{prefix}-build"))
         .version("local")
         .operating_system(OperatingSystem::AmazonLinux2023)
-        // The files are "already in S3" (as with `aws gamelift create-build
-        // --storage-location`): the local stack runs no game server binary.
+        // The local stack has no build files: a StorageLocation makes the emulator's
+        // build READY on its clock (one without waits for an upload).
         .storage_location(
             S3Location::builder()
                 .bucket(format!("{prefix}-builds"))
-                .key("build.zip")
-                .role_arn("arn:aws:iam::123456789012:role/hangar-dev-build-access")
+                .key("local.zip")
+                .role_arn("arn:aws:iam::123456789012:role/hangar-dev-builds")
                 .build(),
         )
         .send()
