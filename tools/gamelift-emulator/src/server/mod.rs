@@ -159,7 +159,7 @@ pub async fn start(config: Config) -> Result<RunningEmulator, StartError> {
         sns,
         events_rx,
     )));
-    workers.push(tokio::spawn(workers::callbacks(effects_rx)));
+    workers.push(tokio::spawn(workers::callbacks(core.clone(), effects_rx)));
     if let Some((s3, credentials)) = aws.uploads {
         let s3 = local_s3::LocalS3::new(s3, config.region.clone(), credentials);
         workers.push(tokio::spawn(workers::uploads(core.clone(), s3)));

@@ -90,6 +90,11 @@ pub struct TokenArgs {
     /// A game-server token (IAM-authorized routes) instead of a player token.
     #[arg(long)]
     pub server: bool,
+    /// With --server: print instead the server credential of this session (its sessionId
+    /// or GameLift ARN), as GameLift hands it to the game server hosting it; send it in the
+    /// hangar-session-credential header. Reads the running stack's dev.json.
+    #[arg(long, requires = "server")]
+    pub session: Option<String>,
     /// How long the token is valid: 3600, 90s, 10m, 2h, 7d.
     #[arg(long, default_value = "1h", value_parser = crate::duration::parse_duration)]
     pub ttl: Duration,
@@ -308,12 +313,20 @@ async fn start_parts(
             what: "serve the local API".into(),
             source,
         })?;
+    let server_token = key.issue(
+        TokenKind::Server,
+        "gamelift-emulator",
+        Duration::from_secs(30 * 86_400),
+    );
     let api = local_gateway::serve(listener, api_routes, key).map_err(|source| DevError::Io {
         what: "serve the local API".into(),
         source,
     })?;
     let api_url = api.url();
     stack.api = Some(api);
+    sessions::wire_game_servers(&gamelift_url, &api_url, &server_token)
+        .await
+        .map_err(DevError::Emulator)?;
     stack.background = sessions::spawn_background(&sdk_config, &gamelift_url, &resources);
 
     let env = BTreeMap::from([
@@ -356,6 +369,17 @@ pub async fn local_sdk_config(moto_url: &str, region: &str) -> aws_types::SdkCon
         .await
 }
 
+fn read_info(path: &Path) -> Result<DevInfo, DevError> {
+    let text = std::fs::read_to_string(path).map_err(|source| DevError::Io {
+        what: format!("read {} (is hangar dev running?)", path.display()),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|e| DevError::Io {
+        what: format!("decode {}", path.display()),
+        source: std::io::Error::other(e),
+    })
+}
+
 fn write_info(path: &Path, info: &DevInfo) -> Result<(), DevError> {
     let text = serde_json::to_string_pretty(info).map_err(|e| DevError::Io {
         what: format!("encode {}", path.display()),
@@ -370,7 +394,17 @@ fn write_info(path: &Path, info: &DevInfo) -> Result<(), DevError> {
 /// `hangar dev`: start, print, wait for Ctrl-C / SIGTERM, stop.
 pub async fn run(args: DevArgs) -> Result<(), DevError> {
     match args.command {
-        Some(DevCommand::Token(token)) => print_token(&token),
+        Some(DevCommand::Token(token)) => match &token.session {
+            Some(session) => {
+                let info = read_info(&token.state_dir.join("dev.json"))?;
+                let credential = sessions::server_credential(&info, session)
+                    .await
+                    .map_err(DevError::Usage)?;
+                println!("{credential}");
+                Ok(())
+            }
+            None => print_token(&token),
+        },
         None => run_stack(&args.stack).await,
     }
 }
