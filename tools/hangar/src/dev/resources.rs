@@ -200,7 +200,7 @@ async fn create_gamelift_chain(
 
     let process = ServerProcess::builder()
         .launch_path("/local/game/server")
-        .concurrent_executions(2)
+        .concurrent_executions(super::clock::SESSIONS_PER_INSTANCE as i32)
         .build();
     let fleet = gamelift
         .create_fleet()
@@ -276,7 +276,7 @@ async fn create_gamelift_chain(
     let queue = gamelift
         .create_game_session_queue()
         .name(&queue_name)
-        .timeout_in_seconds(60)
+        .timeout_in_seconds(super::clock::QUEUE_TIMEOUT_MAX_SECS as i32)
         .destinations(
             GameSessionQueueDestination::builder()
                 .destination_arn(&r.alias_arn)
