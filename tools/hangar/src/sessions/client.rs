@@ -75,20 +75,26 @@ impl Client {
         if let Some(body) = body {
             request = request.json(body);
         }
-        let response = request.send().await.map_err(|source| CallError::Unreachable {
-            url: url.clone(),
-            source,
-        })?;
+        let response = request
+            .send()
+            .await
+            .map_err(|source| CallError::Unreachable {
+                url: url.clone(),
+                source,
+            })?;
         let status = response.status().as_u16();
         let hint = response
             .headers()
             .get("www-authenticate")
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let text = response.text().await.map_err(|source| CallError::Unreachable {
-            url: url.clone(),
-            source,
-        })?;
+        let text = response
+            .text()
+            .await
+            .map_err(|source| CallError::Unreachable {
+                url: url.clone(),
+                source,
+            })?;
         let value: Value = serde_json::from_str(&text).map_err(|_| CallError::NotJson {
             method,
             path: path.to_string(),

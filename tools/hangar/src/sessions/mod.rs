@@ -154,7 +154,10 @@ impl From<CallError> for SessionsError {
         let code = match &e {
             CallError::Unreachable { .. } | CallError::NotJson { .. } => EXIT_UNREACHABLE,
             CallError::Refused { status, .. } if *status >= 500 => EXIT_UNREACHABLE,
-            CallError::Refused { status: 400 | 413 | 422, .. } => EXIT_BAD_INPUT,
+            CallError::Refused {
+                status: 400 | 413 | 422,
+                ..
+            } => EXIT_BAD_INPUT,
             CallError::Refused { .. } => EXIT_REFUSED,
         };
         let mut message = e.to_string();
@@ -211,7 +214,9 @@ pub async fn run(args: SessionsArgs) -> Result<i32, SessionsError> {
             let api = client(t, TokenKind::Player, &t.player)?;
             let path = format!("/v1/sessions/{}", segment(session_id));
             let session = api.call("GET", &path, &[], None, &[]).await?;
-            print(t.json, &session, || sessions_table(std::slice::from_ref(&session)));
+            print(t.json, &session, || {
+                sessions_table(std::slice::from_ref(&session))
+            });
             Ok(0)
         }
         SessionsCommand::Join(j) => {
@@ -244,7 +249,9 @@ pub async fn run(args: SessionsArgs) -> Result<i32, SessionsError> {
             let api = client(t, TokenKind::Server, &e.server)?;
             let path = format!("/v1/server/sessions/{}", segment(&e.session_id));
             let ended = api.call("DELETE", &path, &[], None, &[]).await?;
-            print(t.json, &ended, || sessions_table(std::slice::from_ref(&ended)));
+            print(t.json, &ended, || {
+                sessions_table(std::slice::from_ref(&ended))
+            });
             Ok(0)
         }
     }
@@ -272,9 +279,7 @@ pub fn create_body(c: &CreateArgs) -> Result<Value, SessionsError> {
         let mut props = Map::new();
         for p in &c.properties {
             let Some((k, v)) = p.split_once('=') else {
-                return Err(bad_input(format!(
-                    "--property {p:?}: expected KEY=VALUE"
-                )));
+                return Err(bad_input(format!("--property {p:?}: expected KEY=VALUE")));
             };
             if k.is_empty() {
                 return Err(bad_input(format!("--property {p:?}: the key is empty")));
@@ -291,7 +296,12 @@ pub fn create_body(c: &CreateArgs) -> Result<Value, SessionsError> {
     Ok(Value::Object(body))
 }
 
-async fn create(api: &Client, c: &CreateArgs, body: Value, json: bool) -> Result<i32, SessionsError> {
+async fn create(
+    api: &Client,
+    c: &CreateArgs,
+    body: Value,
+    json: bool,
+) -> Result<i32, SessionsError> {
     let headers: Vec<(&str, String)> = c
         .idempotency_key
         .iter()
@@ -380,7 +390,13 @@ async fn list(api: &Client, l: &ListArgs, json: bool) -> Result<i32, SessionsErr
 
 fn sessions_table(sessions: &[Value]) -> String {
     let mut t = Table::new(&[
-        "session", "name", "status", "players", "properties", "address", "created (UTC)",
+        "session",
+        "name",
+        "status",
+        "players",
+        "properties",
+        "address",
+        "created (UTC)",
     ]);
     for s in sessions {
         t.row(vec![
@@ -401,7 +417,13 @@ fn sessions_table(sessions: &[Value]) -> String {
 }
 
 fn placement_table(p: &Value) -> String {
-    let mut t = Table::new(&["placement", "status", "session", "player session", "address"]);
+    let mut t = Table::new(&[
+        "placement",
+        "status",
+        "session",
+        "player session",
+        "address",
+    ]);
     t.row(vec![
         table::cell(&p["placementId"]),
         table::cell(&p["status"]),
@@ -430,7 +452,10 @@ mod tests {
     #[test]
     fn create_body_carries_properties_and_refuses_bad_ones_naming_the_flag() {
         let body = create_body(&args(&["mode=ranked", "map=a=b"])).unwrap();
-        assert_eq!(body, json!({"maxPlayers": 4, "name": "n", "properties": {"mode": "ranked", "map": "a=b"}}));
+        assert_eq!(
+            body,
+            json!({"maxPlayers": 4, "name": "n", "properties": {"mode": "ranked", "map": "a=b"}})
+        );
         for bad in [&["mode"][..], &["=x"][..], &["a=1", "a=2"][..]] {
             let e = create_body(&args(bad)).unwrap_err();
             assert_eq!(e.code, EXIT_BAD_INPUT);

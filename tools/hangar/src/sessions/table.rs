@@ -120,8 +120,14 @@ mod tests {
         assert_eq!(cell(&json!(null)), "-");
         assert_eq!(cell(&json!("x")), "x");
         assert_eq!(cell(&json!(3)), "3");
-        assert_eq!(properties(&json!({"mode": "ranked", "map": "dune"})), "map=dune, mode=ranked");
-        assert_eq!(address(&json!({"ipAddress": "127.0.0.1", "port": 7001})), "127.0.0.1:7001");
+        assert_eq!(
+            properties(&json!({"mode": "ranked", "map": "dune"})),
+            "map=dune, mode=ranked"
+        );
+        assert_eq!(
+            address(&json!({"ipAddress": "127.0.0.1", "port": 7001})),
+            "127.0.0.1:7001"
+        );
         assert_eq!(address(&json!({})), "-");
         assert_eq!(millis(&json!(0)), "1970-01-01 00:00:00");
     }
