@@ -38,10 +38,6 @@ async function waitForRows(page, table, keys, { exact = false } = {}) {
   fail(`${table}: wanted rows ${JSON.stringify(keys)}${exact ? " exactly" : ""}, the page shows ${JSON.stringify(have)}`);
 }
 
-async function rowText(page, table, key) {
-  return page.$eval(`[data-testid="${table}"] tbody tr[data-key="${CSS.escape ? key : key}"]`, (r) => r.innerText);
-}
-
 async function rowCells(page, table, key) {
   const rows = await page.$$(`[data-testid="${table}"] tbody tr[data-key]`);
   for (const r of rows) {
