@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const input = JSON.parse(process.argv[2]);
-const { phase, consoleUrl, otherOrigin, screenshots, expect } = input;
+const { phase, consoleUrl, otherOrigin, emulatorUrl, screenshots, expect } = input;
 const TIMEOUT = 30_000;
 const seen = {};
 
@@ -126,7 +126,7 @@ async function views(page) {
   // which browsers send without asking, and with the console's header (preflighted).
   const other = await page.context().newPage();
   await other.goto(otherOrigin);
-  seen.crossOrigin = await other.evaluate(async (target) => {
+  seen.crossOrigin = await other.evaluate(async ([target, emulator]) => {
     const out = [];
     const body = JSON.stringify({ operation: "*", fraction: 1 });
     try {
@@ -141,8 +141,15 @@ async function views(page) {
     } catch (e) {
       out.push(`cors blocked: ${e.message}`);
     }
+    try {
+      // The emulator's own admin route, on loopback too.
+      await fetch(`${emulator}/admin/faults/throttle`, { method: "POST", mode: "no-cors", headers: { "content-type": "text/plain" }, body });
+      out.push("emulator no-cors sent");
+    } catch (e) {
+      out.push(`emulator no-cors: ${e.message}`);
+    }
     return out;
-  }, consoleUrl);
+  }, [consoleUrl, emulatorUrl]);
   await other.close();
 
   await show(page, "faults");

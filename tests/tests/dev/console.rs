@@ -1,7 +1,8 @@
 //! The console of `hangar dev` in headless Chromium (Debian's chromium driven by
 //! playwright-core, `console.mjs` beside this file): each view shows what the stack's APIs
 //! hold, the sessions filter is the API's, a throttle switched on the page throttles
-//! GameLift for the API too, a page of another origin cannot switch a fault, and the
+//! GameLift for the API too, a page of another origin cannot switch a fault (neither through
+//! the console nor through the emulator's admin routes), and the
 //! console's guard refuses cross-origin and tokenless changes. Screenshots of every view
 //! are kept in `target/console-screenshots/`.
 
@@ -225,6 +226,7 @@ async fn console_views_show_what_the_apis_hold_and_a_fault_switched_on_the_page_
         json!({
             "consoleUrl": info.console_url,
             "otherOrigin": format!("{}/moto-api/", moto_url()),
+            "emulatorUrl": info.gamelift_url,
             "expect": expect,
         }),
     )

@@ -1,7 +1,7 @@
 //! The `hangar` binary: `hangar dev` stops its moto server on SIGTERM, a taken port ends
 //! start-up with exit code 3 and a message naming the flag, `hangar dev token` finds the
 //! running stack from any folder, and with only the environment `hangar dev` prints,
-//! boto3, `hangar sessions` and the local API work against the stack.
+//! the AWS CLI, boto3, `hangar sessions` and the local API work against the stack.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -333,7 +333,8 @@ fn token_from_another_folder_is_signed_with_the_running_stacks_secret_and_after_
 }
 
 #[test]
-fn with_only_the_printed_environment_boto3_hangar_sessions_and_the_allocation_route_work() {
+fn with_only_the_printed_environment_the_aws_cli_boto3_hangar_sessions_and_the_allocation_route_work(
+) {
     let stack = DevProcess::start("env");
     let elsewhere = temp_dir("env-elsewhere");
     let fleet = stack.info["resources"]["fleet_id"]
@@ -376,6 +377,38 @@ print(json.dumps({"fleet": fleets[0]["Status"], "tables": tables, "queues": queu
             .iter()
             .any(|q| q == queue),
         "{seen}"
+    );
+
+    // The AWS CLI (the project's .venv) with the same environment and nothing else.
+    let aws = |args: &[&str]| {
+        let mut cli = Command::new(venv().join("bin/aws"));
+        cli.args(args)
+            .args(["--output", "json"])
+            .current_dir(&elsewhere);
+        printed_env(&mut cli, &stack.info);
+        serde_json::from_str::<serde_json::Value>(&ok(&cli.output().unwrap())).unwrap()
+    };
+    let described = aws(&[
+        "gamelift",
+        "describe-fleet-attributes",
+        "--fleet-ids",
+        &fleet,
+    ]);
+    assert_eq!(
+        described["FleetAttributes"][0]["Status"], "ACTIVE",
+        "{described}"
+    );
+    let alias = stack.info["resources"]["alias_id"].as_str().unwrap();
+    let resolved = aws(&["gamelift", "resolve-alias", "--alias-id", alias]);
+    assert_eq!(resolved["FleetId"], fleet.as_str(), "{resolved}");
+    let tables = aws(&["dynamodb", "list-tables"]);
+    assert!(
+        tables["TableNames"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t == sessions_table),
+        "{tables}"
     );
 
     // hangar sessions: create (waits for the placement), list, get, join, end as server.
