@@ -348,6 +348,16 @@ async fn console_refuses_changes_from_other_origins_without_its_token_or_by_anot
             "origin {origin:?} token {tok:?} {ct}"
         );
     }
+    // Nor can a page go round the console to the emulator's admin routes.
+    let direct = http
+        .post(format!("{}/admin/faults/throttle", stack.info.gamelift_url))
+        .header("origin", "https://evil.example")
+        .header("content-type", "text/plain")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(direct.status(), 403);
     let admin = gamelift_emulator::AdminClient::new(&stack.info.gamelift_url);
     assert_eq!(
         admin.state().await.unwrap()["faults"]["throttle"],
