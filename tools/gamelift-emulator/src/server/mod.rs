@@ -6,6 +6,7 @@
 mod admin_routes;
 mod core;
 pub mod local_aws;
+mod local_s3;
 mod protocols;
 mod workers;
 
@@ -159,7 +160,8 @@ pub async fn start(config: Config) -> Result<RunningEmulator, StartError> {
         events_rx,
     )));
     workers.push(tokio::spawn(workers::callbacks(effects_rx)));
-    if let Some((s3, _)) = aws.uploads {
+    if let Some((s3, credentials)) = aws.uploads {
+        let s3 = local_s3::LocalS3::new(s3, config.region.clone(), credentials);
         workers.push(tokio::spawn(workers::uploads(core.clone(), s3)));
     }
 
