@@ -1,5 +1,5 @@
 //! SearchGameSessions of the emulator (its own reading of GameLift's API reference)
-//! against Hangar's listing language (`hangar_domain::search`): generated filter and sort
+//! against Hangar's listing language (`hangar_sessions::search`): generated filter and sort
 //! expressions over one fleet's game sessions, and the two must agree on which sessions
 //! match and in what order (sort keys in the same sequence), and refuse the same malformed
 //! expressions.
@@ -7,7 +7,7 @@
 use aws_sdk_gamelift::error::ProvideErrorMetadata;
 use aws_sdk_gamelift::types::{GameProperty, GameSession, PlayerSessionCreationPolicy};
 use aws_sdk_gamelift::Client;
-use hangar_domain::search::{parse_filter, parse_sort, AttributeValue, Searchable};
+use hangar_sessions::search::{parse_filter, parse_sort, AttributeValue, Searchable};
 use hangar_tests::gamelift::{active_fleet, scale_fleet, wait_active_game_sessions};
 use hangar_tests::{gamelift_client, start_emulator};
 use std::collections::BTreeSet;
