@@ -1,5 +1,6 @@
-//! One cold start of one function binary: exec under the loopback Runtime API, time to
-//! the first `/next`, one invocation, peak RSS once idle, connections to the recorder.
+//! One cold start of one function: exec under the loopback Runtime API, time to the
+//! first `/next`, one invocation, peak RSS once idle, connections to the AWS endpoints
+//! (the TLS fronts of [`crate::stack`]) and to the recorder, in init and in the invoke.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -14,16 +15,22 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::procfs;
 use crate::recorder::Recorder;
+use crate::stack::CallLog;
 use crate::runtime_api::{ApiEvent, Invocation, RuntimeApi};
 
 /// How to start one function.
 #[derive(Debug, Clone)]
 pub struct Launch {
     pub function_name: String,
+    /// The program: the function binary, or an interpreter (with `args`).
     pub binary: PathBuf,
+    pub args: Vec<String>,
+    /// Working directory (Lambda's task root for an interpreted function).
+    pub cwd: Option<PathBuf>,
     pub memory_mb: u32,
     pub region: String,
-    /// The function's own configuration (template variables, overrides).
+    /// The function's own configuration (template variables, overrides) and the AWS
+    /// endpoints; without `AWS_ENDPOINT_URL`, every AWS call goes to the recorder.
     pub vars: BTreeMap<String, String>,
     pub log_format: Option<String>,
     pub log_level: Option<String>,
@@ -55,7 +62,10 @@ impl Default for Limits {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// `/response` posted; for an API Gateway response, its `statusCode`.
-    Response { status_code: Option<u16> },
+    Response {
+        status_code: Option<u16>,
+        body: String,
+    },
     /// `/error` posted, with the body's `errorType` (else `Lambda-Runtime-Function-Error-Type`).
     Error { error_type: String, message: String },
 }
@@ -70,9 +80,10 @@ pub struct Sample {
     pub outcome: Outcome,
     /// `VmHWM` once the function was idle again (`None`: it never asked for more work).
     pub peak_rss_kib: Option<u64>,
-    /// Requests to the recorder before the first `/next` (each one a violation).
+    /// Connections to an AWS endpoint or the recorder before the first `/next` (each one
+    /// a violation).
     pub init_calls: Vec<String>,
-    /// Requests to the recorder during the invocation.
+    /// Connections made during the invocation.
     pub invoke_calls: usize,
 }
 
@@ -98,8 +109,9 @@ pub enum RunError {
 
 /// Runs one cold start: start the Runtime API and recorder, exec the binary, serve one
 /// event, read the peak RSS once the function asks for the next one, kill it.
-pub async fn cold_start(launch: &Launch) -> Result<Sample, RunError> {
-    let recorder = Recorder::start().await?;
+/// Connections are read from `log` (the stack's fronts write to it; so does the recorder).
+pub async fn cold_start(launch: &Launch, log: &CallLog) -> Result<Sample, RunError> {
+    let recorder = Recorder::start(log.clone()).await?;
     let invocation = Invocation::new(
         &launch.function_name,
         &launch.region,
@@ -120,19 +132,12 @@ pub async fn cold_start(launch: &Launch) -> Result<Sample, RunError> {
     let _ = child.wait().await;
     let (init, invoke, outcome, peak_rss_kib, first_next_at) = result?;
 
-    let calls = recorder.calls();
-    let init_calls = calls
-        .iter()
-        .filter(|c| c.at < first_next_at)
-        .map(|c| {
-            if c.request.is_empty() {
-                "(connection, no request)".to_string()
-            } else {
-                c.request.clone()
-            }
-        })
+    let init_calls = log
+        .between(started, Some(first_next_at))
+        .into_iter()
+        .map(|c| c.what)
         .collect();
-    let invoke_calls = calls.iter().filter(|c| c.at >= first_next_at).count();
+    let invoke_calls = log.between(first_next_at, None).len();
     Ok(Sample {
         init,
         invoke,
@@ -216,6 +221,7 @@ async fn drive(
                     at,
                     Outcome::Response {
                         status_code: status_code(&body),
+                        body: String::from_utf8_lossy(&body).into_owned(),
                     },
                 )
             }
@@ -274,11 +280,15 @@ async fn drive(
 /// the recorder.
 fn command(launch: &Launch, runtime_api: &str, recorder: &str) -> Command {
     let mut cmd = Command::new(&launch.binary);
+    cmd.args(&launch.args);
+    if let Some(dir) = &launch.cwd {
+        cmd.current_dir(dir);
+    }
     cmd.env_clear();
-    cmd.envs(&launch.vars);
     let task_root = launch
-        .binary
-        .parent()
+        .cwd
+        .as_deref()
+        .or(launch.binary.parent())
         .map(|p| p.display().to_string())
         .unwrap_or_default();
     let name = &launch.function_name;
@@ -308,14 +318,18 @@ fn command(launch: &Launch, runtime_api: &str, recorder: &str) -> Command {
         ("AWS_SESSION_TOKEN", "test"),
         ("AWS_ENDPOINT_URL", recorder),
         ("AWS_EC2_METADATA_SERVICE_ENDPOINT", recorder),
+        // anything bound elsewhere than loopback (the stack) goes to the recorder
         ("HTTP_PROXY", recorder),
         ("HTTPS_PROXY", recorder),
         ("ALL_PROXY", recorder),
         ("http_proxy", recorder),
         ("https_proxy", recorder),
         ("all_proxy", recorder),
+        ("NO_PROXY", "127.0.0.1,localhost"),
+        ("no_proxy", "127.0.0.1,localhost"),
     ];
     cmd.envs(reserved.iter().map(|(k, v)| (k, v)));
+    cmd.envs(&launch.vars);
     if let Some(format) = &launch.log_format {
         cmd.env("AWS_LAMBDA_LOG_FORMAT", format);
     }
