@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
+use lambda_bench::artifact;
 use lambda_bench::measure::{self, Launch};
 use lambda_bench::report::{self, FunctionResult, Targets};
 use lambda_bench::stack::{CallLog, Stack};
 use lambda_bench::suite::{self, Suite, PEERS, PEER_RUNTIME};
-use lambda_bench::artifact;
 
 #[derive(Debug, Parser)]
 #[command(about = "Cold-start benchmark of the Lambda functions under a loopback Runtime API")]
@@ -47,6 +47,12 @@ struct Args {
     /// Where the test CA and the trust bundle are written.
     #[arg(long, default_value = "target/lambda-bench/stack")]
     stack_dir: PathBuf,
+    /// Instead of cold starts: instructions per request under valgrind's callgrind. Each
+    /// function runs twice, serving its event once and 1 + N times; the difference over
+    /// N is the instructions of one warm request through the handler (its AWS calls to
+    /// the local stack included, the stack's own work not).
+    #[arg(long, value_name = "N")]
+    callgrind: Option<u32>,
     /// Write every run's figures as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -126,6 +132,9 @@ async fn run(args: Args) -> Result<(), Error> {
         None => None,
     };
     let log = stack.as_ref().map(|s| s.log().clone()).unwrap_or_default();
+    if let Some(n) = args.callgrind {
+        return callgrind(&args, &suite, stack.as_ref(), &log, &names, n.max(1)).await;
+    }
 
     let mut results = Vec::new();
     for name in &names {
@@ -207,7 +216,9 @@ async fn run(args: Args) -> Result<(), Error> {
         );
         let mut content = format!("{header}\n{table}");
         if args.python.is_some() {
-            content.push_str(&format!("\nThe seeds' language beside ours (medians of the runs above):\n\n{comparison}"));
+            content.push_str(&format!(
+                "\nThe seeds' language beside ours (medians of the runs above):\n\n{comparison}"
+            ));
         }
         let updated = report::replace_section(&doc, &content).ok_or_else(|| {
             Error::Usage(format!(
@@ -220,6 +231,108 @@ async fn run(args: Args) -> Result<(), Error> {
         std::fs::write(path, updated).map_err(io(path))?;
     }
     Ok(())
+}
+
+/// Instructions per warm request of each function (see `--callgrind`).
+async fn callgrind(
+    args: &Args,
+    suite: &Suite,
+    stack: Option<&Stack>,
+    log: &CallLog,
+    names: &[String],
+    n: u32,
+) -> Result<(), Error> {
+    let dir = args.root.join("target/lambda-bench/callgrind");
+    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    let mut table = String::from(
+        "| function | event | answer | instructions, exec to idle after 1 request | after 1 + N requests | per warm request |\n| --- | --- | --- | ---: | ---: | ---: |\n",
+    );
+    for name in names {
+        let start = suite.launch(name, stack)?;
+        let mut counts = Vec::new();
+        for invocations in [1, 1 + n] {
+            let mut launch = start.launch.clone();
+            launch.invocations = invocations;
+            let out = dir.join(format!("{name}.{invocations}.out"));
+            eprint!("{name} x{invocations}: ");
+            match measure::instructions(&launch, log, &out).await {
+                Ok((sample, ir)) => {
+                    eprintln!("{ir} instructions");
+                    counts.push((sample, ir));
+                }
+                Err(e) => {
+                    eprintln!("failed: {e}");
+                    break;
+                }
+            }
+        }
+        let [(sample, one), (_, many)] = counts.as_slice() else {
+            table.push_str(&format!("| {name} | | failed | | | |\n"));
+            continue;
+        };
+        let answer = match &sample.outcome {
+            measure::Outcome::Response {
+                status_code: Some(c),
+                ..
+            } => c.to_string(),
+            measure::Outcome::Response { .. } => "ok".into(),
+            measure::Outcome::Error { error_type, .. } => format!("error {error_type}"),
+        };
+        table.push_str(&format!(
+            "| {name} | `{}` | {answer} | {one} | {many} | {} |\n",
+            start
+                .event
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "{}".into()),
+            many.saturating_sub(*one) / u64::from(n),
+        ));
+    }
+    println!("{table}");
+    if let Some(path) = &args.update {
+        let doc = std::fs::read_to_string(path).map_err(io(path))?;
+        let content = format!(
+            "Measured {} UTC; N = {n}; binaries from `{}`; {}.\n\n{table}",
+            time::OffsetDateTime::now_utc()
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default()
+                .get(..16)
+                .unwrap_or_default()
+                .replace('T', " "),
+            suite
+                .bin_dir
+                .strip_prefix(&args.root)
+                .unwrap_or(&suite.bin_dir)
+                .display(),
+            valgrind_version(),
+        );
+        let updated = report::replace_marked(
+            &doc,
+            report::CALLGRIND_BEGIN,
+            report::CALLGRIND_END,
+            &content,
+        )
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "{} has no section between {} and {}",
+                path.display(),
+                report::CALLGRIND_BEGIN,
+                report::CALLGRIND_END
+            ))
+        })?;
+        std::fs::write(path, updated).map_err(io(path))?;
+    }
+    Ok(())
+}
+
+fn valgrind_version() -> String {
+    std::process::Command::new("valgrind")
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|v| v.trim().to_string())
+        .unwrap_or_else(|| "valgrind".into())
 }
 
 fn new_result(name: &str, runtime: Option<String>, event: Option<&Path>) -> FunctionResult {

@@ -15,8 +15,8 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::procfs;
 use crate::recorder::Recorder;
-use crate::stack::CallLog;
 use crate::runtime_api::{ApiEvent, Invocation, RuntimeApi};
+use crate::stack::CallLog;
 
 /// How to start one function.
 #[derive(Debug, Clone)]
@@ -35,6 +35,8 @@ pub struct Launch {
     pub log_format: Option<String>,
     pub log_level: Option<String>,
     pub event: Bytes,
+    /// How many times the event is served (1 for a cold start).
+    pub invocations: u32,
     pub limits: Limits,
 }
 
@@ -111,13 +113,61 @@ pub enum RunError {
 /// event, read the peak RSS once the function asks for the next one, kill it.
 /// Connections are read from `log` (the stack's fronts write to it; so does the recorder).
 pub async fn cold_start(launch: &Launch, log: &CallLog) -> Result<Sample, RunError> {
+    run(launch, log, Stop::Kill).await
+}
+
+/// How a run ends once the function is idle.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    Kill,
+    /// SIGTERM, and wait for the process to finish (valgrind writes its profile then).
+    Terminate,
+}
+
+/// The instructions (valgrind's callgrind, `Ir`) the function executes from exec until
+/// it is idle after serving `launch.invocations` events, and the run's sample.
+/// `out` receives callgrind's profile.
+pub async fn instructions(
+    launch: &Launch,
+    log: &CallLog,
+    out: &std::path::Path,
+) -> Result<(Sample, u64), RunError> {
+    let mut under = launch.clone();
+    under.binary = PathBuf::from("valgrind");
+    under.args = vec![
+        "--tool=callgrind".into(),
+        format!("--callgrind-out-file={}", out.display()),
+        launch.binary.display().to_string(),
+    ];
+    under.args.extend(launch.args.iter().cloned());
+    let slow = |d: Duration| d * 100;
+    under.limits = Limits {
+        init: slow(launch.limits.init),
+        invoke: slow(launch.limits.invoke),
+        idle: slow(launch.limits.idle),
+    };
+    let sample = run(&under, log, Stop::Terminate).await?;
+    let profile = std::fs::read_to_string(out)?;
+    let total = profile
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("totals:")
+                .or_else(|| l.strip_prefix("summary:"))
+        })
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("{}: no totals line", out.display())))?;
+    Ok((sample, total))
+}
+
+async fn run(launch: &Launch, log: &CallLog, stop: Stop) -> Result<Sample, RunError> {
     let recorder = Recorder::start(log.clone()).await?;
-    let invocation = Invocation::new(
+    let mut invocation = Invocation::new(
         &launch.function_name,
         &launch.region,
         launch.event.clone(),
         launch.limits.invoke,
     );
+    invocation.count = launch.invocations.max(1);
     let (api, mut events) = RuntimeApi::start(invocation).await?;
     let mut command = command(launch, &api.address(), &recorder.url());
     let output = Output::default();
@@ -128,6 +178,17 @@ pub async fn cold_start(launch: &Launch, log: &CallLog) -> Result<Sample, RunErr
     output.collect(child.stderr.take());
 
     let result = drive(launch, &mut child, &mut events, started, &output).await;
+    match (stop, child.id()) {
+        (Stop::Terminate, Some(pid)) if result.is_ok() => {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(pid.to_string())
+                .status()
+                .await;
+            let _ = tokio::time::timeout(launch.limits.idle, child.wait()).await;
+        }
+        _ => {}
+    }
     let _ = child.start_kill();
     let _ = child.wait().await;
     let (init, invoke, outcome, peak_rss_kib, first_next_at) = result?;
@@ -206,59 +267,69 @@ async fn drive(
     };
     let init = first_next_at - started;
 
-    // 2. the invocation: served -> response/error
+    // 2. the invocations: served -> response/error, `invocations` times; the first is timed
     let deadline = tokio::time::Instant::now() + limits.invoke;
-    let mut served_at = None;
-    let (done_at, outcome) = loop {
-        let event = tokio::select! {
-            event = events.recv() => event,
-            _ = tokio::time::sleep_until(deadline) => None,
+    let mut first = None;
+    for _ in 0..launch.invocations.max(1) {
+        let mut served_at = None;
+        let (done_at, outcome) = loop {
+            let event = tokio::select! {
+                event = events.recv() => event,
+                _ = tokio::time::sleep_until(deadline) => None,
+            };
+            match event {
+                Some(ApiEvent::Served { at }) => served_at = Some(at),
+                Some(ApiEvent::Response { at, body }) => {
+                    break (
+                        at,
+                        Outcome::Response {
+                            status_code: status_code(&body),
+                            body: String::from_utf8_lossy(&body).into_owned(),
+                        },
+                    )
+                }
+                Some(ApiEvent::Error {
+                    at,
+                    error_type,
+                    body,
+                }) => {
+                    let (body_type, message) = diagnostic(&body);
+                    let error_type = body_type
+                        .or(error_type)
+                        .filter(|t| !t.is_empty())
+                        .unwrap_or_else(|| "unknown".into());
+                    break (
+                        at,
+                        Outcome::Error {
+                            error_type,
+                            message,
+                        },
+                    );
+                }
+                Some(_) => continue,
+                None => {
+                    return Err(RunError::Timeout {
+                        what: "invocation response",
+                        limit: limits.invoke,
+                        output: output.tail(),
+                    })
+                }
+            }
         };
-        match event {
-            Some(ApiEvent::Served { at }) => served_at = Some(at),
-            Some(ApiEvent::Response { at, body }) => {
-                break (
-                    at,
-                    Outcome::Response {
-                        status_code: status_code(&body),
-                        body: String::from_utf8_lossy(&body).into_owned(),
-                    },
-                )
-            }
-            Some(ApiEvent::Error {
-                at,
-                error_type,
-                body,
-            }) => {
-                let (body_type, message) = diagnostic(&body);
-                let error_type = body_type
-                    .or(error_type)
-                    .filter(|t| !t.is_empty())
-                    .unwrap_or_else(|| "unknown".into());
-                break (
-                    at,
-                    Outcome::Error {
-                        error_type,
-                        message,
-                    },
-                );
-            }
-            Some(_) => continue,
-            None => {
-                return Err(RunError::Timeout {
-                    what: "invocation response",
-                    limit: limits.invoke,
-                    output: output.tail(),
-                })
-            }
+        if first.is_none() {
+            first = Some((done_at - served_at.unwrap_or(first_next_at), outcome));
         }
-    };
-    let invoke = done_at - served_at.unwrap_or(first_next_at);
+    }
+    let (invoke, outcome) = first.ok_or_else(|| RunError::Timeout {
+        what: "invocation response",
+        limit: limits.invoke,
+        output: output.tail(),
+    })?;
 
     // 3. idle: the second /next; then the peak RSS of the whole life so far
     let idle = tokio::time::timeout(limits.idle, async {
         while let Some(event) = events.recv().await {
-            if matches!(event, ApiEvent::Next { count, .. } if count > 1) {
+            if matches!(event, ApiEvent::Next { count, .. } if count > launch.invocations.max(1)) {
                 return true;
             }
         }

@@ -357,10 +357,18 @@ fn clip(text: &str, max: usize) -> String {
 pub const BEGIN: &str = "<!-- lambda-bench:begin -->";
 pub const END: &str = "<!-- lambda-bench:end -->";
 
+pub const CALLGRIND_BEGIN: &str = "<!-- lambda-bench:callgrind:begin -->";
+pub const CALLGRIND_END: &str = "<!-- lambda-bench:callgrind:end -->";
+
 /// `doc` with the text between the `BEGIN` and `END` markers replaced by `content`.
 pub fn replace_section(doc: &str, content: &str) -> Option<String> {
-    let start = doc.find(BEGIN)? + BEGIN.len();
-    let end = start + doc[start..].find(END)?;
+    replace_marked(doc, BEGIN, END, content)
+}
+
+/// `doc` with the text between `begin` and `end` replaced by `content`.
+pub fn replace_marked(doc: &str, begin: &str, end: &str, content: &str) -> Option<String> {
+    let start = doc.find(begin)? + begin.len();
+    let end = start + doc[start..].find(end)?;
     Some(format!(
         "{}\n{}\n{}",
         &doc[..start],

@@ -254,9 +254,9 @@ impl Drop for Stack {
 
 /// `127.0.0.1:<port>` of an `http://127.0.0.1:<port>` URL.
 fn loopback_addr(url: &str) -> Result<SocketAddr, StackError> {
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| StackError::Certificate(format!("{url}: expected http://127.0.0.1:<port>")))?;
+    let rest = url.strip_prefix("http://").ok_or_else(|| {
+        StackError::Certificate(format!("{url}: expected http://127.0.0.1:<port>"))
+    })?;
     rest.trim_end_matches('/')
         .parse()
         .map_err(|_| StackError::Certificate(format!("{url}: expected http://127.0.0.1:<port>")))

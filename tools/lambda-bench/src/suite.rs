@@ -151,6 +151,7 @@ impl Suite {
                 log_format: spec.and_then(|s| s.log_format.clone()),
                 log_level: spec.and_then(|s| s.log_level.clone()),
                 event,
+                invocations: 1,
                 limits: Limits::default(),
             },
             event: event_path.map(|p| p.strip_prefix(&self.root).unwrap_or(&p).to_path_buf()),
@@ -171,11 +172,7 @@ impl Suite {
         let mut start = self.launch(peer.name, stack)?;
         let launch = &mut start.launch;
         launch.binary = python.to_path_buf();
-        launch.args = vec![
-            "-m".into(),
-            "awslambdaric".into(),
-            peer.handler.to_string(),
-        ];
+        launch.args = vec!["-m".into(), "awslambdaric".into(), peer.handler.to_string()];
         launch.cwd = Some(self.root.join("tools/lambda-bench/peer"));
         if let Some(bundle) = launch.vars.get("SSL_CERT_FILE").cloned() {
             launch.vars.insert("AWS_CA_BUNDLE".into(), bundle);

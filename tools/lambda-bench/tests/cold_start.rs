@@ -84,6 +84,7 @@ fn launch(fixture: &str) -> Launch {
         log_format: Some("JSON".into()),
         log_level: Some("INFO".into()),
         event: Bytes::from_static(br#"{"hello":"world"}"#),
+        invocations: 1,
         limits: Limits::default(),
     }
 }
