@@ -275,7 +275,9 @@ mod tests {
         let (_, source) = trust_store(&env(&[("SSL_CERT_FILE", &path)]));
         match source {
             TrustSource::Bundle {
-                path: read, certificates, ..
+                path: read,
+                certificates,
+                ..
             } => {
                 assert_eq!(read, path);
                 assert_eq!(certificates, system_certificates().len());
