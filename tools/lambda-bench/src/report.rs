@@ -487,6 +487,65 @@ mod tests {
         assert!(markdown(&[r], &Targets::default()).contains("run failed: no GET /next within 10s"));
     }
 
+    fn with_invoke(mut s: Sample, invoke_ms: u64, calls: usize) -> Sample {
+        s.invoke = Duration::from_millis(invoke_ms);
+        s.invoke_calls = calls;
+        s
+    }
+
+    #[test]
+    fn init_over_twice_the_version_floor_of_the_same_run_is_missed() {
+        let mut version = result(vec![sample(2, Some(1), &[])], 1);
+        version.name = FLOOR_FUNCTION.into();
+        let fast = result(vec![sample(4, Some(1), &[])], 1);
+        let mut slow = result(vec![sample(5, Some(1), &[])], 1);
+        slow.name = "g".into();
+        let targets = Targets::default().with_floor(&[version.clone(), fast.clone(), slow.clone()]);
+        assert_eq!(targets.init_floor_ms, Some(2.0));
+        assert!(fast.missed(&targets).is_empty());
+        assert_eq!(slow.missed(&targets), ["init > 2x version"]);
+        assert!(version.missed(&targets).is_empty());
+        // a peer's figures never set the floor
+        version.runtime = Some("Python 3.11".into());
+        assert_eq!(
+            Targets::default().with_floor(&[version]).init_floor_ms,
+            None
+        );
+    }
+
+    #[test]
+    fn the_cold_start_target_applies_to_functions_whose_first_invoke_calls_aws() {
+        let calling = result(
+            vec![
+                with_invoke(sample(5, Some(1), &[]), 12, 1),
+                with_invoke(sample(5, Some(1), &[]), 9, 1),
+            ],
+            1,
+        );
+        assert_eq!(calling.missed(&Targets::default()), ["init + 1st invoke"]);
+        let quick = result(vec![with_invoke(sample(5, Some(1), &[]), 9, 1)], 1);
+        assert!(quick.missed(&Targets::default()).is_empty());
+        let offline = result(vec![with_invoke(sample(5, Some(1), &[]), 30, 0)], 1);
+        assert!(offline.missed(&Targets::default()).is_empty());
+    }
+
+    #[test]
+    fn the_comparison_sets_each_peer_beside_the_function_it_mirrors() {
+        let rust = result(vec![with_invoke(sample(5, Some(8 * 1024), &[]), 5, 1)], 1);
+        let mut peer = result(
+            vec![with_invoke(sample(300, Some(64 * 1024), &[]), 100, 1)],
+            1,
+        );
+        peer.runtime = Some("Python 3.11".into());
+        let table = comparison(&[rust, peer]);
+        assert!(
+            table.contains(
+                "| f vs f (Python 3.11, boto3) | 10.0 | 400.0 | 40.0x | 8.0 | 64.0 | 0.12 |"
+            ),
+            "{table}"
+        );
+    }
+
     #[test]
     fn rust_type_names_in_error_types_are_shortened() {
         assert_eq!(
