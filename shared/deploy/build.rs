@@ -13,10 +13,11 @@ fn main() {
     println!("cargo:rerun-if-env-changed=HANGAR_GIT_COMMIT");
     println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
     let manifest = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
-    // A new commit or checkout changes HEAD or the ref it points at (a loose ref file, or
-    // packed-refs in a fresh clone; in a worktree the refs live in the common git dir).
-    // Only existing files are watched: cargo reruns the script on every build for a
-    // missing one, which would rebuild this crate each time with a new build time.
+    // A new commit or checkout changes HEAD, the ref it points at, or packed-refs. Paths
+    // come from `git rev-parse --git-path`, which is right in linked worktrees too (their
+    // refs live in the common git directory). Only files that exist are watched: a
+    // missing one would make cargo rerun this script, and rebuild every dependent, on
+    // every build.
     let mut watched = vec!["HEAD".to_string(), "packed-refs".to_string()];
     if let Some(reference) = git_output(&manifest, &["symbolic-ref", "-q", "HEAD"]) {
         watched.push(reference);
@@ -26,11 +27,12 @@ fn main() {
             &manifest,
             &["rev-parse", "--path-format=absolute", "--git-path", &name],
         ) {
-            if Path::new(&path).exists() {
+            if Path::new(&path).is_file() {
                 println!("cargo:rerun-if-changed={path}");
             }
         }
     }
+    println!("cargo:rerun-if-changed=build.rs");
 
     let commit = std::env::var("HANGAR_GIT_COMMIT")
         .ok()

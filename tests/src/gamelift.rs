@@ -5,7 +5,7 @@ use crate::{unique_name, wait_until};
 use aws_sdk_gamelift::types::{
     BuildStatus, DesiredPlayerSession, Ec2InstanceType, FleetStatus, GameSessionPlacement,
     GameSessionPlacementState, GameSessionQueueDestination, GameSessionStatus,
-    LocationConfiguration, RuntimeConfiguration, ServerProcess,
+    LocationConfiguration, RuntimeConfiguration, S3Location, ServerProcess,
 };
 use aws_sdk_gamelift::Client;
 use std::time::Duration;
@@ -15,12 +15,24 @@ pub const WAIT: Duration = Duration::from_secs(10);
 /// Real time between polls.
 pub const POLL: Duration = Duration::from_millis(20);
 
+/// Where a build's files are, for CreateBuild (a build with a StorageLocation becomes
+/// READY on the emulator's clock; one without waits for its upload).
+pub fn storage_location(name: &str) -> S3Location {
+    S3Location::builder()
+        .bucket("game-builds")
+        .key(format!("{name}.zip"))
+        .role_arn("arn:aws:iam::123456789012:role/gamelift-build-access")
+        .build()
+}
+
 /// A build that has become READY; returns its id.
 pub async fn ready_build(gl: &Client) -> String {
+    let name = unique_name("build");
     let b = gl
         .create_build()
-        .name(unique_name("build"))
+        .name(&name)
         .version("1.0")
+        .storage_location(storage_location(&name))
         .send()
         .await
         .unwrap();
@@ -249,4 +261,46 @@ pub async fn create_game_session(gl: &Client, fleet: &str, max_players: i32) -> 
         .game_session_id()
         .unwrap()
         .to_string()
+}
+
+/// Puts `bytes` at `bucket/key` on moto's S3 (path-style, SigV4-signed with
+/// `credentials`), as a build upload does; returns the HTTP status.
+pub async fn put_on_local_s3(
+    bucket: &str,
+    key: &str,
+    bytes: &[u8],
+    credentials: aws_sdk_gamelift::config::Credentials,
+) -> u16 {
+    use aws_sigv4::http_request::{
+        sign, PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest,
+        SigningSettings, UriPathNormalizationMode,
+    };
+    let url = format!("{}/{bucket}/{key}", crate::moto_endpoint().trim_end_matches('/'));
+    let identity: aws_smithy_runtime_api::client::identity::Identity = credentials.into();
+    let mut settings = SigningSettings::default();
+    settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+    settings.percent_encoding_mode = PercentEncodingMode::Single;
+    settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region(crate::REGION)
+        .name("s3")
+        .time(std::time::SystemTime::now())
+        .settings(settings)
+        .build()
+        .unwrap()
+        .into();
+    let signable = SignableRequest::new(
+        "PUT",
+        url.as_str(),
+        std::iter::empty(),
+        SignableBody::Bytes(bytes),
+    )
+    .unwrap();
+    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+    let mut req = reqwest::Client::new().put(&url).body(bytes.to_vec());
+    for (name, value) in instructions.headers() {
+        req = req.header(name, value);
+    }
+    req.send().await.unwrap().status().as_u16()
 }

@@ -5,3 +5,4 @@ pub mod duration;
 pub mod fleet;
 pub mod probe;
 pub mod rollout;
+pub mod sessions;

@@ -27,6 +27,9 @@ enum Command {
     /// Rehearse a gradual deployment of the API functions on the local stack: hooks,
     /// traffic shifts, alarms, rollback.
     Rollout(hangar::rollout::cli::RolloutArgs),
+    /// Try the sessions API: create (and wait for the placement), list, get, join,
+    /// placement, end as a game server.
+    Sessions(hangar::sessions::SessionsArgs),
 }
 
 #[tokio::main]
@@ -51,6 +54,9 @@ async fn main() -> std::process::ExitCode {
         Command::Rollout(args) => hangar::rollout::cli::run(&args)
             .await
             .map_err(|e| (e.exit_code(), e.to_string())),
+        Command::Sessions(args) => hangar::sessions::run(args)
+            .await
+            .map_err(|e| (e.code, e.to_string())),
         Command::Probe(args) => hangar::probe::main(args)
             .await
             .map_err(|e| (2, e.to_string())),

@@ -5,6 +5,7 @@
 use crate::events::{Outgoing, SentEvent};
 use crate::model::{Effect, ServerSettings};
 use crate::server::core::Core;
+use crate::server::local_s3::LocalS3;
 use serde_json::json;
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -62,7 +63,10 @@ pub(crate) async fn publisher(
 }
 
 /// Reports player counts and session ends to the configured server API.
-pub(crate) async fn callbacks(mut rx: mpsc::UnboundedReceiver<(Effect, ServerSettings)>) {
+pub(crate) async fn callbacks(
+    core: Arc<Core>,
+    mut rx: mpsc::UnboundedReceiver<(Effect, ServerSettings)>,
+) {
     let http = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(5))
         .build()
@@ -88,10 +92,17 @@ pub(crate) async fn callbacks(mut rx: mpsc::UnboundedReceiver<(Effect, ServerSet
             tracing::warn!(url = base, "callback URL does not parse");
             continue;
         };
+        let segment = match settings.callback_session_id {
+            crate::model::settings::CallbackSessionId::GameSessionId => id.clone(),
+            crate::model::settings::CallbackSessionId::Base64Url => {
+                use base64::Engine;
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(id.as_bytes())
+            }
+        };
         match url.path_segments_mut() {
             Ok(mut segs) => {
                 segs.pop_if_empty()
-                    .extend(["v1", "server", "sessions", id.as_str()]);
+                    .extend(["v1", "server", "sessions", segment.as_str()]);
             }
             Err(()) => {
                 tracing::warn!(url = base, "callback URL cannot take a path");
@@ -101,6 +112,27 @@ pub(crate) async fn callbacks(mut rx: mpsc::UnboundedReceiver<(Effect, ServerSet
         let mut req = http.request(method, url.clone());
         if let Some(token) = &settings.callback_token {
             req = req.bearer_auth(token);
+        }
+        if let (Some(property), Some(header)) = (
+            &settings.callback_credential_property,
+            &settings.callback_credential_header,
+        ) {
+            let value = core
+                .lock()
+                .state
+                .game_sessions
+                .iter()
+                .find(|g| &g.id == id)
+                .and_then(|g| {
+                    g.game_properties.as_array()?.iter().find_map(|p| {
+                        (p["Key"].as_str()? == property.as_str())
+                            .then(|| p["Value"].as_str().map(str::to_string))
+                            .flatten()
+                    })
+                });
+            if let Some(v) = value {
+                req = req.header(header.as_str(), v);
+            }
         }
         if let Some(b) = body {
             req = req.json(&b);
@@ -115,25 +147,24 @@ pub(crate) async fn callbacks(mut rx: mpsc::UnboundedReceiver<(Effect, ServerSet
     }
 }
 
-/// How often the upload watcher looks for uploaded builds.
-const UPLOAD_POLL: std::time::Duration = std::time::Duration::from_millis(50);
+/// How often the upload watcher looks for uploaded builds (real time).
+const UPLOAD_POLL: std::time::Duration = std::time::Duration::from_millis(200);
 
-/// Creates the upload bucket on the local S3 (`s3` is its base URL), then watches the
-/// upload location of every build waiting for its files: once an object is there, the
-/// build is told (it turns READY `timing.build_ready_ms` later).
-pub(crate) async fn uploads(core: Arc<Core>, s3: String) {
-    let http = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(5))
-        .build()
-        .unwrap_or_default();
+/// Creates the upload bucket on the local S3, then watches the upload location of every
+/// build waiting for its files: once an object is there, the build is told (it turns
+/// READY `timing.build_ready_ms` later).
+pub(crate) async fn uploads(core: Arc<Core>, s3: LocalS3) {
     let bucket = core.who.upload_bucket();
     let mut warned = false;
     loop {
-        match create_bucket(&http, &s3, &bucket, &core.who.region).await {
+        match s3.create_bucket(&bucket).await {
             Ok(()) => break,
             Err(e) if !warned => {
                 warned = true;
-                tracing::warn!("build uploads cannot work yet: creating bucket {bucket} on {s3} failed: {e}; retrying every 5 s");
+                tracing::warn!(
+                    "build uploads cannot work yet: creating bucket {bucket} on {} failed: {e}; retrying every 5 s",
+                    s3.base
+                );
             }
             Err(_) => {}
         }
@@ -153,7 +184,7 @@ pub(crate) async fn uploads(core: Arc<Core>, s3: String) {
             .map(|b| (b.id.clone(), b.upload.0.clone(), b.upload.1.clone()))
             .collect();
         for (id, bucket, key) in waiting {
-            let Some(size) = object_size(&http, &s3, &bucket, &key).await else {
+            let Some(size) = s3.object_size(&bucket, &key).await else {
                 continue;
             };
             let now = core.clock.now();
@@ -164,44 +195,4 @@ pub(crate) async fn uploads(core: Arc<Core>, s3: String) {
             }
         }
     }
-}
-
-/// `PUT /<bucket>` on the local S3; an existing bucket of ours is fine.
-async fn create_bucket(
-    http: &reqwest::Client,
-    s3: &str,
-    bucket: &str,
-    region: &str,
-) -> Result<(), String> {
-    let mut req = http.put(format!("{s3}/{bucket}"));
-    if region != "us-east-1" {
-        req = req.body(format!(
-            "<CreateBucketConfiguration><LocationConstraint>{region}</LocationConstraint></CreateBucketConfiguration>"
-        ));
-    }
-    let resp = req.send().await.map_err(|e| e.to_string())?;
-    let status = resp.status();
-    let body = resp.text().await.unwrap_or_default();
-    if status.is_success() || body.contains("BucketAlreadyOwnedByYou") {
-        Ok(())
-    } else {
-        Err(format!("HTTP {status}: {body}"))
-    }
-}
-
-/// The size of `s3/bucket/key`, if the object exists.
-async fn object_size(http: &reqwest::Client, s3: &str, bucket: &str, key: &str) -> Option<i64> {
-    let resp = http
-        .head(format!("{s3}/{bucket}/{key}"))
-        .send()
-        .await
-        .ok()?;
-    if !resp.status().is_success() {
-        return None;
-    }
-    resp.headers()
-        .get(reqwest::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-        .or(Some(0))
 }
