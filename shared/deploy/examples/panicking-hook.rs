@@ -1,5 +1,5 @@
-//! A traffic hook whose checks panic, otherwise the hook binaries' own `main`: the guard,
-//! the area state, the entry point. The test
+//! A traffic hook whose checks panic, otherwise the hook binaries' own `main`
+//! ([`hangar_deploy::api::run_hook`]: the guard, the area state, the entry point). The test
 //! `deploy::panic::a_panicking_hook_reports_failed_in_the_abort_build` builds it with the
 //! release profile's panic strategy (`cargo build --profile release-panic-check
 //! --example panicking-hook -p hangar-deploy`) and runs it under a local Lambda Runtime
@@ -8,9 +8,7 @@
 use std::time::Duration;
 
 use hangar_deploy::checks::CheckReport;
-use hangar_deploy::codedeploy::CodeDeploy;
 use hangar_deploy::hook::Checks;
-use hangar_deploy::Deploy;
 
 #[derive(Clone)]
 struct Panicking;
@@ -29,10 +27,5 @@ impl Checks for Panicking {
 async fn main() -> Result<(), lambda_runtime::Error> {
     hangar_lambda::init_tracing();
     let sdk = hangar_aws::sdk_config().await;
-    hangar_deploy::guard::install(&sdk);
-    let deploy = Deploy::new(CodeDeploy::new(&sdk), Ok(Panicking));
-    lambda_runtime::run(lambda_runtime::service_fn(|event| {
-        hangar_deploy::api::hook(&deploy, event)
-    }))
-    .await
+    hangar_deploy::api::run_hook(&sdk, Ok(Panicking)).await
 }

@@ -6,12 +6,16 @@
 //! - [`hook`]: a CodeDeploy lifecycle event for either traffic hook (`Deploy<PreTraffic>`
 //!   or `Deploy<PostTraffic>`): the checks, then one report to CodeDeploy. Called only by
 //!   CodeDeploy (its service role may invoke `CodeDeployHook_*`).
+//! - [`run_hook`]: the rest of a hook binary's `main` once its checks are configured.
 
 use aws_lambda_events::event::codedeploy::CodeDeployLifecycleEvent;
 use lambda_http::{Body, Error, Request, Response};
 use lambda_runtime::LambdaEvent;
 
+use hangar_lambda::ConfigError;
+
 use crate::build_info::BuildInfo;
+use crate::codedeploy::CodeDeploy;
 use crate::error::DeployError;
 use crate::hook::{Checks, Deploy};
 
@@ -33,4 +37,17 @@ pub async fn hook<C: Checks>(
         "status": outcome.status().as_str(),
         "reason": outcome.reason(),
     }))
+}
+
+/// The rest of a hook binary's `main`: installs the panic guard ([`crate::guard`], so a
+/// panic still reports Failed in the build that aborts on panic), builds the area state
+/// over `checks` and serves lifecycle events until the Lambda runtime stops. The hook
+/// binaries and the panic test's hook share it, so the test runs this very path.
+pub async fn run_hook<C: Checks>(
+    sdk: &aws_config::SdkConfig,
+    checks: Result<C, ConfigError>,
+) -> Result<(), lambda_runtime::Error> {
+    crate::guard::install(sdk);
+    let deploy = Deploy::new(CodeDeploy::new(sdk), checks);
+    lambda_runtime::run(lambda_runtime::service_fn(|event| hook(&deploy, event))).await
 }

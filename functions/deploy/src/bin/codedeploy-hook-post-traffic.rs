@@ -6,13 +6,12 @@
 
 use hangar_deploy::config::PostTrafficConfig;
 use hangar_deploy::post_traffic::PostTraffic;
-use hangar_deploy::{codedeploy::CodeDeploy, lambda::Lambda, Deploy};
+use hangar_deploy::{codedeploy::CodeDeploy, lambda::Lambda};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     hangar_lambda::init_tracing();
     let sdk = hangar_aws::sdk_config().await;
-    hangar_deploy::guard::install(&sdk);
     let checks = PostTrafficConfig::from_vars(&hangar_lambda::config::Env).map(|config| {
         PostTraffic::new(
             config,
@@ -21,9 +20,5 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             reqwest::Client::new(),
         )
     });
-    let deploy = Deploy::new(CodeDeploy::new(&sdk), checks);
-    lambda_runtime::run(lambda_runtime::service_fn(|event| {
-        hangar_deploy::api::hook(&deploy, event)
-    }))
-    .await
+    hangar_deploy::api::run_hook(&sdk, checks).await
 }
