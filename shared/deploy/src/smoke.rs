@@ -51,15 +51,16 @@ pub struct Check {
     pub expect: Expect,
 }
 
-/// The route of each API function (binary name), with the path parameters its smoke
-/// requests use.
-pub fn route_of(
-    function: &str,
-) -> Option<(
+/// A route: its method, its path template, the path parameters of its smoke requests.
+pub type SmokeRoute = (
     &'static str,
     &'static str,
     &'static [(&'static str, &'static str)],
-)> {
+);
+
+/// The route of each API function (binary name), with the path parameters its smoke
+/// requests use.
+pub fn route_of(function: &str) -> Option<SmokeRoute> {
     const SESSION: &[(&str, &str)] = &[("sessionId", MISSING_SESSION_ID)];
     const PLACEMENT: &[(&str, &str)] = &[("placementId", MISSING_PLACEMENT_ID)];
     Some(match function {

@@ -72,7 +72,7 @@ mod tests {
         let text =
             std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../template.yaml"))
                 .unwrap();
-        let functions = super::api_functions(&text).unwrap();
+        let functions = crate::rollout::template::api_functions(&text).unwrap();
         assert_eq!(functions.len(), 10, "{functions:?}");
         let get = functions
             .iter()
