@@ -1,12 +1,14 @@
-//! The alias lock in DynamoDB: one replacement per alias at a time. The item is keyed by
-//! `alias_id`; a run of the same replacement (resume) may take it again, any other is
-//! refused. Release deletes the item only if this replacement holds it.
+//! DynamoDB adapter of the alias lock: one replacement per alias at a time. The item is
+//! keyed by `alias_id`; a run of the same replacement (resume) may take it again, any
+//! other is refused. Release deletes the item only if this replacement holds it.
+//! Failed conditions are asked of [`AwsError::is_condition_failed`].
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
+use hangar_aws::error::AwsError;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{classify, error_code, StageError};
+use crate::error::FleetError;
 use crate::start::LockFacts;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -14,12 +16,10 @@ struct LockItem {
     alias_id: String,
     replacement_id: String,
     old_fleet_id: String,
-    acquired_at: u64,
+    acquired_at_ms: u64,
 }
 
-const CONDITION_FAILED: &str = "ConditionalCheckFailedException";
-
-pub async fn get(c: &Client, table: &str, alias_id: &str) -> Result<Option<LockFacts>, StageError> {
+pub async fn get(c: &Client, table: &str, alias_id: &str) -> Result<Option<LockFacts>, FleetError> {
     let out = c
         .get_item()
         .table_name(table)
@@ -27,19 +27,19 @@ pub async fn get(c: &Client, table: &str, alias_id: &str) -> Result<Option<LockF
         .consistent_read(true)
         .send()
         .await
-        .map_err(|e| classify("GetItem", e))?;
+        .map_err(|e| AwsError::new("GetItem", e))?;
     let Some(item) = out.item else {
         return Ok(None);
     };
     let item: LockItem = serde_dynamo::from_item(item).map_err(|e| {
-        StageError::Aws(format!(
+        FleetError::Malformed(format!(
             "lock item for {alias_id} in {table} is malformed: {e}"
         ))
     })?;
     Ok(Some(LockFacts {
         replacement_id: item.replacement_id,
         old_fleet_id: item.old_fleet_id,
-        acquired_at: item.acquired_at,
+        acquired_at_ms: item.acquired_at_ms,
     }))
 }
 
@@ -50,8 +50,8 @@ pub async fn acquire(
     alias_id: &str,
     replacement_id: &str,
     old_fleet_id: &str,
-    now: u64,
-) -> Result<(), StageError> {
+    now_ms: u64,
+) -> Result<(), FleetError> {
     if let Some(held) = get(c, table, alias_id).await? {
         if held.replacement_id == replacement_id {
             return Ok(());
@@ -62,34 +62,33 @@ pub async fn acquire(
         alias_id: alias_id.to_string(),
         replacement_id: replacement_id.to_string(),
         old_fleet_id: old_fleet_id.to_string(),
-        acquired_at: now,
+        acquired_at_ms: now_ms,
     };
     let item = serde_dynamo::to_item(item)
-        .map_err(|e| StageError::Aws(format!("cannot encode the lock item: {e}")))?;
-    match c
+        .map_err(|e| FleetError::Malformed(format!("cannot encode the lock item: {e}")))?;
+    let put = c
         .put_item()
         .table_name(table)
         .set_item(Some(item))
         .condition_expression("attribute_not_exists(alias_id)")
         .send()
         .await
-    {
+        .map_err(|e| AwsError::new("PutItem", e));
+    match put {
         Ok(_) => Ok(()),
-        Err(e) if error_code(&e) == Some(CONDITION_FAILED) => {
-            match get(c, table, alias_id).await? {
-                Some(held) if held.replacement_id == replacement_id => Ok(()),
-                Some(held) => Err(locked(alias_id, &held)),
-                None => Err(StageError::Transient(format!(
-                    "the lock on {alias_id} changed while taking it; retry"
-                ))),
-            }
-        }
-        Err(e) => Err(classify("PutItem", e)),
+        Err(e) if e.is_condition_failed() => match get(c, table, alias_id).await? {
+            Some(held) if held.replacement_id == replacement_id => Ok(()),
+            Some(held) => Err(locked(alias_id, &held)),
+            None => Err(FleetError::Contended(format!(
+                "the lock on {alias_id} changed while taking it; retry"
+            ))),
+        },
+        Err(e) => Err(e.into()),
     }
 }
 
-fn locked(alias_id: &str, held: &LockFacts) -> StageError {
-    StageError::Locked(format!(
+fn locked(alias_id: &str, held: &LockFacts) -> FleetError {
+    FleetError::Locked(format!(
         "alias {alias_id} is being replaced by replacement {} (old fleet {}); wait for it to finish",
         held.replacement_id, held.old_fleet_id
     ))
@@ -101,8 +100,8 @@ pub async fn release(
     table: &str,
     alias_id: &str,
     replacement_id: &str,
-) -> Result<bool, StageError> {
-    match c
+) -> Result<bool, FleetError> {
+    let deleted = c
         .delete_item()
         .table_name(table)
         .key("alias_id", AttributeValue::S(alias_id.to_string()))
@@ -110,9 +109,10 @@ pub async fn release(
         .expression_attribute_values(":me", AttributeValue::S(replacement_id.to_string()))
         .send()
         .await
-    {
+        .map_err(|e| AwsError::new("DeleteItem", e));
+    match deleted {
         Ok(_) => Ok(true),
-        Err(e) if error_code(&e) == Some(CONDITION_FAILED) => Ok(false),
-        Err(e) => Err(classify("DeleteItem", e)),
+        Err(e) if e.is_condition_failed() => Ok(false),
+        Err(e) => Err(e.into()),
     }
 }

@@ -11,32 +11,32 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PollClock {
     /// Unix seconds of the first poll.
-    pub started_at: u64,
+    pub started_at_secs: u64,
     pub polls: u32,
 }
 
 impl PollClock {
-    /// The clock after one more poll at `now`; the first poll starts it.
-    pub fn tick(previous: Option<PollClock>, now: u64) -> PollClock {
+    /// The clock after one more poll at `now_secs`; the first poll starts it.
+    pub fn tick(previous: Option<PollClock>, now_secs: u64) -> PollClock {
         match previous {
             Some(p) => PollClock {
-                started_at: p.started_at,
+                started_at_secs: p.started_at_secs,
                 polls: p.polls.saturating_add(1),
             },
             None => PollClock {
-                started_at: now,
+                started_at_secs: now_secs,
                 polls: 1,
             },
         }
     }
 
-    pub fn elapsed(&self, now: u64) -> u64 {
-        now.saturating_sub(self.started_at)
+    pub fn elapsed_secs(&self, now_secs: u64) -> u64 {
+        now_secs.saturating_sub(self.started_at_secs)
     }
 
-    /// True once the stage has run `timeout` seconds or more.
-    pub fn expired(&self, now: u64, timeout: u64) -> bool {
-        self.elapsed(now) >= timeout
+    /// True once the stage has run `timeout_secs` seconds or more.
+    pub fn expired(&self, now_secs: u64, timeout_secs: u64) -> bool {
+        self.elapsed_secs(now_secs) >= timeout_secs
     }
 }
 
@@ -161,7 +161,7 @@ mod tests {
         assert_eq!(
             first,
             PollClock {
-                started_at: 100,
+                started_at_secs: 100,
                 polls: 1
             }
         );
@@ -169,13 +169,13 @@ mod tests {
         assert_eq!(
             later,
             PollClock {
-                started_at: 100,
+                started_at_secs: 100,
                 polls: 2
             }
         );
         assert!(!later.expired(159, 60));
         assert!(later.expired(160, 60));
-        assert_eq!(later.elapsed(50), 0);
+        assert_eq!(later.elapsed_secs(50), 0);
     }
 
     #[test]

@@ -239,6 +239,16 @@ pub struct Config {
     pub timeouts: Seconds,
 }
 
+impl Config {
+    /// The tags put on every build and fleet this replacement creates.
+    pub fn workflow_tags(&self) -> Vec<(String, String)> {
+        vec![
+            (REPLACEMENT_TAG.to_string(), self.replacement_id.clone()),
+            (ALIAS_TAG.to_string(), self.alias_id.clone()),
+        ]
+    }
+}
+
 /// A request the workflow refuses, naming the field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {reason}")]

@@ -23,7 +23,7 @@ pub struct FleetFacts {
 pub struct LockFacts {
     pub replacement_id: String,
     pub old_fleet_id: String,
-    pub acquired_at: u64,
+    pub acquired_at_ms: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -238,13 +238,13 @@ mod tests {
         f.lock = Some(LockFacts {
             replacement_id: "r-other".into(),
             old_fleet_id: "fleet-old".into(),
-            acquired_at: 1,
+            acquired_at_ms: 1,
         });
         assert!(matches!(decide_start(&f), Err(Refusal::Locked(m)) if m.contains("r-other")));
         f.lock = Some(LockFacts {
             replacement_id: "r-1".into(),
             old_fleet_id: "fleet-old".into(),
-            acquired_at: 1,
+            acquired_at_ms: 1,
         });
         assert!(decide_start(&f).is_ok());
     }
@@ -279,7 +279,7 @@ mod tests {
         f.lock = Some(LockFacts {
             replacement_id: "r-1".into(),
             old_fleet_id: "fleet-old".into(),
-            acquired_at: 1,
+            acquired_at_ms: 1,
         });
         assert_eq!(
             decide_start(&f).unwrap(),

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::StageError;
+use crate::error::FleetError;
 use crate::plan::Plan;
 use crate::progress::{LocationStatus, PollClock};
 use crate::request::{CapacityTarget, Config};
@@ -155,17 +155,17 @@ impl CaughtError {
 }
 
 impl ExecutionState {
-    pub fn validated(&self) -> Result<&Validated, StageError> {
+    pub fn validated(&self) -> Result<&Validated, FleetError> {
         self.validated
             .as_ref()
-            .ok_or_else(|| StageError::BadState("the state has no `validated` result".into()))
+            .ok_or_else(|| FleetError::BadState("the state has no `validated` result".into()))
     }
 
-    pub fn config(&self) -> Result<&Config, StageError> {
+    pub fn config(&self) -> Result<&Config, FleetError> {
         Ok(&self.validated()?.config)
     }
 
-    pub fn old_fleet_id(&self) -> Result<&str, StageError> {
+    pub fn old_fleet_id(&self) -> Result<&str, FleetError> {
         Ok(self.validated()?.start.old_fleet_id())
     }
 
@@ -177,16 +177,16 @@ impl ExecutionState {
             .or_else(|| self.validated.as_ref().and_then(|v| v.start.new_fleet_id()))
     }
 
-    pub fn require_new_fleet_id(&self) -> Result<&str, StageError> {
+    pub fn require_new_fleet_id(&self) -> Result<&str, FleetError> {
         self.new_fleet_id()
-            .ok_or_else(|| StageError::BadState("the state has no new fleet".into()))
+            .ok_or_else(|| FleetError::BadState("the state has no new fleet".into()))
     }
 
-    pub fn build_id(&self) -> Result<&str, StageError> {
+    pub fn build_id(&self) -> Result<&str, FleetError> {
         self.build
             .as_ref()
             .map(|b| b.build_id.as_str())
-            .ok_or_else(|| StageError::BadState("the state has no `build` result".into()))
+            .ok_or_else(|| FleetError::BadState("the state has no `build` result".into()))
     }
 
     /// The alias swap is done (in this run, or an earlier run this one resumes).

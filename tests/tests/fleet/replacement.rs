@@ -195,16 +195,12 @@ async fn a_build_that_fails_rolls_back_and_deletes_the_build_it_created() {
     // Nearly stop the clock so the new build stays INITIALIZED until it is failed.
     rig.admin.set_speed(0.001).await.unwrap();
     let exec = start(&rig, &request(&old, &name)).await;
-    let build_id = wait_until(
-        Duration::from_secs(20),
-        Duration::from_millis(10),
-        || async {
-            builds_named(&rig.gl, &name)
-                .await
-                .first()
-                .map(|b| b.0.clone())
-        },
-    )
+    let build_id = wait_until(WAIT, Duration::from_millis(10), || async {
+        builds_named(&rig.gl, &name)
+            .await
+            .first()
+            .map(|b| b.0.clone())
+    })
     .await
     .expect("the workflow created the build");
     rig.admin.build_failed(&build_id).await.unwrap();
@@ -431,8 +427,8 @@ async fn a_crash_after_the_swap_resumes_at_the_drain_and_deletes_the_old_fleet()
 
 #[tokio::test]
 async fn a_drain_that_times_out_keeps_the_new_fleet_serving_and_the_old_fleet_running() {
-    // Game sessions last a simulated hour: the drain cannot finish.
-    let rig = rig_with(|c| c.server.session_duration_ms = 3_600_000).await;
+    // Game sessions last a hundred simulated hours: the drain cannot finish.
+    let rig = rig_with(|c| c.server.session_duration_ms = 360_000_000).await;
     let old = serving_fleet(&rig).await;
     rig.gl
         .create_game_session()
@@ -475,12 +471,13 @@ async fn a_second_replacement_on_a_locked_alias_is_refused() {
     let rig = rig().await;
     let old = serving_fleet(&rig).await;
     rig.admin.slow_activation(None, 10_000_000.0).await.unwrap();
-    let first = start(&rig, &request(&old, &unique_name("arena-v2"))).await;
-    wait_until(
-        Duration::from_secs(20),
-        Duration::from_millis(10),
-        || async { lock_held(&rig, &old.alias_id).await.then_some(()) },
-    )
+    // The first replacement waits for its fleet far longer than this test runs.
+    let mut holder = request(&old, &unique_name("arena-v2"));
+    holder["poll"]["timeouts"]["fleet"] = json!(3600);
+    let first = start(&rig, &holder).await;
+    wait_until(WAIT, Duration::from_millis(10), || async {
+        lock_held(&rig, &old.alias_id).await.then_some(())
+    })
     .await
     .expect("the first replacement took the lock");
     let other = unique_name("arena-v3");

@@ -13,7 +13,7 @@ use aws_sdk_gamelift::types::{
     RuntimeConfiguration, S3Location, ServerProcess, TargetConfiguration,
 };
 use gamelift_emulator::{AdminClient, RunningEmulator};
-use hangar_fleet::Deps;
+use hangar_fleet::{Fleet, FleetConfig};
 use hangar_tests::{
     aws_config, gamelift_client, gamelift_client_with_retries, start_emulator_with, unique_name,
     wait_until, REGION,
@@ -22,6 +22,10 @@ use local_stepfunctions::{EngineEvent, LocalEngine, LocalExecution, Outcome, Run
 use serde_json::{json, Value};
 
 pub const REMOTE: &str = "us-west-2";
+
+/// How long a test waits for something the workflow or the emulator must do: generous,
+/// because each execution starts a Node process, slow on a loaded machine.
+pub const WAIT: Duration = Duration::from_secs(120);
 
 pub struct Rig {
     pub emulator: RunningEmulator,
@@ -85,14 +89,11 @@ pub async fn rig_with_stage_retries(
         .send()
         .await
         .unwrap();
-    let deps = Deps {
-        gamelift: stage_gl,
-        dynamodb: ddb.clone(),
-        lock_table: table.clone(),
-        region: REGION.into(),
-    };
+    let vars = |name: &str| (name == hangar_fleet::config::LOCK_TABLE_VAR).then(|| table.clone());
+    let config = FleetConfig::from_vars(&vars).unwrap();
+    let fleet = Fleet::with_clients(&config, stage_gl, ddb.clone(), Some(REGION.into())).unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let engine = LocalEngine::start(deps, root).await.unwrap();
+    let engine = LocalEngine::start(fleet, root).await.unwrap();
     Rig {
         emulator,
         gl,
@@ -193,19 +194,15 @@ pub async fn serving_fleet(rig: &Rig) -> Serving {
         .await
         .unwrap();
     let build_id = build.build_value().unwrap().build_id().unwrap().to_string();
-    wait_until(
-        Duration::from_secs(20),
-        Duration::from_millis(10),
-        || async {
-            let b = gl
-                .describe_build()
-                .build_id(&build_id)
-                .send()
-                .await
-                .unwrap();
-            (b.build_value().unwrap().status().unwrap().as_str() == "READY").then_some(())
-        },
-    )
+    wait_until(WAIT, Duration::from_millis(10), || async {
+        let b = gl
+            .describe_build()
+            .build_id(&build_id)
+            .send()
+            .await
+            .unwrap();
+        (b.build_value().unwrap().status().unwrap().as_str() == "READY").then_some(())
+    })
     .await
     .expect("old build READY");
     let fleet = gl
@@ -224,11 +221,9 @@ pub async fn serving_fleet(rig: &Rig) -> Serving {
         .fleet_id()
         .unwrap()
         .to_string();
-    wait_until(
-        Duration::from_secs(20),
-        Duration::from_millis(20),
-        || async { fleet_active(gl, &fleet_id).await.then_some(()) },
-    )
+    wait_until(WAIT, Duration::from_millis(20), || async {
+        fleet_active(gl, &fleet_id).await.then_some(())
+    })
     .await
     .expect("old fleet became ACTIVE");
     gl.update_fleet_capacity()
@@ -257,11 +252,9 @@ pub async fn serving_fleet(rig: &Rig) -> Serving {
         .send()
         .await
         .unwrap();
-    wait_until(
-        Duration::from_secs(20),
-        Duration::from_millis(20),
-        || async { (active_instances(gl, &fleet_id, REGION).await.1 == 2).then_some(()) },
-    )
+    wait_until(WAIT, Duration::from_millis(20), || async {
+        (active_instances(gl, &fleet_id, REGION).await.1 == 2).then_some(())
+    })
     .await
     .expect("old fleet instances up");
     let alias = gl
@@ -368,11 +361,9 @@ pub async fn fleets_named(gl: &aws_sdk_gamelift::Client, name: &str) -> Vec<(Str
 }
 
 pub async fn fleet_named(gl: &aws_sdk_gamelift::Client, name: &str) -> String {
-    wait_until(
-        Duration::from_secs(20),
-        Duration::from_millis(10),
-        || async { fleets_named(gl, name).await.first().map(|f| f.0.clone()) },
-    )
+    wait_until(WAIT, Duration::from_millis(10), || async {
+        fleets_named(gl, name).await.first().map(|f| f.0.clone())
+    })
     .await
     .expect("the workflow created the fleet")
 }

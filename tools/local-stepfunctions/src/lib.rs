@@ -12,7 +12,7 @@ use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout, Command};
 
-use hangar_fleet::{Deps, Stage};
+use hangar_fleet::{api, Fleet, Stage};
 
 /// The definition file, relative to the repository root.
 pub const DEFINITION: &str = "statemachines/fleet-replacement.asl.json";
@@ -83,14 +83,14 @@ pub struct LocalEngine {
     region: String,
 }
 
-/// The local Lambda registry of every stage, each running `Stage::run` with `deps`.
-pub fn registry(deps: Deps) -> local_lambda::Registry {
+/// The local Lambda registry of every stage, each running `hangar_fleet::api::run` with `fleet`.
+pub fn registry(fleet: Fleet) -> local_lambda::Registry {
     let mut registry = local_lambda::Registry::new();
     for stage in Stage::ALL {
-        let deps = deps.clone();
+        let fleet = fleet.clone();
         registry.register(stage.function_name(), move |input: Value| {
-            let deps = deps.clone();
-            async move { stage.run(&deps, input).await }
+            let fleet = fleet.clone();
+            async move { api::run(&fleet, stage, input).await }
         });
     }
     registry
@@ -113,12 +113,12 @@ pub fn substitutions(region: &str) -> BTreeMap<String, String> {
 }
 
 impl LocalEngine {
-    /// Serves the stages with `deps` on a free loopback port. `root` is the repository
+    /// Serves the stages with `fleet` on a free loopback port. `root` is the repository
     /// root (holding the definition, the runner and `node_modules`).
-    pub async fn start(deps: Deps, root: &Path) -> Result<LocalEngine, EngineError> {
-        let region = deps.region.clone();
+    pub async fn start(fleet: Fleet, root: &Path) -> Result<LocalEngine, EngineError> {
+        let region = fleet.region.clone();
         let loopback = std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, 0));
-        let lambda = local_lambda::serve(registry(deps), loopback).await?;
+        let lambda = local_lambda::serve(registry(fleet), loopback).await?;
         Ok(LocalEngine {
             lambda,
             root: root.to_path_buf(),

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use hangar_fleet::Deps;
+use hangar_fleet::{Fleet, FleetConfig};
 use local_stepfunctions::{EngineEvent, LocalEngine, RunOptions};
 use serde_json::Value;
 
@@ -18,11 +18,13 @@ pub async fn replace(
 ) -> Result<u8, FleetCliError> {
     let ddb = aws_sdk_dynamodb::Client::new(sdk);
     ensure_lock_table(&ddb, lock_table).await?;
-    let deps = Deps::from_sdk_config(sdk, lock_table.to_string())
-        .map_err(|e| FleetCliError::Usage(e.to_string()))?;
+    let config = FleetConfig {
+        lock_table: lock_table.to_string(),
+    };
+    let fleet = Fleet::new(&config, sdk).map_err(|e| FleetCliError::Usage(e.to_string()))?;
     let root =
         repo_root(&std::env::current_dir().map_err(|e| FleetCliError::Usage(e.to_string()))?)?;
-    let engine = LocalEngine::start(deps, &root)
+    let engine = LocalEngine::start(fleet, &root)
         .await
         .map_err(|e| FleetCliError::Engine(e.to_string()))?;
     let mut execution = engine

@@ -72,7 +72,7 @@ pub struct ReplaceArgs {
     /// Lock table for --local runs (created when missing).
     #[arg(
         long = "lock-table",
-        env = "LOCK_TABLE",
+        env = "FLEET_LOCK_TABLE",
         default_value = "hangar-fleet-replacement-locks"
     )]
     pub lock_table: String,
