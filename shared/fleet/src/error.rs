@@ -32,6 +32,12 @@ pub enum FleetError {
     /// A step would be unsafe (e.g. deleting a fleet an alias routes to).
     #[error("{0}")]
     Unsafe(String),
+    /// An operator asked the replacement to stop (`hangar fleet cancel`).
+    #[error("{0}")]
+    Cancelled(String),
+    /// This execution no longer holds the alias lock: it must not act on the alias.
+    #[error("{0}")]
+    LockLost(String),
     /// A conditional write lost a race with another writer; retried by the state machine.
     #[error("{0}")]
     Contended(String),
@@ -61,6 +67,8 @@ impl FleetError {
             FleetError::StageTimeout(_) => "Hangar.StageTimeout",
             FleetError::DrainTimedOut(_) => "Hangar.DrainTimedOut",
             FleetError::Unsafe(_) => "Hangar.Unsafe",
+            FleetError::Cancelled(_) => "Hangar.Cancelled",
+            FleetError::LockLost(_) => "Hangar.LockLost",
             FleetError::Contended(_) => "Hangar.Transient",
             FleetError::Aws(e) => match e.fault {
                 Fault::Throttling => "Hangar.Throttled",

@@ -5,7 +5,8 @@
 //!   with the state [`Fleet`] built from [`FleetConfig`] and the SDK configuration;
 //!   errors are [`FleetError`].
 //! - [`stages`]: one file per stage; [`Stage`] names each once.
-//! - Adapters (the only modules that call AWS): [`gamelift`], [`lock`] (DynamoDB).
+//! - Adapters (the only modules that call AWS): [`gamelift`], [`lock`] (DynamoDB),
+//!   [`stepfunctions`].
 //! - Pure decisions (no I/O, unit-tested): [`request`] (input validation and defaults),
 //!   [`start`] (fresh or resume), [`plan`], [`progress`] (polling stages and timeouts),
 //!   [`capacity`], [`drain`], [`rollback`]; [`state`] is the execution state.
@@ -25,8 +26,9 @@ pub mod rollback;
 pub mod stages;
 pub mod start;
 pub mod state;
+pub mod stepfunctions;
 
 pub use config::FleetConfig;
 pub use error::FleetError;
-pub use fleet::Fleet;
+pub use fleet::{Clients, Fleet};
 pub use stages::Stage;

@@ -2,7 +2,7 @@
 //! the whole state and its result is stored under its own key (`ResultPath`):
 //!
 //! ```text
-//! { "request": <execution input>, "validated": Validated, "build": BuildOut,
+//! { "request": <execution input>, "execution_arn": <$$.Execution.Id>, "validated": Validated, "build": BuildOut,
 //!   "build_wait": PollOut, "fleet": FleetOut, "fleet_wait": PollOut,
 //!   "capacity": CapacityOut, "capacity_wait": PollOut, "smoke": PollOut,
 //!   "swap": SwapOut, "drain": PollOut, "delete": DeleteOut,
@@ -23,6 +23,9 @@ use crate::start::Start;
 pub struct ExecutionState {
     #[serde(default)]
     pub request: Option<serde_json::Value>,
+    /// This execution (the Start state copies `$$.Execution.Id`): the lock names it.
+    #[serde(default)]
+    pub execution_arn: Option<String>,
     #[serde(default)]
     pub validated: Option<Validated>,
     #[serde(default)]
@@ -159,6 +162,14 @@ impl ExecutionState {
         self.validated
             .as_ref()
             .ok_or_else(|| FleetError::BadState("the state has no `validated` result".into()))
+    }
+
+    pub fn execution_arn(&self) -> Result<&str, FleetError> {
+        self.execution_arn.as_deref().ok_or_else(|| {
+            FleetError::BadState(
+                "the state has no `execution_arn`: the Start state copies $$.Execution.Id there".into(),
+            )
+        })
     }
 
     pub fn config(&self) -> Result<&Config, FleetError> {

@@ -1,6 +1,7 @@
 //! Stage `fleet-create-build`: create the build from S3 (tagged with the replacement),
 //! reuse the one an earlier run created, or pass on the `BuildId` the request reuses.
 
+use super::guard::{self, Phase};
 use crate::error::FleetError;
 use crate::fleet::Fleet;
 use crate::gamelift as gl;
@@ -8,6 +9,7 @@ use crate::request::BuildSource;
 use crate::state::{BuildOut, ExecutionState};
 
 pub async fn run(fleet: &Fleet, state: &ExecutionState) -> Result<BuildOut, FleetError> {
+    guard::hold(fleet, state, Phase::BeforeSwap).await?;
     let config = state.config()?;
     let upload = match &config.build {
         BuildSource::Existing { build_id } => {

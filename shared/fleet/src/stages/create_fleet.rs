@@ -1,12 +1,14 @@
 //! Stage `fleet-create-fleet`: create the new fleet from the operator's CreateFleet JSON
 //! on the new build (tagged with the replacement), or reuse the one an earlier run created.
 
+use super::guard::{self, Phase};
 use crate::error::FleetError;
 use crate::fleet::Fleet;
 use crate::gamelift as gl;
 use crate::state::{ExecutionState, FleetOut};
 
 pub async fn run(fleet: &Fleet, state: &ExecutionState) -> Result<FleetOut, FleetError> {
+    guard::hold(fleet, state, Phase::BeforeSwap).await?;
     let config = state.config()?;
     let gl = &fleet.gamelift;
     if let Some(id) = state.validated()?.start.new_fleet_id() {

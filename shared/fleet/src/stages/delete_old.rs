@@ -1,6 +1,7 @@
 //! Stage `fleet-delete-old`: delete the drained old fleet, refused while any alias
 //! routes to it; kept (scaled to zero) when the request says so.
 
+use super::guard::{self, Phase};
 use serde::Serialize;
 
 use crate::drain::{aliases_routing_to, GONE_STATUSES};
@@ -17,6 +18,7 @@ pub struct DeleteOut {
 }
 
 pub async fn run(fleet: &Fleet, state: &ExecutionState) -> Result<DeleteOut, FleetError> {
+    guard::hold(fleet, state, Phase::AfterDrain).await?;
     let config = state.config()?;
     let old_id = state.old_fleet_id()?.to_string();
     let gl = &fleet.gamelift;

@@ -1,6 +1,7 @@
 //! Stage `fleet-drain-old`: one poll of the old fleet until no game session is ACTIVE or
 //! ACTIVATING (every location, every page), then scale it to zero.
 
+use super::guard::{self, Phase};
 use super::poll::now_secs;
 use crate::capacity;
 use crate::drain::{drain_decision, live_sessions, Drain, GONE_STATUSES};
@@ -11,6 +12,7 @@ use crate::progress::PollClock;
 use crate::state::{ExecutionState, PollOut};
 
 pub async fn run(fleet: &Fleet, state: &ExecutionState) -> Result<PollOut, FleetError> {
+    guard::hold(fleet, state, Phase::Drain).await?;
     let config = state.config()?;
     let old_id = state.old_fleet_id()?;
     let gl = &fleet.gamelift;

@@ -1,6 +1,7 @@
 //! Stage `fleet-match-capacity`: set each location of the new fleet to the old fleet's
 //! desired/min/max (or the request's explicit capacity).
 
+use super::guard::{self, Phase};
 use crate::capacity;
 use crate::error::FleetError;
 use crate::fleet::Fleet;
@@ -8,6 +9,7 @@ use crate::gamelift as gl;
 use crate::state::{CapacityOut, ExecutionState};
 
 pub async fn run(fleet: &Fleet, state: &ExecutionState) -> Result<CapacityOut, FleetError> {
+    guard::hold(fleet, state, Phase::BeforeSwap).await?;
     let config = state.config()?;
     let new_id = state.require_new_fleet_id()?;
     let old_id = state.old_fleet_id()?;

@@ -8,6 +8,7 @@ mod create_build;
 mod create_fleet;
 mod delete_old;
 mod drain_old;
+mod guard;
 mod match_capacity;
 mod poll;
 mod release_lock;

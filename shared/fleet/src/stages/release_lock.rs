@@ -1,4 +1,4 @@
-//! Stage `fleet-release-lock`: give the alias lock back, if this run took it.
+//! Stage `fleet-release-lock`: give the alias lock back, if this execution holds it.
 
 use serde::Serialize;
 
@@ -20,7 +20,7 @@ pub async fn run(fleet: &Fleet, state: &ExecutionState) -> Result<ReleaseOut, Fl
         &fleet.dynamodb,
         &fleet.lock_table,
         &v.config.alias_id,
-        &v.config.replacement_id,
+        state.execution_arn()?,
     )
     .await?;
     Ok(ReleaseOut { released })

@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use super::guard::{self, Phase};
 use crate::error::FleetError;
 use crate::fleet::Fleet;
 use crate::gamelift as gl;
@@ -25,6 +26,18 @@ pub async fn run(fleet: &Fleet, state: &ExecutionState) -> Result<RollbackOut, F
     let (failed_error, failed_message) =
         failure.unwrap_or_else(|| ("Hangar.Failed".into(), "a stage failed".into()));
     let config = state.config()?;
+    // An execution that lost the lock undoes nothing: another one acts on the alias.
+    if let Err(lost) = guard::hold(fleet, state, Phase::AfterDrain).await {
+        if !matches!(lost, FleetError::LockLost(_)) {
+            return Err(lost);
+        }
+        return Ok(RollbackOut {
+            error: "Hangar.LockLost".into(),
+            cause: format!("{failed_message}. Nothing was undone: {lost}"),
+            actions: vec![],
+            leftovers: vec![],
+        });
+    }
     let gl = &fleet.gamelift;
     let old_id = state.old_fleet_id()?;
     let new_fleet_id = match state.new_fleet_id() {

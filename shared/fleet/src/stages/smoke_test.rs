@@ -1,6 +1,7 @@
 //! Stage `fleet-smoke-test`: place a game session directly on the new fleet, see it
 //! ACTIVE, end it. One poll per call.
 
+use super::guard::{self, Phase};
 use super::poll::{now_secs, poll};
 use crate::error::FleetError;
 use crate::fleet::Fleet;
@@ -9,6 +10,7 @@ use crate::progress::{smoke_progress, smoke_session_ended_by_us, PollClock};
 use crate::state::{ExecutionState, PollOut};
 
 pub async fn run(fleet: &Fleet, state: &ExecutionState) -> Result<PollOut, FleetError> {
+    guard::hold(fleet, state, Phase::BeforeSwap).await?;
     let config = state.config()?;
     let fleet_id = state.require_new_fleet_id()?;
     let gl = &fleet.gamelift;

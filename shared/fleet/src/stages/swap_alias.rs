@@ -1,12 +1,14 @@
 //! Stage `fleet-swap-alias`: point the alias at the new fleet, only if it still routes
 //! to the old one (or already to the new one, on a retry).
 
+use super::guard::{self, Phase};
 use crate::error::FleetError;
 use crate::fleet::Fleet;
 use crate::gamelift as gl;
 use crate::state::{ExecutionState, SwapOut};
 
 pub async fn run(fleet: &Fleet, state: &ExecutionState) -> Result<SwapOut, FleetError> {
+    guard::hold(fleet, state, Phase::BeforeSwap).await?;
     let config = state.config()?;
     let old_id = state.old_fleet_id()?;
     let new_id = state.require_new_fleet_id()?;

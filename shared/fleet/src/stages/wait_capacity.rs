@@ -1,6 +1,7 @@
 //! Stage `fleet-wait-capacity`: one poll until every location has its desired active
 //! instances; then the old fleet's scaling policies are copied.
 
+use super::guard::{self, Phase};
 use super::poll::poll;
 use crate::capacity;
 use crate::error::FleetError;
@@ -10,6 +11,7 @@ use crate::progress::Progress;
 use crate::state::{ExecutionState, PollOut};
 
 pub async fn run(fleet: &Fleet, state: &ExecutionState) -> Result<PollOut, FleetError> {
+    guard::hold(fleet, state, Phase::BeforeSwap).await?;
     let config = state.config()?;
     let new_id = state.require_new_fleet_id()?;
     let targets = &state

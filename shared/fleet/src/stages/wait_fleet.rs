@@ -1,5 +1,6 @@
 //! Stage `fleet-wait-fleet`: one poll of the new fleet until it and every location are ACTIVE.
 
+use super::guard::{self, Phase};
 use super::poll::poll;
 use crate::error::FleetError;
 use crate::fleet::Fleet;
@@ -8,6 +9,7 @@ use crate::progress::{fleet_progress, Progress};
 use crate::state::{ExecutionState, PollOut};
 
 pub async fn run(fleet: &Fleet, state: &ExecutionState) -> Result<PollOut, FleetError> {
+    guard::hold(fleet, state, Phase::BeforeSwap).await?;
     let config = state.config()?;
     let fleet_id = state.require_new_fleet_id()?;
     let gl = &fleet.gamelift;
