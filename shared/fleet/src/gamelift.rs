@@ -6,8 +6,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_gamelift::types::{
-    Ec2InstanceType, FleetAttributes, FleetType, IpPermission, IpProtocol, LocationConfiguration,
-    OperatingSystem, ProtectionPolicy, ResourceCreationLimitPolicy, RoutingStrategy,
+    CertificateConfiguration, CertificateType, ComputeType, Ec2InstanceType, FleetAction,
+    FleetAttributes,
+    FleetType, GameServerIpProtocolSupported, InstanceRoleCredentialsProvider, IpPermission,
+    IpProtocol, LocationConfiguration, OperatingSystem, PlayerGatewayConfiguration,
+    PlayerGatewayMode, ProtectionPolicy, ResourceCreationLimitPolicy, RoutingStrategy,
     RoutingStrategyType, RuntimeConfiguration, S3Location, ServerProcess, Tag, TerminationMode,
 };
 use aws_sdk_gamelift::Client;
@@ -230,7 +233,14 @@ pub async fn create_build(
                 .map(OperatingSystem::from),
         )
         .set_server_sdk_version(upload.server_sdk_version.clone())
-        .set_tags(Some(tag_list(tags)))
+        .set_tags(Some(tag_list(
+            upload
+                .tags
+                .iter()
+                .map(|t| (t.key.clone(), t.value.clone()))
+                .chain(tags)
+                .collect::<Vec<TagPair>>(),
+        )))
         .send()
         .await
         .map_err(|e| AwsError::new("CreateBuild", e))?;
@@ -248,29 +258,38 @@ pub async fn create_fleet(
     build_id: &str,
     tags: Vec<TagPair>,
 ) -> Result<String, FleetError> {
-    let runtime = RuntimeConfiguration::builder()
-        .set_server_processes(Some(
-            f.runtime_configuration
-                .server_processes
-                .iter()
-                .map(|p| {
-                    ServerProcess::builder()
-                        .launch_path(&p.launch_path)
-                        .set_parameters(p.parameters.clone())
-                        .concurrent_executions(p.concurrent_executions)
-                        .build()
-                })
-                .collect(),
-        ))
-        .set_max_concurrent_game_session_activations(
-            f.runtime_configuration
-                .max_concurrent_game_session_activations,
-        )
-        .set_game_session_activation_timeout_seconds(
-            f.runtime_configuration
-                .game_session_activation_timeout_seconds,
-        )
-        .build();
+    let runtime = f.runtime_configuration.as_ref().map(|r| {
+        RuntimeConfiguration::builder()
+            .set_server_processes(Some(
+                r.server_processes
+                    .iter()
+                    .map(|p| {
+                        ServerProcess::builder()
+                            .launch_path(&p.launch_path)
+                            .set_parameters(p.parameters.clone())
+                            .concurrent_executions(p.concurrent_executions)
+                            .build()
+                    })
+                    .collect(),
+            ))
+            .set_max_concurrent_game_session_activations(r.max_concurrent_game_session_activations)
+            .set_game_session_activation_timeout_seconds(r.game_session_activation_timeout_seconds)
+            .build()
+    });
+    let certificate = f.certificate_configuration.as_ref().map(|c| {
+        CertificateConfiguration::builder()
+            .certificate_type(CertificateType::from(c.certificate_type.as_str()))
+            .build()
+    });
+    let gateway = f.player_gateway_configuration.as_ref().map(|g| {
+        PlayerGatewayConfiguration::builder()
+            .set_game_server_ip_protocol_supported(
+                g.game_server_ip_protocol_supported
+                    .as_deref()
+                    .map(GameServerIpProtocolSupported::from),
+            )
+            .build()
+    });
     let permissions: Vec<IpPermission> = f
         .ec2_inbound_permissions
         .iter()
@@ -308,7 +327,21 @@ pub async fn create_fleet(
                 .as_deref()
                 .map(ProtectionPolicy::from),
         )
-        .runtime_configuration(runtime)
+        .set_runtime_configuration(runtime)
+        .set_server_launch_path(f.server_launch_path.clone())
+        .set_server_launch_parameters(f.server_launch_parameters.clone())
+        .set_log_paths((!f.log_paths.is_empty()).then(|| f.log_paths.clone()))
+        .set_peer_vpc_aws_account_id(f.peer_vpc_aws_account_id.clone())
+        .set_peer_vpc_id(f.peer_vpc_id.clone())
+        .set_certificate_configuration(certificate)
+        .set_compute_type(f.compute_type.as_deref().map(ComputeType::from))
+        .set_instance_role_credentials_provider(
+            f.instance_role_credentials_provider
+                .as_deref()
+                .map(InstanceRoleCredentialsProvider::from),
+        )
+        .set_player_gateway_mode(f.player_gateway_mode.as_deref().map(PlayerGatewayMode::from))
+        .set_player_gateway_configuration(gateway)
         .set_resource_creation_limit_policy(limit)
         .set_metric_groups((!f.metric_groups.is_empty()).then(|| f.metric_groups.clone()))
         .set_instance_role_arn(f.instance_role_arn.clone())
@@ -436,6 +469,57 @@ pub async fn set_capacity(
 
 /// Copies the old fleet's scaling policies to the new fleet (PutScalingPolicy replaces a
 /// policy of the same name, so a repeat is harmless). Returns the names copied.
+/// Suspends on `to` the fleet actions suspended on `from` (StopFleetActions), location by
+/// location; returns `LOCATION ACTION` for each.
+pub async fn copy_stopped_actions(
+    c: &Client,
+    from: &str,
+    to: &str,
+    home: &str,
+) -> Result<Vec<String>, FleetError> {
+    let mut stopped: Vec<(String, Vec<FleetAction>)> = Vec::new();
+    if let Some(f) = fleet(c, from).await? {
+        stopped.push((home.to_string(), f.stopped_actions().to_vec()));
+    }
+    let pages = c
+        .describe_fleet_location_attributes()
+        .fleet_id(from)
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| AwsError::new("DescribeFleetLocationAttributes", e))?;
+    for l in pages.iter().flat_map(|p| p.location_attributes()) {
+        if let Some(name) = l.location_state().and_then(|s| s.location()) {
+            if name != home {
+                stopped.push((name.to_string(), l.stopped_actions().to_vec()));
+            }
+        }
+    }
+    let new_locations = location_names(c, to, home).await?;
+    let mut done = Vec::new();
+    for (location, actions) in stopped {
+        if actions.is_empty() || !new_locations.contains(&location) {
+            continue;
+        }
+        let request = c
+            .stop_fleet_actions()
+            .fleet_id(to)
+            .set_actions(Some(actions.clone()));
+        let request = if location == home {
+            request
+        } else {
+            request.location(&location)
+        };
+        request
+            .send()
+            .await
+            .map_err(|e| AwsError::new("StopFleetActions", e))?;
+        done.extend(actions.iter().map(|a| format!("{location} {}", a.as_str())));
+    }
+    Ok(done)
+}
+
 pub async fn copy_scaling_policies(
     c: &Client,
     from: &str,
@@ -506,23 +590,36 @@ pub async fn session_statuses(
 }
 
 /// Places the smoke-test game session (one player slot) directly on a fleet; returns its id.
+/// CreateGameSession for the smoke test in `location`; `Ok(None)` when GameLift has no
+/// server process ready there yet (FleetCapacityExceeded), which a later poll retries.
 pub async fn create_smoke_session(
     c: &Client,
     fleet_id: &str,
+    location: &str,
     idempotency_token: &str,
-) -> Result<String, FleetError> {
-    let out = c
+) -> Result<Option<String>, FleetError> {
+    let sent = c
         .create_game_session()
         .fleet_id(fleet_id)
+        .location(location)
         .maximum_player_session_count(1)
         .name(SMOKE_SESSION_NAME)
         .idempotency_token(idempotency_token)
         .send()
-        .await
-        .map_err(|e| AwsError::new("CreateGameSession", e))?;
+        .await;
+    let out = match sent {
+        Ok(out) => out,
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_fleet_capacity_exceeded_exception()) =>
+        {
+            return Ok(None)
+        }
+        Err(e) => return Err(AwsError::new("CreateGameSession", e).into()),
+    };
     out.game_session()
         .and_then(|s| s.game_session_id())
-        .map(str::to_string)
+        .map(|id| Some(id.to_string()))
         .ok_or_else(|| FleetError::Malformed("CreateGameSession returned no GameSessionId".into()))
 }
 

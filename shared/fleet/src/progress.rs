@@ -133,6 +133,24 @@ pub fn smoke_progress(
     }
 }
 
+/// The smoke test over every location it places a session in: failed as soon as one
+/// location failed, done when all are, else waiting on those that are not.
+pub fn smoke_overall(per_location: Vec<(String, Progress)>) -> Progress {
+    let mut waiting = Vec::new();
+    for (location, p) in per_location {
+        match p {
+            Progress::Done => {}
+            Progress::Failed(m) => return Progress::Failed(format!("{location}: {m}")),
+            Progress::Waiting(m) => waiting.push(format!("{location}: {m}")),
+        }
+    }
+    if waiting.is_empty() {
+        Progress::Done
+    } else {
+        Progress::Waiting(waiting.join("; "))
+    }
+}
+
 /// True when the smoke-test session was ended by the stage's own TerminateGameSession
 /// (FORCE_TERMINATE).
 pub fn smoke_session_ended_by_us(status: &str, reason: Option<&str>) -> bool {
@@ -147,6 +165,23 @@ pub fn timeout_message(stage: &str, timeout: u64, last: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_smoke_test_fails_with_any_location_and_is_done_only_with_all() {
+        let w = |m: &str| Progress::Waiting(m.into());
+        assert_eq!(
+            smoke_overall(vec![("a".into(), Progress::Done), ("b".into(), w("ACTIVATING"))]),
+            w("b: ACTIVATING")
+        );
+        assert_eq!(
+            smoke_overall(vec![("a".into(), w("x")), ("b".into(), Progress::Failed("ERROR".into()))]),
+            Progress::Failed("b: ERROR".into())
+        );
+        assert_eq!(
+            smoke_overall(vec![("a".into(), Progress::Done), ("b".into(), Progress::Done)]),
+            Progress::Done
+        );
+    }
 
     fn loc(location: &str, status: &str) -> LocationStatus {
         LocationStatus {

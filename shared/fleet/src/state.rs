@@ -88,8 +88,9 @@ pub struct PollOut {
     pub fleet_status: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub locations: Vec<LocationStatus>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub game_session_id: Option<String>,
+    /// The smoke test's game session per location (placed so far).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub game_sessions: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub live_sessions: Option<usize>,
 }
@@ -102,7 +103,7 @@ impl PollOut {
             status: status.into(),
             fleet_status: None,
             locations: Vec::new(),
-            game_session_id: None,
+            game_sessions: BTreeMap::new(),
             live_sessions: None,
         }
     }

@@ -51,7 +51,7 @@ async fn replacement_swaps_alias_only_after_new_fleet_is_active_with_matched_cap
     let mut exec = start(&rig, &request(&old, &name)).await;
     let mut events = Vec::new();
     let mut outcome = None;
-    while let Some(event) = exec.next_event().await.unwrap() {
+    while let Some(event) = exec.next_event().await {
         let state = event
             .state
             .as_ref()
@@ -205,7 +205,7 @@ async fn a_build_that_fails_rolls_back_and_deletes_the_build_it_created() {
     .expect("the workflow created the build");
     rig.admin.build_failed(&build_id).await.unwrap();
     rig.admin.set_speed(hangar_tests::TEST_SPEED).await.unwrap();
-    let outcome = exec.finish(|_| {}).await.unwrap();
+    let outcome = exec.finish(|_| {}).await;
     let (error, cause) = failed(&outcome);
     assert_eq!(error, "Hangar.RolledBack", "{cause}");
     assert!(
@@ -229,7 +229,7 @@ async fn a_new_fleet_that_goes_to_error_is_deleted_and_the_old_fleet_keeps_servi
     let exec = start(&rig, &request(&old, &name)).await;
     let new_id = fleet_named(&rig.gl, &name).await;
     rig.admin.fleet_error(&new_id, None).await.unwrap();
-    let outcome = exec.finish(|_| {}).await.unwrap();
+    let outcome = exec.finish(|_| {}).await;
     let (error, cause) = failed(&outcome);
     assert_eq!(error, "Hangar.RolledBack", "{cause}");
     assert!(
@@ -356,7 +356,7 @@ async fn a_crash_mid_run_then_the_same_request_resumes_without_a_second_fleet() 
     let name = unique_name("arena-v2");
     let input = request(&old, &name);
     let mut exec = start(&rig, &input).await;
-    while let Some(event) = exec.next_event().await.unwrap() {
+    while let Some(event) = exec.next_event().await {
         if event.kind == "StateEntered"
             && event
                 .state
@@ -366,7 +366,7 @@ async fn a_crash_mid_run_then_the_same_request_resumes_without_a_second_fleet() 
             break;
         }
     }
-    exec.kill().await.unwrap();
+    exec.kill().await;
     assert_eq!(fleets_named(&rig.gl, &name).await.len(), 1);
     assert!(
         lock_held(&rig, &old.alias_id).await,
@@ -395,7 +395,7 @@ async fn a_crash_after_the_swap_resumes_at_the_drain_and_deletes_the_old_fleet()
     let mut input = request(&old, &name);
     input.as_object_mut().unwrap().remove("fleet_id");
     let mut exec = start(&rig, &input).await;
-    while let Some(event) = exec.next_event().await.unwrap() {
+    while let Some(event) = exec.next_event().await {
         if event.kind == "StateEntered"
             && event
                 .state
@@ -405,7 +405,7 @@ async fn a_crash_after_the_swap_resumes_at_the_drain_and_deletes_the_old_fleet()
             break;
         }
     }
-    exec.kill().await.unwrap();
+    exec.kill().await;
     let new_id = fleet_named(&rig.gl, &name).await;
     assert_eq!(alias_target(&rig.gl, &old.alias_id).await, new_id);
 
@@ -490,7 +490,7 @@ async fn a_second_replacement_on_a_locked_alias_is_refused() {
         lock_held(&rig, &old.alias_id).await,
         "the refused run left the holder's lock alone"
     );
-    first.kill().await.unwrap();
+    first.kill().await;
 }
 
 #[tokio::test]

@@ -13,12 +13,12 @@ use aws_sdk_gamelift::types::{
     RuntimeConfiguration, S3Location, ServerProcess, TargetConfiguration,
 };
 use gamelift_emulator::{AdminClient, RunningEmulator};
-use hangar_fleet::{Fleet, FleetConfig};
+use hangar_fleet::{Clients, Fleet, FleetConfig};
 use hangar_tests::{
     aws_config, gamelift_client, gamelift_client_with_retries, start_emulator_with, unique_name,
     wait_until, REGION,
 };
-use local_stepfunctions::{EngineEvent, LocalEngine, LocalExecution, Outcome, RunOptions};
+use local_stepfunctions::{EngineEvent, EngineOptions, LocalEngine, LocalExecution, Outcome};
 use serde_json::{json, Value};
 
 pub const REMOTE: &str = "us-west-2";
@@ -34,14 +34,25 @@ pub struct Rig {
     pub ddb: aws_sdk_dynamodb::Client,
     pub table: String,
     pub engine: LocalEngine,
+    /// An SDK client of the local Step Functions endpoint (the AWS path).
+    pub sfn: aws_sdk_sfn::Client,
 }
 
-pub fn options() -> RunOptions {
-    // Wait states and Retry pauses shortened; the emulator's clock runs 200x.
-    RunOptions {
+/// Wait states and Retry pauses shortened; the emulator's clock runs 200x.
+pub fn pauses() -> hangar::fleet::Pauses {
+    hangar::fleet::Pauses {
         wait_ms: Some(40),
         retry_ms: Some(10),
     }
+}
+
+pub fn repo_root() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// An SDK client of Step Functions at `url`.
+pub async fn sfn_client(url: &str) -> aws_sdk_sfn::Client {
+    hangar::fleet::sfn_client(&aws_config().await, url)
 }
 
 /// Game sessions last 400 simulated seconds (2 s real): long enough for the smoke test to
@@ -91,10 +102,30 @@ pub async fn rig_with_stage_retries(
         .unwrap();
     let vars = |name: &str| (name == hangar_fleet::config::LOCK_TABLE_VAR).then(|| table.clone());
     let config = FleetConfig::from_vars(&vars).unwrap();
-    let fleet = Fleet::with_clients(&config, stage_gl, ddb.clone(), Some(REGION.into())).unwrap();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let engine = LocalEngine::start(fleet, root).await.unwrap();
+    let sdk = aws_config().await;
+    let clients = Clients {
+        gamelift: stage_gl,
+        dynamodb: ddb.clone(),
+        sfn: aws_sdk_sfn::Client::new(&sdk),
+    };
+    let mut fleet = Fleet::with_clients(&config, clients, Some(REGION.into())).unwrap();
+    let p = pauses();
+    let options = EngineOptions {
+        root: repo_root(),
+        lambda_endpoint: None,
+        region: REGION.into(),
+        wait_ms: p.wait_ms,
+        retry_ms: p.retry_ms,
+    };
+    let engine = LocalEngine::start("fleet-replacement", 0, options, |url| {
+        fleet.sfn = hangar::fleet::sfn_client(&sdk, url);
+        fleet
+    })
+    .await
+    .unwrap();
+    let sfn = hangar::fleet::sfn_client(&sdk, &engine.sfn_endpoint_url());
     Rig {
+        sfn,
         emulator,
         gl,
         admin,
@@ -299,7 +330,7 @@ pub fn request(s: &Serving, name: &str) -> Value {
 }
 
 pub async fn start(rig: &Rig, input: &Value) -> LocalExecution {
-    rig.engine.start_execution(input, &options()).await.unwrap()
+    rig.engine.start_execution(input).await.unwrap()
 }
 
 pub async fn run(rig: &Rig, input: &Value) -> (Outcome, Vec<EngineEvent>) {
@@ -307,8 +338,7 @@ pub async fn run(rig: &Rig, input: &Value) -> (Outcome, Vec<EngineEvent>) {
     let outcome = start(rig, input)
         .await
         .finish(|e| events.push(e.clone()))
-        .await
-        .unwrap();
+        .await;
     (outcome, events)
 }
 

@@ -1,5 +1,6 @@
 //! Stage `fleet-wait-capacity`: one poll until every location has its desired active
-//! instances; then the old fleet's scaling policies are copied.
+//! instances; then the old fleet's scaling policies and suspended actions are copied
+//! (unless the request says `no_scaling_policies`).
 
 use super::guard::{self, Phase};
 use super::poll::poll;
@@ -37,18 +38,23 @@ pub async fn run(fleet: &Fleet, state: &ExecutionState) -> Result<PollOut, Fleet
     if out.done {
         // Policies go on only now: a policy acting on an empty fleet could move the
         // desired counts before the matched instances are up.
-        if config.capacity.is_none() {
-            let copied = gl::copy_scaling_policies(gl, state.old_fleet_id()?, new_id).await?;
-            out.status = if copied.is_empty() {
-                "capacity reached; the old fleet has no scaling policies".into()
+        if config.copy_scaling_policies {
+            let old_id = state.old_fleet_id()?;
+            let copied = gl::copy_scaling_policies(gl, old_id, new_id).await?;
+            let stopped = gl::copy_stopped_actions(gl, old_id, new_id, &fleet.region).await?;
+            let policies = if copied.is_empty() {
+                "the old fleet has no scaling policies".to_string()
             } else {
-                format!(
-                    "capacity reached; scaling policies copied: {}",
-                    copied.join(", ")
-                )
+                format!("scaling policies copied: {}", copied.join(", "))
             };
+            let actions = if stopped.is_empty() {
+                String::new()
+            } else {
+                format!("; suspended as on the old fleet: {}", stopped.join(", "))
+            };
+            out.status = format!("capacity reached; {policies}{actions}");
         } else {
-            out.status = "capacity reached".into();
+            out.status = "capacity reached; scaling policies not copied (as asked)".into();
         }
     }
     Ok(out)

@@ -6,6 +6,7 @@ pub mod clock;
 pub mod console;
 pub mod ecs;
 mod emulator;
+mod fleet;
 pub mod info;
 mod moto;
 pub mod resource_names;
@@ -211,6 +212,7 @@ pub struct RunningStack {
     emulator: Option<LocalEmulator>,
     api: Option<RunningGateway>,
     console: Option<console::RunningConsole>,
+    fleet: Option<fleet::LocalFleet>,
     /// The record of this stack among the user's running stacks; removed on shutdown.
     registration: Option<running::Registration>,
     /// Background work of the areas (SQS pollers, timers); aborted on shutdown.
@@ -237,6 +239,9 @@ impl RunningStack {
         }
         if let Some(api) = self.api.take() {
             api.shutdown().await;
+        }
+        if let Some(fleet) = self.fleet.take() {
+            fleet.engine.shutdown().await;
         }
         if let Some(emulator) = self.emulator.take() {
             emulator.shutdown().await;
@@ -306,6 +311,7 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, DevError> {
         emulator: None,
         api: None,
         console: None,
+        fleet: None,
         registration: None,
         background: Vec::new(),
     };
@@ -349,7 +355,14 @@ async fn start_parts(
     let gamelift_url = emulator.url();
     stack.emulator = Some(emulator);
 
-    let resources = resources::create(&sdk_config, &gamelift_url, &config.prefix).await?;
+    let mut resources = resources::create(&sdk_config, &gamelift_url, &config.prefix).await?;
+    let local_fleet = fleet::LocalFleet::start(&sdk_config, &gamelift_url, &config.prefix).await?;
+    resources
+        .tables
+        .insert(fleet::AREA.into(), local_fleet.lock_table.clone());
+    let sfn_url = local_fleet.engine.sfn_endpoint_url();
+    let fleet_env = local_fleet.environment();
+    stack.fleet = Some(local_fleet);
 
     let context = routes::RouteContext {
         sdk_config: sdk_config.clone(),
@@ -379,10 +392,11 @@ async fn start_parts(
         .map_err(DevError::Emulator)?;
     stack.background = sessions::spawn_background(&sdk_config, &gamelift_url, &resources);
 
-    let env = DevInfo::environment(&config.region, &moto_url, &gamelift_url, &api_url);
+    let mut env = DevInfo::environment(&config.region, &moto_url, &gamelift_url, &api_url);
+    env.extend(fleet_env);
     if let Some(listener) = listeners.console {
         let listener = tokio_listener(listener, "serve the console")?;
-        let sources = console_sources(&sdk_config, &gamelift_url, &api_url, &resources, key);
+        let sources = console_sources(&sdk_config, &gamelift_url, &sfn_url, &api_url, &resources, key);
         let console = console::serve(listener, sources).map_err(|source| DevError::Io {
             what: "serve the console".into(),
             source,
@@ -432,6 +446,7 @@ async fn start_parts(
 fn console_sources(
     sdk: &aws_types::SdkConfig,
     gamelift_url: &str,
+    sfn_url: &str,
     api_url: &str,
     resources: &DevResources,
     key: TokenKey,
@@ -443,7 +458,7 @@ fn console_sources(
                 .build(),
         ),
         dynamodb: aws_sdk_dynamodb::Client::new(sdk),
-        sfn: aws_sdk_sfn::Client::new(sdk),
+        sfn: crate::fleet::sfn_client(sdk, sfn_url),
         admin: gamelift_emulator::AdminClient::new(gamelift_url),
         http: reqwest::Client::new(),
         api_url: api_url.to_string(),
