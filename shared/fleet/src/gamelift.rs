@@ -7,9 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_gamelift::types::{
     CertificateConfiguration, CertificateType, ComputeType, Ec2InstanceType, FleetAction,
-    FleetAttributes,
-    FleetType, GameServerIpProtocolSupported, InstanceRoleCredentialsProvider, IpPermission,
-    IpProtocol, LocationConfiguration, OperatingSystem, PlayerGatewayConfiguration,
+    FleetAttributes, FleetType, GameServerIpProtocolSupported, InstanceRoleCredentialsProvider,
+    IpPermission, IpProtocol, LocationConfiguration, OperatingSystem, PlayerGatewayConfiguration,
     PlayerGatewayMode, ProtectionPolicy, ResourceCreationLimitPolicy, RoutingStrategy,
     RoutingStrategyType, RuntimeConfiguration, S3Location, ServerProcess, Tag, TerminationMode,
 };
@@ -340,7 +339,11 @@ pub async fn create_fleet(
                 .as_deref()
                 .map(InstanceRoleCredentialsProvider::from),
         )
-        .set_player_gateway_mode(f.player_gateway_mode.as_deref().map(PlayerGatewayMode::from))
+        .set_player_gateway_mode(
+            f.player_gateway_mode
+                .as_deref()
+                .map(PlayerGatewayMode::from),
+        )
         .set_player_gateway_configuration(gateway)
         .set_resource_creation_limit_policy(limit)
         .set_metric_groups((!f.metric_groups.is_empty()).then(|| f.metric_groups.clone()))
@@ -604,6 +607,8 @@ pub async fn create_smoke_session(
         .location(location)
         .maximum_player_session_count(1)
         .name(SMOKE_SESSION_NAME)
+        // Required on fleets with a ResourceCreationLimitPolicy.
+        .creator_id(SMOKE_SESSION_NAME)
         .idempotency_token(idempotency_token)
         .send()
         .await;

@@ -28,7 +28,10 @@ struct LockItem {
 }
 
 fn key(alias_id: &str) -> (String, AttributeValue) {
-    ("alias_id".to_string(), AttributeValue::S(alias_id.to_string()))
+    (
+        "alias_id".to_string(),
+        AttributeValue::S(alias_id.to_string()),
+    )
 }
 
 pub async fn get(c: &Client, table: &str, alias_id: &str) -> Result<Option<LockFacts>, FleetError> {
@@ -54,9 +57,10 @@ pub async fn get(c: &Client, table: &str, alias_id: &str) -> Result<Option<LockF
         execution_arn: item.execution_arn,
         old_fleet_id: item.old_fleet_id,
         acquired_at_ms: item.acquired_at_ms,
-        cancel_requested_by: item
-            .cancel_requested_at_ms
-            .map(|_| item.cancel_requested_by.unwrap_or_else(|| "an operator".into())),
+        cancel_requested_by: item.cancel_requested_at_ms.map(|_| {
+            item.cancel_requested_by
+                .unwrap_or_else(|| "an operator".into())
+        }),
     }))
 }
 

@@ -170,15 +170,24 @@ mod tests {
     fn the_smoke_test_fails_with_any_location_and_is_done_only_with_all() {
         let w = |m: &str| Progress::Waiting(m.into());
         assert_eq!(
-            smoke_overall(vec![("a".into(), Progress::Done), ("b".into(), w("ACTIVATING"))]),
+            smoke_overall(vec![
+                ("a".into(), Progress::Done),
+                ("b".into(), w("ACTIVATING"))
+            ]),
             w("b: ACTIVATING")
         );
         assert_eq!(
-            smoke_overall(vec![("a".into(), w("x")), ("b".into(), Progress::Failed("ERROR".into()))]),
+            smoke_overall(vec![
+                ("a".into(), w("x")),
+                ("b".into(), Progress::Failed("ERROR".into()))
+            ]),
             Progress::Failed("b: ERROR".into())
         );
         assert_eq!(
-            smoke_overall(vec![("a".into(), Progress::Done), ("b".into(), Progress::Done)]),
+            smoke_overall(vec![
+                ("a".into(), Progress::Done),
+                ("b".into(), Progress::Done)
+            ]),
             Progress::Done
         );
     }

@@ -515,20 +515,32 @@ fn parse_fleet(value: &serde_json::Value) -> Result<FleetSpec, FieldError> {
     if let Some(id) = &spec.replaced_build_id {
         // Any value is replaced; a non-string is a mistake worth naming.
         if id.len() > 128 {
-            return Err(field_error("fleet.BuildId", "must be at most 128 characters"));
+            return Err(field_error(
+                "fleet.BuildId",
+                "must be at most 128 characters",
+            ));
         }
     }
     for (field, value, max) in [
         ("fleet.Description", &spec.description, 1024),
         ("fleet.ServerLaunchPath", &spec.server_launch_path, 1024),
-        ("fleet.ServerLaunchParameters", &spec.server_launch_parameters, 1024),
-        ("fleet.PeerVpcAwsAccountId", &spec.peer_vpc_aws_account_id, 1024),
+        (
+            "fleet.ServerLaunchParameters",
+            &spec.server_launch_parameters,
+            1024,
+        ),
+        (
+            "fleet.PeerVpcAwsAccountId",
+            &spec.peer_vpc_aws_account_id,
+            1024,
+        ),
         ("fleet.PeerVpcId", &spec.peer_vpc_id, 1024),
         ("fleet.InstanceRoleArn", &spec.instance_role_arn, 1024),
     ] {
         if let Some(v) = value {
-            non_empty(field, v, max)
-                .map_err(|e| field_error(e.field, format!("{}: fill it in or remove it", e.reason)))?;
+            non_empty(field, v, max).map_err(|e| {
+                field_error(e.field, format!("{}: fill it in or remove it", e.reason))
+            })?;
         }
     }
     for (i, p) in spec.log_paths.iter().enumerate() {
@@ -536,7 +548,11 @@ fn parse_fleet(value: &serde_json::Value) -> Result<FleetSpec, FieldError> {
     }
     if spec.peer_vpc_id.is_some() != spec.peer_vpc_aws_account_id.is_some() {
         return Err(field_error(
-            if spec.peer_vpc_id.is_some() { "fleet.PeerVpcAwsAccountId" } else { "fleet.PeerVpcId" },
+            if spec.peer_vpc_id.is_some() {
+                "fleet.PeerVpcAwsAccountId"
+            } else {
+                "fleet.PeerVpcId"
+            },
             "VPC peering needs both PeerVpcId and PeerVpcAwsAccountId",
         ));
     }
@@ -553,7 +569,10 @@ fn parse_fleet(value: &serde_json::Value) -> Result<FleetSpec, FieldError> {
     })?;
     one_of(
         "fleet.CertificateConfiguration.CertificateType",
-        &spec.certificate_configuration.as_ref().map(|c| c.certificate_type.clone()),
+        &spec
+            .certificate_configuration
+            .as_ref()
+            .map(|c| c.certificate_type.clone()),
         &["DISABLED", "GENERATED"],
     )?;
     one_of(
@@ -843,9 +862,16 @@ mod tests {
         let c = validate_request(&req, "us-east-1").unwrap();
         assert_eq!(c.fleet.peer_vpc_id.as_deref(), Some("vpc-1"));
         assert_eq!(c.fleet.log_paths, vec!["/local/game/logs".to_string()]);
-        assert_eq!(c.fleet.certificate_configuration.unwrap().certificate_type, "GENERATED");
-        let carried = serde_json::to_value(validate_request(&req, "us-east-1").unwrap().fleet).unwrap();
-        assert!(carried.get("BuildId").is_none(), "the old build id is not carried: {carried}");
+        assert_eq!(
+            c.fleet.certificate_configuration.unwrap().certificate_type,
+            "GENERATED"
+        );
+        let carried =
+            serde_json::to_value(validate_request(&req, "us-east-1").unwrap().fleet).unwrap();
+        assert!(
+            carried.get("BuildId").is_none(),
+            "the old build id is not carried: {carried}"
+        );
         assert_eq!(carried["ComputeType"], "EC2");
         req.build = json!({"Name": "n", "Version": "v", "OperatingSystem": "AMAZON_LINUX_2023",
             "StorageLocation": {"Bucket": "b", "Key": "k", "RoleArn": "arn:aws:iam::1:role/r"},
@@ -853,24 +879,45 @@ mod tests {
         let BuildSource::Upload(u) = validate_request(&req, "us-east-1").unwrap().build else {
             panic!()
         };
-        assert_eq!(u.tags, vec![Tag { key: "team".into(), value: "arena".into() }]);
+        assert_eq!(
+            u.tags,
+            vec![Tag {
+                key: "team".into(),
+                value: "arena".into()
+            }]
+        );
     }
 
     #[test]
     fn fleet_json_refusals_name_the_field() {
         let cases: Vec<(serde_json::Value, &str)> = vec![
             (json!({"ScriptId": "script-1"}), "fleet.ScriptId"),
-            (json!({"AnywhereConfiguration": {"Cost": "1"}}), "fleet.AnywhereConfiguration"),
+            (
+                json!({"AnywhereConfiguration": {"Cost": "1"}}),
+                "fleet.AnywhereConfiguration",
+            ),
             (json!({"ComputeType": "ANYWHERE"}), "fleet.ComputeType"),
             (json!({"PeerVpcId": "vpc-1"}), "fleet.PeerVpcAwsAccountId"),
-            (json!({"PeerVpcId": "", "PeerVpcAwsAccountId": "1"}), "fleet.PeerVpcId"),
+            (
+                json!({"PeerVpcId": "", "PeerVpcAwsAccountId": "1"}),
+                "fleet.PeerVpcId",
+            ),
             (
                 json!({"CertificateConfiguration": {"CertificateType": "SELF"}}),
                 "fleet.CertificateConfiguration.CertificateType",
             ),
-            (json!({"PlayerGatewayMode": "ON"}), "fleet.PlayerGatewayMode"),
-            (json!({"Tags": [{"Key": "", "Value": "x"}]}), "fleet.Tags[0].Key"),
-            (json!({"RuntimeConfiguration": null}), "fleet.RuntimeConfiguration"),
+            (
+                json!({"PlayerGatewayMode": "ON"}),
+                "fleet.PlayerGatewayMode",
+            ),
+            (
+                json!({"Tags": [{"Key": "", "Value": "x"}]}),
+                "fleet.Tags[0].Key",
+            ),
+            (
+                json!({"RuntimeConfiguration": null}),
+                "fleet.RuntimeConfiguration",
+            ),
             (json!({"EC2InstanceType": ""}), "fleet.EC2InstanceType"),
             (
                 json!({"RuntimeConfiguration": {"ServerProcesses": []}}),

@@ -286,7 +286,10 @@ mod tests {
         assert_eq!(stale_holder(&f), Some("arn:exec:gone"));
         f.lock = lock("r-1", "arn:exec:1");
         f.holder_running = true;
-        assert!(decide_start(&f).is_ok(), "a retried validate keeps its own lock");
+        assert!(
+            decide_start(&f).is_ok(),
+            "a retried validate keeps its own lock"
+        );
         assert_eq!(stale_holder(&f), None);
     }
 

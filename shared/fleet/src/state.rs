@@ -168,7 +168,8 @@ impl ExecutionState {
     pub fn execution_arn(&self) -> Result<&str, FleetError> {
         self.execution_arn.as_deref().ok_or_else(|| {
             FleetError::BadState(
-                "the state has no `execution_arn`: the Start state copies $$.Execution.Id there".into(),
+                "the state has no `execution_arn`: the Start state copies $$.Execution.Id there"
+                    .into(),
             )
         })
     }

@@ -19,7 +19,12 @@ pub enum Liveness {
 }
 
 pub async fn liveness(c: &Client, execution_arn: &str) -> Result<Liveness, FleetError> {
-    match c.describe_execution().execution_arn(execution_arn).send().await {
+    match c
+        .describe_execution()
+        .execution_arn(execution_arn)
+        .send()
+        .await
+    {
         Ok(out) => Ok(match out.status() {
             ExecutionStatus::Running | ExecutionStatus::PendingRedrive => Liveness::Running,
             other => Liveness::Ended(other.as_str().to_string()),

@@ -59,15 +59,17 @@ async fn replacement_swaps_alias_only_after_new_fleet_is_active_with_matched_cap
             .unwrap_or_default();
         if event.kind == "StateEntered" && state == "SwapAlias" {
             let new_id = fleet_named(&rig.gl, &name).await;
-            // The smoke session was ended by the stage itself (FORCE_TERMINATE), not by
-            // its simulated server running out its lifetime, before the alias moves.
+            // One smoke session in each location with desired capacity (home and
+            // remote), each ended by the stage itself (FORCE_TERMINATE), not by its
+            // simulated server running out its lifetime, before the alias moves.
+            let ended = (
+                "TERMINATED".to_string(),
+                Some("FORCE_TERMINATED".to_string()),
+            );
             assert_eq!(
                 smoke_sessions(&rig.gl, &new_id).await,
-                vec![(
-                    "TERMINATED".to_string(),
-                    Some("FORCE_TERMINATED".to_string())
-                )],
-                "the smoke-test session is ended before the swap"
+                vec![ended.clone(), ended],
+                "the smoke-test sessions are ended before the swap"
             );
             assert!(
                 fleet_active(&rig.gl, &new_id).await,
@@ -127,7 +129,11 @@ async fn replacement_swaps_alias_only_after_new_fleet_is_active_with_matched_cap
     let new_id = fleet_named(&rig.gl, &name).await;
     assert_eq!(alias_target(&rig.gl, &old.alias_id).await, new_id);
     let smoke = smoke_sessions(&rig.gl, &new_id).await;
-    assert_eq!(smoke.len(), 1, "one smoke-test session: {smoke:?}");
+    assert_eq!(
+        smoke.len(),
+        2,
+        "one smoke-test session per location: {smoke:?}"
+    );
     assert!(
         smoke
             .iter()
@@ -556,4 +562,75 @@ async fn each_validation_refusal_stops_before_anything_is_created() {
     assert!(fleets_named(&rig.gl, &name).await.is_empty());
     assert!(builds_named(&rig.gl, &name).await.is_empty());
     assert!(!lock_held(&rig, &old.alias_id).await);
+}
+
+#[tokio::test]
+async fn explicit_capacity_only_in_a_remote_location_smoke_tests_there_and_still_copies_policies_and_suspended_actions(
+) {
+    let rig = rig().await;
+    let old = serving_fleet(&rig).await;
+    rig.gl
+        .stop_fleet_actions()
+        .fleet_id(&old.fleet_id)
+        .actions(aws_sdk_gamelift::types::FleetAction::AutoScaling)
+        .send()
+        .await
+        .unwrap();
+    let name = unique_name("arena-v2");
+    let mut input = request(&old, &name);
+    // Home desired 0, the remote location 1: the smoke test must place its session there.
+    input["capacity"] = json!({REGION: {"desired": 0, "min": 0, "max": 2}, REMOTE: {"desired": 1, "min": 1, "max": 2}});
+    let (outcome, _) = run(&rig, &input).await;
+    assert!(matches!(outcome, Outcome::Succeeded(_)), "{outcome:?}");
+    let new_id = fleet_named(&rig.gl, &name).await;
+    assert_eq!(alias_target(&rig.gl, &old.alias_id).await, new_id);
+    let policies = rig
+        .gl
+        .describe_scaling_policies()
+        .fleet_id(&new_id)
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<_> = policies
+        .scaling_policies()
+        .iter()
+        .filter_map(|p| p.name())
+        .collect();
+    assert_eq!(
+        names,
+        ["keep-20-percent-free"],
+        "copied with explicit capacity"
+    );
+    let attrs = rig
+        .gl
+        .describe_fleet_attributes()
+        .fleet_ids(&new_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        attrs.fleet_attributes()[0].stopped_actions(),
+        [aws_sdk_gamelift::types::FleetAction::AutoScaling],
+        "suspended as on the old fleet"
+    );
+
+    // --no-scaling-policies: neither is copied.
+    let serving = Serving {
+        alias_id: old.alias_id.clone(),
+        fleet_id: new_id.clone(),
+    };
+    let next = unique_name("arena-v3");
+    let mut input = request(&serving, &next);
+    input["no_scaling_policies"] = json!(true);
+    let (outcome, _) = run(&rig, &input).await;
+    assert!(matches!(outcome, Outcome::Succeeded(_)), "{outcome:?}");
+    let third = fleet_named(&rig.gl, &next).await;
+    let policies = rig
+        .gl
+        .describe_scaling_policies()
+        .fleet_id(&third)
+        .send()
+        .await
+        .unwrap();
+    assert!(policies.scaling_policies().is_empty());
 }

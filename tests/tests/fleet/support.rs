@@ -47,7 +47,10 @@ pub fn pauses() -> hangar::fleet::Pauses {
 }
 
 pub fn repo_root() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// An SDK client of Step Functions at `url`.
@@ -435,37 +438,41 @@ pub async fn builds_named(gl: &aws_sdk_gamelift::Client, version: &str) -> Vec<(
 }
 
 /// Status and StatusReason of every smoke-test game session (name `hangar-smoke-test`)
-/// on a fleet.
+/// on a fleet, in its home location and `REMOTE`.
 pub async fn smoke_sessions(
     gl: &aws_sdk_gamelift::Client,
     fleet_id: &str,
 ) -> Vec<(String, Option<String>)> {
     let mut out = Vec::new();
-    let mut token = None;
-    loop {
-        let page = gl
-            .describe_game_sessions()
-            .fleet_id(fleet_id)
-            .set_next_token(token)
-            .send()
-            .await
-            .unwrap();
-        out.extend(
-            page.game_sessions()
-                .iter()
-                .filter(|g| g.name() == Some("hangar-smoke-test"))
-                .map(|g| {
-                    (
-                        g.status().unwrap().as_str().to_string(),
-                        g.status_reason().map(|r| r.as_str().to_string()),
-                    )
-                }),
-        );
-        token = page.next_token().map(str::to_string);
-        if token.is_none() {
-            return out;
+    for location in [REGION, REMOTE] {
+        let mut token = None;
+        loop {
+            let page = gl
+                .describe_game_sessions()
+                .fleet_id(fleet_id)
+                .location(location)
+                .set_next_token(token)
+                .send()
+                .await
+                .unwrap();
+            out.extend(
+                page.game_sessions()
+                    .iter()
+                    .filter(|g| g.name() == Some("hangar-smoke-test"))
+                    .map(|g| {
+                        (
+                            g.status().unwrap().as_str().to_string(),
+                            g.status_reason().map(|r| r.as_str().to_string()),
+                        )
+                    }),
+            );
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                break;
+            }
         }
     }
+    out
 }
 
 /// After a rollback before the swap: the cause reports the new fleet deleted, it is

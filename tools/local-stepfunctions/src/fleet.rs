@@ -58,8 +58,12 @@ pub fn definition_from_template(root: &Path, region: &str) -> Result<String, Eng
     let text = std::fs::read_to_string(root.join(TEMPLATE))
         .map_err(|e| bad(format!("cannot read it: {e}")))?;
     let doc: Yaml = serde_norway::from_str(&text).map_err(|e| bad(format!("not YAML: {e}")))?;
-    let props = get(&doc, &["Resources", STATE_MACHINE_RESOURCE, "Properties"])
-        .ok_or_else(|| bad(format!("no {STATE_MACHINE_RESOURCE} resource with Properties")))?;
+    let props =
+        get(&doc, &["Resources", STATE_MACHINE_RESOURCE, "Properties"]).ok_or_else(|| {
+            bad(format!(
+                "no {STATE_MACHINE_RESOURCE} resource with Properties"
+            ))
+        })?;
     let uri = props
         .get("DefinitionUri")
         .and_then(Yaml::as_str)
@@ -69,7 +73,11 @@ pub fn definition_from_template(root: &Path, region: &str) -> Result<String, Eng
     let substitutions = props
         .get("DefinitionSubstitutions")
         .and_then(Yaml::as_mapping)
-        .ok_or_else(|| bad(format!("{STATE_MACHINE_RESOURCE} has no DefinitionSubstitutions")))?;
+        .ok_or_else(|| {
+            bad(format!(
+                "{STATE_MACHINE_RESOURCE} has no DefinitionSubstitutions"
+            ))
+        })?;
     for (key, value) in substitutions {
         let key = key.as_str().unwrap_or_default();
         let target = match value {
@@ -83,7 +91,13 @@ pub fn definition_from_template(root: &Path, region: &str) -> Result<String, Eng
         })?;
         let binary = get(
             &doc,
-            &["Resources", resource, "Metadata", "BuildProperties", "Binary"],
+            &[
+                "Resources",
+                resource,
+                "Metadata",
+                "BuildProperties",
+                "Binary",
+            ],
         )
         .and_then(Yaml::as_str)
         .ok_or_else(|| bad(format!("{resource} has no Metadata.BuildProperties.Binary")))?;
@@ -125,8 +139,7 @@ impl LocalEngine {
         let region = options.region.clone();
         let definition = definition_from_template(&options.root, &region)?;
         let sfn = LocalStepFunctions::serve(loopback(sfn_port), options).await?;
-        let lambda =
-            local_lambda::serve(registry(fleet(&sfn.endpoint_url())), loopback(0)).await?;
+        let lambda = local_lambda::serve(registry(fleet(&sfn.endpoint_url())), loopback(0)).await?;
         sfn.set_lambda_endpoint(lambda.endpoint_url());
         let created = sfn
             .call(

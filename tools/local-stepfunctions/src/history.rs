@@ -76,7 +76,11 @@ pub enum End {
 pub fn end_of(e: &EngineEvent) -> Option<End> {
     match e.kind.as_str() {
         "ExecutionSucceeded" => Some(End::Succeeded {
-            output: e.output.as_ref().map(json_text).unwrap_or_else(|| "null".into()),
+            output: e
+                .output
+                .as_ref()
+                .map(json_text)
+                .unwrap_or_else(|| "null".into()),
         }),
         "ExecutionFailed" => Some(End::Failed {
             error: e.error.clone().unwrap_or_default(),
@@ -212,14 +216,18 @@ mod tests {
 
     #[test]
     fn state_events_become_typed_entered_and_exited_events_with_json_text() {
-        let entered = event(json!({"type": "StateEntered", "timestamp": 1500, "state": {"name": "Validate", "type": "Task", "input": {"a": 1}}}));
+        let entered = event(
+            json!({"type": "StateEntered", "timestamp": 1500, "state": {"name": "Validate", "type": "Task", "input": {"a": 1}}}),
+        );
         let h = history_event(&entered, 2, &ctx()).unwrap();
         assert_eq!(h["type"], "TaskStateEntered");
         assert_eq!(h["stateEnteredEventDetails"]["name"], "Validate");
         assert_eq!(h["stateEnteredEventDetails"]["input"], r#"{"a":1}"#);
         assert_eq!(h["timestamp"], 1.5);
         assert_eq!(h["previousEventId"], 1);
-        let exited = event(json!({"type": "StateExited", "timestamp": 1600, "state": {"name": "Route", "type": "Choice", "output": {"b": 2}}}));
+        let exited = event(
+            json!({"type": "StateExited", "timestamp": 1600, "state": {"name": "Route", "type": "Choice", "output": {"b": 2}}}),
+        );
         let h = history_event(&exited, 3, &ctx()).unwrap();
         assert_eq!(h["type"], "ChoiceStateExited");
         assert_eq!(h["stateExitedEventDetails"]["output"], r#"{"b":2}"#);
@@ -227,30 +235,40 @@ mod tests {
 
     #[test]
     fn a_failed_task_is_a_lambda_failure_and_retries_and_catches_leave_no_event() {
-        let failed = event(json!({"type": "StateFailed", "timestamp": 1, "state": {"name": "CreateFleet", "type": "Task"}, "Error": "Hangar.Throttled", "Cause": {"errorMessage": "slow down"}}));
+        let failed = event(
+            json!({"type": "StateFailed", "timestamp": 1, "state": {"name": "CreateFleet", "type": "Task"}, "Error": "Hangar.Throttled", "Cause": {"errorMessage": "slow down"}}),
+        );
         let h = history_event(&failed, 5, &ctx()).unwrap();
         assert_eq!(h["type"], "LambdaFunctionFailed");
-        assert_eq!(h["lambdaFunctionFailedEventDetails"]["error"], "Hangar.Throttled");
+        assert_eq!(
+            h["lambdaFunctionFailedEventDetails"]["error"],
+            "Hangar.Throttled"
+        );
         assert_eq!(
             h["lambdaFunctionFailedEventDetails"]["cause"],
             r#"{"errorMessage":"slow down"}"#
         );
         for kind in ["StateRetried", "StateCaught"] {
-            let e = event(json!({"type": kind, "timestamp": 1, "state": {"name": "X", "type": "Task"}}));
+            let e = event(
+                json!({"type": kind, "timestamp": 1, "state": {"name": "X", "type": "Task"}}),
+            );
             assert_eq!(history_event(&e, 6, &ctx()), None);
         }
     }
 
     #[test]
     fn execution_ends_carry_output_or_error_and_cause() {
-        let ok = event(json!({"type": "ExecutionSucceeded", "timestamp": 1, "output": {"done": true}}));
+        let ok =
+            event(json!({"type": "ExecutionSucceeded", "timestamp": 1, "output": {"done": true}}));
         assert_eq!(
             end_of(&ok),
             Some(End::Succeeded {
                 output: r#"{"done":true}"#.into()
             })
         );
-        let failed = event(json!({"type": "ExecutionFailed", "timestamp": 1, "Error": "Hangar.RolledBack", "Cause": "undone"}));
+        let failed = event(
+            json!({"type": "ExecutionFailed", "timestamp": 1, "Error": "Hangar.RolledBack", "Cause": "undone"}),
+        );
         assert_eq!(
             end_of(&failed),
             Some(End::Failed {

@@ -82,7 +82,10 @@ pub fn check_name(name: &str) -> Result<(), SfnError> {
                 || c == '\u{ffff}'
         });
     if bad {
-        Err(SfnError::new("InvalidName", format!("Invalid Name: '{name}'")))
+        Err(SfnError::new(
+            "InvalidName",
+            format!("Invalid Name: '{name}'"),
+        ))
     } else {
         Ok(())
     }

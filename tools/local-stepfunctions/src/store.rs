@@ -276,9 +276,10 @@ mod tests {
     #[test]
     fn the_terminal_event_ends_the_execution_once_and_later_events_are_ignored() {
         let mut e = execution();
-        let started: EngineEvent =
-            serde_json::from_value(json!({"type": "ExecutionStarted", "timestamp": 5, "input": {}}))
-                .unwrap();
+        let started: EngineEvent = serde_json::from_value(
+            json!({"type": "ExecutionStarted", "timestamp": 5, "input": {}}),
+        )
+        .unwrap();
         assert!(!e.record(started));
         let failed: EngineEvent = serde_json::from_value(
             json!({"type": "ExecutionFailed", "timestamp": 9, "Error": "E", "Cause": "c"}),

@@ -34,7 +34,9 @@ pub async fn run(fleet: &Fleet, state: &ExecutionState) -> Result<PollOut, Fleet
         )));
     }
     let previous = state.smoke.as_ref();
-    let mut sessions = previous.map(|p| p.game_sessions.clone()).unwrap_or_default();
+    let mut sessions = previous
+        .map(|p| p.game_sessions.clone())
+        .unwrap_or_default();
     let mut per_location = Vec::new();
     let mut statuses = Vec::new();
     for location in locations {

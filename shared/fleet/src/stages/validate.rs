@@ -9,8 +9,8 @@ use crate::lock;
 use crate::plan::plan;
 use crate::request::{parse_request, validate_request, BuildSource};
 use crate::start::{decide_start, stale_holder, Refusal, Start, StartFacts};
-use crate::stepfunctions::{liveness, Liveness};
 use crate::state::{ExecutionState, Validated};
+use crate::stepfunctions::{liveness, Liveness};
 
 pub async fn run(fleet: &Fleet, state: &ExecutionState) -> Result<Validated, FleetError> {
     let raw = state
@@ -76,7 +76,11 @@ pub async fn run(fleet: &Fleet, state: &ExecutionState) -> Result<Validated, Fle
             takes_over: stale_holder(&facts),
         };
         if let Some(stale) = claim.takes_over {
-            tracing::info!(alias_id = claim.alias_id, stale, "taking over the lock of an ended execution");
+            tracing::info!(
+                alias_id = claim.alias_id,
+                stale,
+                "taking over the lock of an ended execution"
+            );
         }
         lock::acquire(&fleet.dynamodb, &fleet.lock_table, &claim).await?;
     }

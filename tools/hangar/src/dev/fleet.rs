@@ -9,6 +9,9 @@ use local_stepfunctions::LocalEngine;
 
 use super::DevError;
 
+/// Every Wait state of a local replacement lasts this long (milliseconds).
+pub const WAIT_MS: u64 = 1000;
+
 /// The area's key in `DevResources::tables`.
 pub const AREA: &str = "fleet";
 
@@ -35,7 +38,12 @@ impl LocalFleet {
             gamelift,
             &lock_table,
             0,
-            crate::fleet::Pauses::default(),
+            // The emulator's clock runs fast: a poll a second is plenty, the defaults
+            // (15-30 s between polls) would only make a newcomer wait.
+            crate::fleet::Pauses {
+                wait_ms: Some(WAIT_MS),
+                retry_ms: None,
+            },
         )
         .await
         .map_err(|e| DevError::Usage(format!("the local Step Functions endpoint: {e}")))?;
@@ -45,7 +53,10 @@ impl LocalFleet {
     /// What `hangar fleet` reads: the endpoint, the state machine and the lock table.
     pub fn environment(&self) -> BTreeMap<String, String> {
         BTreeMap::from([
-            ("AWS_ENDPOINT_URL_SFN".into(), self.engine.sfn_endpoint_url()),
+            (
+                "AWS_ENDPOINT_URL_SFN".into(),
+                self.engine.sfn_endpoint_url(),
+            ),
             (
                 "HANGAR_FLEET_STATE_MACHINE_ARN".into(),
                 self.engine.state_machine_arn().to_string(),

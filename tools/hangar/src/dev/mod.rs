@@ -28,10 +28,10 @@ use local_gateway::{RunningGateway, TokenKey, TokenKind};
 pub use moto::MotoProcess;
 pub use resource_names::DevResources;
 
-/// Exit code when a port is already in use.
-pub const EXIT_PORT_IN_USE: i32 = 3;
+/// Exit code when a port is already in use (3 and 4 are `hangar fleet`'s).
+pub const EXIT_PORT_IN_USE: i32 = 8;
 /// Exit code when the project's tools are not installed.
-pub const EXIT_NOT_BOOTSTRAPPED: i32 = 4;
+pub const EXIT_NOT_BOOTSTRAPPED: i32 = 9;
 /// Exit code when no running local stack was found (`hangar dev token`).
 pub const EXIT_NO_STACK: i32 = 5;
 
@@ -396,7 +396,14 @@ async fn start_parts(
     env.extend(fleet_env);
     if let Some(listener) = listeners.console {
         let listener = tokio_listener(listener, "serve the console")?;
-        let sources = console_sources(&sdk_config, &gamelift_url, &sfn_url, &api_url, &resources, key);
+        let sources = console_sources(
+            &sdk_config,
+            &gamelift_url,
+            &sfn_url,
+            &api_url,
+            &resources,
+            key,
+        );
         let console = console::serve(listener, sources).map_err(|source| DevError::Io {
             what: "serve the console".into(),
             source,

@@ -89,7 +89,11 @@ async fn executions(
 }
 
 /// Starts `input` (or attaches to its running execution) and follows it.
-pub async fn replace(target: &Target<'_>, input: &Value, follow: Follow) -> Result<u8, FleetCliError> {
+pub async fn replace(
+    target: &Target<'_>,
+    input: &Value,
+    follow: Follow,
+) -> Result<u8, FleetCliError> {
     // The same checks the Validate stage makes, before anything starts; the replacement
     // id names the execution.
     let config = parse_request(input)

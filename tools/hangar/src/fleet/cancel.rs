@@ -84,7 +84,10 @@ pub async fn cancel(
         sfn.stop_execution()
             .execution_arn(arn)
             .error("Hangar.Cancelled")
-            .cause(format!("cancelled by {} before it took the alias lock", requester()))
+            .cause(format!(
+                "cancelled by {} before it took the alias lock",
+                requester()
+            ))
             .send()
             .await
             .map_err(aws_error("StopExecution"))?;

@@ -5,7 +5,7 @@
 use aws_sdk_sfn::types::{ExecutionStatus, HistoryEvent};
 use serde_json::{json, Value};
 
-use super::view::{exit_code, stage_of, Update};
+use super::view::{code, exit_code, stage_of, Update};
 use super::FleetCliError;
 
 fn aws_error<E: std::error::Error + 'static>(what: &str) -> impl Fn(E) -> FleetCliError + '_ {
@@ -44,9 +44,9 @@ impl Listed {
                     cause: String::new(),
                 };
                 match exit_code(&update) {
-                    2 => format!("refused ({error})"),
-                    3 => format!("rolled back ({error})"),
-                    5 => format!("cancelled after the swap ({error})"),
+                    code::REFUSED => format!("refused ({error})"),
+                    code::ROLLED_BACK => format!("rolled back ({error})"),
+                    code::CANCELLED_AFTER_SWAP => format!("cancelled after the swap ({error})"),
                     _ => format!("needs a person ({error})"),
                 }
             }

@@ -138,7 +138,9 @@ pub fn repo_root(start: &Path) -> Result<PathBuf, FleetCliError> {
     let marker = local_stepfunctions::engine::RUNNER;
     start
         .ancestors()
-        .find(|d| d.join(marker).is_file() && d.join(local_stepfunctions::fleet::TEMPLATE).is_file())
+        .find(|d| {
+            d.join(marker).is_file() && d.join(local_stepfunctions::fleet::TEMPLATE).is_file()
+        })
         .map(Path::to_path_buf)
         .ok_or_else(|| {
             FleetCliError::Usage(format!(

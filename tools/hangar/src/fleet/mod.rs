@@ -21,7 +21,9 @@ use clap::{Args, Subcommand};
 use hangar_fleet::request::CapacityTarget;
 use serde_json::{json, Value};
 
-pub use aws::{attempt_name, follow_execution, is_attempt_of, Follow, Target};
+pub use aws::{
+    attempt_name, follow_execution, is_attempt_of, replace as replace_aws, Follow, Target,
+};
 pub use list::Listed;
 pub use local::{replace as replace_local, sfn_client, start_engine, Pauses, STATE_MACHINE_NAME};
 pub use view::{code, exit_code, Update};

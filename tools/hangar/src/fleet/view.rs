@@ -107,7 +107,8 @@ pub fn message_for(state: &str, output: &Value) -> Option<String> {
     }
 }
 
-/// The exit codes of every `hangar fleet` command; one meaning each (README, "Exit codes").
+/// The exit codes of every `hangar fleet` command; one meaning each across every `hangar`
+/// command (README, "Exit codes": 5 to 9 belong to `hangar dev` and `hangar sessions`).
 pub mod code {
     /// Replaced (or the dry run's plan printed, the command done).
     pub const DONE: u8 = 0;
@@ -120,9 +121,9 @@ pub mod code {
     /// Failed and needs a person: see the message.
     pub const NEEDS_A_PERSON: u8 = 4;
     /// Cancelled after the alias swap: the new fleet serves, the old fleet was left running.
-    pub const CANCELLED_AFTER_SWAP: u8 = 5;
+    pub const CANCELLED_AFTER_SWAP: u8 = 10;
     /// The replacement is still running (detached with Ctrl-C, or `status --once`).
-    pub const STILL_RUNNING: u8 = 6;
+    pub const STILL_RUNNING: u8 = 11;
 }
 
 /// Exit code of a finished execution.
@@ -322,7 +323,7 @@ mod tests {
         assert_eq!(exit_code(&failed("Hangar.RolledBack")), 3);
         assert_eq!(exit_code(&failed("Hangar.RollbackIncomplete")), 4);
         assert_eq!(exit_code(&failed("Hangar.DrainTimedOut")), 4);
-        assert_eq!(exit_code(&failed("Hangar.Cancelled")), 5);
+        assert_eq!(exit_code(&failed("Hangar.Cancelled")), 10);
     }
 
     #[test]
