@@ -360,7 +360,6 @@ async fn start_parts(
     resources
         .tables
         .insert(fleet::AREA.into(), local_fleet.lock_table.clone());
-    let sfn_url = local_fleet.engine.sfn_endpoint_url();
     let fleet_env = local_fleet.environment();
     stack.fleet = Some(local_fleet);
 
@@ -453,7 +452,6 @@ async fn start_parts(
 fn console_sources(
     sdk: &aws_types::SdkConfig,
     gamelift_url: &str,
-    sfn_url: &str,
     api_url: &str,
     resources: &DevResources,
     key: TokenKey,
@@ -465,7 +463,7 @@ fn console_sources(
                 .build(),
         ),
         dynamodb: aws_sdk_dynamodb::Client::new(sdk),
-        sfn: crate::fleet::sfn_client(sdk, sfn_url),
+        sfn: aws_sdk_sfn::Client::new(sdk),
         admin: gamelift_emulator::AdminClient::new(gamelift_url),
         http: reqwest::Client::new(),
         api_url: api_url.to_string(),
