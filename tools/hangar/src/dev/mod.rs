@@ -395,14 +395,7 @@ async fn start_parts(
     env.extend(fleet_env);
     if let Some(listener) = listeners.console {
         let listener = tokio_listener(listener, "serve the console")?;
-        let sources = console_sources(
-            &sdk_config,
-            &gamelift_url,
-            &sfn_url,
-            &api_url,
-            &resources,
-            key,
-        );
+        let sources = console_sources(&sdk_config, &gamelift_url, &api_url, &resources, key);
         let console = console::serve(listener, sources).map_err(|source| DevError::Io {
             what: "serve the console".into(),
             source,

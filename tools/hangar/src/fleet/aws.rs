@@ -36,7 +36,10 @@ pub enum Follow {
     Once,
 }
 
-fn aws_error<E: std::error::Error + 'static>(what: &str) -> impl Fn(E) -> FleetCliError + '_ {
+/// An SDK error of Step Functions operation `what`, with its whole context.
+pub(super) fn aws_error<E: std::error::Error + 'static>(
+    what: &str,
+) -> impl Fn(E) -> FleetCliError + '_ {
     move |e| {
         FleetCliError::Aws(format!(
             "{what}: {}",

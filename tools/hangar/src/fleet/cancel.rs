@@ -11,18 +11,9 @@
 use aws_sdk_sfn::types::ExecutionStatus;
 use serde_json::Value;
 
-use super::aws::{follow_execution, Follow};
+use super::aws::{aws_error, follow_execution, Follow};
 use super::view::code;
 use super::FleetCliError;
-
-fn aws_error<E: std::error::Error + 'static>(what: &str) -> impl Fn(E) -> FleetCliError + '_ {
-    move |e| {
-        FleetCliError::Aws(format!(
-            "{what}: {}",
-            aws_sdk_sfn::error::DisplayErrorContext(e)
-        ))
-    }
-}
 
 /// Who asks, as the lock item records it.
 fn requester() -> String {

@@ -5,17 +5,9 @@
 use aws_sdk_sfn::types::{ExecutionStatus, HistoryEvent};
 use serde_json::{json, Value};
 
+use super::aws::aws_error;
 use super::view::{code, exit_code, stage_of, Update};
 use super::FleetCliError;
-
-fn aws_error<E: std::error::Error + 'static>(what: &str) -> impl Fn(E) -> FleetCliError + '_ {
-    move |e| {
-        FleetCliError::Aws(format!(
-            "{what}: {}",
-            aws_sdk_sfn::error::DisplayErrorContext(e)
-        ))
-    }
-}
 
 /// One replacement as listed.
 #[derive(Debug, Clone, PartialEq)]
