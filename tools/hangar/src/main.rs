@@ -50,7 +50,7 @@ async fn main() -> std::process::ExitCode {
         Command::Fleet(command) => hangar::fleet::run(command)
             .await
             .map(i32::from)
-            .map_err(|e| (1, e.to_string())),
+            .map_err(|e| (i32::from(e.exit_code()), e.to_string())),
         Command::Rollout(args) => hangar::rollout::cli::run(&args)
             .await
             .map_err(|e| (e.exit_code(), e.to_string())),

@@ -3,7 +3,7 @@
 //! version and the new one both served by this build's handlers, and rehearses the
 //! deployment: PreTraffic, the shifts of `--deployment-type` (a minute lasting
 //! `--minute`), the alarms, PostTraffic, or the rollback. Exit code 0 when it completed,
-//! 1 when it rolled back. Point `hangar probe --url <api>/version` at the local API to
+//! 3 when it rolled back (the running version serves), as README's table of exit codes says. Point `hangar probe --url <api>/version` at the local API to
 //! watch it.
 
 use std::path::PathBuf;
@@ -127,6 +127,6 @@ async fn rehearse(
     rehearsal.shutdown().await;
     Ok(match outcome {
         Outcome::Completed => 0,
-        Outcome::RolledBack(_) => 1,
+        Outcome::RolledBack(_) => 3,
     })
 }
