@@ -69,9 +69,11 @@ pub async fn tables(prefix: &str, exist: bool) -> BTreeMap<String, String> {
 
 /// Every API function of `hangar dev`'s route table over `tables`, as `number`.
 pub async fn version(number: &str, tables: BTreeMap<String, String>) -> Version {
-    let mut resources = hangar::dev::DevResources::default();
-    resources.tables = tables;
-    resources.game_session_queue_name = "hangar-test-queue".into();
+    let resources = hangar::dev::DevResources {
+        tables,
+        game_session_queue_name: "hangar-test-queue".into(),
+        ..Default::default()
+    };
     let ctx = RouteContext {
         sdk_config: sdk(&moto_url()).await,
         gamelift_endpoint: "http://127.0.0.1:9".into(),
