@@ -1,5 +1,5 @@
-//! The area's entry points, called by the Lambda binaries (`functions/deploy`) and
-//! `hangar dev`:
+//! The area's entry points, called by the Lambda binaries (`functions/deploy`,
+//! `functions/version`) and `hangar dev`:
 //! - [`version`]: `GET /version`, the deployed build's version, git commit and build
 //!   time. Public: no caller identity is needed and nothing secret is returned; it needs
 //!   no state (everything it answers is fixed at build time).
@@ -8,15 +8,21 @@
 //!   CodeDeploy (its service role may invoke `CodeDeployHook_*`).
 //! - [`run_hook`]: the rest of a hook binary's `main` once its checks are configured.
 
+#[cfg(feature = "hooks")]
 use aws_lambda_events::event::codedeploy::CodeDeployLifecycleEvent;
 use lambda_http::{Body, Error, Request, Response};
+#[cfg(feature = "hooks")]
 use lambda_runtime::LambdaEvent;
 
+#[cfg(feature = "hooks")]
 use hangar_lambda::ConfigError;
 
 use crate::build_info::BuildInfo;
+#[cfg(feature = "hooks")]
 use crate::codedeploy::CodeDeploy;
+#[cfg(feature = "hooks")]
 use crate::error::DeployError;
+#[cfg(feature = "hooks")]
 use crate::hook::{Checks, Deploy};
 
 /// Answers `{"version", "commit", "buildTime"}`.
@@ -24,6 +30,7 @@ pub async fn version(_req: Request) -> Result<Response<Body>, Error> {
     Ok(hangar_lambda::http::json(200, &BuildInfo::current()))
 }
 
+#[cfg(feature = "hooks")]
 /// Runs the hook for one lifecycle event; answers `{"status", "reason"}` (what was
 /// reported to CodeDeploy). An `Err` is reported by Lambda as the invocation's error.
 pub async fn hook<C: Checks>(
@@ -39,6 +46,7 @@ pub async fn hook<C: Checks>(
     }))
 }
 
+#[cfg(feature = "hooks")]
 /// The rest of a hook binary's `main`: installs the panic guard ([`crate::guard`], so a
 /// panic still reports Failed in the build that aborts on panic), builds the area state
 /// over `checks` and serves lifecycle events until the Lambda runtime stops. The hook

@@ -1,5 +1,10 @@
 //! Gradual deployments of Hangar's API: `GET /version` and CodeDeploy's traffic hooks.
-//! Called by the Lambda binaries of `functions/deploy` and by `hangar dev`.
+//! Called by the Lambda binaries of `functions/deploy` (the hooks) and `functions/version`,
+//! and by `hangar dev`.
+//!
+//! The default feature `hooks` holds everything but [`build_info`] and [`api::version`]
+//! (and the AWS SDK the hooks call); `functions/version` turns it off, so `sam build` of
+//! GET /version compiles no SDK crate.
 //!
 //! - [`api`]: the entry points (`version`, `hook`).
 //! - [`hook`]: the area's state [`Deploy`] and the one way a hook runs: its checks under
@@ -20,19 +25,32 @@
 
 pub mod api;
 pub mod build_info;
+#[cfg(feature = "hooks")]
 pub mod checks;
+#[cfg(feature = "hooks")]
 pub mod codedeploy;
+#[cfg(feature = "hooks")]
 pub mod config;
+#[cfg(feature = "hooks")]
 pub mod error;
+#[cfg(feature = "hooks")]
 pub mod guard;
+#[cfg(feature = "hooks")]
 pub mod hook;
+#[cfg(feature = "hooks")]
 pub mod lambda;
+#[cfg(feature = "hooks")]
 pub mod post_traffic;
+#[cfg(feature = "hooks")]
 pub mod pre_traffic;
+#[cfg(feature = "hooks")]
 pub mod smoke;
 
 pub use build_info::BuildInfo;
+#[cfg(feature = "hooks")]
 pub use checks::{CheckFailure, CheckReport};
+#[cfg(feature = "hooks")]
 pub use error::DeployError;
 pub use hangar_lambda::ConfigError;
+#[cfg(feature = "hooks")]
 pub use hook::{Deploy, HookOutcome};

@@ -162,7 +162,7 @@ async fn every_function_binary_answers_its_sample_event_as_designed_through_the_
         };
         if !start.launch.binary.is_file() {
             problems.push(format!(
-                "{name}: {} is missing: build the binaries with `cargo build --bins -p sessions-functions -p gameservers-functions -p fleet-functions -p deploy-functions` (scripts/test does)",
+                "{name}: {} is missing: build the binaries with `cargo build --bins -p sessions-functions -p gameservers-functions -p fleet-functions -p deploy-functions -p version-function` (scripts/test does)",
                 start.launch.binary.display()
             ));
             continue;
