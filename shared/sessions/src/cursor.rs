@@ -3,7 +3,9 @@
 //! altered, or replayed against a different filter/sort.
 //!
 //! Wire form: `base64url(payload) "." base64url(hmac(key, payload))`, where payload is
-//! JSON `{"q": hex(sha256(query)), "k": {<key attribute>: <value>}}`.
+//! JSON `{"q": hex(sha256(query)), "k": {<key attribute>: <value>}, "s": <shard>}`: the
+//! key of the last item returned and the listing shard it is in (absent in cursors made
+//! before listings were sharded: shard 0).
 
 use std::collections::BTreeMap;
 
@@ -63,6 +65,12 @@ pub type Position = BTreeMap<String, String>;
 struct Payload {
     q: String,
     k: Position,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    s: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// A stable fingerprint of a query (filter and sort as given by the client).
@@ -78,10 +86,12 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-pub fn encode(key: &CursorKey, fingerprint: &str, position: &Position) -> String {
+/// A cursor for `position` in listing shard `shard`.
+pub fn encode(key: &CursorKey, fingerprint: &str, position: &Position, shard: u32) -> String {
     let payload = serde_json::to_vec(&Payload {
         q: fingerprint.to_string(),
         k: position.clone(),
+        s: shard,
     })
     .unwrap_or_default();
     let mut mac = key.mac();
@@ -94,7 +104,12 @@ pub fn encode(key: &CursorKey, fingerprint: &str, position: &Position) -> String
     )
 }
 
-pub fn decode(key: &CursorKey, fingerprint: &str, cursor: &str) -> Result<Position, CursorError> {
+/// The position and shard of a cursor made by [`encode`] for this query.
+pub fn decode(
+    key: &CursorKey,
+    fingerprint: &str,
+    cursor: &str,
+) -> Result<(Position, u32), CursorError> {
     if cursor.len() > MAX_CURSOR {
         return Err(CursorError::Malformed);
     }
@@ -113,7 +128,7 @@ pub fn decode(key: &CursorKey, fingerprint: &str, cursor: &str) -> Result<Positi
     if payload.q != fingerprint {
         return Err(CursorError::ForeignQuery);
     }
-    Ok(payload.k)
+    Ok((payload.k, payload.s))
 }
 
 /// SHA-256 (hex) of a request body, for idempotency records.
@@ -139,13 +154,13 @@ mod tests {
     #[test]
     fn a_cursor_round_trips_for_its_own_query() {
         let q = query_fingerprint("playerSessionCount > 1", "");
-        let c = encode(&key(), &q, &pos());
-        assert_eq!(decode(&key(), &q, &c).unwrap(), pos());
+        let c = encode(&key(), &q, &pos(), 3);
+        assert_eq!(decode(&key(), &q, &c).unwrap(), (pos(), 3));
     }
 
     #[test]
     fn a_cursor_for_another_query_is_refused() {
-        let c = encode(&key(), &query_fingerprint("a = 1", ""), &pos());
+        let c = encode(&key(), &query_fingerprint("a = 1", ""), &pos(), 0);
         assert_eq!(
             decode(&key(), &query_fingerprint("a = 2", ""), &c),
             Err(CursorError::ForeignQuery)
@@ -157,7 +172,7 @@ mod tests {
     #[test]
     fn forged_or_altered_cursors_are_refused() {
         let q = query_fingerprint("", "");
-        let c = encode(&key(), &q, &pos());
+        let c = encode(&key(), &q, &pos(), 0);
         let other_key = CursorKey::new(&[8u8; 32]).unwrap();
         assert_eq!(decode(&other_key, &q, &c), Err(CursorError::BadSignature));
         let (payload, sig) = c.split_once('.').unwrap();
@@ -171,6 +186,20 @@ mod tests {
         assert_eq!(decode(&key(), &q, &forged), Err(CursorError::BadSignature));
         assert_eq!(decode(&key(), &q, "garbage"), Err(CursorError::Malformed));
         assert_eq!(decode(&key(), &q, "!!.!!"), Err(CursorError::Malformed));
+    }
+
+    #[test]
+    fn a_cursor_made_before_sharding_reads_as_shard_zero() {
+        let q = query_fingerprint("", "");
+        let payload = serde_json::to_vec(&serde_json::json!({"q": q, "k": pos()})).unwrap();
+        let mut mac = key().mac();
+        mac.update(&payload);
+        let c = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(&payload),
+            URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+        );
+        assert_eq!(decode(&key(), &q, &c).unwrap(), (pos(), 0));
     }
 
     #[test]

@@ -82,7 +82,7 @@ impl Sessions {
     async fn give_back_seats(&self, session: &SessionItem, players: &[(&str, Held<'_>)]) {
         match self.store.release_seats(session, players).await {
             Ok(_) => {
-                if let Err(e) = self.store.reopen_if_free(&session.game_session_id).await {
+                if let Err(e) = self.store.reopen_if_free(session).await {
                     tracing::warn!(error = %e, "reopening a session in the listing");
                 }
             }
