@@ -101,9 +101,7 @@ struct Lab {
 async fn lab(count: usize, shards: u32, legacy: usize) -> Lab {
     let sdk = aws_config().await;
     let client = aws_sdk_dynamodb::Client::new(&sdk);
-    let table = ensure_table(&client, &unique_name("shards"))
-        .await
-        .unwrap();
+    let table = ensure_table(&client, &unique_name("shards")).await.unwrap();
     let all: Vec<SessionItem> = (0..count)
         .map(|i| session(i, if i < legacy { 1 } else { shards }))
         .collect();
@@ -151,9 +149,15 @@ async fn page_through(
     (ids, read, pages)
 }
 
-fn ids_in(mut sessions: Vec<&SessionItem>, key: impl Fn(&SessionItem) -> (u64, String)) -> Vec<String> {
+fn ids_in(
+    mut sessions: Vec<&SessionItem>,
+    key: impl Fn(&SessionItem) -> (u64, String),
+) -> Vec<String> {
     sessions.sort_by_key(|s| key(s));
-    sessions.into_iter().map(|s| s.game_session_id.clone()).collect()
+    sessions
+        .into_iter()
+        .map(|s| s.game_session_id.clone())
+        .collect()
 }
 
 #[tokio::test]
@@ -174,7 +178,11 @@ async fn listing_four_shards_returns_every_session_once_in_order_for_each_sort_o
     assert_eq!(ids, newest_first, "newest first");
 
     let (ids, _, _) = page_through(&s, None, Some("creationTimeMillis ASC"), 7).await;
-    assert_eq!(ids, ids_in(open.clone(), by_time), "creation time ascending");
+    assert_eq!(
+        ids,
+        ids_in(open.clone(), by_time),
+        "creation time ascending"
+    );
 
     // Sorted in memory: every shard read.
     let (ids, _, _) = page_through(&s, None, Some("playerSessionCount DESC"), 25).await;
@@ -196,7 +204,13 @@ async fn listing_four_shards_returns_every_session_once_in_order_for_each_sort_o
         .filter(|x| x.properties.get("mode").map(String::as_str) == Some("m1"))
         .collect();
     assert_eq!(ids, ids_in(m1, by_time), "by property");
-    let (ids, _, _) = page_through(&s, Some("maximumSessions = 8"), Some("creationTimeMillis DESC"), 30).await;
+    let (ids, _, _) = page_through(
+        &s,
+        Some("maximumSessions = 8"),
+        Some("creationTimeMillis DESC"),
+        30,
+    )
+    .await;
     let mut all = ids_in(lab.all.iter().collect(), by_time);
     all.reverse();
     assert_eq!(ids, all, "active index, newest first");
@@ -233,7 +247,11 @@ async fn a_cursor_made_under_another_shard_count_resumes_without_loss_or_repeat(
 async fn listing_eight_shards_reads_at_most_1_1_items_per_item_returned() {
     let lab = lab(1_200, 8, 0).await;
     let s = lab.sessions(8);
-    for (sort, limit) in [(None, 20), (None, 100), (Some("creationTimeMillis DESC"), 20)] {
+    for (sort, limit) in [
+        (None, 20),
+        (None, 100),
+        (Some("creationTimeMillis DESC"), 20),
+    ] {
         let (ids, read, _) = page_through(&s, None, sort, limit).await;
         let ratio = read as f64 / ids.len() as f64;
         assert!(

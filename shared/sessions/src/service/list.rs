@@ -6,9 +6,9 @@ use hangar_lambda::clock::now_ms;
 use serde::Serialize;
 
 use super::Sessions;
-use crate::cursor::{self, CursorKey, Position};
+use crate::cursor::{self, CursorKey, Mark, Position};
 use crate::listing::{self, MAX_SORT_WINDOW};
-use crate::merge::{Merge, Resume};
+use crate::merge::{Density, Merge, Resume};
 use crate::model::{SessionItem, SessionView};
 use crate::search::Sort;
 use crate::store::Edge;
@@ -43,28 +43,34 @@ fn listed(item: &SessionItem) -> SessionView {
 
 /// The cursor of a page that resumes at `resume`.
 fn encode_resume(key: &CursorKey, fingerprint: &str, resume: &Resume) -> Option<String> {
-    match &resume.edge {
-        Edge::Start => None,
-        Edge::Past(list_sk) => Some(cursor::encode(
-            key,
-            fingerprint,
-            &Position::from([(PAST.to_string(), list_sk.clone())]),
-            resume.shard,
-        )),
-        Edge::Item { key: position, .. } => {
-            Some(cursor::encode(key, fingerprint, position, resume.shard))
-        }
-    }
+    let position = match &resume.edge {
+        Edge::Start => return None,
+        Edge::Past(list_sk) => Position::from([(PAST.to_string(), list_sk.clone())]),
+        Edge::Item { key: position, .. } => position.clone(),
+    };
+    let mark = Mark {
+        position,
+        shard: resume.shard,
+        density: resume.density.map(|d| [d.per_ms, d.matching]),
+    };
+    Some(cursor::encode(key, fingerprint, &mark))
 }
 
 /// Where a cursor's page resumes: past an item of its shard (its key), or past a window
 /// edge (`PAST`). Cursors made before sharding hold an item key and no shard (shard 0).
-fn decode_resume(position: Position, shard: u32) -> Result<Resume, SessionsError> {
+fn decode_resume(mark: Mark) -> Result<Resume, SessionsError> {
     let malformed = SessionsError::Cursor(cursor::CursorError::Malformed);
+    let Mark {
+        position,
+        shard,
+        density,
+    } = mark;
+    let density = density.map(|[per_ms, matching]| Density { per_ms, matching });
     if let Some(list_sk) = position.get(PAST) {
         return Ok(Resume {
             shard,
             edge: Edge::Past(list_sk.clone()),
+            density,
         });
     }
     let list_sk = position
@@ -79,6 +85,7 @@ fn decode_resume(position: Position, shard: u32) -> Result<Resume, SessionsError
             key: position,
             list_sk,
         },
+        density,
     })
 }
 
@@ -107,12 +114,10 @@ impl Sessions {
         };
         if let Some(sort) = &plan.memory_sort {
             return self
-                .list_sorted_in_memory(&plan, sort, key, &fingerprint, start.map(|s| s.0))
+                .list_sorted_in_memory(&plan, sort, key, &fingerprint, start.map(|m| m.position))
                 .await;
         }
-        let start = start
-            .map(|(position, shard)| decode_resume(position, shard))
-            .transpose()?;
+        let start = start.map(decode_resume).transpose()?;
         let mut merge = Merge::new(
             plan.source.clone(),
             self.store.shards(),
@@ -200,8 +205,11 @@ impl Sessions {
             cursor::encode(
                 key,
                 fingerprint,
-                &Position::from([("offset".to_string(), end.to_string())]),
-                0,
+                &Mark {
+                    position: Position::from([("offset".to_string(), end.to_string())]),
+                    shard: 0,
+                    density: None,
+                },
             )
         });
         Ok(Listed {
