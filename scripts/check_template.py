@@ -13,7 +13,9 @@
 - every alarm on a function metric gates some API function's deployment;
 - LogLevel is honoured: Globals' LoggingConfig.ApplicationLogLevel comes from it (Lambda's
   level wins over RUST_LOG in the functions' logger), for every value it allows;
-- Architecture (arm64 or x86_64, arm64 by default) sets every function's architecture.
+- Architecture (arm64 or x86_64, arm64 by default) sets every function's architecture;
+- no function's environment resolves a secret (`{{resolve:secretsmanager:...}}`): it names
+  the secret's ARN and the function reads it at run time.
 
 The rules apply to the template as CloudFormation sees it after the AWS::LanguageExtensions
 transform: `Fn::ForEach` loops (the per-function alarms) are expanded first, by cfn-lint's
@@ -213,6 +215,15 @@ if glob.get("Architectures") != [{"Ref": "Architecture"}]:
 for name, fn in functions().items():
     if "Architectures" in fn.get("Properties", {}):
         problems.append(f"{name}: Architectures comes from Globals (the Architecture parameter)")
+
+# Secrets are read at run time: a function's configuration may name a secret (its ARN),
+# never hold its value (a dynamic reference resolves into plaintext in the configuration).
+envs = {"Globals": glob.get("Environment", {})}
+envs.update({name: fn.get("Properties", {}).get("Environment", {}) for name, fn in functions().items()})
+for name, env in envs.items():
+    for var, value in env.get("Variables", {}).items():
+        if "{{resolve:secretsmanager" in json.dumps(value) or "{{resolve:ssm-secure" in json.dumps(value):
+            problems.append(f"{name}: {var} resolves a secret into the function's configuration; pass its ARN and read it at run time")
 
 print(f"{len(api)} API function(s), {len(hooks)} hook function(s) checked")
 for p in problems:

@@ -153,9 +153,15 @@ async fn main() {
     let started = Instant::now();
     load(&client, &table, n, shards).await;
     println!("load took {} s", started.elapsed().as_secs());
+    let cursor_secret = hangar_sessions::secrets::create_key_secret(
+        &aws_sdk_secretsmanager::Client::new(&sdk),
+        &format!("{table}-cursor-key"),
+    )
+    .await
+    .expect("cursor key secret");
     let vars = |name: &str| match name {
         config::TABLE_VAR => Some(table.clone()),
-        config::CURSOR_SECRET_VAR => Some("bench-cursor-secret-of-at-least-32-bytes".to_string()),
+        config::CURSOR_SECRET_VAR => Some(cursor_secret.clone()),
         config::LISTING_SHARDS_VAR => Some(shards.to_string()),
         _ => None,
     };

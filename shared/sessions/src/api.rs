@@ -66,7 +66,8 @@ impl From<SessionsError> for ApiError {
             }
             e @ (SessionsError::Aws(_)
             | SessionsError::Decode(_)
-            | SessionsError::NotConfigured(_)) => ApiError::internal(e),
+            | SessionsError::NotConfigured(_)
+            | SessionsError::BadSecret { .. }) => ApiError::internal(e),
         }
     }
 }

@@ -4,17 +4,16 @@
 //! from it.
 
 use hangar_lambda::config::{parsed_or, required, ConfigError, Vars};
-
-use crate::credential::CredentialKey;
-use crate::cursor::CursorKey;
 use crate::model::MAX_LISTING_SHARDS;
 
 pub const TABLE_VAR: &str = "SESSIONS_TABLE";
 pub const QUEUE_VAR: &str = "GAMELIFT_QUEUE";
 pub const ALIAS_VAR: &str = "GAMELIFT_ALIAS";
-pub const CURSOR_SECRET_VAR: &str = "CURSOR_SECRET";
+/// The ARN of the secret holding the cursor signing key (read at run time, [`crate::secrets`]).
+pub const CURSOR_SECRET_VAR: &str = "CURSOR_SECRET_ARN";
 pub const TTL_DAYS_VAR: &str = "SESSION_TTL_DAYS";
-pub const CREDENTIAL_SECRET_VAR: &str = "SERVER_CREDENTIAL_SECRET";
+/// The ARN of the secret holding the server-credential signing key (read at run time).
+pub const CREDENTIAL_SECRET_VAR: &str = "SERVER_CREDENTIAL_SECRET_ARN";
 pub const PLACEMENT_TIMEOUT_VAR: &str = "PLACEMENT_TIMEOUT_SECONDS";
 pub const LOOKUP_AFTER_VAR: &str = "PLACEMENT_LOOKUP_AFTER_SECONDS";
 pub const LOOKUPS_PER_SECOND_VAR: &str = "PLACEMENT_LOOKUPS_PER_SECOND";
@@ -28,9 +27,9 @@ pub const DEFAULT_LISTING_SHARDS: u32 = 4;
 pub enum Need {
     /// `GAMELIFT_QUEUE` (create, reconciler).
     Queue,
-    /// `CURSOR_SECRET` (list).
+    /// `CURSOR_SECRET_ARN` (list).
     CursorKey,
-    /// `SERVER_CREDENTIAL_SECRET` (create issues credentials; the server API checks them
+    /// `SERVER_CREDENTIAL_SECRET_ARN` (create issues credentials; the server API checks them
     /// against the fingerprint stored with the session, so it needs no secret).
     ServerCredential,
 }
@@ -44,14 +43,14 @@ pub struct Settings {
     pub queue: Option<String>,
     /// GameLift alias whose fleet the reconciler also covers.
     pub alias: Option<String>,
-    /// Cursor signing key (list).
-    pub cursor_key: Option<CursorKey>,
+    /// The secret holding the cursor signing key (list): its ARN, never the key.
+    pub cursor_secret: Option<String>,
     /// Lifetime of ended sessions and finished placements, in seconds.
     pub ttl_secs: u64,
     /// DescribeGameSessions page size of the reconciler (1 to 100).
     pub reconcile_page_size: i32,
-    /// Server credential signing key (create).
-    pub credential_key: Option<CredentialKey>,
+    /// The secret holding the server-credential signing key (create): its ARN.
+    pub credential_secret: Option<String>,
     /// The queue's placement timeout: a placement PENDING longer is counted as one whose
     /// event was lost (`PLACEMENT_TIMEOUT_SECONDS`, default 600, GameLift's default).
     pub placement_timeout_ms: u64,
@@ -83,23 +82,15 @@ impl Settings {
         } else {
             vars.var(QUEUE_VAR).filter(|v| !v.trim().is_empty())
         };
-        let cursor_key =
-            if needs.contains(&Need::CursorKey) {
-                let secret = required(vars, CURSOR_SECRET_VAR)?;
-                Some(CursorKey::new(secret.as_bytes()).map_err(|e| {
-                    ConfigError::invalid(CURSOR_SECRET_VAR, "(hidden)", e.to_string())
-                })?)
-            } else {
-                None
-            };
-        let credential_key = if needs.contains(&Need::ServerCredential) {
-            let secret = required(vars, CREDENTIAL_SECRET_VAR)?;
-            Some(CredentialKey::new(secret.as_bytes()).map_err(|e| {
-                ConfigError::invalid(CREDENTIAL_SECRET_VAR, "(hidden)", e.to_string())
-            })?)
-        } else {
-            None
-        };
+        // Only where the keys are: the keys are read when first used (crate::secrets).
+        let cursor_secret = needs
+            .contains(&Need::CursorKey)
+            .then(|| required(vars, CURSOR_SECRET_VAR))
+            .transpose()?;
+        let credential_secret = needs
+            .contains(&Need::ServerCredential)
+            .then(|| required(vars, CREDENTIAL_SECRET_VAR))
+            .transpose()?;
         let timeout_secs: u64 = parsed_or(vars, PLACEMENT_TIMEOUT_VAR, 600)?;
         if !(10..=86_400).contains(&timeout_secs) {
             return Err(ConfigError::invalid(
@@ -134,7 +125,7 @@ impl Settings {
         }
         Ok(Settings {
             listing_shards,
-            credential_key,
+            credential_secret,
             placement_timeout_ms: timeout_secs * 1000,
             lookup_after_ms: lookup_after_secs * 1000,
             lookup_interval_ms: lookup_after_secs * 1000,
@@ -142,7 +133,7 @@ impl Settings {
             table,
             queue,
             alias: vars.var(ALIAS_VAR).filter(|v| !v.trim().is_empty()),
-            cursor_key,
+            cursor_secret,
             ttl_secs: ttl_days * 86_400,
             reconcile_page_size: 100,
         })
@@ -172,13 +163,10 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains(QUEUE_VAR), "{e}");
-        let e = Settings::from_vars(
-            &vars(&[(TABLE_VAR, "t"), (CURSOR_SECRET_VAR, "short")]),
-            &[Need::CursorKey],
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(e.contains(CURSOR_SECRET_VAR) && !e.contains("short"), "{e}");
+        let e = Settings::from_vars(&vars(&[(TABLE_VAR, "t")]), &[Need::CursorKey])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(CURSOR_SECRET_VAR), "{e}");
         let e = Settings::from_vars(&vars(&[(TABLE_VAR, "t"), (TTL_DAYS_VAR, "0")]), &[])
             .unwrap_err()
             .to_string();
@@ -203,7 +191,7 @@ mod tests {
         let s = Settings::from_vars(&vars(&[(TABLE_VAR, "t")]), &[]).unwrap();
         assert_eq!(s.table, "t");
         assert_eq!(s.ttl_secs, 30 * 86_400);
-        assert!(s.queue.is_none() && s.cursor_key.is_none());
+        assert!(s.queue.is_none() && s.cursor_secret.is_none());
         assert_eq!(s.listing_shards, DEFAULT_LISTING_SHARDS);
     }
 }

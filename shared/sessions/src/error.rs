@@ -56,6 +56,9 @@ pub enum SessionsError {
     /// A function started without a setting the operation needs.
     #[error("not configured: {0}")]
     NotConfigured(&'static str),
+    /// The secret a key variable names holds no usable key.
+    #[error("the secret {var} names is not a usable key: {reason}")]
+    BadSecret { var: &'static str, reason: String },
 }
 
 impl SessionsError {

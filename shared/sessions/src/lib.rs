@@ -6,7 +6,8 @@
 //! [`events`], [`cursor`], [`listing`], [`search`] (GameLift's filter and sort grammar),
 //! [`credential`] (the per-session server credential), [`metrics`] (EMF lines).
 //! Adapters, the only modules that call `.send()`: [`store`] (DynamoDB through
-//! `serde_dynamo`) and [`gamelift`] (aws-sdk-gamelift with backoff on throttling).
+//! `serde_dynamo`), [`gamelift`] (aws-sdk-gamelift with backoff on throttling) and
+//! [`secrets`] (the signing keys, read from Secrets Manager on first use).
 //! [`service`] composes them into the operations, one module each; [`config`] reads the
 //! settings and builds [`Sessions`]; [`error`] is the area's one error type.
 //! [`testing`] (feature `test-util`) holds helpers for tests; no Lambda binary links it.
@@ -26,6 +27,7 @@ pub mod search;
 pub mod validate;
 
 pub mod gamelift;
+pub mod secrets;
 pub mod service;
 pub mod store;
 #[cfg(any(test, feature = "test-util"))]

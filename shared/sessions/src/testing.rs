@@ -4,27 +4,43 @@
 use lambda_http::{Request, RequestExt};
 
 use crate::config::{self, Need};
+use crate::credential::CredentialKey;
+use crate::cursor::CursorKey;
+use crate::secrets::SecretKey;
 use crate::Sessions;
 
 /// Operations over clients built from `sdk` (no endpoint is contacted unless used),
-/// configured through [`Sessions::from_vars`] as every function is.
+/// configured through [`Sessions::from_vars`] as every function is, with their signing
+/// keys known already (no Secrets Manager to read them from).
 pub fn offline(sdk: &aws_config::SdkConfig) -> Sessions {
     let vars = |name: &str| {
         Some(match name {
             config::TABLE_VAR => "unit-test-table".to_string(),
             config::QUEUE_VAR => "unit-test-queue".to_string(),
-            config::CURSOR_SECRET_VAR => "unit-test-cursor-secret-of-32-bytes!".to_string(),
-            config::CREDENTIAL_SECRET_VAR => "unit-test-credential-secret-32-bytes".to_string(),
+            config::CURSOR_SECRET_VAR => "unit-test-cursor-secret".to_string(),
+            config::CREDENTIAL_SECRET_VAR => "unit-test-credential-secret".to_string(),
             config::TTL_DAYS_VAR => "1".to_string(),
             _ => return None,
         })
     };
-    Sessions::from_vars(
+    let mut sessions = Sessions::from_vars(
         &vars,
         sdk,
         &[Need::Queue, Need::CursorKey, Need::ServerCredential],
     )
-    .expect("the unit-test variables are complete")
+    .expect("the unit-test variables are complete");
+    let client = aws_sdk_secretsmanager::Client::new(sdk);
+    sessions.cursor_key = Some(SecretKey::known(
+        client.clone(),
+        CursorKey::new(b"unit-test-cursor-secret-of-32-bytes!").expect("32 bytes"),
+        config::CURSOR_SECRET_VAR,
+    ));
+    sessions.credential_key = Some(SecretKey::known(
+        client,
+        CredentialKey::new(b"unit-test-credential-secret-32-bytes").expect("32 bytes"),
+        config::CREDENTIAL_SECRET_VAR,
+    ));
+    sessions
 }
 
 /// [`offline`] over a bare SDK configuration (no region, no credentials, no endpoint).

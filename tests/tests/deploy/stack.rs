@@ -67,15 +67,24 @@ pub async fn tables(prefix: &str, exist: bool) -> BTreeMap<String, String> {
     ])
 }
 
-/// Every API function of `hangar dev`'s route table over `tables`, as `number`.
+/// Every API function of `hangar dev`'s route table over `tables`, as `number`, with
+/// signing-key secrets of its own on moto's Secrets Manager.
 pub async fn version(number: &str, tables: BTreeMap<String, String>) -> Version {
+    let sdk_config = sdk(&moto_url()).await;
+    let secrets = hangar::dev::sessions::create_secrets(
+        &aws_sdk_secretsmanager::Client::new(&sdk_config),
+        &prefix("keys"),
+    )
+    .await
+    .unwrap();
     let resources = hangar::dev::DevResources {
         tables,
+        secrets,
         game_session_queue_name: "hangar-test-queue".into(),
         ..Default::default()
     };
     let ctx = RouteContext {
-        sdk_config: sdk(&moto_url()).await,
+        sdk_config,
         gamelift_endpoint: "http://127.0.0.1:9".into(),
         resources,
     };

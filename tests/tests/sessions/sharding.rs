@@ -8,11 +8,10 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use hangar_sessions::config::{self, Need};
 use hangar_sessions::model::{listing_shard, session_pk, SessionItem, SessionStatus, SESSION_SK};
+use hangar_sessions::secrets::create_key_secret;
 use hangar_sessions::store::ensure_table;
 use hangar_sessions::Sessions;
 use hangar_tests::{aws_config, unique_name};
-
-const SECRET: &str = "sharding-test-cursor-secret-of-32-bytes";
 
 /// Session `i`: three created each 11 ms when `bursts`, else one each 7 ms.
 fn session(i: usize, shards: u32, bursts: bool) -> SessionItem {
@@ -98,6 +97,8 @@ async fn put_all(client: &aws_sdk_dynamodb::Client, table: &str, sessions: &[Ses
 struct Lab {
     sdk: aws_config::SdkConfig,
     table: String,
+    /// The ARN of the cursor key's secret on moto.
+    cursor_secret: String,
     all: Vec<SessionItem>,
 }
 
@@ -111,15 +112,27 @@ async fn lab(count: usize, shards: u32, legacy: usize, bursts: bool) -> Lab {
         .map(|i| session(i, if i < legacy { 1 } else { shards }, bursts))
         .collect();
     put_all(&client, &table, &all).await;
-    Lab { sdk, table, all }
+    let cursor_secret = create_key_secret(
+        &aws_sdk_secretsmanager::Client::new(&sdk),
+        &unique_name("shards-cursor-key"),
+    )
+    .await
+    .unwrap();
+    Lab {
+        sdk,
+        table,
+        cursor_secret,
+        all,
+    }
 }
 
 impl Lab {
     fn sessions(&self, shards: u32) -> Sessions {
         let table = self.table.clone();
+        let cursor_secret = self.cursor_secret.clone();
         let vars = move |name: &str| match name {
             config::TABLE_VAR => Some(table.clone()),
-            config::CURSOR_SECRET_VAR => Some(SECRET.to_string()),
+            config::CURSOR_SECRET_VAR => Some(cursor_secret.clone()),
             config::LISTING_SHARDS_VAR => Some(shards.to_string()),
             _ => None,
         };

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use hangar_lambda::clock::now_ms;
 
 use super::{expiry_secs, Sessions};
+use crate::config;
 use crate::credential;
 use crate::cursor;
 use crate::model::*;
@@ -47,10 +48,11 @@ impl Sessions {
         }
         let queue = self.queue()?.to_string();
         let credentials = self
-            .settings
             .credential_key
             .as_ref()
-            .ok_or(SessionsError::NotConfigured("SERVER_CREDENTIAL_SECRET"))?;
+            .ok_or(SessionsError::NotConfigured(config::CREDENTIAL_SECRET_VAR))?
+            .get()
+            .await?;
         let now = now_ms();
         let placement_id = req
             .placement_id

@@ -6,6 +6,7 @@ use hangar_lambda::clock::now_ms;
 use serde::Serialize;
 
 use super::Sessions;
+use crate::config;
 use crate::cursor::{self, CursorKey, Mark, Position};
 use crate::listing::{self, MAX_SORT_WINDOW};
 use crate::merge::{Density, Merge, Resume};
@@ -102,10 +103,11 @@ impl Sessions {
     ) -> Result<Listed, SessionsError> {
         let plan = listing::plan(filter, sort, limit)?;
         let key = self
-            .settings
             .cursor_key
             .as_ref()
-            .ok_or(SessionsError::NotConfigured("CURSOR_SECRET"))?;
+            .ok_or(SessionsError::NotConfigured(config::CURSOR_SECRET_VAR))?
+            .get()
+            .await?;
         let fingerprint =
             cursor::query_fingerprint(filter.unwrap_or("").trim(), sort.unwrap_or("").trim());
         let start = match cursor_text.filter(|c| !c.is_empty()) {

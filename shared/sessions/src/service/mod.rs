@@ -13,8 +13,11 @@ mod server;
 
 use std::time::Duration;
 
-use crate::config::{Need, Settings};
+use crate::config::{self, Need, Settings};
+use crate::credential::CredentialKey;
+use crate::cursor::CursorKey;
 use crate::gamelift::GameLift;
+use crate::secrets::SecretKey;
 use crate::ids::decode_session_id;
 use crate::model::{SessionItem, SessionView};
 use crate::store::{Held, Store};
@@ -33,19 +36,35 @@ pub struct Sessions {
     pub store: Store,
     pub gamelift: GameLift,
     pub settings: Settings,
+    /// The cursor signing key (list), read from its secret on first use.
+    pub cursor_key: Option<SecretKey<CursorKey>>,
+    /// The server-credential signing key (create), read from its secret on first use.
+    pub credential_key: Option<SecretKey<CredentialKey>>,
 }
 
 impl Sessions {
     /// The area's state from its variables and the SDK configuration (clients honour
     /// `AWS_ENDPOINT_URL_<SERVICE>` / `AWS_ENDPOINT_URL`, or the configuration's own
-    /// per-service endpoints).
+    /// per-service endpoints). Makes no network call: the signing keys are read from
+    /// Secrets Manager by the first request that needs them.
     pub fn from_vars(
         vars: &impl hangar_lambda::config::Vars,
         sdk: &aws_config::SdkConfig,
         needs: &[Need],
     ) -> Result<Sessions, hangar_lambda::config::ConfigError> {
         let settings = Settings::from_vars(vars, needs)?;
+        let secrets = aws_sdk_secretsmanager::Client::new(sdk);
+        let cursor_key = settings
+            .cursor_secret
+            .clone()
+            .map(|id| SecretKey::new(secrets.clone(), id, config::CURSOR_SECRET_VAR));
+        let credential_key = settings
+            .credential_secret
+            .clone()
+            .map(|id| SecretKey::new(secrets.clone(), id, config::CREDENTIAL_SECRET_VAR));
         Ok(Sessions {
+            cursor_key,
+            credential_key,
             store: Store::new(
                 aws_sdk_dynamodb::Client::new(sdk),
                 settings.table.clone(),

@@ -22,4 +22,8 @@ pub struct DevResources {
     pub game_session_queue_arn: String,
     /// DynamoDB tables by area (e.g. `sessions`), as each area's crate names them.
     pub tables: BTreeMap<String, String>,
+    /// Secrets Manager secrets (their ARNs) by the variable that names them to a
+    /// function (e.g. `CURSOR_SECRET_ARN`).
+    #[serde(default)]
+    pub secrets: BTreeMap<String, String>,
 }

@@ -62,12 +62,19 @@ pub async fn create(
             .build(),
     );
     let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
+    let secretsmanager = aws_sdk_secretsmanager::Client::new(sdk);
 
     let mut r = DevResources::default();
     create_placement_events(&sns, &sqs, prefix, &mut r).await?;
     let storage = upload_build(sdk, prefix).await?;
     create_gamelift_chain(&gamelift, prefix, storage, &mut r).await?;
     r.tables = create_tables(&dynamodb, prefix).await?;
+    r.secrets = super::sessions::create_secrets(&secretsmanager, prefix)
+        .await
+        .map_err(|message| ResourceError::Aws {
+            what: "create the sessions area's secrets".into(),
+            message,
+        })?;
     Ok(r)
 }
 

@@ -12,10 +12,10 @@ use aws_types::origin::Origin;
 use aws_types::service_config::{LoadServiceConfig, ServiceConfigKey};
 use aws_types::SdkConfig;
 use hangar_sessions::config::{self, Need};
+use hangar_sessions::secrets::create_key_secret;
 use hangar_sessions::Sessions;
 use lambda_http::http::Method;
 use lambda_http::Request;
-use rand::RngCore;
 use tokio::task::JoinHandle;
 
 use super::resource_names::DevResources;
@@ -45,25 +45,37 @@ impl LoadServiceConfig for GameLiftEndpoint {
     }
 }
 
+/// Creates the area's secrets on the local Secrets Manager, as template.yaml declares
+/// them (a fresh random key each); their ARNs by the variable that names them.
+pub async fn create_secrets(
+    secretsmanager: &aws_sdk_secretsmanager::Client,
+    prefix: &str,
+) -> Result<BTreeMap<String, String>, String> {
+    let mut secrets = BTreeMap::new();
+    for (var, name) in [
+        (config::CURSOR_SECRET_VAR, "sessions-cursor-key"),
+        (config::CREDENTIAL_SECRET_VAR, "sessions-server-credential-key"),
+    ] {
+        let arn = create_key_secret(secretsmanager, &format!("{prefix}-{name}"))
+            .await
+            .map_err(|e| e.to_string())?;
+        secrets.insert(var.to_string(), arn);
+    }
+    Ok(secrets)
+}
+
 /// The variables the sessions functions get from the template, for the local stack:
-/// its table, queue and alias, and fresh cursor and server-credential secrets for this
-/// run.
+/// its table, queue and alias, and the ARNs of its cursor and server-credential secrets
+/// (the functions read the keys from the local Secrets Manager, as in AWS).
 pub fn vars(resources: &DevResources) -> Option<BTreeMap<&'static str, String>> {
     let table = resources.tables.get(AREA)?.clone();
-    let secret = || {
-        let mut secret = [0u8; 32];
-        rand::rng().fill_bytes(&mut secret);
-        secret
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    };
     let mut vars = BTreeMap::from([
         (config::TABLE_VAR, table),
         (config::QUEUE_VAR, resources.game_session_queue_name.clone()),
-        (config::CURSOR_SECRET_VAR, secret()),
-        (config::CREDENTIAL_SECRET_VAR, secret()),
     ]);
+    for var in [config::CURSOR_SECRET_VAR, config::CREDENTIAL_SECRET_VAR] {
+        vars.insert(var, resources.secrets.get(var)?.clone());
+    }
     if !resources.alias_id.is_empty() {
         vars.insert(config::ALIAS_VAR, resources.alias_id.clone());
     }
