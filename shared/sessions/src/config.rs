@@ -3,8 +3,8 @@
 //! variable. [`Sessions::from_vars`](crate::Sessions::from_vars) builds the area's state
 //! from it.
 
-use hangar_lambda::config::{parsed_or, required, ConfigError, Vars};
 use crate::model::MAX_LISTING_SHARDS;
+use hangar_lambda::config::{parsed_or, required, ConfigError, Vars};
 
 pub const TABLE_VAR: &str = "SESSIONS_TABLE";
 pub const QUEUE_VAR: &str = "GAMELIFT_QUEUE";

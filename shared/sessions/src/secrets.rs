@@ -116,7 +116,10 @@ pub async fn create_key_secret(client: &Client, name: &str) -> Result<String, Aw
         .await
     {
         Ok(out) => Ok(out.arn().unwrap_or(name).to_string()),
-        Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_exists_exception()) => {
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_resource_exists_exception()) =>
+        {
             let out = client
                 .describe_secret()
                 .secret_id(name)

@@ -63,7 +63,10 @@ async fn local_route_table_is_exactly_the_templates_http_api() {
     resources.game_session_queue_name = "q".into();
     for var in ["CURSOR_SECRET_ARN", "SERVER_CREDENTIAL_SECRET_ARN"] {
         // Named only: building the routes reads no secret.
-        resources.secrets.insert(var.to_string(), format!("arn:aws:secretsmanager:us-east-1:123456789012:secret:{var}"));
+        resources.secrets.insert(
+            var.to_string(),
+            format!("arn:aws:secretsmanager:us-east-1:123456789012:secret:{var}"),
+        );
     }
     let ctx = RouteContext {
         sdk_config: hangar::dev::local_sdk_config("http://127.0.0.1:9", "us-east-1").await,

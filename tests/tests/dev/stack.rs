@@ -293,3 +293,88 @@ async fn taken_api_or_emulator_port_stops_start_up_with_a_message_naming_port_an
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// The traffic hooks' own code (`hangar_deploy`) run against the stack with only its
+/// printed endpoint: the stand-in starts a hook execution, the hook reports to it with
+/// PutLifecycleEventHookExecutionStatus, and the report shows in `GET /deployments`.
+#[tokio::test]
+async fn a_traffic_hook_run_against_the_dev_stack_reports_to_its_codedeploy_stand_in() {
+    let (stack, dir) = start_stack("codedeploy").await;
+    let url = stack.info.env["AWS_ENDPOINT_URL_CODEDEPLOY"].clone();
+    let http = reqwest::Client::new();
+
+    let event: Value = http
+        .post(format!("{url}/hooks"))
+        .body(
+            serde_json::json!({
+                "functionName": "hangar-dev-sessions-list",
+                "alias": "live",
+                "currentVersion": "1",
+                "targetVersion": "2",
+                "lifecycleEvent": "BeforeAllowTraffic",
+            })
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let deployment_id = event["DeploymentId"].as_str().unwrap().to_string();
+
+    // The PreTraffic hook as its binary builds it, unconfigured here (no
+    // API_FUNCTION_VERSIONS): it reports Failed at once rather than leave CodeDeploy waiting.
+    let sdk = hangar::dev::local_sdk_config(&url, "us-east-1").await;
+    let checks =
+        hangar_deploy::config::PreTrafficConfig::from_vars(&|_: &str| None::<String>).map(|c| {
+            hangar_deploy::pre_traffic::PreTraffic::new(c, hangar_deploy::lambda::Lambda::new(&sdk))
+        });
+    let hook = hangar_deploy::Deploy::new(hangar_deploy::codedeploy::CodeDeploy::new(&sdk), checks);
+    let lifecycle: aws_lambda_events::event::codedeploy::CodeDeployLifecycleEvent =
+        serde_json::from_value(event.clone()).unwrap();
+    let outcome = hook.handle(&lifecycle, 0).await.unwrap();
+    assert_eq!(outcome.status().as_str(), "Failed");
+
+    let seen: Value = http
+        .get(format!("{url}/deployments"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let deployment = seen["deployments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["deploymentId"] == deployment_id.as_str())
+        .unwrap_or_else(|| panic!("{seen}"));
+    assert_eq!(deployment["functionName"], "hangar-dev-sessions-list");
+    assert_eq!(
+        deployment["hooks"][0]["lifecycleEvent"],
+        "BeforeAllowTraffic"
+    );
+    assert_eq!(deployment["hooks"][0]["status"], "Failed");
+    assert_eq!(
+        deployment["hooks"][0]["lifecycleEventHookExecutionId"],
+        event["LifecycleEventHookExecutionId"]
+    );
+
+    // A second report of the same execution is refused, as CodeDeploy refuses it.
+    let again = hook.handle(&lifecycle, 0).await;
+    assert!(again.is_err(), "{again:?}");
+
+    // A request that lacks a field is refused naming it.
+    let bad = http
+        .post(format!("{url}/hooks"))
+        .body(r#"{"functionName":"f","alias":"live","currentVersion":"1","lifecycleEvent":"BeforeAllowTraffic"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    assert!(bad.text().await.unwrap().contains("targetVersion"));
+
+    stack.shutdown().await;
+    let _ = std::fs::remove_dir_all(dir);
+}

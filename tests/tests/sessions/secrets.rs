@@ -33,7 +33,10 @@ async fn the_cursor_key_is_read_from_secrets_manager_on_first_use_then_kept() {
     let (sessions, secrets) = listing(&name).await;
 
     // Read at run time: without the secret, the listing fails (an unexpected 500).
-    let err = sessions.list(None, None, Some("5"), None).await.unwrap_err();
+    let err = sessions
+        .list(None, None, Some("5"), None)
+        .await
+        .unwrap_err();
     assert!(matches!(err, SessionsError::Aws(_)), "{err:?}");
     let answer = hangar_lambda::ApiError::from(err).into_response();
     assert_eq!(answer.status(), 500);
@@ -51,7 +54,11 @@ async fn the_cursor_key_is_read_from_secrets_manager_on_first_use_then_kept() {
         .await
         .unwrap();
     sessions.list(None, None, Some("5"), None).await.unwrap();
-    sessions.clone().list(None, None, Some("5"), None).await.unwrap();
+    sessions
+        .clone()
+        .list(None, None, Some("5"), None)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]

@@ -194,8 +194,8 @@ impl Stack {
     }
 
     /// Creates the resources the functions' configuration names: every
-    /// `AWS::DynamoDB::Table` of the template as `<prefix><LogicalId>` (the name the
-    /// functions are given), the ECS cluster `ecs_cluster` and the GameLift queue `queue`.
+    /// `AWS::DynamoDB::Table` and `AWS::SecretsManager::Secret` of the template as
+    /// `<prefix><LogicalId>` (the name the functions are given), the ECS cluster `ecs_cluster` and the GameLift queue `queue`.
     /// Resources that exist already are kept.
     pub async fn create_resources(
         &self,
@@ -215,6 +215,25 @@ impl Stack {
                 "1.0",
                 &table,
                 "ResourceInUseException",
+            )
+            .await?;
+        }
+        // The template's secrets (the functions name them by ARN and read them at run
+        // time), each with a fresh key as GenerateSecretString makes one.
+        for logical_id in resources_of_type(template, "AWS::SecretsManager::Secret")? {
+            let key = format!(
+                "{}{}",
+                uuid::Uuid::new_v4().simple(),
+                uuid::Uuid::new_v4().simple()
+            );
+            aws_json(
+                &http,
+                &self.moto_url,
+                "secretsmanager",
+                "secretsmanager.CreateSecret",
+                "1.1",
+                &json!({ "Name": format!("{prefix}{logical_id}"), "SecretString": key }),
+                "ResourceExistsException",
             )
             .await?;
         }
@@ -389,6 +408,20 @@ async fn codedeploy_standin() -> Result<(SocketAddr, JoinHandle<()>, Reports), S
 
 /// The `AWS::DynamoDB::Table` resources of the template: logical id and the CreateTable
 /// request their properties describe (CloudFormation's property names are the API's).
+/// The logical ids of the template's resources of type `kind`.
+fn resources_of_type(template: &str, kind: &str) -> Result<Vec<String>, StackError> {
+    let doc: serde_norway::Value =
+        serde_norway::from_str(template).map_err(|e| StackError::Template(e.to_string()))?;
+    let Some(resources) = doc.get("Resources").and_then(|r| r.as_mapping()) else {
+        return Err(StackError::Template("no Resources".into()));
+    };
+    Ok(resources
+        .iter()
+        .filter(|(_, r)| r.get("Type").and_then(|t| t.as_str()) == Some(kind))
+        .filter_map(|(id, _)| id.as_str().map(str::to_string))
+        .collect())
+}
+
 fn tables(template: &str) -> Result<Vec<(String, Value)>, StackError> {
     let doc: serde_norway::Value =
         serde_norway::from_str(template).map_err(|e| StackError::Template(e.to_string()))?;

@@ -15,8 +15,16 @@
 //!   `InvalidLifecycleEventHookExecutionStatusException`: a hook may report only
 //!   Succeeded or Failed, once).
 //!
+//! - the same local side over HTTP, for a stack that runs in another process (`hangar
+//!   dev`): `POST /hooks` with `{"functionName", "alias", "currentVersion",
+//!   "targetVersion", "lifecycleEvent"}` starts a hook execution of a new deployment and
+//!   answers the lifecycle event to invoke the hook with; `GET /deployments` shows every
+//!   deployment, its hook executions and what each reported. (Not part of CodeDeploy's
+//!   API: its paths are not `/`, where the JSON protocol is served.)
+//!
 //! Member names and error codes follow botocore's `codedeploy/2014-10-06` model. It
-//! listens on 127.0.0.1 only.
+//! listens on 127.0.0.1 only: anyone who can reach loopback may use it, as with every
+//! local stand-in; it holds nothing but deployments it was asked to start.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -83,6 +91,103 @@ impl Shared {
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
+
+    fn create_deployment(&self, target: LambdaTarget) -> String {
+        let id = format!(
+            "d-{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..9].to_uppercase()
+        );
+        self.state().deployments.insert(
+            id.clone(),
+            Deployment {
+                target,
+                weight: 0.0,
+                status: "InProgress",
+                hooks: BTreeMap::new(),
+            },
+        );
+        id
+    }
+
+    fn start_hook(&self, deployment_id: &str, lifecycle_event: &str) -> Option<HookExecution> {
+        let mut state = self.state();
+        let deployment = state.deployments.get_mut(deployment_id)?;
+        let execution_id = uuid::Uuid::new_v4().to_string();
+        deployment.hooks.insert(
+            execution_id.clone(),
+            (lifecycle_event.to_string(), "Pending".to_string()),
+        );
+        Some(HookExecution {
+            deployment_id: deployment_id.to_string(),
+            execution_id,
+        })
+    }
+}
+
+/// The lifecycle events a Lambda deployment's hooks run at.
+const LIFECYCLE_EVENTS: [&str; 2] = ["BeforeAllowTraffic", "AfterAllowTraffic"];
+
+/// `POST /hooks`: a new deployment of the function named in the body, and a hook
+/// execution of it; answers the lifecycle event CodeDeploy would invoke the hook with.
+fn start_hook_over_http(shared: &Shared, body: &str) -> Answer {
+    let invalid = |message: String| answer(StatusCode::BAD_REQUEST, json!({"error": message}));
+    let Ok(request) = serde_json::from_str::<Value>(body) else {
+        return invalid("the body is not a JSON object".into());
+    };
+    let field = |name: &str| -> Result<String, Answer> {
+        match request.get(name).and_then(Value::as_str) {
+            Some(v) if !v.is_empty() => Ok(v.to_string()),
+            _ => Err(invalid(format!("{name} is required (a non-empty string)"))),
+        }
+    };
+    let target = (|| {
+        Ok::<_, Answer>(LambdaTarget {
+            function_name: field("functionName")?,
+            alias: field("alias")?,
+            current_version: field("currentVersion")?,
+            target_version: field("targetVersion")?,
+        })
+    })();
+    let (target, event) = match (target, field("lifecycleEvent")) {
+        (Ok(t), Ok(e)) => (t, e),
+        (Err(a), _) | (_, Err(a)) => return a,
+    };
+    if !LIFECYCLE_EVENTS.contains(&event.as_str()) {
+        return invalid(format!(
+            "lifecycleEvent must be one of {LIFECYCLE_EVENTS:?}, not {event:?}"
+        ));
+    }
+    let id = shared.create_deployment(target);
+    match shared.start_hook(&id, &event) {
+        Some(execution) => answer(StatusCode::OK, execution.event()),
+        None => invalid(format!("deployment {id} vanished")),
+    }
+}
+
+/// `GET /deployments`: every deployment, its hook executions and the reports received.
+fn deployments(shared: &Shared) -> Value {
+    let state = shared.state();
+    let deployments: Vec<Value> = state
+        .deployments
+        .iter()
+        .map(|(id, d)| {
+            json!({
+                "deploymentId": id,
+                "status": d.status,
+                "functionName": d.target.function_name,
+                "alias": d.target.alias,
+                "currentVersion": d.target.current_version,
+                "targetVersion": d.target.target_version,
+                "targetVersionWeight": d.weight,
+                "hooks": d.hooks.iter().map(|(execution, (event, status))| json!({
+                    "lifecycleEventHookExecutionId": execution,
+                    "lifecycleEvent": event,
+                    "status": status,
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({"deployments": deployments})
 }
 
 /// A running local CodeDeploy; stops when dropped.
@@ -106,13 +211,30 @@ impl LocalCodeDeploy {
             reported: Notify::new(),
         });
         let served = Arc::clone(&shared);
-        let app = axum::Router::new().route(
-            "/",
-            axum::routing::post(move |headers: HeaderMap, body: String| {
-                let shared = Arc::clone(&served);
-                async move { dispatch(&shared, &headers, &body) }
-            }),
-        );
+        let hooks = Arc::clone(&shared);
+        let listed = Arc::clone(&shared);
+        let app = axum::Router::new()
+            .route(
+                "/",
+                axum::routing::post(move |headers: HeaderMap, body: String| {
+                    let shared = Arc::clone(&served);
+                    async move { dispatch(&shared, &headers, &body) }
+                }),
+            )
+            .route(
+                "/hooks",
+                axum::routing::post(move |body: String| {
+                    let shared = Arc::clone(&hooks);
+                    async move { start_hook_over_http(&shared, &body) }
+                }),
+            )
+            .route(
+                "/deployments",
+                axum::routing::get(move || {
+                    let shared = Arc::clone(&listed);
+                    async move { answer(StatusCode::OK, deployments(&shared)) }
+                }),
+            );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}", listener.local_addr()?);
         let task = tokio::spawn(async move {
@@ -130,36 +252,13 @@ impl LocalCodeDeploy {
 
     /// A new deployment of `target` (at weight 0); its id, `d-` and nine characters.
     pub fn create_deployment(&self, target: LambdaTarget) -> String {
-        let id = format!(
-            "d-{}",
-            &uuid::Uuid::new_v4().simple().to_string()[..9].to_uppercase()
-        );
-        self.shared.state().deployments.insert(
-            id.clone(),
-            Deployment {
-                target,
-                weight: 0.0,
-                status: "InProgress",
-                hooks: BTreeMap::new(),
-            },
-        );
-        id
+        self.shared.create_deployment(target)
     }
 
     /// Starts the `lifecycle_event` hook (`BeforeAllowTraffic`, `AfterAllowTraffic`) of
     /// `deployment_id`; `None` for an unknown deployment.
     pub fn start_hook(&self, deployment_id: &str, lifecycle_event: &str) -> Option<HookExecution> {
-        let mut state = self.shared.state();
-        let deployment = state.deployments.get_mut(deployment_id)?;
-        let execution_id = uuid::Uuid::new_v4().to_string();
-        deployment.hooks.insert(
-            execution_id.clone(),
-            (lifecycle_event.to_string(), "Pending".to_string()),
-        );
-        Some(HookExecution {
-            deployment_id: deployment_id.to_string(),
-            execution_id,
-        })
+        self.shared.start_hook(deployment_id, lifecycle_event)
     }
 
     /// Sets the share of traffic (0.0..=1.0) the target version gets.

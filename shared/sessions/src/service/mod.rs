@@ -17,9 +17,9 @@ use crate::config::{self, Need, Settings};
 use crate::credential::CredentialKey;
 use crate::cursor::CursorKey;
 use crate::gamelift::GameLift;
-use crate::secrets::SecretKey;
 use crate::ids::decode_session_id;
 use crate::model::{SessionItem, SessionView};
+use crate::secrets::SecretKey;
 use crate::store::{Held, Store};
 use crate::SessionsError;
 

@@ -1,6 +1,7 @@
 //! `hangar dev`: the local stack. A moto server (child process from `.venv`), the GameLift
-//! emulator (in-process), the resources of a local deployment, the local API gateway and
-//! the console. Everything listens on 127.0.0.1 and stops on Ctrl-C or SIGTERM.
+//! emulator (in-process), the resources of a local deployment, the local API gateway, the
+//! local Step Functions endpoint, the CodeDeploy stand-in the traffic hooks report to
+//! (`local-codedeploy`) and the console. Everything listens on 127.0.0.1 and stops on Ctrl-C or SIGTERM.
 
 pub mod clock;
 pub mod console;
@@ -213,6 +214,8 @@ pub struct RunningStack {
     api: Option<RunningGateway>,
     console: Option<console::RunningConsole>,
     fleet: Option<fleet::LocalFleet>,
+    /// The CodeDeploy stand-in the traffic hooks report to (`AWS_ENDPOINT_URL_CODEDEPLOY`).
+    codedeploy: Option<local_codedeploy::LocalCodeDeploy>,
     /// The record of this stack among the user's running stacks; removed on shutdown.
     registration: Option<running::Registration>,
     /// Background work of the areas (SQS pollers, timers); aborted on shutdown.
@@ -243,6 +246,8 @@ impl RunningStack {
         if let Some(fleet) = self.fleet.take() {
             fleet.engine.shutdown().await;
         }
+        // Stops when dropped.
+        self.codedeploy.take();
         if let Some(emulator) = self.emulator.take() {
             emulator.shutdown().await;
         }
@@ -312,6 +317,7 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, DevError> {
         api: None,
         console: None,
         fleet: None,
+        codedeploy: None,
         registration: None,
         background: Vec::new(),
     };
@@ -393,6 +399,16 @@ async fn start_parts(
 
     let mut env = DevInfo::environment(&config.region, &moto_url, &gamelift_url, &api_url);
     env.extend(fleet_env);
+    // The traffic hooks report here (PutLifecycleEventHookExecutionStatus); `POST /hooks`
+    // starts a hook execution, `GET /deployments` shows what each reported.
+    let codedeploy = local_codedeploy::LocalCodeDeploy::start()
+        .await
+        .map_err(|source| DevError::Io {
+            what: "serve the local CodeDeploy".into(),
+            source,
+        })?;
+    env.insert("AWS_ENDPOINT_URL_CODEDEPLOY".into(), codedeploy.url());
+    stack.codedeploy = Some(codedeploy);
     if let Some(listener) = listeners.console {
         let listener = tokio_listener(listener, "serve the console")?;
         let sources = console_sources(&sdk_config, &gamelift_url, &api_url, &resources, key);

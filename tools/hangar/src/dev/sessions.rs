@@ -54,7 +54,10 @@ pub async fn create_secrets(
     let mut secrets = BTreeMap::new();
     for (var, name) in [
         (config::CURSOR_SECRET_VAR, "sessions-cursor-key"),
-        (config::CREDENTIAL_SECRET_VAR, "sessions-server-credential-key"),
+        (
+            config::CREDENTIAL_SECRET_VAR,
+            "sessions-server-credential-key",
+        ),
     ] {
         let arn = create_key_secret(secretsmanager, &format!("{prefix}-{name}"))
             .await
