@@ -28,8 +28,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use hangar_scaler::store::{create_table, Store};
-use hangar_scaler::{Scaler, ScalerConfig};
+use hangar_gameservers::config::{self, Need, TABLE_VAR};
+use hangar_gameservers::store::{create_table, Store};
+use hangar_gameservers::GameServers;
 use serde_json::{json, Value};
 
 const TARGET_PREFIX: &str = "AmazonEC2ContainerServiceV20141113.";
@@ -488,10 +489,10 @@ impl EcsLab {
         }
     }
 
-    /// Environment for `ScalerConfig::from_vars` matching this lab; tests add margins.
+    /// Environment for `config::from_vars` matching this lab; tests add margins.
     pub fn scaler_vars(&self, table: &str) -> HashMap<String, String> {
         HashMap::from([
-            ("TABLE_NAME".into(), table.into()),
+            (TABLE_VAR.into(), table.into()),
             ("GAMESERVER_GROUP".into(), self.cluster.clone()),
             ("ECS_CLUSTER".into(), self.cluster.clone()),
             ("ECS_TASK_DEFINITION".into(), self.family.clone()),
@@ -503,9 +504,9 @@ impl EcsLab {
         ])
     }
 
-    /// A scaler for this lab with its own fresh table: `limits` plus `extra` settings
+    /// A scaling [`GameServers`] for this lab with its own fresh table: `limits` plus `extra` settings
     /// (probe settings, service) on top of [`EcsLab::scaler_vars`].
-    pub async fn scaler(&self, limits: Limits, extra: &[(&str, &str)]) -> (Scaler, Store) {
+    pub async fn scaler(&self, limits: Limits, extra: &[(&str, &str)]) -> (GameServers, Store) {
         let aws = crate::aws_config().await;
         let dynamodb = self.dynamodb().await;
         let table = crate::unique_name("gameservers");
@@ -520,14 +521,13 @@ impl EcsLab {
             env.insert(k.to_string(), v.to_string());
         }
         let lookup = move |name: &str| env.get(name).cloned();
-        let cfg = ScalerConfig::from_vars(&lookup).unwrap();
+        let cfg = config::from_vars(&lookup, &[Need::Scaling]).unwrap();
         let conf = aws_sdk_ecs::config::Builder::from(&aws)
             .endpoint_url(&self.endpoint)
             .build();
+        let store = Store::new(dynamodb.clone(), &cfg.table, &cfg.group);
         let scaler =
-            Scaler::from_config(&cfg, aws_sdk_ecs::Client::from_conf(conf), dynamodb.clone())
-                .unwrap();
-        let store = Store::new(dynamodb, &cfg.table, &cfg.group);
+            GameServers::with_clients(cfg, dynamodb, aws_sdk_ecs::Client::from_conf(conf)).unwrap();
         (scaler, store)
     }
 

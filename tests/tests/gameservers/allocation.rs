@@ -5,9 +5,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use hangar_scaler::decision::ServerState;
-use hangar_scaler::store::Store;
-use hangar_scaler::{AllocatorConfig, Scaler, TickOutcome};
+use hangar_gameservers::config::{self, GROUP_VAR, TABLE_VAR};
+use hangar_gameservers::decision::ServerState;
+use hangar_gameservers::store::Store;
+use hangar_gameservers::{GameServers, TickOutcome};
 use hangar_tests::ecs::{EcsLab, Limits};
 use lambda_http::{Body, Request, Response};
 use serde_json::Value;
@@ -38,12 +39,14 @@ fn body(resp: &Response<Body>) -> Value {
     }
 }
 
-async fn tick(scaler: &Scaler) {
+async fn tick(scaler: &GameServers) {
     assert!(matches!(scaler.tick().await.unwrap(), TickOutcome::Done(_)));
 }
 
 /// `servers` game servers with `capacity` slots each, probed into the table by one run.
-async fn fleet(servers: i32, capacity: u32) -> (EcsLab, Scaler, Store) {
+/// Reserved slots wait ten minutes for their players here, so no reservation lapses
+/// while a test (on a loaded machine) is still handing out slots.
+async fn fleet(servers: i32, capacity: u32) -> (EcsLab, GameServers, Store) {
     let lab = EcsLab::start(capacity).await;
     lab.run_tasks(servers, None, true).await;
     let n = servers as u32;
@@ -56,28 +59,26 @@ async fn fleet(servers: i32, capacity: u32) -> (EcsLab, Scaler, Store) {
                 min: n,
                 max: n,
             },
-            &[],
+            &[("RESERVATION_HOLD_SECONDS", "600")],
         )
         .await;
     tick(&scaler).await;
     (lab, scaler, store)
 }
 
-async fn allocator(
-    lab: &EcsLab,
-    store: &Store,
-    extra: &[(&str, &str)],
-) -> hangar_scaler::api::Allocation {
+/// The state of an allocation (or listing) function on the lab's table, configured
+/// from its environment as in Lambda.
+async fn allocator(lab: &EcsLab, store: &Store, extra: &[(&str, &str)]) -> GameServers {
     let table = store.table().to_string();
     let mut env: HashMap<String, String> = HashMap::from([
-        ("TABLE_NAME".into(), table),
-        ("GAMESERVER_GROUP".into(), store.group().into()),
+        (TABLE_VAR.into(), table),
+        (GROUP_VAR.into(), store.group().into()),
     ]);
     for (k, v) in extra {
         env.insert(k.to_string(), v.to_string());
     }
-    let cfg = AllocatorConfig::from_vars(&move |n: &str| env.get(n).cloned()).unwrap();
-    hangar_scaler::api::Allocation::new(cfg, lab.dynamodb().await)
+    let cfg = config::from_vars(&move |n: &str| env.get(n).cloned(), &[]).unwrap();
+    GameServers::with_clients(cfg, lab.dynamodb().await, lab.ecs.clone()).unwrap()
 }
 
 #[tokio::test]
@@ -88,7 +89,7 @@ async fn hundred_concurrent_allocations_against_forty_free_slots_give_exactly_fo
     let calls = (0..100).map(|i| {
         let app = app.clone();
         tokio::spawn(async move {
-            hangar_scaler::api::allocate(
+            hangar_gameservers::api::allocate(
                 &app,
                 request(ALLOCATE_EVENT, Some(&format!("player-{i}"))),
             )
@@ -135,7 +136,8 @@ async fn hundred_concurrent_allocations_against_forty_free_slots_give_exactly_fo
     // The servers still report 10 free (nobody connected yet): reservations hold across
     // a scaler run, so no slot is handed out a second time.
     tick(&scaler).await;
-    let again = hangar_scaler::api::allocate(&app, request(ALLOCATE_EVENT, Some("late"))).await;
+    let again =
+        hangar_gameservers::api::allocate(&app, request(ALLOCATE_EVENT, Some("late"))).await;
     assert_eq!(again.status(), 503);
 }
 
@@ -145,7 +147,7 @@ async fn reservations_are_released_as_players_arrive() {
     let app = allocator(&lab, &store, &[]).await;
     for p in ["a", "b", "c"] {
         assert_eq!(
-            hangar_scaler::api::allocate(&app, request(ALLOCATE_EVENT, Some(p)))
+            hangar_gameservers::api::allocate(&app, request(ALLOCATE_EVENT, Some(p)))
                 .await
                 .status(),
             200
@@ -157,13 +159,13 @@ async fn reservations_are_released_as_players_arrive() {
     let r = &store.servers().await.unwrap()[0];
     assert_eq!((r.reported_free, r.reserved, r.free), (2, 1, 1));
     assert_eq!(
-        hangar_scaler::api::allocate(&app, request(ALLOCATE_EVENT, Some("d")))
+        hangar_gameservers::api::allocate(&app, request(ALLOCATE_EVENT, Some("d")))
             .await
             .status(),
         200
     );
     assert_eq!(
-        hangar_scaler::api::allocate(&app, request(ALLOCATE_EVENT, Some("e")))
+        hangar_gameservers::api::allocate(&app, request(ALLOCATE_EVENT, Some("e")))
             .await
             .status(),
         503
@@ -180,10 +182,10 @@ async fn backup_server_is_answered_when_every_server_is_full() {
     )
     .await;
     for p in ["a", "b"] {
-        let r = hangar_scaler::api::allocate(&app, request(ALLOCATE_EVENT, Some(p))).await;
+        let r = hangar_gameservers::api::allocate(&app, request(ALLOCATE_EVENT, Some(p))).await;
         assert_eq!(body(&r)["backup"], false);
     }
-    let r = hangar_scaler::api::allocate(&app, request(ALLOCATE_EVENT, Some("c"))).await;
+    let r = hangar_gameservers::api::allocate(&app, request(ALLOCATE_EVENT, Some("c"))).await;
     assert_eq!(r.status(), 200);
     let b = body(&r);
     assert_eq!(
@@ -230,7 +232,8 @@ async fn standby_and_unhealthy_servers_are_never_handed_out() {
     let mut handed = Vec::new();
     for player in 0..20 {
         let player = format!("p{player}");
-        let r = hangar_scaler::api::allocate(&app, request(ALLOCATE_EVENT, Some(&player))).await;
+        let r =
+            hangar_gameservers::api::allocate(&app, request(ALLOCATE_EVENT, Some(&player))).await;
         if r.status() != 200 {
             assert_eq!(r.status(), 503);
             break;
@@ -266,11 +269,11 @@ async fn packing_fills_the_fullest_server_first_and_spread_the_emptiest() {
     let addr = |arn: &str| format!("{}:{}", lab.server(arn).host, lab.game_port);
 
     let packing = allocator(&lab, &store, &[("ALLOCATION_STRATEGY", "packing")]).await;
-    let r = hangar_scaler::api::allocate(&packing, request(ALLOCATE_EVENT, Some("p"))).await;
+    let r = hangar_gameservers::api::allocate(&packing, request(ALLOCATE_EVENT, Some("p"))).await;
     assert_eq!(body(&r)["address"], Value::String(addr(&arns[0])));
 
     let spread = allocator(&lab, &store, &[("ALLOCATION_STRATEGY", "spread")]).await;
-    let r = hangar_scaler::api::allocate(&spread, request(ALLOCATE_EVENT, Some("q"))).await;
+    let r = hangar_gameservers::api::allocate(&spread, request(ALLOCATE_EVENT, Some("q"))).await;
     assert_eq!(body(&r)["address"], Value::String(addr(&arns[1])));
 }
 
@@ -278,7 +281,7 @@ async fn packing_fills_the_fullest_server_first_and_spread_the_emptiest() {
 async fn allocation_and_listing_refuse_callers_without_a_player_token() {
     let (lab, _scaler, store) = fleet(1, 5).await;
     let app = allocator(&lab, &store, &[]).await;
-    let r = hangar_scaler::api::allocate(&app, request(ALLOCATE_EVENT, None)).await;
+    let r = hangar_gameservers::api::allocate(&app, request(ALLOCATE_EVENT, None)).await;
     assert_eq!(r.status(), 401);
     assert_eq!(body(&r)["error"]["code"], "Unauthorized");
     assert_eq!(
@@ -287,17 +290,9 @@ async fn allocation_and_listing_refuse_callers_without_a_player_token() {
         "nothing reserved for a refused caller"
     );
 
-    let env: HashMap<&str, String> = HashMap::from([
-        ("TABLE_NAME", store.table().to_string()),
-        ("GAMESERVER_GROUP", store.group().to_string()),
-    ]);
-    let list = hangar_scaler::api::Listing::from_vars(
-        &move |n: &str| env.get(n).cloned(),
-        lab.dynamodb().await,
-    )
-    .unwrap();
+    let list = allocator(&lab, &store, &[]).await;
     assert_eq!(
-        hangar_scaler::api::list(&list, request(LIST_EVENT, None))
+        hangar_gameservers::api::list(&list, request(LIST_EVENT, None))
             .await
             .status(),
         401
@@ -306,7 +301,7 @@ async fn allocation_and_listing_refuse_callers_without_a_player_token() {
     // A game server (IAM caller) may not take player slots either.
     let mut v: Value = serde_json::from_str(ALLOCATE_EVENT).unwrap();
     v["requestContext"]["authorizer"] = serde_json::json!({"iam": {"userArn": "arn:aws:sts::123456789012:assumed-role/gs/i-1", "callerId": "AROA:i-1"}});
-    let r = hangar_scaler::api::allocate(
+    let r = hangar_gameservers::api::allocate(
         &app,
         lambda_http::request::from_str(&v.to_string()).unwrap(),
     )
@@ -318,18 +313,10 @@ async fn allocation_and_listing_refuse_callers_without_a_player_token() {
 async fn listing_shows_every_server_with_state_and_load() {
     let (lab, _scaler, store) = fleet(2, 8).await;
     let app = allocator(&lab, &store, &[]).await;
-    hangar_scaler::api::allocate(&app, request(ALLOCATE_EVENT, Some("p"))).await;
+    hangar_gameservers::api::allocate(&app, request(ALLOCATE_EVENT, Some("p"))).await;
 
-    let env: HashMap<&str, String> = HashMap::from([
-        ("TABLE_NAME", store.table().to_string()),
-        ("GAMESERVER_GROUP", store.group().to_string()),
-    ]);
-    let list = hangar_scaler::api::Listing::from_vars(
-        &move |n: &str| env.get(n).cloned(),
-        lab.dynamodb().await,
-    )
-    .unwrap();
-    let r = hangar_scaler::api::list(&list, request(LIST_EVENT, Some("viewer"))).await;
+    let list = allocator(&lab, &store, &[]).await;
+    let r = hangar_gameservers::api::list(&list, request(LIST_EVENT, Some("viewer"))).await;
     assert_eq!(r.status(), 200);
     let servers = body(&r)["servers"].as_array().unwrap().clone();
     assert_eq!(servers.len(), 2);
@@ -352,11 +339,13 @@ async fn listing_shows_every_server_with_state_and_load() {
 async fn a_player_asking_again_gets_the_same_slot_not_a_second_one() {
     let (lab, _scaler, store) = fleet(1, 20).await;
     let app = allocator(&lab, &store, &[]).await;
-    let first =
-        body(&hangar_scaler::api::allocate(&app, request(ALLOCATE_EVENT, Some("alice"))).await);
+    let first = body(
+        &hangar_gameservers::api::allocate(&app, request(ALLOCATE_EVENT, Some("alice"))).await,
+    );
     for _ in 0..3 {
-        let again =
-            body(&hangar_scaler::api::allocate(&app, request(ALLOCATE_EVENT, Some("alice"))).await);
+        let again = body(
+            &hangar_gameservers::api::allocate(&app, request(ALLOCATE_EVENT, Some("alice"))).await,
+        );
         assert_eq!(again, first);
     }
     assert_eq!(
@@ -371,7 +360,7 @@ async fn a_player_asking_again_gets_the_same_slot_not_a_second_one() {
     let calls = (0..10).map(|_| {
         let app = app.clone();
         tokio::spawn(async move {
-            hangar_scaler::api::allocate(&app, request(ALLOCATE_EVENT, Some("bob"))).await
+            hangar_gameservers::api::allocate(&app, request(ALLOCATE_EVENT, Some("bob"))).await
         })
     });
     let answers: Vec<Value> = futures::future::join_all(calls)

@@ -3,12 +3,13 @@
 
 use std::time::Duration;
 
-use hangar_scaler::decision::ServerState;
-use hangar_scaler::store::{ServerRecord, Store};
-use hangar_scaler::{Scaler, TickOutcome, TickReport};
+use hangar_gameservers::decision::ServerState;
+use hangar_gameservers::store::{ServerRecord, Store};
+use hangar_gameservers::{GameServers, TickOutcome, TickReport};
+use hangar_lambda::clock::now_ms;
 use hangar_tests::ecs::{EcsLab, Limits, NewServers};
 
-async fn tick(scaler: &Scaler) -> TickReport {
+async fn tick(scaler: &GameServers) -> TickReport {
     match scaler.tick().await.unwrap() {
         TickOutcome::Done(r) => *r,
         TickOutcome::Skipped => panic!("tick skipped: lease held"),
@@ -358,13 +359,7 @@ async fn two_overlapping_scaler_runs_never_double_launch() {
         )
         .await;
     // A second scaler instance (another Lambda invocation) on the same table.
-    let table = scaler_a.store.clone();
-    let scaler_b = Scaler {
-        store: table,
-        ecs: scaler_a.ecs.clone(),
-        prober: scaler_a.prober.clone(),
-        settings: scaler_a.settings.clone(),
-    };
+    let scaler_b = scaler_a.clone();
 
     let (a, b) = tokio::join!(scaler_a.tick(), async {
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -429,7 +424,7 @@ async fn protects_service_tasks_with_players_from_scale_in_and_lifts_it_when_emp
     assert!(record(&store, &svc[0]).await.protected);
     assert!(record(&store, &svc[0]).await.in_service);
     let until = record(&store, &svc[0]).await.protected_until_ms;
-    let hour = hangar_scaler::tick::now_ms() + 3_600_000;
+    let hour = now_ms() + 3_600_000;
     assert!(
         until > hour - 60_000 && until <= hour,
         "protected for PROTECTION_MINUTES (60)"
@@ -555,17 +550,24 @@ async fn scheduled_event_runs_one_tick_and_a_held_lease_answers_skipped() {
         .await;
     let event: aws_lambda_events::eventbridge::EventBridgeEvent =
         serde_json::from_str(include_str!("../../../events/ecs-scaler.json")).unwrap();
-    let invoke = || hangar_scaler::api::scale(&scaler, event.clone());
-    let out = invoke().await.unwrap();
+    let invoke = || async {
+        serde_json::to_value(
+            hangar_gameservers::api::scale(&scaler, event.clone())
+                .await
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    let out = invoke().await;
     assert_eq!(out["servers"], 1);
     assert_eq!(out["launched"].as_array().unwrap().len(), 1);
 
     // Another run holds the lease: this invocation does nothing.
     assert!(store
-        .acquire_lease("other-run", hangar_scaler::tick::now_ms(), 60_000)
+        .acquire_lease("other-run", now_ms(), 60_000)
         .await
         .unwrap());
-    let out = invoke().await.unwrap();
+    let out = invoke().await;
     assert_eq!(out, serde_json::json!({"skipped": true}));
     assert_eq!(lab.running_tasks().await.len(), 2);
 }

@@ -2,8 +2,8 @@
 //! emulator (in-process), the resources of a local deployment, and the local API gateway.
 //! Everything listens on 127.0.0.1 and stops on Ctrl-C or SIGTERM.
 
-pub mod ecs;
 mod emulator;
+pub mod gameservers;
 mod moto;
 pub mod resource_names;
 pub mod resources;

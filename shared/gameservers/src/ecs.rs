@@ -1,4 +1,4 @@
-//! ECS adapter: finds the game-server tasks, starts and stops them, sets scale-in
+//! ECS adapter (the only module that calls ECS): finds the game-server tasks, starts and stops them, sets scale-in
 //! protection. Game servers are the tasks of the cluster that run the configured
 //! task-definition family (or belong to the configured service) and carry every
 //! configured tag.
@@ -12,20 +12,10 @@ use aws_sdk_ecs::types::{
 use aws_sdk_ecs::Client;
 use futures::stream::{self, StreamExt};
 
+use hangar_aws::AwsError;
+
 use crate::config::EcsTarget;
-
-#[derive(Debug, thiserror::Error)]
-pub enum EcsError {
-    #[error("ECS {op} failed: {message}")]
-    Call { op: &'static str, message: String },
-}
-
-fn call<E: std::fmt::Debug>(op: &'static str) -> impl FnOnce(E) -> EcsError {
-    move |e| EcsError::Call {
-        op,
-        message: format!("{e:?}"),
-    }
-}
+use crate::error::GameServersError;
 
 /// A game-server task as ECS reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,7 +54,7 @@ impl Ecs {
 
     /// ARNs of the tasks ECS wants running (desired status RUNNING) in the configured
     /// family or service. Whether each is a game server (tags) is up to [`Ecs::describe`].
-    pub async fn listed(&self) -> Result<Vec<String>, EcsError> {
+    pub async fn listed(&self) -> Result<Vec<String>, GameServersError> {
         let mut arns = self.list_arns(Some(&self.target.family), None).await?;
         if let Some(service) = &self.target.service {
             let mut seen: HashSet<String> = arns.iter().cloned().collect();
@@ -79,7 +69,7 @@ impl Ecs {
 
     /// Describes `arns` (pages of 100, a few at once) and keeps the game servers among
     /// them; tasks ECS no longer knows are left out.
-    pub async fn describe(&self, arns: &[String]) -> Result<Vec<GameServerTask>, EcsError> {
+    pub async fn describe(&self, arns: &[String]) -> Result<Vec<GameServerTask>, GameServersError> {
         let mut out = Vec::with_capacity(arns.len());
         let pages = stream::iter(arns.chunks(DESCRIBE_BATCH))
             .map(|chunk| {
@@ -94,7 +84,7 @@ impl Ecs {
             .collect::<Vec<_>>()
             .await;
         for page in pages {
-            let r = page.map_err(call("DescribeTasks"))?;
+            let r = page.map_err(|e| AwsError::new("DescribeTasks", e))?;
             out.extend(
                 r.tasks
                     .unwrap_or_default()
@@ -109,7 +99,7 @@ impl Ecs {
         &self,
         family: Option<&str>,
         service: Option<&str>,
-    ) -> Result<Vec<String>, EcsError> {
+    ) -> Result<Vec<String>, GameServersError> {
         let mut arns = Vec::new();
         let mut token = None;
         loop {
@@ -123,7 +113,7 @@ impl Ecs {
                 .set_next_token(token)
                 .send()
                 .await
-                .map_err(call("ListTasks"))?;
+                .map_err(|e| AwsError::new("ListTasks", e))?;
             arns.extend(r.task_arns.unwrap_or_default());
             match r.next_token {
                 Some(t) if !t.is_empty() => token = Some(t),
@@ -166,7 +156,7 @@ impl Ecs {
     }
 
     /// Starts `count` tasks; returns those ECS accepted.
-    pub async fn run(&self, count: u32) -> Result<Vec<GameServerTask>, EcsError> {
+    pub async fn run(&self, count: u32) -> Result<Vec<GameServerTask>, GameServersError> {
         let mut out = Vec::new();
         let mut left = count;
         while left > 0 {
@@ -180,7 +170,7 @@ impl Ecs {
                     AssignPublicIp::Disabled
                 })
                 .build()
-                .map_err(call("RunTask"))?;
+                .map_err(GameServersError::request("RunTask"))?;
             let mut req = self
                 .client
                 .run_task()
@@ -198,7 +188,7 @@ impl Ecs {
             for (k, v) in &self.target.tags {
                 req = req.tags(Tag::builder().key(k).value(v).build());
             }
-            let r = req.send().await.map_err(call("RunTask"))?;
+            let r = req.send().await.map_err(|e| AwsError::new("RunTask", e))?;
             for f in r.failures() {
                 tracing::warn!(arn = ?f.arn(), reason = ?f.reason(), detail = ?f.detail(), "RunTask placement failure");
             }
@@ -224,7 +214,7 @@ impl Ecs {
         Ok(out)
     }
 
-    pub async fn stop(&self, arn: &str, reason: &str) -> Result<(), EcsError> {
+    pub async fn stop(&self, arn: &str, reason: &str) -> Result<(), GameServersError> {
         self.client
             .stop_task()
             .cluster(&self.target.cluster)
@@ -232,7 +222,7 @@ impl Ecs {
             .reason(reason)
             .send()
             .await
-            .map_err(call("StopTask"))?;
+            .map_err(|e| AwsError::new("StopTask", e))?;
         Ok(())
     }
 
@@ -242,7 +232,7 @@ impl Ecs {
         arns: &[String],
         enabled: bool,
         minutes: i32,
-    ) -> Result<Vec<String>, EcsError> {
+    ) -> Result<Vec<String>, GameServersError> {
         let mut done = Vec::new();
         for chunk in arns.chunks(PROTECT_BATCH) {
             let mut req = self
@@ -254,7 +244,10 @@ impl Ecs {
             if enabled {
                 req = req.expires_in_minutes(minutes);
             }
-            let r = req.send().await.map_err(call("UpdateTaskProtection"))?;
+            let r = req
+                .send()
+                .await
+                .map_err(|e| AwsError::new("UpdateTaskProtection", e))?;
             for f in r.failures() {
                 tracing::warn!(arn = ?f.arn(), reason = ?f.reason(), "UpdateTaskProtection failure");
             }

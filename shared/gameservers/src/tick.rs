@@ -3,26 +3,22 @@
 //! give the lease back. A second run while the lease is held does nothing.
 
 use std::collections::{HashMap, HashSet};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
 
-use crate::config::ScalerConfig;
-use crate::decision::{
-    next_state_after_probe, plan, reconcile_reservations, Margins, ServerState, ServerView,
-};
-use crate::ecs::{Ecs, EcsError, GameServerTask};
-use crate::probe::{CapacityReport, ProbeError, Prober};
-use crate::store::{ServerRecord, Store, StoreError};
+use hangar_lambda::clock::now_ms;
 
-#[derive(Debug, thiserror::Error)]
-pub enum TickError {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Ecs(#[from] EcsError),
-}
+use crate::config::TickSettings;
+use crate::decision::{
+    next_state_after_probe, plan, reconcile_reservations, ServerState, ServerView,
+};
+use crate::ecs::GameServerTask;
+use crate::error::GameServersError;
+use crate::probe::{CapacityReport, ProbeError};
+use crate::service::{GameServers, Scaling};
+use crate::store::ServerRecord;
 
 /// What a run did, for logs, tests and the benchmark.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -77,28 +73,17 @@ pub enum TickOutcome {
     Done(Box<TickReport>),
 }
 
-/// The settings one run needs beyond its adapters.
-#[derive(Debug, Clone)]
-pub struct TickSettings {
-    pub margins: Margins,
-    pub game_port: u16,
-    pub failure_threshold: u32,
-    pub reservation_hold: Duration,
-    pub lease: Duration,
-    pub protection_minutes: i32,
-    pub write_concurrency: usize,
-}
-
-impl From<&ScalerConfig> for TickSettings {
-    fn from(c: &ScalerConfig) -> Self {
-        TickSettings {
-            margins: c.margins,
-            game_port: c.game_port,
-            failure_threshold: c.failure_threshold,
-            reservation_hold: c.reservation_hold,
-            lease: c.lease,
-            protection_minutes: c.protection_minutes,
-            write_concurrency: c.write_concurrency,
+/// What the scheduled function answers: the report, or `{"skipped": true}`.
+impl Serialize for TickOutcome {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        match self {
+            TickOutcome::Skipped => {
+                let mut map = serializer.serialize_map(Some(1))?;
+                map.serialize_entry("skipped", &true)?;
+                map.end()
+            }
+            TickOutcome::Done(report) => report.serialize(serializer),
         }
     }
 }
@@ -110,29 +95,21 @@ async fn timed<T>(f: impl std::future::Future<Output = T>) -> (T, u64) {
     (out, start.elapsed().as_millis() as u64)
 }
 
-pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
-pub struct Scaler {
-    pub store: Store,
-    pub ecs: Ecs,
-    pub prober: Prober,
-    pub settings: TickSettings,
-}
-
 /// How many times a write is retried after losing a race with the allocator.
 const SAVE_ATTEMPTS: usize = 8;
 
-impl Scaler {
-    pub async fn tick(&self) -> Result<TickOutcome, TickError> {
+impl GameServers {
+    /// One scaler run under the group's lease; [`TickOutcome::Skipped`] while another
+    /// run holds it.
+    pub async fn tick(&self) -> Result<TickOutcome, GameServersError> {
+        let scaling = self
+            .scaling
+            .as_ref()
+            .ok_or(GameServersError::ScalingNotConfigured)?;
         let owner = uuid::Uuid::new_v4().to_string();
         if !self
             .store
-            .acquire_lease(&owner, now_ms(), self.settings.lease.as_millis() as u64)
+            .acquire_lease(&owner, now_ms(), scaling.settings.lease.as_millis() as u64)
             .await?
         {
             tracing::info!(
@@ -141,15 +118,15 @@ impl Scaler {
             );
             return Ok(TickOutcome::Skipped);
         }
-        let result = self.run().await;
+        let result = self.run(scaling).await;
         if let Err(e) = self.store.release_lease(&owner).await {
             tracing::warn!(error = %e, "could not release the scaler lease; it expires on its own");
         }
         result.map(|r| TickOutcome::Done(Box::new(r)))
     }
 
-    async fn run(&self) -> Result<TickReport, TickError> {
-        let s = &self.settings;
+    async fn run(&self, scaling: &Scaling) -> Result<TickReport, GameServersError> {
+        let s = &scaling.settings;
         let mut report = TickReport::default();
         let mut phase = Instant::now();
         let mut lap = move || {
@@ -158,7 +135,7 @@ impl Scaler {
             ms
         };
         let ((stored, table_ms), (listed, list_ms)) =
-            tokio::join!(timed(self.store.servers()), timed(self.ecs.listed()));
+            tokio::join!(timed(self.store.servers()), timed(scaling.ecs.listed()));
         let (stored, listed) = (stored?, listed?);
         (report.timings.table_ms, report.timings.list_ms) = (table_ms, list_ms);
         report.rebuilt = stored.is_empty();
@@ -176,7 +153,7 @@ impl Scaler {
             .cloned()
             .collect();
         report.described = unknown.len();
-        let (described, describe_ms) = timed(self.ecs.describe(&unknown)).await;
+        let (described, describe_ms) = timed(scaling.ecs.describe(&unknown)).await;
         let described = described?;
         report.timings.describe_ms = describe_ms;
         let described: HashMap<&str, &GameServerTask> =
@@ -231,7 +208,7 @@ impl Scaler {
             .collect();
         let mut records: Vec<ServerRecord> = current.into_iter().map(|(r, _)| r).collect();
         report.probed = targets.len();
-        let results = self.prober.probe_all(targets).await;
+        let results = scaling.prober.probe_all(targets).await;
         report.timings.probe_ms = lap();
         for r in records.iter_mut() {
             if let Some(result) = results.get(r.task_arn()) {
@@ -277,7 +254,11 @@ impl Scaler {
             if list.is_empty() {
                 continue;
             }
-            match self.ecs.protect(list, enabled, s.protection_minutes).await {
+            match scaling
+                .ecs
+                .protect(list, enabled, s.protection_minutes)
+                .await
+            {
                 Ok(done) => {
                     for r in records
                         .iter_mut()
@@ -323,7 +304,7 @@ impl Scaler {
         report.timings.write_ms = lap();
 
         for arn in &p.stop {
-            match self
+            match scaling
                 .ecs
                 .stop(arn, "hangar-scaler: unhealthy or ready to close")
                 .await
@@ -337,7 +318,7 @@ impl Scaler {
         }
 
         if p.launch > 0 {
-            match self.ecs.run(p.launch).await {
+            match scaling.ecs.run(p.launch).await {
                 Ok(started) => {
                     for t in started {
                         let r = ServerRecord::new(
@@ -368,7 +349,7 @@ impl Scaler {
         &self,
         mut r: ServerRecord,
         seen: Option<ServerRecord>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), GameServersError> {
         let mut expected = seen.as_ref().map(|b| b.reserved);
         for _ in 0..SAVE_ATTEMPTS {
             if self.store.save(&r, expected).await? {
@@ -383,9 +364,8 @@ impl Scaler {
             r.last_reserved_at_ms = r.last_reserved_at_ms.max(fresh.last_reserved_at_ms);
             expected = Some(fresh.reserved);
         }
-        Err(StoreError::Dynamo {
-            op: "PutItem",
-            message: format!("{} kept changing; giving up this run", r.task_arn()),
+        Err(GameServersError::Contended {
+            task_arn: r.task_arn().to_string(),
         })
     }
 }
@@ -423,20 +403,4 @@ fn differs(a: &ServerRecord, b: &ServerRecord) -> bool {
     let mut b = b.clone();
     b.updated_at_ms = a.updated_at_ms;
     a != &b
-}
-
-impl Scaler {
-    /// Wires a scaler from its configuration and SDK clients built once in `main`.
-    pub fn from_config(
-        cfg: &ScalerConfig,
-        ecs: aws_sdk_ecs::Client,
-        dynamodb: aws_sdk_dynamodb::Client,
-    ) -> Result<Self, reqwest::Error> {
-        Ok(Scaler {
-            store: Store::new(dynamodb, &cfg.table, &cfg.group),
-            ecs: Ecs::new(ecs, cfg.ecs.clone()),
-            prober: Prober::new(cfg.capacity_port, cfg.probe_timeout, cfg.probe_concurrency)?,
-            settings: TickSettings::from(cfg),
-        })
-    }
 }

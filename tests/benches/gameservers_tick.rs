@@ -1,13 +1,13 @@
 //! One scaler tick over 1,000 game servers whose `GET /capacity` answers after 20 ms,
 //! with bounded concurrent probes, beside a sequential baseline (concurrency 1).
 //!
-//! Needs a moto server: `AWS_ENDPOINT_URL=http://127.0.0.1:<port> cargo bench -p hangar-tests --bench ecs_scaler_tick`
+//! Needs a moto server: `AWS_ENDPOINT_URL=http://127.0.0.1:<port> cargo bench -p hangar-tests --bench gameservers_tick`
 //! Optional: `BENCH_SERVERS` (default 1000), `BENCH_DELAY_MS` (20), `BENCH_CONCURRENCY` (100),
 //! `BENCH_TICKS` (steady ticks, 5).
 
 use std::time::Instant;
 
-use hangar_scaler::{Scaler, TickOutcome, TickReport};
+use hangar_gameservers::{GameServers, TickOutcome, TickReport};
 use hangar_tests::ecs::{EcsLab, Limits, NewServers};
 
 fn env(name: &str, default: u64) -> u64 {
@@ -17,7 +17,7 @@ fn env(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-async fn timed(scaler: &Scaler) -> (f64, TickReport) {
+async fn timed(scaler: &GameServers) -> (f64, TickReport) {
     let start = Instant::now();
     let outcome = scaler.tick().await.expect("tick");
     let secs = start.elapsed().as_secs_f64();

@@ -3,9 +3,10 @@
 
 use serde::Serialize;
 
-use crate::config::AllocatorConfig;
 use crate::decision::{allocation_order, ServerState};
-use crate::store::{PlayerHold, ServerRecord, Store, StoreError};
+use crate::error::GameServersError;
+use crate::service::GameServers;
+use crate::store::{PlayerHold, ServerRecord, Store};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -18,26 +19,34 @@ pub struct Allocation {
     pub backup: bool,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum AllocateError {
-    #[error("no game server has a free slot")]
-    NoCapacity,
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
 /// Passes over the table: a pass only fails when every candidate filled up under us,
 /// the second sees servers a concurrent scaler run may just have activated.
 const PASSES: usize = 2;
 
-/// Hands `player` a slot. A player who already holds an unexpired slot on a live server
-/// gets that one again instead of a second slot, so one player cannot drain the fleet.
-pub async fn allocate(
-    store: &Store,
-    config: &AllocatorConfig,
+impl GameServers {
+    /// Hands `player` a slot. A player who already holds an unexpired slot on a live
+    /// server gets that one again instead of a second slot, so one player cannot drain
+    /// the fleet.
+    pub async fn allocate(
+        &self,
+        player: &str,
+        now_ms: u64,
+    ) -> Result<Allocation, GameServersError> {
+        allocate(self, player, now_ms).await
+    }
+
+    /// Every server of the group, for `GET /v1/gameservers`.
+    pub async fn servers(&self) -> Result<Vec<ServerSummary>, GameServersError> {
+        list(&self.store).await
+    }
+}
+
+async fn allocate(
+    gs: &GameServers,
     player: &str,
     now_ms: u64,
-) -> Result<Allocation, AllocateError> {
+) -> Result<Allocation, GameServersError> {
+    let (store, config) = (&gs.store, &gs.allocation);
     if let Some(held) = live_hold(store, player, now_ms).await? {
         return Ok(held);
     }
@@ -90,7 +99,9 @@ pub async fn allocate(
             task_arn: None,
             backup: true,
         }),
-        None => Err(AllocateError::NoCapacity),
+        None => Err(GameServersError::NoCapacity {
+            retry_after_seconds: config.retry_after_seconds,
+        }),
     }
 }
 
@@ -99,7 +110,7 @@ async fn live_hold(
     store: &Store,
     player: &str,
     now_ms: u64,
-) -> Result<Option<Allocation>, StoreError> {
+) -> Result<Option<Allocation>, GameServersError> {
     let Some(hold) = store.hold(player).await? else {
         return Ok(None);
     };
@@ -152,7 +163,7 @@ impl From<&ServerRecord> for ServerSummary {
     }
 }
 
-pub async fn list(store: &Store) -> Result<Vec<ServerSummary>, StoreError> {
+async fn list(store: &Store) -> Result<Vec<ServerSummary>, GameServersError> {
     let mut out: Vec<ServerSummary> = store
         .servers()
         .await?

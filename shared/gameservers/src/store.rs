@@ -1,4 +1,5 @@
-//! The scaler's DynamoDB table: one item per game server and one lease item per group.
+//! The game servers' DynamoDB table (adapter; the only module that calls DynamoDB): one
+//! item per game server, one per player hold and one lease item per group.
 //!
 //! Key schema (also in template.yaml, `GameServersTable`): partition key `pk` (S) =
 //! `group#<group>`, sort key `sk` (S) = `server#<task arn>` or `lease`.
@@ -7,6 +8,7 @@
 //! server under the condition that nobody reserved a slot since it read the item.
 
 use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::create_table::CreateTableError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
     ScalarAttributeType, TimeToLiveSpecification,
@@ -14,37 +16,18 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_dynamodb::Client;
 use serde::{Deserialize, Serialize};
 
+use hangar_aws::AwsError;
+
 use crate::decision::{ServerState, ServerView};
-
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("DynamoDB {op} failed: {message}")]
-    Dynamo { op: &'static str, message: String },
-    #[error("stored item could not be read: {0}")]
-    Item(#[from] serde_dynamo::Error),
-}
-
-fn dynamo<E: std::fmt::Debug>(op: &'static str) -> impl FnOnce(SdkError<E>) -> StoreError {
-    move |e| StoreError::Dynamo {
-        op,
-        message: format!("{e:?}"),
-    }
-}
+use crate::error::GameServersError;
 
 /// The outcome of a conditional write: `Ok(true)` written, `Ok(false)` the condition
-/// did not hold, `Err` any other failure of `op`.
-fn conditional<T, E>(result: Result<T, SdkError<E>>, op: &'static str) -> Result<bool, StoreError>
-where
-    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::fmt::Debug,
-{
+/// did not hold, `Err` any other failure.
+fn written<T>(result: Result<T, AwsError>) -> Result<bool, GameServersError> {
     match result {
         Ok(_) => Ok(true),
-        Err(SdkError::ServiceError(s))
-            if s.err().code() == Some("ConditionalCheckFailedException") =>
-        {
-            Ok(false)
-        }
-        Err(e) => Err(dynamo(op)(e)),
+        Err(e) if e.is_condition_failed() => Ok(false),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -214,29 +197,24 @@ pub fn player_key(player: &str) -> String {
 
 const LEASE_SK: &str = "lease";
 
-/// Creates the table with the schema template.yaml declares (tests, `hangar dev`).
-pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
+/// Creates the table with the schema template.yaml declares (tests, `hangar dev`); a
+/// table of that name that already exists is left as it is.
+pub async fn create_table(client: &Client, table: &str) -> Result<(), GameServersError> {
     let attr = |n: &str| {
         AttributeDefinition::builder()
             .attribute_name(n)
             .attribute_type(ScalarAttributeType::S)
             .build()
-            .map_err(|e| StoreError::Dynamo {
-                op: "CreateTable",
-                message: e.to_string(),
-            })
+            .map_err(GameServersError::request("CreateTable"))
     };
     let key = |n: &str, t: KeyType| {
         KeySchemaElement::builder()
             .attribute_name(n)
             .key_type(t)
             .build()
-            .map_err(|e| StoreError::Dynamo {
-                op: "CreateTable",
-                message: e.to_string(),
-            })
+            .map_err(GameServersError::request("CreateTable"))
     };
-    client
+    let created = client
         .create_table()
         .table_name(table)
         .billing_mode(BillingMode::PayPerRequest)
@@ -245,23 +223,28 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
         .key_schema(key("pk", KeyType::Hash)?)
         .key_schema(key("sk", KeyType::Range)?)
         .send()
-        .await
-        .map_err(dynamo("CreateTable"))?;
+        .await;
+    match created {
+        Ok(_) => {}
+        Err(SdkError::ServiceError(e))
+            if matches!(e.err(), CreateTableError::ResourceInUseException(_)) =>
+        {
+            return Ok(())
+        }
+        Err(e) => return Err(AwsError::new("CreateTable", e).into()),
+    }
     let ttl = TimeToLiveSpecification::builder()
         .attribute_name("ttl")
         .enabled(true)
         .build()
-        .map_err(|e| StoreError::Dynamo {
-            op: "UpdateTimeToLive",
-            message: e.to_string(),
-        })?;
+        .map_err(GameServersError::request("UpdateTimeToLive"))?;
     client
         .update_time_to_live()
         .table_name(table)
         .time_to_live_specification(ttl)
         .send()
         .await
-        .map_err(dynamo("UpdateTimeToLive"))?;
+        .map_err(|e| AwsError::new("UpdateTimeToLive", e))?;
     Ok(())
 }
 
@@ -296,7 +279,7 @@ impl Store {
         owner: &str,
         now_ms: u64,
         ttl_ms: u64,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<bool, GameServersError> {
         let item = serde_dynamo::to_item(LeaseItem {
             pk: group_key(&self.group),
             sk: LEASE_SK.into(),
@@ -312,11 +295,11 @@ impl Store {
             .expression_attribute_values(":now", AttributeValue::N(now_ms.to_string()))
             .send()
             .await;
-        conditional(r, "PutItem")
+        written(r.map_err(|e| AwsError::new("PutItem", e)))
     }
 
     /// Gives the lease back if we still hold it.
-    pub async fn release_lease(&self, owner: &str) -> Result<(), StoreError> {
+    pub async fn release_lease(&self, owner: &str) -> Result<(), GameServersError> {
         let r = self
             .client
             .delete_item()
@@ -328,11 +311,11 @@ impl Store {
             .expression_attribute_values(":me", AttributeValue::S(owner.into()))
             .send()
             .await;
-        conditional(r, "DeleteItem").map(|_| ())
+        written(r.map_err(|e| AwsError::new("DeleteItem", e))).map(|_| ())
     }
 
     /// Every server of the group (strongly consistent, all pages).
-    pub async fn servers(&self) -> Result<Vec<ServerRecord>, StoreError> {
+    pub async fn servers(&self) -> Result<Vec<ServerRecord>, GameServersError> {
         let mut out = Vec::new();
         let mut start = None;
         loop {
@@ -347,7 +330,7 @@ impl Store {
                 .set_exclusive_start_key(start)
                 .send()
                 .await
-                .map_err(dynamo("Query"))?;
+                .map_err(|e| AwsError::new("Query", e))?;
             for item in r.items.unwrap_or_default() {
                 out.push(serde_dynamo::from_item(item)?);
             }
@@ -359,7 +342,7 @@ impl Store {
         Ok(out)
     }
 
-    pub async fn server(&self, task_arn: &str) -> Result<Option<ServerRecord>, StoreError> {
+    pub async fn server(&self, task_arn: &str) -> Result<Option<ServerRecord>, GameServersError> {
         let r = self
             .client
             .get_item()
@@ -369,7 +352,7 @@ impl Store {
             .key("sk", AttributeValue::S(server_key(task_arn)))
             .send()
             .await
-            .map_err(dynamo("GetItem"))?;
+            .map_err(|e| AwsError::new("GetItem", e))?;
         Ok(match r.item {
             Some(i) => Some(serde_dynamo::from_item(i)?),
             None => None,
@@ -383,7 +366,7 @@ impl Store {
         &self,
         record: &ServerRecord,
         seen_reserved: Option<u32>,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<bool, GameServersError> {
         let item = serde_dynamo::to_item(record)?;
         let mut req = self
             .client
@@ -396,10 +379,10 @@ impl Store {
                 .condition_expression("attribute_exists(sk) AND reserved = :r")
                 .expression_attribute_values(":r", AttributeValue::N(n.to_string())),
         };
-        conditional(req.send().await, "PutItem")
+        written(req.send().await.map_err(|e| AwsError::new("PutItem", e)))
     }
 
-    pub async fn delete(&self, task_arn: &str) -> Result<(), StoreError> {
+    pub async fn delete(&self, task_arn: &str) -> Result<(), GameServersError> {
         self.client
             .delete_item()
             .table_name(&self.table)
@@ -407,13 +390,17 @@ impl Store {
             .key("sk", AttributeValue::S(server_key(task_arn)))
             .send()
             .await
-            .map_err(dynamo("DeleteItem"))?;
+            .map_err(|e| AwsError::new("DeleteItem", e))?;
         Ok(())
     }
 
     /// Reserves one slot on an active server with room. `Ok(false)`: the server filled
     /// up, left active state or vanished meanwhile.
-    pub async fn reserve_slot(&self, task_arn: &str, now_ms: u64) -> Result<bool, StoreError> {
+    pub async fn reserve_slot(
+        &self,
+        task_arn: &str,
+        now_ms: u64,
+    ) -> Result<bool, GameServersError> {
         let r = self
             .client
             .update_item()
@@ -435,11 +422,11 @@ impl Store {
             )
             .send()
             .await;
-        conditional(r, "UpdateItem")
+        written(r.map_err(|e| AwsError::new("UpdateItem", e)))
     }
 
     /// The player's last hold, expired or not.
-    pub async fn hold(&self, player: &str) -> Result<Option<PlayerHold>, StoreError> {
+    pub async fn hold(&self, player: &str) -> Result<Option<PlayerHold>, GameServersError> {
         let r = self
             .client
             .get_item()
@@ -449,7 +436,7 @@ impl Store {
             .key("sk", AttributeValue::S(player_key(player)))
             .send()
             .await
-            .map_err(dynamo("GetItem"))?;
+            .map_err(|e| AwsError::new("GetItem", e))?;
         Ok(match r.item {
             Some(i) => Some(serde_dynamo::from_item(i)?),
             None => None,
@@ -457,7 +444,7 @@ impl Store {
     }
 
     /// Records a hold unless the player holds an unexpired one. `Ok(false)`: they do.
-    pub async fn put_hold(&self, hold: &PlayerHold, now_ms: u64) -> Result<bool, StoreError> {
+    pub async fn put_hold(&self, hold: &PlayerHold, now_ms: u64) -> Result<bool, GameServersError> {
         let r = self
             .client
             .put_item()
@@ -467,11 +454,11 @@ impl Store {
             .expression_attribute_values(":now", AttributeValue::N(now_ms.to_string()))
             .send()
             .await;
-        conditional(r, "PutItem")
+        written(r.map_err(|e| AwsError::new("PutItem", e)))
     }
 
     /// Gives back a slot taken by [`Store::reserve_slot`] that could not be handed out.
-    pub async fn release_slot(&self, task_arn: &str) -> Result<(), StoreError> {
+    pub async fn release_slot(&self, task_arn: &str) -> Result<(), GameServersError> {
         let r = self
             .client
             .update_item()
@@ -485,7 +472,7 @@ impl Store {
             .expression_attribute_values(":zero", AttributeValue::N("0".into()))
             .send()
             .await;
-        conditional(r, "UpdateItem").map(|_| ())
+        written(r.map_err(|e| AwsError::new("UpdateItem", e))).map(|_| ())
     }
 }
 

@@ -1,0 +1,28 @@
+//! Game servers on Amazon ECS: capacity-margin autoscaling of game-server tasks (the
+//! scheduled scaler run) and the slot allocation behind `GET /v1/gameservers/available`.
+//!
+//! - [`config`]: every setting, from environment variables.
+//! - [`error`]: [`GameServersError`], the area's one error type.
+//! - [`service`]: [`GameServers`], the state every entry point borrows.
+//! - [`api`]: the entry points the Lambda binaries and `hangar dev` call.
+//! - [`decision`]: pure decisions (margins, min/max, standby, reservations, strategy).
+//! - [`store`]: the DynamoDB table (servers, holds, lease, atomic slot reservation).
+//! - [`ecs`]: finding, starting, stopping and protecting tasks.
+//! - [`probe`]: the `GET /capacity` game-server contract, probed concurrently.
+//! - [`tick`]: one scaler run tying these together under a lease.
+//! - [`allocate`]: handing out slots and listing servers.
+
+pub mod allocate;
+pub mod api;
+pub mod config;
+pub mod decision;
+pub mod ecs;
+pub mod error;
+pub mod probe;
+pub mod service;
+pub mod store;
+pub mod tick;
+
+pub use error::GameServersError;
+pub use service::GameServers;
+pub use tick::{TickOutcome, TickReport};
