@@ -1,25 +1,38 @@
 #!/usr/bin/env python3
-"""Conformance check of the GameLift emulator against botocore's GameLift model.
+"""Conformance check of the GameLift emulator by outside clients: boto3 and the AWS CLI.
 
-Runs the flows of the Rust integration tests with boto3 (build, fleet to ACTIVE, alias,
-queue, placement fulfilled, player sessions, search, game-session termination in both
-modes, paging, typed errors) against a
-running emulator, once per wire protocol (JSON 1.1 and Smithy RPC v2 CBOR), and checks
-every response against the botocore output shape: required members, enum values, types,
-lengths and ranges, patterns, and (for JSON, from the raw body) members the model does
-not know.
+boto3 runs the flows of the Rust integration tests (build uploaded to S3 and from a
+StorageLocation, fleet to ACTIVE, alias, queue, placement fulfilled and joined, player
+sessions, search, game-session termination in both modes, paging, typed errors, the newer
+operations) against a running emulator, once per wire protocol (JSON 1.1 and Smithy
+RPC v2 CBOR), and checks every response against the botocore output shape: required
+members, enum values, types, lengths and ranges, patterns, and (for JSON, from the raw
+body) members the model does not know.
+
+The AWS CLI (pinned in scripts/requirements.txt) then runs the flows an operator types:
+create-build, upload-build (into the local S3), create-fleet, describe-*,
+update-fleet-capacity, put-scaling-policy, create/update/resolve-alias,
+create-game-session-queue, start-game-session-placement, search-game-sessions,
+create-player-session(s), terminate-game-session, delete-fleet; each output is checked
+against the model too.
 
 Usage: .venv/bin/python scripts/emulator_conformance.py --endpoint http://127.0.0.1:5111
-The emulator must already run; this script starts and stops nothing. It moves the
-emulator's simulated clock forward through the admin interface while it waits.
-Prints one line per failure and a summary `N passed, M failed`; exits 1 on any failure.
+       [--s3-endpoint http://127.0.0.1:5000]   (default: $AWS_ENDPOINT_URL, the moto server)
+The emulator must already run (with the same S3 endpoint); this script starts and stops
+nothing. It moves the emulator's simulated clock forward through the admin interface
+while it waits. Prints one line per failure, a summary per client, and
+`N passed, M failed`; exits 1 on any failure.
 """
 
 import argparse
 import datetime
 import json
+import os
+import pathlib
 import re
+import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 import uuid
@@ -114,7 +127,11 @@ def validate(shape, value, path, errors, raw):
         if not isinstance(value, bool):
             errors.append(f"{path}: expected a boolean")
     elif t == "timestamp":
-        ok = isinstance(value, (int, float)) if raw else isinstance(value, datetime.datetime)
+        if raw == "cli":
+            # The AWS CLI prints timestamps as it received them (epoch seconds) or as text.
+            ok = isinstance(value, (int, float, str))
+        else:
+            ok = isinstance(value, (int, float)) if raw else isinstance(value, datetime.datetime)
         if not ok or isinstance(value, bool):
             errors.append(f"{path}: expected a timestamp ({'epoch seconds' if raw else 'datetime'}), got {value!r}")
 
@@ -147,21 +164,31 @@ def make_client(endpoint, protocol, checker):
     return client
 
 
+def advance(endpoint, seconds):
+    """Moves the emulator's simulated clock forward."""
+    req = urllib.request.Request(
+        f"{endpoint}/admin/clock",
+        data=json.dumps({"advanceSeconds": seconds}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    urllib.request.urlopen(req, timeout=10).read()
+
+
+def storage_location(name):
+    return {"Bucket": "game-builds", "Key": f"{name}.zip", "RoleArn": "arn:aws:iam::123456789012:role/gamelift-build-access"}
+
+
 class Flows:
-    def __init__(self, endpoint, protocol):
+    def __init__(self, endpoint, protocol, s3_endpoint):
         self.endpoint = endpoint.rstrip("/")
+        self.s3_endpoint = s3_endpoint
         self.c = Checker(protocol)
         self.gl = make_client(self.endpoint, protocol, self.c)
         self.model = self.gl.meta.service_model
 
     def advance(self, seconds):
-        req = urllib.request.Request(
-            f"{self.endpoint}/admin/clock",
-            data=json.dumps({"advanceSeconds": seconds}).encode(),
-            headers={"Content-Type": "application/json"},
-            method="POST",
-        )
-        urllib.request.urlopen(req, timeout=10).read()
+        advance(self.endpoint, seconds)
 
     def call(self, op, **params):
         """Calls `op` (a boto3 method name) and validates the response; returns it or None."""
@@ -217,11 +244,12 @@ class Flows:
 
     def run(self):
         u = uuid.uuid4().hex[:8]
-        b = self.call("create_build", Name=f"conf-{u}", Version="1", OperatingSystem="AMAZON_LINUX_2023", ServerSdkVersion="5.1.0")
+        b = self.call("create_build", Name=f"conf-{u}", Version="1", OperatingSystem="AMAZON_LINUX_2023", ServerSdkVersion="5.1.0", StorageLocation=storage_location(f"conf-{u}"))
         if not b:
             return self.c
         build_id = b["Build"]["BuildId"]
         self.wait("build READY", lambda: self.call("describe_build", BuildId=build_id), lambda o: o["Build"]["Status"] == "READY")
+        self.upload_flow(u)
         for i in range(3):
             self.call("create_build", Name=f"conf-{u}-{i}")
         seen, token, pages = [], None, 0
@@ -253,7 +281,14 @@ class Flows:
         fleet_id, fleet_arn = f["FleetAttributes"]["FleetId"], f["FleetAttributes"]["FleetArn"]
         self.wait("fleet ACTIVE", lambda: self.call("describe_fleet_attributes", FleetIds=[fleet_id]), lambda o: o["FleetAttributes"][0]["Status"] == "ACTIVE")
         locs = self.call("describe_fleet_location_attributes", FleetId=fleet_id)
-        self.c.check("per-location status", locs and [x["LocationState"]["Status"] for x in locs["LocationAttributes"]] == ["ACTIVE", "ACTIVE"], str(locs))
+        self.c.check("remote locations only, each ACTIVE", locs and [(x["LocationState"]["Location"], x["LocationState"]["Status"]) for x in locs["LocationAttributes"]] == [("us-west-2", "ACTIVE")], str(locs))
+        self.call("list_fleets", BuildId=build_id)
+        self.call("describe_fleet_events", FleetId=fleet_id)
+        self.call("describe_fleet_utilization", FleetIds=[fleet_id])
+        self.call("describe_instances", FleetId=fleet_id)
+        self.call("update_fleet_attributes", FleetId=fleet_id, Description="conformance")
+        self.call("stop_fleet_actions", FleetId=fleet_id, Actions=["AUTO_SCALING"])
+        self.call("start_fleet_actions", FleetId=fleet_id, Actions=["AUTO_SCALING"])
         self.wait("instances ACTIVE", lambda: self.call("describe_fleet_capacity", FleetIds=[fleet_id]), lambda o: o["FleetCapacity"][0]["InstanceCounts"]["ACTIVE"] == 1)
         self.call("update_fleet_capacity", FleetId=fleet_id, Location="us-west-2", MinSize=0, MaxSize=2, DesiredInstances=2)
         self.wait("location capacity", lambda: self.call("describe_fleet_location_capacity", FleetId=fleet_id, Location="us-west-2"), lambda o: o["FleetCapacity"]["InstanceCounts"]["ACTIVE"] == 2)
@@ -284,8 +319,17 @@ class Flows:
         )
         p = self.wait("placement FULFILLED", lambda: self.call("describe_game_session_placement", PlacementId=pid), lambda o: o["GameSessionPlacement"]["Status"] == "FULFILLED", advance=1)
         if p:
+            placed_gs = p["GameSessionPlacement"]["GameSessionId"]
             self.c.check("placed player sessions", len(p["GameSessionPlacement"].get("PlacedPlayerSessions", [])) == 2)
+            joined = self.call("create_player_session", GameSessionId=placed_gs, PlayerId="p3")
+            self.c.check("joining right after FULFILLED succeeds", joined is not None)
+            g = self.call("describe_game_sessions", GameSessionId=placed_gs)
+            self.c.check("a fulfilled placement's game session is ACTIVE", g and g["GameSessions"][0]["Status"] == "ACTIVE", str(g))
         self.call("stop_game_session_placement", PlacementId=pid)
+        self.call("update_game_session_queue", Name=f"conf-{u}", TimeoutInSeconds=120, PlayerLatencyPolicies=[{"MaximumIndividualPlayerLatencyMilliseconds": 100, "PolicyDurationSeconds": 30}, {"MaximumIndividualPlayerLatencyMilliseconds": 300}])
+        self.call("create_game_session_queue", Name=f"conf-{u}-gone")
+        self.call("delete_game_session_queue", Name=f"conf-{u}-gone")
+        self.expect_error("deleted queue", "NotFoundException", "start_game_session_placement", PlacementId=f"gone-{u}", GameSessionQueueName=f"conf-{u}-gone", MaximumPlayerSessionCount=2)
 
         gs = self.call("create_game_session", FleetId=fleet_id, MaximumPlayerSessionCount=3, Name="direct", GameProperties=[{"Key": "mode", "Value": "casual"}])
         if not gs:
@@ -331,9 +375,199 @@ class Flows:
             self.expect_error("terminal alias", "TerminalRoutingStrategyException", "resolve_alias", AliasId=closed["Alias"]["AliasId"])
         self.expect_error("forged NextToken", "InvalidRequestException", "list_builds", NextToken="forged")
 
+        token = f"tok-{u}"
+        self.call("create_game_session", FleetId=fleet_id, MaximumPlayerSessionCount=2, IdempotencyToken=token)
+        self.call("create_game_session", FleetId=fleet_id, MaximumPlayerSessionCount=2, IdempotencyToken=token)
+        self.expect_error("reused idempotency token, other parameters", "IdempotentParameterMismatchException", "create_game_session", FleetId=fleet_id, MaximumPlayerSessionCount=3, IdempotencyToken=token)
+        self.call("update_fleet_capacity", FleetId=fleet_id, MinSize=0, MaxSize=3, DesiredInstances=3)
+        self.wait("home instances ACTIVE", lambda: self.call("describe_fleet_capacity", FleetIds=[fleet_id]), lambda o: o["FleetCapacity"][0]["InstanceCounts"]["ACTIVE"] == 3)
+        self.call("update_fleet_attributes", FleetId=fleet_id, ResourceCreationLimitPolicy={"NewGameSessionsPerCreator": 5, "PolicyPeriodInMinutes": 10})
+        self.expect_error("CreatorId required by a ResourceCreationLimitPolicy", "InvalidRequestException", "create_game_session", FleetId=fleet_id, MaximumPlayerSessionCount=2)
+        for n in range(5):
+            self.call("create_game_session", FleetId=fleet_id, MaximumPlayerSessionCount=2, CreatorId=f"creator-{u}")
+        self.expect_error("ResourceCreationLimitPolicy", "LimitExceededException", "create_game_session", FleetId=fleet_id, MaximumPlayerSessionCount=2, CreatorId=f"creator-{u}")
+        self.expect_error("name over 1024 characters", "InvalidRequestException", "create_build", Name="x" * 1025)
+        self.expect_error("unknown instance type", "InvalidRequestException", "create_fleet", Name="f", BuildId=build_id, EC2InstanceType="c9.galactic")
+        self.expect_error("malformed fleet id", "InvalidRequestException", "describe_fleet_capacity", FleetIds=["not a fleet"])
+        self.expect_error("upload credentials for a READY build", "InvalidRequestException", "request_upload_credentials", BuildId=build_id)
+        self.call("update_build", BuildId=build_id, Name=f"conf-{u}-renamed", Version="2")
+        self.call("untag_resource", ResourceARN=fleet_arn, TagKeys=["owner"])
+        self.call("delete_scaling_policy", Name="target", FleetId=fleet_id)
+        self.call("delete_alias", AliasId=alias_id)
+
         self.call("delete_fleet", FleetId=fleet_id)
+        self.expect_error("DeleteFleet on a DELETING fleet", "InvalidFleetStatusException", "delete_fleet", FleetId=fleet_id)
         self.wait("fleet TERMINATED", lambda: self.call("describe_fleet_attributes", FleetIds=[fleet_id]), lambda o: o["FleetAttributes"][0]["Status"] == "TERMINATED")
         self.call("delete_build", BuildId=build_id)
+        return self.c
+
+    def upload_flow(self, u):
+        """CreateBuild without a StorageLocation, the files uploaded with the credentials it
+        answers (boto3's S3 client against the local S3), READY only after the upload."""
+        b = self.call("create_build", Name=f"upload-{u}", Version="1")
+        if not b:
+            return
+        build_id = b["Build"]["BuildId"]
+        creds = self.call("request_upload_credentials", BuildId=build_id)
+        if not creds:
+            return
+        self.advance(600)
+        d = self.call("describe_build", BuildId=build_id)
+        self.c.check("no upload, no READY build", d and d["Build"]["Status"] == "INITIALIZED", str(d))
+        if not self.s3_endpoint:
+            self.c.fail("upload", "no S3 endpoint (--s3-endpoint or AWS_ENDPOINT_URL)")
+            return
+        c = creds["UploadCredentials"]
+        s3 = boto3.session.Session().client(
+            "s3",
+            endpoint_url=self.s3_endpoint,
+            region_name="us-east-1",
+            aws_access_key_id=c["AccessKeyId"],
+            aws_secret_access_key=c["SecretAccessKey"],
+            aws_session_token=c["SessionToken"],
+        )
+        loc = creds["StorageLocation"]
+        s3.put_object(Bucket=loc["Bucket"], Key=loc["Key"], Body=b"PK\x05\x06" + b"\0" * 18)
+        done = self.wait("uploaded build READY", lambda: self.call("describe_build", BuildId=build_id), lambda o: o["Build"]["Status"] == "READY", advance=2)
+        self.c.check("SizeOnDisk is the upload's size", done and done["Build"]["SizeOnDisk"] == 22, str(done))
+
+
+class Cli:
+    """The AWS CLI (v1, from the project's .venv) against the emulator, as an operator
+    types it; S3 (for upload-build) goes to AWS_ENDPOINT_URL, the local S3."""
+
+    def __init__(self, endpoint, s3_endpoint):
+        self.endpoint = endpoint.rstrip("/")
+        self.c = Checker("aws-cli")
+        self.aws = str(pathlib.Path(sys.executable).parent / "aws")
+        self.model = boto3.session.Session().client("gamelift", region_name="us-east-1").meta.service_model
+        self.env = dict(os.environ)
+        self.env.setdefault("AWS_ACCESS_KEY_ID", "test")
+        self.env.setdefault("AWS_SECRET_ACCESS_KEY", "test")
+        self.env["AWS_DEFAULT_REGION"] = "us-east-1"
+        self.env["AWS_PAGER"] = ""
+        # upload-build streams through s3transfer's legacy ReadFileChunk, whose seek() takes
+        # no `whence`; with awscrt installed (aws-sam-cli's boto3[crt]) botocore's checksum
+        # stream calls seek(offset, whence) and the upload fails. Without CRT it works.
+        self.env["BOTO_DISABLE_CRT"] = "true"
+        if s3_endpoint:
+            self.env["AWS_ENDPOINT_URL"] = s3_endpoint
+        self.calls = 0
+
+    def run_cli(self, args):
+        self.calls += 1
+        cmd = [self.aws, "--endpoint-url", self.endpoint, "--region", "us-east-1", "--output", "json", "gamelift"] + args
+        return subprocess.run(cmd, env=self.env, capture_output=True, text=True, timeout=120)
+
+    def call(self, op, *args):
+        """`aws gamelift <op> <args>`; checks the exit code and the output shape."""
+        r = self.run_cli([op, *args])
+        what = f"aws gamelift {op}"
+        if r.returncode != 0:
+            self.c.fail(what, f"exit {r.returncode}: {r.stderr.strip()[-500:]}")
+            return None
+        try:
+            out = json.loads(r.stdout) if r.stdout.strip() else {}
+        except ValueError as e:
+            self.c.fail(what, f"output is not JSON ({e}): {r.stdout[:200]}")
+            return None
+        name = "".join(w.capitalize() for w in op.split("-"))
+        name = {"CreatePlayerSessions": "CreatePlayerSessions"}.get(name, name)
+        errors = []
+        if name in self.model.operation_names:
+            shape = self.model.operation_model(name).output_shape
+            if shape is not None:
+                validate(shape, out, "$", errors, raw="cli")
+        for e in errors:
+            self.c.fail(what, e)
+        if not errors:
+            self.c.ok(what)
+        return out
+
+    def expect_error(self, what, code, op, *args):
+        r = self.run_cli([op, *args])
+        self.c.check(what, r.returncode != 0 and f"({code})" in r.stderr, f"exit {r.returncode}: {r.stderr.strip()[-300:]}")
+
+    def wait(self, what, fetch, done, steps=20, advance_s=15):
+        # Each CLI command costs seconds of real time: move the clock first, then look.
+        for _ in range(steps):
+            advance(self.endpoint, advance_s)
+            time.sleep(0.3)
+            out = fetch()
+            if out is not None and done(out):
+                self.c.ok(what)
+                return out
+        self.c.fail(what, "condition never met")
+        return None
+
+    def run(self):
+        u = uuid.uuid4().hex[:8]
+        j = json.dumps
+        b = self.call("create-build", "--name", f"cli-{u}", "--build-version", "1", "--operating-system", "AMAZON_LINUX_2023",
+                      "--storage-location", j(storage_location(f"cli-{u}")))
+        with tempfile.TemporaryDirectory() as root:
+            (pathlib.Path(root) / "server.sh").write_text("#!/bin/sh\necho game server\n")
+            r = self.run_cli(["upload-build", "--name", f"cli-up-{u}", "--build-version", "1", "--build-root", root, "--operating-system", "AMAZON_LINUX_2023"])
+        m = re.search(r"Build ID: (build-\S+)", r.stdout)
+        self.c.check("aws gamelift upload-build", r.returncode == 0 and m, f"exit {r.returncode}: {r.stdout[-300:]} {r.stderr[-500:]}")
+        uploaded = m.group(1) if m else None
+        if uploaded:
+            self.wait("upload-build ends with a READY build", lambda: self.call("describe-build", "--build-id", uploaded), lambda o: o["Build"]["Status"] == "READY", advance_s=10)
+        if not b:
+            return self.c
+        build_id = b["Build"]["BuildId"]
+        self.wait("build READY", lambda: self.call("describe-build", "--build-id", build_id), lambda o: o["Build"]["Status"] == "READY")
+        self.call("list-builds", "--status", "READY")
+        f = self.call("create-fleet", "--name", f"cli-{u}", "--build-id", uploaded or build_id, "--ec2-instance-type", "c5.large",
+                      "--runtime-configuration", j({"ServerProcesses": [{"LaunchPath": "/local/game/server.sh", "ConcurrentExecutions": 2}]}),
+                      "--locations", j([{"Location": "eu-west-1"}]))
+        if not f:
+            return self.c
+        fleet_id, fleet_arn = f["FleetAttributes"]["FleetId"], f["FleetAttributes"]["FleetArn"]
+        self.wait("fleet ACTIVE", lambda: self.call("describe-fleet-attributes", "--fleet-ids", fleet_id), lambda o: o["FleetAttributes"][0]["Status"] == "ACTIVE", advance_s=70)
+        self.call("describe-fleet-capacity", "--fleet-ids", fleet_id)
+        locs = self.call("describe-fleet-location-attributes", "--fleet-id", fleet_id)
+        self.c.check("describe-fleet-location-attributes leaves out the home region", locs is not None and [x["LocationState"]["Location"] for x in locs["LocationAttributes"]] == ["eu-west-1"], str(locs))
+        self.call("describe-fleet-location-capacity", "--fleet-id", fleet_id, "--location", "eu-west-1")
+        self.call("describe-fleet-events", "--fleet-id", fleet_id)
+        self.call("describe-fleet-utilization", "--fleet-ids", fleet_id)
+        self.call("describe-runtime-configuration", "--fleet-id", fleet_id)
+        self.call("list-fleets")
+        self.call("update-fleet-capacity", "--fleet-id", fleet_id, "--min-size", "0", "--max-size", "3", "--desired-instances", "2")
+        self.wait("two instances", lambda: self.call("describe-instances", "--fleet-id", fleet_id, "--location", "us-east-1"), lambda o: [i["Status"] for i in o["Instances"]] == ["ACTIVE", "ACTIVE"], advance_s=15)
+        self.call("put-scaling-policy", "--name", "keep-20", "--fleet-id", fleet_id, "--policy-type", "TargetBased",
+                  "--metric-name", "PercentAvailableGameSessions", "--target-configuration", "TargetValue=20")
+        self.call("describe-scaling-policies", "--fleet-id", fleet_id)
+        a = self.call("create-alias", "--name", f"cli-{u}", "--routing-strategy", f"Type=SIMPLE,FleetId={fleet_id}")
+        if not a:
+            return self.c
+        alias_id, alias_arn = a["Alias"]["AliasId"], a["Alias"]["AliasArn"]
+        self.call("update-alias", "--alias-id", alias_id, "--description", "cli")
+        r = self.call("resolve-alias", "--alias-id", alias_id)
+        self.c.check("resolve-alias answers the fleet", r is not None and r.get("FleetId") == fleet_id, str(r))
+        self.call("describe-alias", "--alias-id", alias_id)
+        self.call("list-aliases")
+        self.call("create-game-session-queue", "--name", f"cli-{u}", "--timeout-in-seconds", "60", "--destinations", f"DestinationArn={alias_arn}")
+        self.call("describe-game-session-queues", "--names", f"cli-{u}")
+        pid = f"cli-{u}"
+        self.call("start-game-session-placement", "--placement-id", pid, "--game-session-queue-name", f"cli-{u}",
+                  "--maximum-player-session-count", "4", "--game-properties", "Key=mode,Value=ranked",
+                  "--desired-player-sessions", "PlayerId=alice", "PlayerId=bob")
+        p = self.wait("placement FULFILLED", lambda: self.call("describe-game-session-placement", "--placement-id", pid), lambda o: o["GameSessionPlacement"]["Status"] == "FULFILLED", advance_s=4)
+        if not p:
+            return self.c
+        gs = p["GameSessionPlacement"]["GameSessionId"]
+        self.call("create-player-session", "--game-session-id", gs, "--player-id", "carol")
+        self.call("create-player-sessions", "--game-session-id", gs, "--player-ids", "dave")
+        s = self.call("search-game-sessions", "--fleet-id", fleet_id, "--filter-expression", "gameSessionProperties.mode = 'ranked' AND playerSessionCount >= 4", "--sort-expression", "creationTimeMillis ASC")
+        self.c.check("search-game-sessions finds the placed session", s is not None and [g["GameSessionId"] for g in s["GameSessions"]] == [gs], str(s))
+        self.call("describe-player-sessions", "--game-session-id", gs)
+        t = self.call("terminate-game-session", "--game-session-id", gs, "--termination-mode", "FORCE_TERMINATE")
+        self.c.check("terminate-game-session ends it", t is not None and t["GameSession"]["Status"] == "TERMINATED", str(t))
+        self.expect_error("an unknown build is NotFoundException", "NotFoundException", "describe-build", "--build-id", "build-00000000-0000-0000-0000-000000000000")
+        self.expect_error("an over-long name is InvalidRequestException", "InvalidRequestException", "create-build", "--name", "x" * 1025)
+        self.call("delete-fleet", "--fleet-id", fleet_id)
+        self.wait("fleet TERMINATED", lambda: self.call("describe-fleet-attributes", "--fleet-ids", fleet_id), lambda o: o["FleetAttributes"][0]["Status"] == "TERMINATED", advance_s=15)
         return self.c
 
 
@@ -341,11 +575,20 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--endpoint", required=True, help="emulator URL, e.g. http://127.0.0.1:5111")
     ap.add_argument("--protocol", choices=["json", "cbor", "both"], default="both")
+    ap.add_argument("--s3-endpoint", default=os.environ.get("AWS_ENDPOINT_URL"), help="the local S3 the emulator uploads builds to (default: $AWS_ENDPOINT_URL)")
+    ap.add_argument("--no-cli", action="store_true", help="skip the AWS CLI flows")
     args = ap.parse_args()
     protocols = ["json", "cbor"] if args.protocol == "both" else [args.protocol]
     passed = failed = 0
     for p in protocols:
-        c = Flows(args.endpoint, p).run()
+        c = Flows(args.endpoint, p, args.s3_endpoint).run()
+        print(f"boto3 ({p}): {c.passed} passed, {c.failed} failed")
+        passed += c.passed
+        failed += c.failed
+    if not args.no_cli:
+        cli = Cli(args.endpoint, args.s3_endpoint)
+        c = cli.run()
+        print(f"aws cli: {cli.calls} commands; {c.passed} checks passed, {c.failed} failed")
         passed += c.passed
         failed += c.failed
     print(f"{passed} passed, {failed} failed")

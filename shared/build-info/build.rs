@@ -12,17 +12,23 @@ fn main() {
     println!("cargo:rerun-if-env-changed=HANGAR_GIT_COMMIT");
     println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
     let manifest = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
-    if let Some(git_dir) = git_output(&manifest, &["rev-parse", "--absolute-git-dir"]) {
-        // A new commit or checkout changes HEAD or the ref it points at.
-        let head = Path::new(&git_dir).join("HEAD");
-        println!("cargo:rerun-if-changed={}", head.display());
-        if let Some(reference) = git_output(&manifest, &["symbolic-ref", "-q", "HEAD"]) {
-            println!(
-                "cargo:rerun-if-changed={}",
-                Path::new(&git_dir).join(reference).display()
-            );
+    // A new commit or checkout changes HEAD, the ref it points at, or packed-refs. Paths
+    // come from `git rev-parse --git-path`, which is right in linked worktrees too (their
+    // refs live in the common git directory). Only files that exist are watched: a
+    // missing one would make cargo rerun this script, and rebuild every dependent, on
+    // every build.
+    let mut watched = vec!["HEAD".to_string(), "packed-refs".to_string()];
+    if let Some(reference) = git_output(&manifest, &["symbolic-ref", "-q", "HEAD"]) {
+        watched.push(reference);
+    }
+    for name in watched {
+        if let Some(path) = git_output(&manifest, &["rev-parse", "--path-format=absolute", "--git-path", &name]) {
+            if Path::new(&path).is_file() {
+                println!("cargo:rerun-if-changed={path}");
+            }
         }
     }
+    println!("cargo:rerun-if-changed=build.rs");
 
     let commit = std::env::var("HANGAR_GIT_COMMIT")
         .ok()

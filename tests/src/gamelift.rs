@@ -5,7 +5,7 @@ use crate::{unique_name, wait_until};
 use aws_sdk_gamelift::types::{
     BuildStatus, DesiredPlayerSession, Ec2InstanceType, FleetStatus, GameSessionPlacement,
     GameSessionPlacementState, GameSessionQueueDestination, GameSessionStatus,
-    LocationConfiguration, RuntimeConfiguration, ServerProcess,
+    LocationConfiguration, RuntimeConfiguration, S3Location, ServerProcess,
 };
 use aws_sdk_gamelift::Client;
 use std::time::Duration;
@@ -15,12 +15,24 @@ pub const WAIT: Duration = Duration::from_secs(10);
 /// Real time between polls.
 pub const POLL: Duration = Duration::from_millis(20);
 
+/// Where a build's files are, for CreateBuild (a build with a StorageLocation becomes
+/// READY on the emulator's clock; one without waits for its upload).
+pub fn storage_location(name: &str) -> S3Location {
+    S3Location::builder()
+        .bucket("game-builds")
+        .key(format!("{name}.zip"))
+        .role_arn("arn:aws:iam::123456789012:role/gamelift-build-access")
+        .build()
+}
+
 /// A build that has become READY; returns its id.
 pub async fn ready_build(gl: &Client) -> String {
+    let name = unique_name("build");
     let b = gl
         .create_build()
-        .name(unique_name("build"))
+        .name(&name)
         .version("1.0")
+        .storage_location(storage_location(&name))
         .send()
         .await
         .unwrap();

@@ -2,4 +2,5 @@
 //! One test binary for the area; each module is one part of it.
 
 mod gateway;
+mod routes;
 mod stack;

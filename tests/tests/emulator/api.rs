@@ -488,7 +488,10 @@ async fn json_protocol_requests_with_x_amz_target_work_and_unknown_targets_are_c
         .unwrap();
     let body: serde_json::Value = missing.json().await.unwrap();
     assert_eq!(body["__type"], "InvalidRequestException");
-    assert_eq!(body["message"], "BuildId is required");
+    assert_eq!(
+        body["message"],
+        "1 validation error detected: Value null at 'buildId' failed to satisfy constraint: Member must not be null"
+    );
     emu.shutdown().await;
 }
 

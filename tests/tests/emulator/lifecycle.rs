@@ -30,7 +30,7 @@ async fn build_goes_from_initialized_to_ready_on_the_simulated_clock() {
 }
 
 #[tokio::test]
-async fn fleet_walks_every_status_to_active_in_each_location() {
+async fn fleet_walks_every_status_to_active_in_each_location_and_lists_only_remote_locations() {
     let emu = start_emulator().await;
     let gl = gamelift_client(&emu);
     let build = ready_build(&gl).await;
@@ -86,12 +86,15 @@ async fn fleet_walks_every_status_to_active_in_each_location() {
         let statuses: Vec<_> = d
             .location_attributes()
             .iter()
-            .map(|a| a.location_state().unwrap().status().unwrap().clone())
+            .map(|a| {
+                let s = a.location_state().unwrap();
+                (s.location().unwrap().to_string(), s.status().unwrap().clone())
+            })
             .collect();
         assert_eq!(
             statuses,
-            vec![want.clone(), want.clone()],
-            "both locations step together"
+            vec![("us-west-2".to_string(), want.clone())],
+            "the remote location steps with the home one, which is never listed"
         );
         assert_eq!(
             fleet_status(&gl, &fleet_id).await,
@@ -292,7 +295,7 @@ async fn delete_fleet_ends_its_game_sessions_then_terminates() {
 }
 
 #[tokio::test]
-async fn delete_fleet_is_refused_while_the_fleet_is_still_activating() {
+async fn delete_fleet_is_refused_with_invalid_fleet_status_while_the_fleet_is_still_activating() {
     let emu = start_emulator_with(|c| c.speed = 1.0).await;
     let gl = gamelift_client(&emu);
     emu.admin().set_speed(1000.0).await.unwrap();
@@ -315,7 +318,7 @@ async fn delete_fleet_is_refused_while_the_fleet_is_still_activating() {
     assert!(
         err.as_service_error()
             .unwrap()
-            .is_invalid_request_exception(),
+            .is_invalid_fleet_status_exception(),
         "{err:?}"
     );
     emu.shutdown().await;

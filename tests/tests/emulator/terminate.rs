@@ -254,14 +254,17 @@ async fn terminate_game_session_over_json_1_1_and_its_bad_requests_name_the_memb
             .send()
     };
     for (body, needle) in [
-        (json!({"GameSessionId": id}), "TerminationMode"),
+        (
+            json!({"GameSessionId": id}),
+            "Value null at 'terminationMode' failed to satisfy constraint: Member must not be null",
+        ),
         (
             json!({"GameSessionId": id, "TerminationMode": "GENTLY"}),
-            "TerminationMode must be one of",
+            "Value 'GENTLY' at 'terminationMode' failed to satisfy constraint: Member must satisfy enum value set: [TRIGGER_ON_PROCESS_TERMINATE, FORCE_TERMINATE]",
         ),
         (
             json!({"TerminationMode": "FORCE_TERMINATE"}),
-            "GameSessionId is required",
+            "Value null at 'gameSessionId' failed to satisfy constraint: Member must not be null",
         ),
     ] {
         let r = call(body).await.unwrap();

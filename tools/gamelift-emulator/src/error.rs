@@ -31,10 +31,18 @@ impl ApiError {
     pub fn throttling(message: impl Into<String>) -> Self {
         Self::new("ThrottlingException", message)
     }
-    pub fn unknown_operation(op: &str) -> Self {
+    /// A GameLift operation the emulator does not implement.
+    pub fn unimplemented(op: &str) -> Self {
         Self::new(
             "UnknownOperationException",
             format!("the GameLift emulator does not implement operation {op}"),
+        )
+    }
+    /// A name that is not a GameLift operation at all.
+    pub fn unknown_operation(op: &str) -> Self {
+        Self::new(
+            "UnknownOperationException",
+            format!("{op} is not a GameLift operation"),
         )
     }
 

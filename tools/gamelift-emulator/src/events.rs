@@ -25,9 +25,29 @@ pub fn iso_time(ms: SimMillis) -> String {
     )
 }
 
+/// `detail.type` of a placement event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlacementEventType {
+    Fulfilled,
+    Cancelled,
+    TimedOut,
+    Failed,
+}
+
+impl PlacementEventType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlacementEventType::Fulfilled => "PlacementFulfilled",
+            PlacementEventType::Cancelled => "PlacementCancelled",
+            PlacementEventType::TimedOut => "PlacementTimedOut",
+            PlacementEventType::Failed => "PlacementFailed",
+        }
+    }
+}
+
 /// What a finished placement looks like, for its event.
 pub struct PlacementOutcome<'a> {
-    pub kind: &'static str,
+    pub kind: PlacementEventType,
     pub placement_id: &'a str,
     pub start: SimMillis,
     pub end: SimMillis,
@@ -55,7 +75,7 @@ pub fn placement_event(
     o: &PlacementOutcome<'_>,
 ) -> Value {
     let mut detail = json!({
-        "type": o.kind,
+        "type": o.kind.as_str(),
         "placementId": o.placement_id,
         "startTime": iso_time(o.start),
         "endTime": iso_time(o.end),
@@ -87,6 +107,16 @@ pub fn placement_event(
         "resources": [queue_arn],
         "detail": detail,
     })
+}
+
+/// An event handed to SNS (or refused before it), as `/admin/events` lists it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SentEvent {
+    pub topic_arn: Option<String>,
+    pub event: Value,
+    pub published: bool,
+    pub error: Option<String>,
 }
 
 /// An event waiting to be published.
@@ -155,7 +185,10 @@ impl Outbox {
 mod tests {
     use super::*;
 
-    fn outcome<'a>(kind: &'static str, fulfilled: Option<Fulfilled<'a>>) -> PlacementOutcome<'a> {
+    fn outcome<'a>(
+        kind: PlacementEventType,
+        fulfilled: Option<Fulfilled<'a>>,
+    ) -> PlacementOutcome<'a> {
         PlacementOutcome {
             kind,
             placement_id: "p-1",
@@ -183,7 +216,7 @@ mod tests {
             "123456789012",
             "us-east-1",
             "arn:q",
-            &outcome("PlacementFulfilled", Some(f)),
+            &outcome(PlacementEventType::Fulfilled, Some(f)),
         );
         assert_eq!(e["detail-type"], DETAIL_TYPE);
         assert_eq!(e["source"], "aws.gamelift");
@@ -204,7 +237,7 @@ mod tests {
             "1",
             "r",
             "q",
-            &outcome("PlacementTimedOut", None),
+            &outcome(PlacementEventType::TimedOut, None),
         );
         let d = e["detail"].as_object().unwrap();
         for k in [

@@ -1,11 +1,27 @@
-//! Fault injection settings, changed through the admin interface.
+//! Fault injection settings, changed through the admin interface and read by the
+//! operations (call faults), the model (activation, placement) and the event outbox.
 
 use crate::error::ApiError;
-use crate::model::ExtraActivation;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-/// Wildcard operation name: the setting applies to every operation.
+/// Extra time a fleet location spends in ACTIVATING (the slow-activation fault).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ExtraActivation {
+    /// This many simulated milliseconds longer than `timing.fleet_step_ms`.
+    Millis(i64),
+    /// The location never leaves ACTIVATING (until the fault is changed).
+    Forever,
+}
+
+impl Default for ExtraActivation {
+    fn default() -> Self {
+        Self::Millis(0)
+    }
+}
+
+/// Wildcard name (of an operation, location, queue or fleet): the setting applies to all.
 pub const ANY_OPERATION: &str = "*";
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -20,6 +36,13 @@ pub struct Faults {
     pub slow_activation: BTreeMap<String, ExtraActivation>,
     /// Placement event delivery faults.
     pub events: EventFaults,
+    /// The next N placements of a queue (or "*") fail (FAILED, PlacementFailed).
+    #[serde(default)]
+    pub placement_failures: BTreeMap<String, u32>,
+    /// Game sessions started on these fleets (or "*") from now on never activate: they
+    /// stay ACTIVATING until the fleet's GameSessionActivationTimeoutSeconds ends them.
+    #[serde(default)]
+    pub never_activate: BTreeSet<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -44,6 +67,24 @@ impl Faults {
             .or_else(|| self.slow_activation.get(ANY_OPERATION))
             .copied()
             .unwrap_or_default()
+    }
+
+    /// Takes one injected placement failure for `queue`, if any is left.
+    pub fn take_placement_failure(&mut self, queue: &str) -> bool {
+        for key in [queue, ANY_OPERATION] {
+            if let Some(n) = self.placement_failures.get_mut(key) {
+                if *n > 0 {
+                    *n -= 1;
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    /// Whether game sessions started on `fleet_id` now never activate.
+    pub fn never_activates(&self, fleet_id: &str) -> bool {
+        self.never_activate.contains(fleet_id) || self.never_activate.contains(ANY_OPERATION)
     }
 
     /// Decides whether this call fails because of an injected fault. `roll` is a uniform

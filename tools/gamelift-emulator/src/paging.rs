@@ -30,7 +30,7 @@ pub fn page<'a, T>(
     default_limit: usize,
     max_limit: usize,
 ) -> ApiResult<(&'a [T], Option<String>)> {
-    let limit = match i.int_opt("Limit", 1)? {
+    let limit = match i.int_opt("Limit")? {
         Some(l) => (l as usize).min(max_limit),
         None => default_limit,
     };

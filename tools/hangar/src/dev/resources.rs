@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_gamelift::types::{
     BuildStatus, Ec2InstanceType, FleetStatus, FleetType, GameSessionQueueDestination,
-    OperatingSystem, RoutingStrategy, RoutingStrategyType, RuntimeConfiguration, ServerProcess,
+    OperatingSystem, RoutingStrategy, RoutingStrategyType, RuntimeConfiguration, S3Location,
+    ServerProcess,
 };
 use aws_types::SdkConfig;
 
@@ -178,6 +179,15 @@ async fn create_gamelift_chain(
         .name(format!("{prefix}-build"))
         .version("local")
         .operating_system(OperatingSystem::AmazonLinux2023)
+        // The local stack has no build files: a StorageLocation makes the emulator's
+        // build READY on its clock (one without waits for an upload).
+        .storage_location(
+            S3Location::builder()
+                .bucket(format!("{prefix}-builds"))
+                .key("local.zip")
+                .role_arn("arn:aws:iam::123456789012:role/hangar-dev-builds")
+                .build(),
+        )
         .send()
         .await
         .map_err(aws_error("create GameLift build"))?;

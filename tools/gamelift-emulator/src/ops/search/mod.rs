@@ -1,11 +1,18 @@
-//! SearchGameSessions, using the shared FilterExpression / SortExpression language.
+//! SearchGameSessions: the ACTIVE game sessions of one fleet (all its locations, or one)
+//! that match a `FilterExpression`, ordered by a `SortExpression` (creation order
+//! without one), at most 20 per page. The language is in [`expression`].
+
+pub mod expression;
 
 use crate::error::{ApiError, ApiResult};
-use crate::model::{GameSession, State};
-use crate::ops::{fleet, gs_wire, with_next};
+use crate::model::{GameSession, GameSessionStatus, PlayerSessionCreationPolicy, State};
+use crate::ops::aliases::resolve_alias_fleet;
+use crate::ops::fleets::fleet;
+use crate::ops::game_sessions::gs_wire;
+use crate::ops::members::with_next;
 use crate::paging::page;
 use crate::wire::Input;
-use hangar_domain::search::{parse_filter, parse_sort, Searchable};
+use expression::{parse_filter, parse_sort, Subject};
 use serde_json::{json, Value};
 
 /// A game session as the search language sees it.
@@ -14,12 +21,20 @@ struct Searched<'a> {
     players: i64,
 }
 
-impl Searchable for Searched<'_> {
-    fn game_session_id(&self) -> &str {
+impl Subject for Searched<'_> {
+    fn id(&self) -> &str {
         &self.gs.id
     }
-    fn game_session_name(&self) -> Option<&str> {
+    fn name(&self) -> Option<&str> {
         self.gs.name.as_deref()
+    }
+    fn property(&self, key: &str) -> Option<&str> {
+        self.gs
+            .game_properties
+            .as_array()?
+            .iter()
+            .find(|p| p["Key"] == key)
+            .and_then(|p| p["Value"].as_str())
     }
     fn maximum_sessions(&self) -> i64 {
         self.gs.maximum_player_session_count
@@ -31,16 +46,8 @@ impl Searchable for Searched<'_> {
         self.players
     }
     fn has_available_player_sessions(&self) -> bool {
-        self.gs.creation_policy == "ACCEPT_ALL"
+        self.gs.creation_policy == PlayerSessionCreationPolicy::AcceptAll
             && self.players < self.gs.maximum_player_session_count
-    }
-    fn property(&self, key: &str) -> Option<&str> {
-        self.gs
-            .game_properties
-            .as_array()?
-            .iter()
-            .find(|p| p["Key"] == key)
-            .and_then(|p| p["Value"].as_str())
     }
 }
 
@@ -51,38 +58,38 @@ pub fn search_game_sessions(s: &State, i: &Input<'_>) -> ApiResult<Value> {
         }
         (Some(f), None) => fleet(s, f)?.id.clone(),
         (None, Some(a)) => {
-            let a = crate::ops::resolve_alias_fleet(s, a)?;
+            let a = resolve_alias_fleet(s, a)?;
             fleet(s, &a)?.id.clone()
         }
         (None, None) => return Err(ApiError::invalid("FleetId or AliasId is required")),
     };
     let location = i.str_opt("Location")?;
-    let filter = match i.str_opt("FilterExpression")? {
-        Some(f) => {
-            Some(parse_filter(f).map_err(|e| ApiError::invalid(format!("FilterExpression: {e}")))?)
-        }
-        None => None,
-    };
-    let sort = match i.str_opt("SortExpression")? {
-        Some(f) => {
-            Some(parse_sort(f).map_err(|e| ApiError::invalid(format!("SortExpression: {e}")))?)
-        }
-        None => None,
-    };
+    let filter = i
+        .str_opt("FilterExpression")?
+        .map(parse_filter)
+        .transpose()
+        .map_err(|e| ApiError::invalid(format!("FilterExpression: {e}")))?;
+    let sort = i
+        .str_opt("SortExpression")?
+        .map(parse_sort)
+        .transpose()
+        .map_err(|e| ApiError::invalid(format!("SortExpression: {e}")))?;
     let mut items: Vec<Searched<'_>> = s
         .game_sessions
         .iter()
         .filter(|g| {
-            g.fleet_id == fid && g.status == "ACTIVE" && location.is_none_or(|l| g.location == l)
+            g.fleet_id == fid
+                && g.status == GameSessionStatus::Active
+                && location.is_none_or(|l| g.location == l)
         })
         .map(|gs| Searched {
             gs,
             players: s.player_count(&gs.id),
         })
-        .filter(|x| filter.as_ref().is_none_or(|f| f.matches(x)))
+        .filter(|x| filter.as_ref().is_none_or(|f| f.holds(x)))
         .collect();
     if let Some(sort) = &sort {
-        items.sort_by(|a, b| sort.compare(a, b));
+        items.sort_by(|a, b| sort.order(a, b));
     }
     let (items, next) = page(&items, i, 20, 20)?;
     Ok(with_next(

@@ -1,0 +1,85 @@
+//! The local gateway's route table is the HTTP API that `template.yaml` deploys: the
+//! same (method, path, authorizer) for every `HttpApi` event of every function, and no
+//! route the template lacks.
+
+use std::collections::BTreeSet;
+
+use hangar::dev::routes::{api_routes, RouteContext};
+use hangar::dev::DevResources;
+use local_gateway::Authorizer;
+use serde_norway::Value;
+
+/// (method, path, authorizer) as `template.yaml` declares them: `Auth.Authorizer` NONE is
+/// public, AWS_IAM is the game servers' IAM authorizer, absent is the API's default
+/// authorizer (the players' JWT authorizer).
+fn template_routes() -> BTreeSet<(String, String, &'static str)> {
+    let text = std::fs::read_to_string(hangar_tests::functions::repo_root().join("template.yaml"))
+        .unwrap();
+    let doc: Value = serde_norway::from_str(&text).unwrap();
+    let default = doc["Resources"]["HttpApi"]["Properties"]["Auth"]["DefaultAuthorizer"]
+        .as_str()
+        .unwrap();
+    assert_eq!(
+        default, "PlayerJwt",
+        "player routes use the JWT authorizer by default"
+    );
+    let mut routes = BTreeSet::new();
+    for (_, resource) in doc["Resources"].as_mapping().unwrap() {
+        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let Some(events) = resource["Properties"]["Events"].as_mapping() else {
+            continue;
+        };
+        for (_, event) in events {
+            if event["Type"].as_str() != Some("HttpApi") {
+                continue;
+            }
+            let p = &event["Properties"];
+            let authorizer = match p["Auth"]["Authorizer"].as_str() {
+                None => "player",
+                Some("NONE") => "public",
+                Some("AWS_IAM") => "server",
+                Some(other) => panic!("unknown authorizer {other}"),
+            };
+            routes.insert((
+                p["Method"].as_str().unwrap().to_ascii_uppercase(),
+                p["Path"].as_str().unwrap().to_string(),
+                authorizer,
+            ));
+        }
+    }
+    routes
+}
+
+#[tokio::test]
+async fn local_route_table_is_exactly_the_templates_http_api() {
+    let mut resources = DevResources::default();
+    for area in ["sessions", "gameservers"] {
+        resources
+            .tables
+            .insert(area.to_string(), format!("t-{area}"));
+    }
+    resources.game_session_queue_name = "q".into();
+    let ctx = RouteContext {
+        sdk_config: hangar::dev::local_sdk_config("http://127.0.0.1:9", "us-east-1").await,
+        gamelift_endpoint: "http://127.0.0.1:9".into(),
+        resources,
+    };
+    let local: BTreeSet<(String, String, &'static str)> = api_routes(&ctx)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let authorizer = match r.authorizer {
+                Authorizer::None => "public",
+                Authorizer::Player => "player",
+                Authorizer::Server => "server",
+            };
+            (r.method.to_string(), r.path.clone(), authorizer)
+        })
+        .collect();
+    let deployed = template_routes();
+    assert!(deployed.len() >= 10, "{deployed:?}");
+    assert_eq!(local, deployed);
+}
