@@ -8,7 +8,7 @@
 use std::time::Instant;
 
 use hangar_gameservers::{GameServers, TickOutcome, TickReport};
-use hangar_tests::ecs::{EcsLab, Limits, NewServers};
+use hangar_tests::ecs::{self, Limits, NewServers};
 
 fn env(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -51,15 +51,15 @@ async fn main() {
     let delay_ms = env("BENCH_DELAY_MS", 20);
     let concurrency = env("BENCH_CONCURRENCY", 100);
     let ticks = env("BENCH_TICKS", 5);
-    let lab = EcsLab::start(10).await;
+    let lab = ecs::lab(10).await;
     lab.set_new_servers(NewServers {
-        capacity: 10,
         delay_ms,
+        ..NewServers::with_capacity(10)
     });
     let mut left = servers;
     while left > 0 {
         let n = left.min(10);
-        lab.run_tasks(n as i32, None, true).await;
+        lab.run_tasks(n as i32, None, true).await.unwrap();
         left -= n;
     }
     let limits = || Limits {
@@ -74,9 +74,8 @@ async fn main() {
         ("PROBE_TIMEOUT_MS", "5000"),
         ("PROBE_CONCURRENCY", concurrency.as_str()),
     ];
-    let (scaler, _) = lab.scaler(limits(), &probe).await;
-    let (baseline, _) = lab
-        .scaler(
+    let (scaler, _) = ecs::scaler(&lab, limits(), &probe).await;
+    let (baseline, _) = ecs::scaler(&lab, 
             limits(),
             &[("PROBE_TIMEOUT_MS", "5000"), ("PROBE_CONCURRENCY", "1")],
         )

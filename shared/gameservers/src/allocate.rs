@@ -1,27 +1,37 @@
 //! Hands a player the address of a game server with a free slot, reserving the slot
-//! atomically (see [`Store::reserve_slot`]).
+//! atomically (see [`crate::store::Store::reserve_slot`]), and lists the servers for
+//! operators.
+//!
+//! An allocation reads a bounded number of items whatever the size of the fleet: the
+//! player's hold, then at most [`CANDIDATES`] servers per pass from the open index
+//! (see [`crate::store::Store::open_servers`]), over at most [`PASSES`] passes. A pass
+//! only fails when every candidate filled up under it, and each such failure is
+//! another allocation's success.
 
 use serde::Serialize;
 
-use crate::decision::{allocation_order, ServerState};
+use crate::decision::{Hold, ServerState};
 use crate::error::GameServersError;
 use crate::service::GameServers;
-use crate::store::{PlayerHold, ServerRecord, Store};
+use crate::store::{PlayerHold, ServerRecord};
 
+/// What a player is handed: where to connect, nothing about the fleet behind it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Allocation {
     /// `host:port` to connect to.
     pub address: String,
-    /// The ECS task behind the address; absent for the backup server.
-    pub task_arn: Option<String>,
     /// True when every server was full and the configured backup server is answered.
     pub backup: bool,
+    /// The ECS task behind the address (kept for logs; never sent to players).
+    #[serde(skip)]
+    pub task_arn: Option<String>,
 }
 
-/// Passes over the table: a pass only fails when every candidate filled up under us,
-/// the second sees servers a concurrent scaler run may just have activated.
-const PASSES: usize = 2;
+/// Servers read from the open index per pass.
+pub const CANDIDATES: i32 = 3;
+/// Passes over the open index before answering that no slot is free.
+pub const PASSES: usize = 4;
 
 impl GameServers {
     /// Hands `player` a slot. A player who already holds an unexpired slot on a live
@@ -32,103 +42,119 @@ impl GameServers {
         player: &str,
         now_ms: u64,
     ) -> Result<Allocation, GameServersError> {
-        allocate(self, player, now_ms).await
+        let (store, config) = (&self.store, &self.allocation);
+        if let Some(held) = self.live_hold(player, now_ms).await? {
+            return Ok(held);
+        }
+        let expires_at_ms = now_ms + config.hold.as_millis() as u64;
+        for _ in 0..PASSES {
+            let candidates = store.open_servers(config.strategy, CANDIDATES).await?;
+            if candidates.is_empty() {
+                break;
+            }
+            for c in candidates {
+                let Some(address) = c.address() else {
+                    continue;
+                };
+                let hold = Hold {
+                    id: uuid::Uuid::new_v4().simple().to_string()[..16].to_string(),
+                    expires_at_ms,
+                };
+                if !store.reserve_slot(c.task_arn(), &hold).await? {
+                    continue;
+                }
+                let mine = PlayerHold::new(
+                    store.group(),
+                    player,
+                    c.task_arn(),
+                    &address,
+                    &hold.id,
+                    expires_at_ms,
+                );
+                if store.put_hold(&mine, now_ms).await? {
+                    return Ok(Allocation {
+                        address,
+                        backup: false,
+                        task_arn: Some(c.task_arn().to_string()),
+                    });
+                }
+                // The same player won a concurrent request: give our slot back, answer
+                // theirs.
+                store.release_slot(c.task_arn(), &hold.id).await?;
+                if let Some(held) = self.live_hold(player, now_ms).await? {
+                    return Ok(held);
+                }
+            }
+        }
+        // Full, or every free slot was briefly taken by this player's own requests.
+        if let Some(held) = self.live_hold(player, now_ms).await? {
+            return Ok(held);
+        }
+        match &config.backup_server {
+            Some(b) => Ok(Allocation {
+                address: b.clone(),
+                backup: true,
+                task_arn: None,
+            }),
+            None => Err(GameServersError::NoCapacity {
+                retry_after_seconds: config.retry_after_seconds,
+            }),
+        }
     }
 
-    /// Every server of the group, for `GET /v1/gameservers`.
-    pub async fn servers(&self) -> Result<Vec<ServerSummary>, GameServersError> {
-        list(&self.store).await
+    /// The player's unexpired slot, if its server is still there and not unhealthy.
+    async fn live_hold(
+        &self,
+        player: &str,
+        now_ms: u64,
+    ) -> Result<Option<Allocation>, GameServersError> {
+        let Some(hold) = self.store.hold(player).await? else {
+            return Ok(None);
+        };
+        if hold.expires_at_ms <= now_ms {
+            return Ok(None);
+        }
+        let alive = self
+            .store
+            .server(&hold.task_arn)
+            .await?
+            .is_some_and(|r| r.state != ServerState::Unhealthy);
+        Ok(alive.then_some(Allocation {
+            address: hold.address,
+            backup: false,
+            task_arn: Some(hold.task_arn),
+        }))
     }
-}
 
-async fn allocate(
-    gs: &GameServers,
-    player: &str,
-    now_ms: u64,
-) -> Result<Allocation, GameServersError> {
-    let (store, config) = (&gs.store, &gs.allocation);
-    if let Some(held) = live_hold(store, player, now_ms).await? {
-        return Ok(held);
-    }
-    let hold_ms = config.hold.as_millis() as u64;
-    for _ in 0..PASSES {
-        let records: Vec<ServerRecord> = store
+    /// Every server of the group, for operators (`GET /v1/gameservers`).
+    pub async fn servers(&self) -> Result<Listing, GameServersError> {
+        let mut servers: Vec<ServerSummary> = self
+            .store
             .servers()
             .await?
-            .into_iter()
-            .filter(|r| r.host.is_some())
+            .iter()
+            .map(ServerSummary::from)
             .collect();
-        let views: Vec<_> = records.iter().map(ServerRecord::view).collect();
-        let order = allocation_order(&views, config.strategy);
-        if order.is_empty() {
-            break;
-        }
-        for v in order {
-            let Some(address) = records
-                .iter()
-                .find(|r| r.task_arn() == v.id)
-                .and_then(ServerRecord::address)
-            else {
-                continue;
-            };
-            if !store.reserve_slot(&v.id, now_ms).await? {
-                continue;
-            }
-            let hold = PlayerHold::new(store.group(), player, &v.id, &address, now_ms + hold_ms);
-            if store.put_hold(&hold, now_ms).await? {
-                return Ok(Allocation {
-                    address,
-                    task_arn: Some(v.id.clone()),
-                    backup: false,
-                });
-            }
-            // The same player won a concurrent request: give our slot back, answer theirs.
-            store.release_slot(&v.id).await?;
-            if let Some(held) = live_hold(store, player, now_ms).await? {
-                return Ok(held);
-            }
-        }
-    }
-    // Full, or every free slot was briefly taken by this player's own concurrent requests.
-    if let Some(held) = live_hold(store, player, now_ms).await? {
-        return Ok(held);
-    }
-    match &config.backup_server {
-        Some(b) => Ok(Allocation {
-            address: b.clone(),
-            task_arn: None,
-            backup: true,
-        }),
-        None => Err(GameServersError::NoCapacity {
-            retry_after_seconds: config.retry_after_seconds,
-        }),
+        servers.sort_by(|a, b| a.task_arn.cmp(&b.task_arn));
+        let available = servers
+            .iter()
+            .filter(|s| s.state == ServerState::Active.as_str() && s.free > 0)
+            .filter_map(|s| s.address.clone())
+            .collect();
+        Ok(Listing { servers, available })
     }
 }
 
-/// The player's unexpired slot, if its server is still there and not unhealthy.
-async fn live_hold(
-    store: &Store,
-    player: &str,
-    now_ms: u64,
-) -> Result<Option<Allocation>, GameServersError> {
-    let Some(hold) = store.hold(player).await? else {
-        return Ok(None);
-    };
-    if hold.expires_at_ms <= now_ms {
-        return Ok(None);
-    }
-    let alive = store
-        .server(&hold.task_arn)
-        .await?
-        .is_some_and(|r| r.state != ServerState::Unhealthy);
-    Ok(alive.then_some(Allocation {
-        address: hold.address,
-        task_arn: Some(hold.task_arn),
-        backup: false,
-    }))
+/// `GET /v1/gameservers`: every server, and the addresses with a free slot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Listing {
+    pub servers: Vec<ServerSummary>,
+    /// Addresses of the active servers with a free slot (what the
+    /// `available-gameserver-list` of the ECS manager this replaces answered).
+    pub available: Vec<String>,
 }
 
-/// One server as `GET /v1/gameservers` shows it.
+/// One server as operators see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ServerSummary {
@@ -161,15 +187,4 @@ impl From<&ServerRecord> for ServerSummary {
             updated_at_ms: r.updated_at_ms,
         }
     }
-}
-
-async fn list(store: &Store) -> Result<Vec<ServerSummary>, GameServersError> {
-    let mut out: Vec<ServerSummary> = store
-        .servers()
-        .await?
-        .iter()
-        .map(ServerSummary::from)
-        .collect();
-    out.sort_by(|a, b| a.task_arn.cmp(&b.task_arn));
-    Ok(out)
 }

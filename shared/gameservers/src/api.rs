@@ -6,6 +6,7 @@
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use hangar_lambda::clock::now_ms;
 use hangar_lambda::http::{json, respond};
+use hangar_lambda::auth::{caller, Caller};
 use hangar_lambda::{require_player, ApiError};
 use lambda_http::{Body, Request, Response};
 
@@ -42,28 +43,63 @@ async fn available(gs: &GameServers, req: &Request) -> Result<Response<Body>, Ap
     Ok(json(200, &a))
 }
 
-/// `GET /v1/gameservers` (player JWT): every ECS game server with state and load.
+/// `GET /v1/gameservers` (operators, IAM): every ECS game server with its task, address,
+/// state and load, and the addresses with a free slot. Players are refused: they are
+/// handed one address by [`allocate`] and see nothing of the fleet.
 pub async fn list(gs: &GameServers, req: Request) -> Response<Body> {
     respond(servers(gs, &req).await)
 }
 
 async fn servers(gs: &GameServers, req: &Request) -> Result<Response<Body>, ApiError> {
-    require_player(req)?;
-    let servers = gs.servers().await?;
-    Ok(json(200, &serde_json::json!({ "servers": servers })))
+    match caller(req)? {
+        Caller::Server(principal) => {
+            tracing::info!(principal = %principal, "game servers listed");
+        }
+        Caller::Player(_) => {
+            return Err(ApiError::forbidden(
+                "this route is for operators (IAM); players get a server from /v1/gameservers/available",
+            ))
+        }
+    }
+    Ok(json(200, &gs.servers().await?))
 }
+
+/// What the scaler's schedule sends: EventBridge Scheduler's default notification
+/// (`source` `aws.scheduler`, `detail` the string `"{}"`), since the template sets no
+/// `Input`; an EventBridge rule's scheduled event (`detail` an object) decodes too.
+pub type ScheduleEvent = EventBridgeEvent<serde_json::Value>;
 
 /// The scheduled scaler: one [`GameServers::tick`] per invocation. Failing to read the
 /// table or ECS fails the invocation (the next schedule retries); single failed actions
-/// are logged and retried next run.
-pub async fn scale(
-    gs: &GameServers,
-    _event: EventBridgeEvent<serde_json::Value>,
-) -> Result<TickOutcome, GameServersError> {
+/// are logged and retried next run. The event carries nothing the run needs.
+pub async fn scale(gs: &GameServers, _event: ScheduleEvent) -> Result<TickOutcome, GameServersError> {
     let outcome = gs.tick().await?;
     if let TickOutcome::Done(report) = &outcome {
         let shown = serde_json::to_string(report).unwrap_or_default();
         tracing::info!(report = %shown, "scaler run done");
     }
     Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `events/ecs-scaler.json` is EventBridge Scheduler's default notification; the
+    /// scaler's function decodes its payload into [`ScheduleEvent`] (as
+    /// `lambda_runtime` does, with serde_json).
+    #[test]
+    fn the_scheduler_default_notification_decodes_as_the_scaler_event() {
+        let sample = include_str!("../../../events/ecs-scaler.json");
+        let event: ScheduleEvent = serde_json::from_str(sample).unwrap();
+        assert_eq!(event.source, "aws.scheduler");
+        assert_eq!(event.detail_type, "Scheduled Event");
+        assert_eq!(event.detail, serde_json::Value::String("{}".into()));
+        assert!(event.resources[0].starts_with("arn:aws:scheduler:"));
+        // An EventBridge rule's scheduled event (detail an object) decodes too.
+        let mut rule: serde_json::Value = serde_json::from_str(sample).unwrap();
+        rule["source"] = "aws.events".into();
+        rule["detail"] = serde_json::json!({});
+        assert!(serde_json::from_value::<ScheduleEvent>(rule).is_ok());
+    }
 }

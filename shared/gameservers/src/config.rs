@@ -9,6 +9,7 @@ use std::time::Duration;
 use hangar_lambda::config::{parsed, parsed_or, required, ConfigError, Vars};
 
 use crate::decision::{Margins, Strategy};
+use crate::probe::{ProbeContract, ProbeProfile};
 
 /// Where the game-server tasks live and how new ones are started.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,10 +23,58 @@ pub struct EcsTarget {
     pub service: Option<String>,
     /// Tags every game-server task carries; new tasks are started with them.
     pub tags: Vec<(String, String)>,
+    /// How the tasks are networked, which decides where their address comes from.
+    pub network_mode: NetworkMode,
+    /// Subnets and security groups of new tasks (awsvpc only).
     pub subnets: Vec<String>,
     pub security_groups: Vec<String>,
     pub assign_public_ip: bool,
     pub launch_type: String,
+}
+
+/// The task definition's network mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetworkMode {
+    /// Each task has its own network interface: the task's IP, the container port.
+    Awsvpc,
+    /// Containers share the container instance's address, each on the host port ECS
+    /// bound to the container port (`networkBindings`; dynamic host ports work).
+    Bridge,
+    /// Containers use the container instance's network: its address, the container
+    /// port (or the host port ECS reports).
+    Host,
+}
+
+impl std::str::FromStr for NetworkMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "awsvpc" => Ok(NetworkMode::Awsvpc),
+            "bridge" => Ok(NetworkMode::Bridge),
+            "host" => Ok(NetworkMode::Host),
+            _ => Err("expected awsvpc, bridge or host".into()),
+        }
+    }
+}
+
+/// Which address players are handed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientAddress {
+    /// The private IP (clients in the same network).
+    Private,
+    /// The public IP (clients on the internet); a server without one is not handed out.
+    Public,
+}
+
+impl std::str::FromStr for ClientAddress {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "private" => Ok(ClientAddress::Private),
+            "public" => Ok(ClientAddress::Public),
+            _ => Err("expected private or public".into()),
+        }
+    }
 }
 
 /// The game servers' table: one item per server, per player hold, and the scaler lease.
@@ -66,9 +115,15 @@ pub struct AllocationSettings {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScalingConfig {
     pub ecs: EcsTarget,
+    /// The container port players connect to.
     pub game_port: u16,
+    /// The container port the scaler probes.
     pub capacity_port: u16,
+    pub client_address: ClientAddress,
     pub margins: Margins,
+    pub probe: ProbeContract,
+    /// How long a new server may fail its probes before the failures count.
+    pub startup_grace: Duration,
     pub probe_timeout: Duration,
     pub probe_concurrency: usize,
     pub failure_threshold: u32,
@@ -82,8 +137,12 @@ pub struct ScalingConfig {
 pub struct TickSettings {
     pub margins: Margins,
     pub game_port: u16,
+    pub capacity_port: u16,
+    pub network_mode: NetworkMode,
+    pub client_address: ClientAddress,
     pub failure_threshold: u32,
-    /// How long a reserved slot waits for its player.
+    pub startup_grace: Duration,
+    /// How long reservations of items written before per-slot holds still wait.
     pub reservation_hold: Duration,
     pub lease: Duration,
     pub protection_minutes: i32,
@@ -95,7 +154,11 @@ impl TickSettings {
         TickSettings {
             margins: s.margins,
             game_port: s.game_port,
+            capacity_port: s.capacity_port,
+            network_mode: s.ecs.network_mode,
+            client_address: s.client_address,
             failure_threshold: s.failure_threshold,
+            startup_grace: s.startup_grace,
             reservation_hold: a.hold,
             lease: s.lease,
             protection_minutes: s.protection_minutes,
@@ -204,14 +267,31 @@ impl ScalingConfig {
                 "expected FARGATE, EC2 or EXTERNAL",
             ));
         }
+        let network_mode = parsed_or(vars, "ECS_NETWORK_MODE", NetworkMode::Awsvpc)?;
+        if network_mode != NetworkMode::Awsvpc && launch_type != "EC2" {
+            return Err(ConfigError::invalid(
+                "ECS_NETWORK_MODE",
+                &vars.var("ECS_NETWORK_MODE").unwrap_or_default(),
+                format!("bridge and host networking need ECS_LAUNCH_TYPE EC2, not {launch_type}"),
+            ));
+        }
+        let (subnets, security_groups) = if network_mode == NetworkMode::Awsvpc {
+            (
+                required_list(vars, "ECS_SUBNETS")?,
+                required_list(vars, "ECS_SECURITY_GROUPS")?,
+            )
+        } else {
+            (Vec::new(), Vec::new())
+        };
         let ecs = EcsTarget {
             cluster: required(vars, "ECS_CLUSTER")?,
             task_definition,
             family,
             service: vars.var("ECS_SERVICE").filter(|s| !s.trim().is_empty()),
             tags: tags(vars, "GAMESERVER_TAGS")?,
-            subnets: required_list(vars, "ECS_SUBNETS")?,
-            security_groups: required_list(vars, "ECS_SECURITY_GROUPS")?,
+            network_mode,
+            subnets,
+            security_groups,
             assign_public_ip: parsed_or(vars, "ECS_ASSIGN_PUBLIC_IP", false)?,
             launch_type,
         };
@@ -247,10 +327,34 @@ impl ScalingConfig {
                 "must be 1..=2880",
             ));
         }
+        let profile = parsed_or(vars, "PROBE_PROFILE", ProbeProfile::Hangar)?;
+        let mut probe = ProbeContract::of(profile, server_capacity);
+        if let Some(path) = vars.var("PROBE_PATH").filter(|v| !v.trim().is_empty()) {
+            if !path.starts_with('/') || path.chars().any(|c| c.is_whitespace() || c == '#') {
+                return Err(ConfigError::invalid(
+                    "PROBE_PATH",
+                    &path,
+                    "expected a path starting with / (no spaces, no #)",
+                ));
+            }
+            probe.path = path;
+        }
+        if let Some(f) = vars.var("PROBE_CAPACITY_FIELD").filter(|v| !v.trim().is_empty()) {
+            probe.capacity_field = Some(f.trim().to_string());
+        }
+        if let Some(f) = vars.var("PROBE_FREE_FIELD").filter(|v| !v.trim().is_empty()) {
+            probe.free_field = f.trim().to_string();
+        }
+        if let Some(f) = vars.var("PROBE_READY_FIELD").filter(|v| !v.trim().is_empty()) {
+            probe.ready_field = f.trim().to_string();
+        }
         Ok(ScalingConfig {
             ecs,
             game_port,
             capacity_port,
+            client_address: parsed_or(vars, "GAMESERVER_ADDRESS", ClientAddress::Private)?,
+            probe,
+            startup_grace: Duration::from_secs(parsed_or(vars, "PROBE_GRACE_SECONDS", 120u64)?),
             margins: Margins {
                 upscale,
                 downscale,

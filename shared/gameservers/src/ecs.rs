@@ -3,7 +3,7 @@
 //! task-definition family (or belong to the configured service) and carry every
 //! configured tag.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use aws_sdk_ecs::types::{
     AssignPublicIp, AwsVpcConfiguration, DesiredStatus, LaunchType, NetworkConfiguration, Tag,
@@ -14,7 +14,7 @@ use futures::stream::{self, StreamExt};
 
 use hangar_aws::AwsError;
 
-use crate::config::EcsTarget;
+use crate::config::{EcsTarget, NetworkMode};
 use crate::error::GameServersError;
 
 /// A game-server task as ECS reports it.
@@ -22,8 +22,14 @@ use crate::error::GameServersError;
 pub struct GameServerTask {
     pub arn: String,
     pub last_status: String,
-    /// Private IPv4 address of the task's network interface, once attached.
-    pub host: Option<String>,
+    /// awsvpc: the private IPv4 address of the task's network interface, once attached.
+    pub private_ip: Option<String>,
+    /// awsvpc: that network interface (its public IP, if any, is EC2's to tell).
+    pub eni_id: Option<String>,
+    /// EC2 launch type: the container instance the task runs on.
+    pub container_instance: Option<String>,
+    /// Ports ECS bound on the host: (container port, host port), TCP.
+    pub bindings: Vec<(u16, u16)>,
     /// Belongs to the configured ECS service (ECS owns its count).
     pub in_service: bool,
 }
@@ -150,27 +156,46 @@ impl Ecs {
         Some(GameServerTask {
             arn,
             last_status: t.last_status.clone().unwrap_or_default(),
-            host: private_ip(t),
+            private_ip: eni_detail(t, "privateIPv4Address"),
+            eni_id: eni_detail(t, "networkInterfaceId"),
+            container_instance: t.container_instance_arn.clone(),
+            bindings: bindings(t),
             in_service,
         })
     }
 
-    /// Starts `count` tasks; returns those ECS accepted.
-    pub async fn run(&self, count: u32) -> Result<Vec<GameServerTask>, GameServersError> {
+    /// The EC2 instance behind each container instance (pages of 100).
+    pub async fn instances_of(
+        &self,
+        container_instances: &[String],
+    ) -> Result<HashMap<String, String>, GameServersError> {
+        let mut out = HashMap::new();
+        for chunk in container_instances.chunks(DESCRIBE_BATCH) {
+            let r = self
+                .client
+                .describe_container_instances()
+                .cluster(&self.target.cluster)
+                .set_container_instances(Some(chunk.to_vec()))
+                .send()
+                .await
+                .map_err(|e| AwsError::new("DescribeContainerInstances", e))?;
+            for ci in r.container_instances() {
+                if let (Some(arn), Some(ec2)) = (ci.container_instance_arn(), ci.ec2_instance_id())
+                {
+                    out.insert(arn.to_string(), ec2.to_string());
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Starts `count` tasks; returns the ARNs of those ECS accepted. Their addresses are
+    /// learnt when they are described on a later run.
+    pub async fn run(&self, count: u32) -> Result<Vec<String>, GameServersError> {
         let mut out = Vec::new();
         let mut left = count;
         while left > 0 {
             let n = left.min(RUN_BATCH);
-            let vpc = AwsVpcConfiguration::builder()
-                .set_subnets(Some(self.target.subnets.clone()))
-                .set_security_groups(Some(self.target.security_groups.clone()))
-                .assign_public_ip(if self.target.assign_public_ip {
-                    AssignPublicIp::Enabled
-                } else {
-                    AssignPublicIp::Disabled
-                })
-                .build()
-                .map_err(GameServersError::request("RunTask"))?;
             let mut req = self
                 .client
                 .run_task()
@@ -179,12 +204,24 @@ impl Ecs {
                 .count(n as i32)
                 .launch_type(LaunchType::from(self.target.launch_type.as_str()))
                 .started_by("hangar-scaler")
-                .enable_ecs_managed_tags(true)
-                .network_configuration(
+                .enable_ecs_managed_tags(true);
+            if self.target.network_mode == NetworkMode::Awsvpc {
+                let vpc = AwsVpcConfiguration::builder()
+                    .set_subnets(Some(self.target.subnets.clone()))
+                    .set_security_groups(Some(self.target.security_groups.clone()))
+                    .assign_public_ip(if self.target.assign_public_ip {
+                        AssignPublicIp::Enabled
+                    } else {
+                        AssignPublicIp::Disabled
+                    })
+                    .build()
+                    .map_err(GameServersError::request("RunTask"))?;
+                req = req.network_configuration(
                     NetworkConfiguration::builder()
                         .awsvpc_configuration(vpc)
                         .build(),
                 );
+            }
             for (k, v) in &self.target.tags {
                 req = req.tags(Tag::builder().key(k).value(v).build());
             }
@@ -192,18 +229,7 @@ impl Ecs {
             for f in r.failures() {
                 tracing::warn!(arn = ?f.arn(), reason = ?f.reason(), detail = ?f.detail(), "RunTask placement failure");
             }
-            let started: Vec<GameServerTask> = r
-                .tasks()
-                .iter()
-                .filter_map(|t| {
-                    Some(GameServerTask {
-                        arn: t.task_arn.clone()?,
-                        last_status: t.last_status.clone().unwrap_or_default(),
-                        host: private_ip(t),
-                        in_service: false,
-                    })
-                })
-                .collect();
+            let started: Vec<String> = r.tasks().iter().filter_map(|t| t.task_arn.clone()).collect();
             let placed = started.len() as u32;
             out.extend(started);
             if placed < n {
@@ -261,13 +287,27 @@ impl Ecs {
     }
 }
 
-/// The private IPv4 address from the task's elastic network interface attachment.
-pub fn private_ip(t: &Task) -> Option<String> {
+/// A detail of the task's elastic network interface attachment (awsvpc).
+fn eni_detail(t: &Task, name: &str) -> Option<String> {
     t.attachments()
         .iter()
         .filter(|a| a.r#type() == Some("ElasticNetworkInterface"))
         .flat_map(|a| a.details())
-        .find(|d| d.name() == Some("privateIPv4Address"))
+        .find(|d| d.name() == Some(name))
         .and_then(|d| d.value().map(str::to_string))
         .filter(|v| !v.is_empty())
+}
+
+/// The TCP ports ECS bound on the host for the task's containers.
+fn bindings(t: &Task) -> Vec<(u16, u16)> {
+    t.containers()
+        .iter()
+        .flat_map(|c| c.network_bindings())
+        .filter(|b| b.protocol().is_none_or(|p| p.as_str() == "tcp"))
+        .filter_map(|b| {
+            let container = u16::try_from(b.container_port()?).ok()?;
+            let host = u16::try_from(b.host_port()?).ok()?;
+            Some((container, host))
+        })
+        .collect()
 }

@@ -6,16 +6,22 @@
 //! - [`service`]: [`GameServers`], the state every entry point borrows.
 //! - [`api`]: the entry points the Lambda binaries and `hangar dev` call.
 //! - [`decision`]: pure decisions (margins, min/max, standby, reservations, strategy).
-//! - [`store`]: the DynamoDB table (servers, holds, lease, atomic slot reservation).
+//! - [`store`]: the DynamoDB table (servers, holds, lease, atomic slot reservation,
+//!   the open index an allocation reads).
 //! - [`ecs`]: finding, starting, stopping and protecting tasks.
-//! - [`probe`]: the `GET /capacity` game-server contract, probed concurrently.
+//! - [`ec2`]: the addresses ECS does not report (container instances, public IPs).
+//! - [`address`]: where a server is reached (awsvpc, bridge, host; private or public).
+//! - [`probe`]: the game-server contract (`GET /capacity` or a seed-style
+//!   `GET /health/`), probed concurrently.
 //! - [`tick`]: one scaler run tying these together under a lease.
 //! - [`allocate`]: handing out slots and listing servers.
 
+pub mod address;
 pub mod allocate;
 pub mod api;
 pub mod config;
 pub mod decision;
+pub mod ec2;
 pub mod ecs;
 pub mod error;
 pub mod probe;
@@ -24,5 +30,5 @@ pub mod store;
 pub mod tick;
 
 pub use error::GameServersError;
-pub use service::GameServers;
+pub use service::{Clients, GameServers};
 pub use tick::{TickOutcome, TickReport};

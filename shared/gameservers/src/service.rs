@@ -4,6 +4,7 @@
 //! capacity prober, present when the configuration asked for scaling.
 
 use crate::config::{AllocationSettings, Config, TickSettings};
+use crate::ec2::Ec2;
 use crate::ecs::Ecs;
 use crate::error::GameServersError;
 use crate::probe::Prober;
@@ -21,6 +22,7 @@ pub struct GameServers {
 #[derive(Clone)]
 pub struct Scaling {
     pub ecs: Ecs,
+    pub ec2: Ec2,
     pub prober: Prober,
     pub settings: TickSettings,
 }
@@ -29,32 +31,43 @@ impl GameServers {
     /// The state for `config`, with clients from the one SDK configuration (they honour
     /// `AWS_ENDPOINT_URL_<SERVICE>` / `AWS_ENDPOINT_URL`).
     pub fn new(config: Config, sdk: &aws_config::SdkConfig) -> Result<Self, GameServersError> {
-        Self::with_clients(
-            config,
-            aws_sdk_dynamodb::Client::new(sdk),
-            aws_sdk_ecs::Client::new(sdk),
-        )
+        Self::with_clients(config, Clients::new(sdk))
     }
 
     /// The state for `config` over the given clients (tests point them at the ECS lab).
-    pub fn with_clients(
-        config: Config,
-        dynamodb: aws_sdk_dynamodb::Client,
-        ecs: aws_sdk_ecs::Client,
-    ) -> Result<Self, GameServersError> {
+    pub fn with_clients(config: Config, clients: Clients) -> Result<Self, GameServersError> {
         let scaling = match &config.scaling {
             None => None,
             Some(s) => Some(Scaling {
-                ecs: Ecs::new(ecs, s.ecs.clone()),
-                prober: Prober::new(s.capacity_port, s.probe_timeout, s.probe_concurrency)
+                ecs: Ecs::new(clients.ecs, s.ecs.clone()),
+                ec2: Ec2::new(clients.ec2),
+                prober: Prober::new(s.probe.clone(), s.probe_timeout, s.probe_concurrency)
                     .map_err(GameServersError::ProbeClient)?,
                 settings: TickSettings::new(s, &config.allocation),
             }),
         };
         Ok(GameServers {
-            store: Store::new(dynamodb, &config.table, &config.group),
+            store: Store::new(clients.dynamodb, &config.table, &config.group),
             allocation: config.allocation,
             scaling,
         })
+    }
+}
+
+/// The SDK clients the area uses (built once; no I/O until the first call).
+#[derive(Clone)]
+pub struct Clients {
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub ecs: aws_sdk_ecs::Client,
+    pub ec2: aws_sdk_ec2::Client,
+}
+
+impl Clients {
+    pub fn new(sdk: &aws_config::SdkConfig) -> Self {
+        Clients {
+            dynamodb: aws_sdk_dynamodb::Client::new(sdk),
+            ecs: aws_sdk_ecs::Client::new(sdk),
+            ec2: aws_sdk_ec2::Client::new(sdk),
+        }
     }
 }

@@ -5,22 +5,26 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use hangar_gameservers::config::{self, GROUP_VAR, TABLE_VAR};
 use hangar_gameservers::decision::ServerState;
 use hangar_gameservers::store::Store;
-use hangar_gameservers::{GameServers, TickOutcome};
-use hangar_tests::ecs::{EcsLab, Limits};
+use hangar_gameservers::allocate::{CANDIDATES, PASSES};
+use hangar_gameservers::GameServers;
+use hangar_tests::ecs::{self, allocator, EcsLab, Limits, Sims};
+
 use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 
-const ALLOCATE_EVENT: &str = include_str!("../../../events/gameservers-allocate.json");
-const LIST_EVENT: &str = include_str!("../../../events/gameservers-list.json");
+use crate::support::{allocate, body, record, request, tick, ALLOCATE_EVENT, LIST_EVENT};
 
-fn request(event: &str, player: Option<&str>) -> Request {
-    let mut v: Value = serde_json::from_str(event).unwrap();
-    match player {
-        Some(p) => {
-            v["requestContext"]["authorizer"]["jwt"]["claims"]["sub"] = Value::String(p.into())
+/// The operator route's sample (an IAM caller), or the same request from a player or
+/// from nobody.
+fn list_request(caller: Option<&str>) -> Request {
+    let mut v: Value = serde_json::from_str(LIST_EVENT).unwrap();
+    match caller {
+        Some("operator") => {}
+        Some(player) => {
+            v["requestContext"]["authorizer"] =
+                serde_json::json!({"jwt": {"claims": {"sub": player}, "scopes": null}})
         }
         None => {
             v["requestContext"]
@@ -32,26 +36,14 @@ fn request(event: &str, player: Option<&str>) -> Request {
     lambda_http::request::from_str(&v.to_string()).unwrap()
 }
 
-fn body(resp: &Response<Body>) -> Value {
-    match resp.body() {
-        Body::Text(t) => serde_json::from_str(t).unwrap(),
-        other => panic!("unexpected body {other:?}"),
-    }
-}
-
-async fn tick(scaler: &GameServers) {
-    assert!(matches!(scaler.tick().await.unwrap(), TickOutcome::Done(_)));
-}
-
 /// `servers` game servers with `capacity` slots each, probed into the table by one run.
 /// Reserved slots wait ten minutes for their players here, so no reservation lapses
 /// while a test (on a loaded machine) is still handing out slots.
 async fn fleet(servers: i32, capacity: u32) -> (EcsLab, GameServers, Store) {
-    let lab = EcsLab::start(capacity).await;
-    lab.run_tasks(servers, None, true).await;
+    let lab = ecs::lab(capacity).await;
+    lab.run_tasks(servers, None, true).await.unwrap();
     let n = servers as u32;
-    let (scaler, store) = lab
-        .scaler(
+    let (scaler, store) = ecs::scaler(&lab, 
             Limits {
                 capacity: 10,
                 up: 0,
@@ -64,21 +56,6 @@ async fn fleet(servers: i32, capacity: u32) -> (EcsLab, GameServers, Store) {
         .await;
     tick(&scaler).await;
     (lab, scaler, store)
-}
-
-/// The state of an allocation (or listing) function on the lab's table, configured
-/// from its environment as in Lambda.
-async fn allocator(lab: &EcsLab, store: &Store, extra: &[(&str, &str)]) -> GameServers {
-    let table = store.table().to_string();
-    let mut env: HashMap<String, String> = HashMap::from([
-        (TABLE_VAR.into(), table),
-        (GROUP_VAR.into(), store.group().into()),
-    ]);
-    for (k, v) in extra {
-        env.insert(k.to_string(), v.to_string());
-    }
-    let cfg = config::from_vars(&move |n: &str| env.get(n).cloned(), &[]).unwrap();
-    GameServers::with_clients(cfg, lab.dynamodb().await, lab.ecs.clone()).unwrap()
 }
 
 #[tokio::test]
@@ -123,7 +100,7 @@ async fn hundred_concurrent_allocations_against_forty_free_slots_give_exactly_fo
     let expected: HashMap<String, u32> = lab
         .servers()
         .iter()
-        .map(|(_, s)| (format!("{}:{}", s.host, lab.game_port), 10))
+        .map(|(_, s)| (s.addr.to_string(), 10))
         .collect();
     assert_eq!(
         per_server, expected,
@@ -197,10 +174,9 @@ async fn backup_server_is_answered_when_every_server_is_full() {
 
 #[tokio::test]
 async fn standby_and_unhealthy_servers_are_never_handed_out() {
-    let lab = EcsLab::start(10).await;
-    let arns = lab.run_tasks(3, None, true).await;
-    let (scaler, store) = lab
-        .scaler(
+    let lab = ecs::lab(10).await;
+    let arns = lab.run_tasks(3, None, true).await.unwrap();
+    let (scaler, store) = ecs::scaler(&lab, 
             Limits {
                 capacity: 10,
                 up: 1,
@@ -228,7 +204,7 @@ async fn standby_and_unhealthy_servers_are_never_handed_out() {
         .is_none_or(|r| r.state == ServerState::Unhealthy));
 
     let app = allocator(&lab, &store, &[]).await;
-    let only = format!("{}:{}", lab.server(&arns[0]).host, lab.game_port);
+    let only = lab.server(&arns[0]).addr.to_string();
     let mut handed = Vec::new();
     for player in 0..20 {
         let player = format!("p{player}");
@@ -249,10 +225,9 @@ async fn standby_and_unhealthy_servers_are_never_handed_out() {
 
 #[tokio::test]
 async fn packing_fills_the_fullest_server_first_and_spread_the_emptiest() {
-    let lab = EcsLab::start(10).await;
-    let arns = lab.run_tasks(2, None, true).await;
-    let (scaler, store) = lab
-        .scaler(
+    let lab = ecs::lab(10).await;
+    let arns = lab.run_tasks(2, None, true).await.unwrap();
+    let (scaler, store) = ecs::scaler(&lab, 
             Limits {
                 capacity: 10,
                 up: 0,
@@ -266,7 +241,7 @@ async fn packing_fills_the_fullest_server_first_and_spread_the_emptiest() {
     lab.server(&arns[0]).set_free(3);
     lab.server(&arns[1]).set_free(7);
     tick(&scaler).await;
-    let addr = |arn: &str| format!("{}:{}", lab.server(arn).host, lab.game_port);
+    let addr = |arn: &str| lab.server(arn).addr.to_string();
 
     let packing = allocator(&lab, &store, &[("ALLOCATION_STRATEGY", "packing")]).await;
     let r = hangar_gameservers::api::allocate(&packing, request(ALLOCATE_EVENT, Some("p"))).await;
@@ -278,7 +253,7 @@ async fn packing_fills_the_fullest_server_first_and_spread_the_emptiest() {
 }
 
 #[tokio::test]
-async fn allocation_and_listing_refuse_callers_without_a_player_token() {
+async fn allocation_refuses_callers_without_a_player_token_and_listing_callers_without_iam() {
     let (lab, _scaler, store) = fleet(1, 5).await;
     let app = allocator(&lab, &store, &[]).await;
     let r = hangar_gameservers::api::allocate(&app, request(ALLOCATE_EVENT, None)).await;
@@ -292,7 +267,7 @@ async fn allocation_and_listing_refuse_callers_without_a_player_token() {
 
     let list = allocator(&lab, &store, &[]).await;
     assert_eq!(
-        hangar_gameservers::api::list(&list, request(LIST_EVENT, None))
+        hangar_gameservers::api::list(&list, list_request(None))
             .await
             .status(),
         401
@@ -310,13 +285,22 @@ async fn allocation_and_listing_refuse_callers_without_a_player_token() {
 }
 
 #[tokio::test]
-async fn listing_shows_every_server_with_state_and_load() {
+async fn operators_list_every_server_with_state_load_and_the_free_addresses_and_players_are_refused(
+) {
     let (lab, _scaler, store) = fleet(2, 8).await;
     let app = allocator(&lab, &store, &[]).await;
-    hangar_gameservers::api::allocate(&app, request(ALLOCATE_EVENT, Some("p"))).await;
+    let handed = body(&hangar_gameservers::api::allocate(&app, request(ALLOCATE_EVENT, Some("p"))).await);
+    assert_eq!(
+        handed.as_object().unwrap().keys().collect::<Vec<_>>(),
+        vec!["address", "backup"],
+        "a player is handed an address, nothing about the task behind it"
+    );
 
     let list = allocator(&lab, &store, &[]).await;
-    let r = hangar_gameservers::api::list(&list, request(LIST_EVENT, Some("viewer"))).await;
+    let refused = hangar_gameservers::api::list(&list, list_request(Some("viewer"))).await;
+    assert_eq!(refused.status(), 403);
+    assert!(!format!("{:?}", refused.body()).contains("arn:aws:ecs"));
+    let r = hangar_gameservers::api::list(&list, list_request(Some("operator"))).await;
     assert_eq!(r.status(), 200);
     let servers = body(&r)["servers"].as_array().unwrap().clone();
     assert_eq!(servers.len(), 2);
@@ -333,6 +317,20 @@ async fn listing_shows_every_server_with_state_and_load() {
         .sum();
     let free: u64 = servers.iter().map(|s| s["free"].as_u64().unwrap()).sum();
     assert_eq!((reserved, free), (1, 15));
+    let mut available: Vec<String> = body(&r)["available"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect();
+    available.sort();
+    let mut addresses: Vec<String> = lab
+        .servers()
+        .iter()
+        .map(|(_, s)| s.addr.to_string())
+        .collect();
+    addresses.sort();
+    assert_eq!(available, addresses, "both servers still have a free slot");
 }
 
 #[tokio::test]
@@ -371,4 +369,58 @@ async fn a_player_asking_again_gets_the_same_slot_not_a_second_one() {
     assert!(answers.iter().all(|a| a == &answers[0]), "{answers:?}");
     let r = &store.servers().await.unwrap()[0];
     assert_eq!((r.reserved, r.free), (2, 18));
+}
+
+#[tokio::test]
+async fn an_allocation_reads_a_few_items_whatever_the_size_of_the_fleet() {
+    let (lab, _scaler, store) = fleet(24, 3).await;
+    let app = allocator(&lab, &store, &[]).await;
+    let per_allocation = 1 + CANDIDATES as u64; // the player's hold, one page of the open index
+    for player in 0..6 {
+        let (before, _) = lab.dynamodb_reads();
+        let r = allocate(&app, &format!("p{player}")).await;
+        assert_eq!(r.status(), 200);
+        let (after, _) = lab.dynamodb_reads();
+        assert!(
+            after - before <= per_allocation,
+            "allocation {player} read {} items of a 24-server fleet",
+            after - before
+        );
+    }
+    // Full: at most every pass over the open index, never the whole group per pass.
+    let app = allocator(&lab, &store, &[]).await;
+    for r in store.servers().await.unwrap() {
+        let mut full = r.clone();
+        full.free = 0;
+        assert!(store.save(&full, Some(&r.holds)).await.unwrap());
+    }
+    let (before, _) = lab.dynamodb_reads();
+    assert_eq!(allocate(&app, "late").await.status(), 503);
+    let (after, _) = lab.dynamodb_reads();
+    assert!(after - before <= 2, "nothing free in the index: {} items", after - before);
+    assert!(PASSES as u64 * CANDIDATES as u64 + 2 < 24);
+}
+
+#[tokio::test]
+async fn each_reserved_slot_waits_for_its_own_player_and_lapses_on_its_own() {
+    let (lab, scaler, store) = fleet(1, 4).await;
+    let app = allocator(&lab, &store, &[("RESERVATION_HOLD_SECONDS", "6")]).await;
+    let first = std::time::Instant::now();
+    assert_eq!(allocate(&app, "early").await.status(), 200);
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    assert_eq!(allocate(&app, "late").await.status(), 200);
+    let arn = lab.servers()[0].0.clone();
+    assert_eq!(record(&store, &arn).await.reserved, 2);
+
+    // Past the early hold, within the late one; neither player connected. A hold per
+    // server would keep both (the last reservation is recent); each slot keeps its own.
+    tokio::time::sleep(std::time::Duration::from_millis(6_500).saturating_sub(first.elapsed()))
+        .await;
+    tick(&scaler).await;
+    let r = record(&store, &arn).await;
+    assert_eq!((r.reserved, r.free, r.holds.len()), (1, 3, 1), "{r:?}");
+    assert!(
+        first.elapsed() < std::time::Duration::from_secs(9),
+        "the late hold was still due when the run checked it"
+    );
 }

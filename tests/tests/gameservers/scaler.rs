@@ -4,25 +4,12 @@
 use std::time::Duration;
 
 use hangar_gameservers::decision::ServerState;
-use hangar_gameservers::store::{ServerRecord, Store};
-use hangar_gameservers::{GameServers, TickOutcome, TickReport};
+use hangar_gameservers::store::ServerRecord;
+use hangar_gameservers::{TickOutcome, TickReport};
 use hangar_lambda::clock::now_ms;
-use hangar_tests::ecs::{EcsLab, Limits, NewServers};
+use hangar_tests::ecs::{self, Limits, NewServers, Sims};
 
-async fn tick(scaler: &GameServers) -> TickReport {
-    match scaler.tick().await.unwrap() {
-        TickOutcome::Done(r) => *r,
-        TickOutcome::Skipped => panic!("tick skipped: lease held"),
-    }
-}
-
-async fn record(store: &Store, arn: &str) -> ServerRecord {
-    store
-        .server(arn)
-        .await
-        .unwrap()
-        .unwrap_or_else(|| panic!("no item for {arn}"))
-}
+use crate::support::{record, tick};
 
 fn sorted(mut v: Vec<String>) -> Vec<String> {
     v.sort();
@@ -31,10 +18,9 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
 
 #[tokio::test]
 async fn scales_up_under_the_upscale_margin_and_new_tasks_become_active_servers() {
-    let lab = EcsLab::start(10).await;
-    let first = lab.run_tasks(1, None, true).await;
-    let (scaler, store) = lab
-        .scaler(
+    let lab = ecs::lab(10).await;
+    let first = lab.run_tasks(1, None, true).await.unwrap();
+    let (scaler, store) = ecs::scaler(&lab, 
             Limits {
                 capacity: 10,
                 up: 15,
@@ -53,7 +39,7 @@ async fn scales_up_under_the_upscale_margin_and_new_tasks_become_active_servers(
     assert_eq!(r.free_before, 10);
     assert_eq!(r.launched.len(), 1);
     assert_eq!(
-        lab.running_tasks().await,
+        lab.running_tasks().await.unwrap(),
         sorted([first.clone(), r.launched.clone()].concat())
     );
 
@@ -79,7 +65,7 @@ async fn scales_up_under_the_upscale_margin_and_new_tasks_become_active_servers(
     assert!(!r2.rebuilt);
     assert_eq!(r2.launched, Vec::<String>::new());
     assert_eq!(r2.free_before, 20);
-    for arn in lab.running_tasks().await {
+    for arn in lab.running_tasks().await.unwrap() {
         let rec = record(&store, &arn).await;
         assert_eq!(rec.state, ServerState::Active, "{arn}");
         assert_eq!(rec.free, 10);
@@ -88,10 +74,7 @@ async fn scales_up_under_the_upscale_margin_and_new_tasks_become_active_servers(
             host.starts_with("127."),
             "address from the task's ENI, on loopback: {host}"
         );
-        assert_eq!(
-            rec.address(),
-            Some(format!("{}:{}", lab.server(&arn).host, lab.game_port))
-        );
+        assert_eq!(rec.address(), Some(lab.server(&arn).addr.to_string()));
         assert!(lab.server(&arn).probes() >= 1);
     }
 }
@@ -99,10 +82,9 @@ async fn scales_up_under_the_upscale_margin_and_new_tasks_become_active_servers(
 #[tokio::test]
 async fn moves_the_emptiest_server_to_standby_over_the_downscale_margin_then_stops_it_when_ready_to_close(
 ) {
-    let lab = EcsLab::start(10).await;
-    let arns = lab.run_tasks(3, None, true).await;
-    let (scaler, store) = lab
-        .scaler(
+    let lab = ecs::lab(10).await;
+    let arns = lab.run_tasks(3, None, true).await.unwrap();
+    let (scaler, store) = ecs::scaler(&lab, 
             Limits {
                 capacity: 10,
                 up: 5,
@@ -136,7 +118,7 @@ async fn moves_the_emptiest_server_to_standby_over_the_downscale_margin_then_sto
     let r = tick(&scaler).await;
     assert_eq!(r.stopped, vec![arns[1].clone()]);
     assert_eq!(
-        lab.running_tasks().await,
+        lab.running_tasks().await.unwrap(),
         vec![arns[0].clone(), arns[2].clone()]
     );
     assert!(store.server(&arns[1]).await.unwrap().is_none());
@@ -144,10 +126,9 @@ async fn moves_the_emptiest_server_to_standby_over_the_downscale_margin_then_sto
 
 #[tokio::test]
 async fn steady_tick_describes_only_new_tasks_and_still_drops_a_stopped_task_unprobed() {
-    let lab = EcsLab::start(10).await;
-    let arns = lab.run_tasks(3, None, true).await;
-    let (scaler, store) = lab
-        .scaler(
+    let lab = ecs::lab(10).await;
+    let arns = lab.run_tasks(3, None, true).await.unwrap();
+    let (scaler, store) = ecs::scaler(&lab, 
             Limits {
                 capacity: 10,
                 up: 5,
@@ -174,8 +155,8 @@ async fn steady_tick_describes_only_new_tasks_and_still_drops_a_stopped_task_unp
     );
 
     // One task is stopped outside the scaler, another one starts.
-    lab.stop_task(&arns[0]).await;
-    let added = lab.run_tasks(1, None, true).await;
+    lab.stop_task(&arns[0]).await.unwrap();
+    let added = lab.run_tasks(1, None, true).await.unwrap();
     let r = tick(&scaler).await;
     assert_eq!(r.removed, 1, "{r:?}");
     assert_eq!(r.described, 1, "only the new task is described");
@@ -194,10 +175,9 @@ async fn steady_tick_describes_only_new_tasks_and_still_drops_a_stopped_task_unp
 
 #[tokio::test]
 async fn never_launches_above_max_tasks() {
-    let lab = EcsLab::start(10).await;
-    lab.run_tasks(1, None, true).await;
-    let (scaler, _) = lab
-        .scaler(
+    let lab = ecs::lab(10).await;
+    lab.run_tasks(1, None, true).await.unwrap();
+    let (scaler, _) = ecs::scaler(&lab, 
             Limits {
                 capacity: 10,
                 up: 100,
@@ -220,14 +200,13 @@ async fn never_launches_above_max_tasks() {
     let r = tick(&scaler).await;
     assert_eq!(r.free_before, 0);
     assert!(r.launched.is_empty(), "at max: {r:?}");
-    assert_eq!(lab.running_tasks().await.len(), 3);
+    assert_eq!(lab.running_tasks().await.unwrap().len(), 3);
 }
 
 #[tokio::test]
 async fn launches_up_to_min_tasks_and_never_moves_servers_to_standby_below_it() {
-    let lab = EcsLab::start(10).await;
-    let (scaler, store) = lab
-        .scaler(
+    let lab = ecs::lab(10).await;
+    let (scaler, store) = ecs::scaler(&lab, 
             Limits {
                 capacity: 10,
                 up: 5,
@@ -252,10 +231,9 @@ async fn launches_up_to_min_tasks_and_never_moves_servers_to_standby_below_it() 
 
 #[tokio::test]
 async fn unhealthy_server_is_stopped_and_replaced_after_the_failure_threshold() {
-    let lab = EcsLab::start(10).await;
-    let arns = lab.run_tasks(2, None, true).await;
-    let (scaler, store) = lab
-        .scaler(
+    let lab = ecs::lab(10).await;
+    let arns = lab.run_tasks(2, None, true).await.unwrap();
+    let (scaler, store) = ecs::scaler(&lab, 
             Limits {
                 capacity: 10,
                 up: 5,
@@ -280,7 +258,7 @@ async fn unhealthy_server_is_stopped_and_replaced_after_the_failure_threshold() 
     assert_eq!(r.unhealthy, vec![sick.clone()]);
     assert_eq!(r.stopped, vec![sick.clone()]);
     assert_eq!(r.launched.len(), 1, "replaced");
-    let running = lab.running_tasks().await;
+    let running = lab.running_tasks().await.unwrap();
     assert!(!running.contains(sick));
     assert_eq!(
         running,
@@ -291,11 +269,10 @@ async fn unhealthy_server_is_stopped_and_replaced_after_the_failure_threshold() 
 
 #[tokio::test]
 async fn state_is_rebuilt_from_ecs_after_the_table_is_wiped() {
-    let lab = EcsLab::start(10).await;
-    let servers = lab.run_tasks(3, None, true).await;
-    let untagged = lab.run_tasks(1, None, false).await;
-    let (scaler, store) = lab
-        .scaler(
+    let lab = ecs::lab(10).await;
+    let servers = lab.run_tasks(3, None, true).await.unwrap();
+    let untagged = lab.run_tasks(1, None, false).await.unwrap();
+    let (scaler, store) = ecs::scaler(&lab, 
             Limits {
                 capacity: 10,
                 up: 5,
@@ -339,15 +316,11 @@ async fn state_is_rebuilt_from_ecs_after_the_table_is_wiped() {
 
 #[tokio::test]
 async fn two_overlapping_scaler_runs_never_double_launch() {
-    let lab = EcsLab::start(10).await;
-    lab.run_tasks(1, None, true).await;
+    let lab = ecs::lab(10).await;
+    lab.run_tasks(1, None, true).await.unwrap();
     // A slow server keeps the first run busy while the second starts.
-    lab.servers()[0]
-        .1
-        .delay_ms
-        .store(300, std::sync::atomic::Ordering::SeqCst);
-    let (scaler_a, _) = lab
-        .scaler(
+    lab.servers()[0].1.set_delay_ms(300);
+    let (scaler_a, _) = ecs::scaler(&lab, 
             Limits {
                 capacity: 10,
                 up: 40,
@@ -383,7 +356,7 @@ async fn two_overlapping_scaler_runs_never_double_launch() {
         1 + 1,
         "one RunTask by the test, one by the acting run"
     );
-    assert_eq!(lab.running_tasks().await.len(), 4);
+    assert_eq!(lab.running_tasks().await.unwrap().len(), 4);
 
     // The lease was given back: the next run acts and launches nothing more.
     match scaler_b.tick().await.unwrap() {
@@ -394,11 +367,10 @@ async fn two_overlapping_scaler_runs_never_double_launch() {
 
 #[tokio::test]
 async fn protects_service_tasks_with_players_from_scale_in_and_lifts_it_when_empty() {
-    let lab = EcsLab::start(10).await;
-    let svc = lab.run_tasks(2, Some("service:lobby"), true).await;
-    let standalone = lab.run_tasks(1, None, true).await;
-    let (scaler, store) = lab
-        .scaler(
+    let lab = ecs::lab(10).await;
+    let svc = lab.run_tasks(2, Some("service:lobby"), true).await.unwrap();
+    let standalone = lab.run_tasks(1, None, true).await.unwrap();
+    let (scaler, store) = ecs::scaler(&lab, 
             Limits {
                 capacity: 10,
                 up: 5,
@@ -443,14 +415,13 @@ async fn protects_service_tasks_with_players_from_scale_in_and_lifts_it_when_emp
 
 #[tokio::test]
 async fn probes_run_concurrently_within_the_configured_bound() {
-    let lab = EcsLab::start(10).await;
+    let lab = ecs::lab(10).await;
     lab.set_new_servers(NewServers {
-        capacity: 10,
         delay_ms: 200,
+        ..NewServers::with_capacity(10)
     });
-    lab.run_tasks(10, None, true).await;
-    let (scaler, _) = lab
-        .scaler(
+    lab.run_tasks(10, None, true).await.unwrap();
+    let (scaler, _) = ecs::scaler(&lab, 
             Limits {
                 capacity: 10,
                 up: 5,
@@ -469,10 +440,9 @@ async fn probes_run_concurrently_within_the_configured_bound() {
 
 #[tokio::test]
 async fn slow_servers_count_as_failed_probes_after_the_timeout() {
-    let lab = EcsLab::start(10).await;
-    let arns = lab.run_tasks(1, None, true).await;
-    let (scaler, store) = lab
-        .scaler(
+    let lab = ecs::lab(10).await;
+    let arns = lab.run_tasks(1, None, true).await.unwrap();
+    let (scaler, store) = ecs::scaler(&lab, 
             Limits {
                 capacity: 10,
                 up: 5,
@@ -480,12 +450,11 @@ async fn slow_servers_count_as_failed_probes_after_the_timeout() {
                 min: 0,
                 max: 1,
             },
-            &[("PROBE_TIMEOUT_MS", "100")],
+            // No start-up grace: a new server's first failed probe counts.
+            &[("PROBE_TIMEOUT_MS", "100"), ("PROBE_GRACE_SECONDS", "0")],
         )
         .await;
-    lab.server(&arns[0])
-        .delay_ms
-        .store(1000, std::sync::atomic::Ordering::SeqCst);
+    lab.server(&arns[0]).set_delay_ms(1000);
     let r = tick(&scaler).await;
     assert_eq!(r.probe_failures, 1);
     let rec = record(&store, &arns[0]).await;
@@ -503,10 +472,9 @@ async fn slow_servers_count_as_failed_probes_after_the_timeout() {
 
 #[tokio::test]
 async fn standby_server_is_brought_back_before_launching_when_capacity_runs_short() {
-    let lab = EcsLab::start(10).await;
-    let arns = lab.run_tasks(3, None, true).await;
-    let (scaler, store) = lab
-        .scaler(
+    let lab = ecs::lab(10).await;
+    let arns = lab.run_tasks(3, None, true).await.unwrap();
+    let (scaler, store) = ecs::scaler(&lab, 
             Limits {
                 capacity: 10,
                 up: 5,
@@ -534,10 +502,9 @@ async fn standby_server_is_brought_back_before_launching_when_capacity_runs_shor
 
 #[tokio::test]
 async fn scheduled_event_runs_one_tick_and_a_held_lease_answers_skipped() {
-    let lab = EcsLab::start(10).await;
-    lab.run_tasks(1, None, true).await;
-    let (scaler, store) = lab
-        .scaler(
+    let lab = ecs::lab(10).await;
+    lab.run_tasks(1, None, true).await.unwrap();
+    let (scaler, store) = ecs::scaler(&lab, 
             Limits {
                 capacity: 10,
                 up: 15,
@@ -569,5 +536,5 @@ async fn scheduled_event_runs_one_tick_and_a_held_lease_answers_skipped() {
         .unwrap());
     let out = invoke().await;
     assert_eq!(out, serde_json::json!({"skipped": true}));
-    assert_eq!(lab.running_tasks().await.len(), 2);
+    assert_eq!(lab.running_tasks().await.unwrap().len(), 2);
 }
