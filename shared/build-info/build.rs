@@ -22,7 +22,10 @@ fn main() {
         watched.push(reference);
     }
     for name in watched {
-        if let Some(path) = git_output(&manifest, &["rev-parse", "--path-format=absolute", "--git-path", &name]) {
+        if let Some(path) = git_output(
+            &manifest,
+            &["rev-parse", "--path-format=absolute", "--git-path", &name],
+        ) {
             if Path::new(&path).is_file() {
                 println!("cargo:rerun-if-changed={path}");
             }

@@ -13,10 +13,10 @@ use std::time::Instant;
 
 use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use futures::stream::{self, StreamExt};
-use hangar_sessions::gamelift::GameLift;
+use hangar_sessions::config::{self, Need};
 use hangar_sessions::model::{session_pk, SessionItem, SessionStatus, SESSION_SK};
-use hangar_sessions::service::{Sessions, Settings};
-use hangar_sessions::store::{ensure_table, Store};
+use hangar_sessions::store::ensure_table;
+use hangar_sessions::Sessions;
 
 const MODES: usize = 10;
 
@@ -41,7 +41,7 @@ fn session(i: usize) -> SessionItem {
         location: None,
         placement_id: None,
         creator_id: None,
-        creation_time_millis: 1_700_000_000_000 + i as i64,
+        creation_time_millis: 1_700_000_000_000 + i as u64,
         updated_at_millis: 0,
         ended_at_millis: None,
         version: 0,
@@ -137,17 +137,12 @@ async fn main() {
     let started = Instant::now();
     load(&client, &table, n).await;
     println!("load took {} s", started.elapsed().as_secs());
-    let sessions = Sessions {
-        store: Store::new(client.clone(), table.clone()),
-        gamelift: GameLift::new(aws_sdk_gamelift::Client::new(&sdk)),
-        settings: Settings {
-            queue: None,
-            alias: None,
-            cursor_key: hangar_sessions::cursor::CursorKey::new(&[9u8; 32]).ok(),
-            ttl_seconds: 86_400,
-            reconcile_page_size: 100,
-        },
+    let vars = |name: &str| match name {
+        config::TABLE_VAR => Some(table.clone()),
+        config::CURSOR_SECRET_VAR => Some("bench-cursor-secret-of-at-least-32-bytes".to_string()),
+        _ => None,
     };
+    let sessions = Sessions::from_vars(&vars, &sdk, &[Need::CursorKey]).expect("configuration");
     println!("| listing | limit | returned | items read | read / returned | time |");
     println!("| --- | --- | --- | --- | --- | --- |");
     measure(&sessions, "default (active, free seat)", None, "20", pages).await;

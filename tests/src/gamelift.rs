@@ -262,3 +262,45 @@ pub async fn create_game_session(gl: &Client, fleet: &str, max_players: i32) -> 
         .unwrap()
         .to_string()
 }
+
+/// Puts `bytes` at `bucket/key` on moto's S3 (path-style, SigV4-signed with
+/// `credentials`), as a build upload does; returns the HTTP status.
+pub async fn put_on_local_s3(
+    bucket: &str,
+    key: &str,
+    bytes: &[u8],
+    credentials: aws_sdk_gamelift::config::Credentials,
+) -> u16 {
+    use aws_sigv4::http_request::{
+        sign, PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest,
+        SigningSettings, UriPathNormalizationMode,
+    };
+    let url = format!("{}/{bucket}/{key}", crate::moto_endpoint().trim_end_matches('/'));
+    let identity: aws_smithy_runtime_api::client::identity::Identity = credentials.into();
+    let mut settings = SigningSettings::default();
+    settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+    settings.percent_encoding_mode = PercentEncodingMode::Single;
+    settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region(crate::REGION)
+        .name("s3")
+        .time(std::time::SystemTime::now())
+        .settings(settings)
+        .build()
+        .unwrap()
+        .into();
+    let signable = SignableRequest::new(
+        "PUT",
+        url.as_str(),
+        std::iter::empty(),
+        SignableBody::Bytes(bytes),
+    )
+    .unwrap();
+    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+    let mut req = reqwest::Client::new().put(&url).body(bytes.to_vec());
+    for (name, value) in instructions.headers() {
+        req = req.header(name, value);
+    }
+    req.send().await.unwrap().status().as_u16()
+}

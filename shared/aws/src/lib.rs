@@ -6,9 +6,10 @@
 //! with one change: the HTTPS client. The SDK's default client loads the platform's
 //! trust store through `rustls-native-certs`, which reads the CA bundle *and* every
 //! file of the certificate directory (about 150 files on Debian), in the function's
-//! init phase, on every cold start. Ours reads one CA bundle instead (see
-//! [`trust_store`]) and uses the `ring` crypto provider, which keeps the deployment
-//! packages smaller than the default `aws-lc` one.
+//! init phase, on every cold start. Ours trusts the root certificates compiled into the
+//! binary unless `SSL_CERT_FILE` names a bundle (see [`trust_store`]), and uses the
+//! `ring` crypto provider, which keeps the deployment packages smaller than the default
+//! `aws-lc` one.
 
 pub mod error;
 #[cfg(test)]
@@ -27,7 +28,7 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 
 pub use aws_smithy_http_client::tls::TrustStore;
 pub use error::{AwsError, Fault};
-pub use trust::{trust_store, TrustSource, CA_BUNDLES};
+pub use trust::{compiled_roots_pem, trust_store, TrustSource};
 
 /// `aws_config::defaults(BehaviorVersion::latest())` with [`https_client`]. Adjust it
 /// (region, endpoint, credentials) before `load()`.

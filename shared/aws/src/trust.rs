@@ -1,4 +1,10 @@
 //! Which root certificates the HTTPS client trusts.
+//!
+//! By default the Mozilla root certificates compiled into the binary
+//! (`webpki-root-certs`): no file is read and nothing is parsed at start-up. Chosen by
+//! measurement over reading the system CA bundle (BENCHMARKS.md, "Trust store").
+//! `SSL_CERT_FILE` replaces them with one PEM bundle (a private CA, a TLS-inspecting
+//! proxy); `SSL_CERT_DIR` alone hands the choice to the platform's store.
 
 use std::ffi::OsString;
 use std::fmt;
@@ -8,20 +14,12 @@ use aws_smithy_http_client::tls::TrustStore;
 use base64::Engine;
 use rustls_pki_types::CertificateDer;
 
-/// CA bundles looked for, in order, when `SSL_CERT_FILE` and `SSL_CERT_DIR` are unset.
-pub const CA_BUNDLES: &[&str] = &[
-    // Amazon Linux 2023 (Lambda's provided.al2023 runtime), Fedora, RHEL
-    "/etc/pki/tls/certs/ca-bundle.crt",
-    // Debian, Ubuntu, Alpine
-    "/etc/ssl/certs/ca-certificates.crt",
-    // macOS, Arch
-    "/etc/ssl/cert.pem",
-];
-
 /// Where the trust store came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TrustSource {
-    /// One CA bundle file: `SSL_CERT_FILE`, or the first of [`CA_BUNDLES`] present.
+    /// The root certificates compiled into the binary (Mozilla's, from `webpki-root-certs`).
+    Compiled { certificates: usize },
+    /// One CA bundle file: `SSL_CERT_FILE`.
     /// `skipped` counts certificates in it that cannot be trust anchors.
     Bundle {
         path: PathBuf,
@@ -35,6 +33,9 @@ pub enum TrustSource {
 impl fmt::Display for TrustSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            TrustSource::Compiled { certificates } => {
+                write!(f, "the compiled-in roots ({certificates} certificates)")
+            }
             TrustSource::Bundle {
                 path,
                 certificates,
@@ -50,10 +51,11 @@ impl fmt::Display for TrustSource {
 }
 
 /// The trust store, from the environment read through `var`:
-/// - `SSL_CERT_FILE` set: that bundle;
+/// - `SSL_CERT_FILE` set: that bundle alone;
 /// - else `SSL_CERT_DIR` set: the platform's store (which honours it);
-/// - else the first of [`CA_BUNDLES`] that holds certificates;
-/// - else, or when the chosen bundle is unreadable or malformed, the platform's store.
+/// - else the compiled-in roots ([`compiled_roots_pem`]);
+/// - a bundle that is unreadable, malformed or holds no usable certificate is never
+///   trusted in part: the platform's store is used instead (and a warning logged).
 ///
 /// Every certificate kept has been checked to parse as a trust anchor, so the TLS
 /// client never meets one it refuses.
@@ -62,16 +64,18 @@ pub fn trust_store(var: &dyn Fn(&str) -> Option<OsString>) -> (TrustStore, Trust
     let path = match (set("SSL_CERT_FILE"), set("SSL_CERT_DIR")) {
         (Some(file), _) => PathBuf::from(file),
         (None, Some(_)) => return platform("SSL_CERT_DIR is set".to_string()),
-        (None, None) => match CA_BUNDLES.iter().map(PathBuf::from).find(|p| p.is_file()) {
-            Some(found) => found,
-            None => return platform("no CA bundle found".to_string()),
-        },
+        (None, None) => {
+            return (
+                pem_store(compiled_roots_pem()),
+                TrustSource::Compiled {
+                    certificates: webpki_root_certs::TLS_SERVER_ROOT_CERTS.len(),
+                },
+            )
+        }
     };
     match read_bundle(&path) {
         Ok(bundle) if bundle.certificates > 0 => (
-            TrustStore::empty()
-                .with_native_roots(false)
-                .with_pem_certificate(bundle.pem),
+            pem_store(bundle.pem),
             TrustSource::Bundle {
                 path,
                 certificates: bundle.certificates,
@@ -81,6 +85,23 @@ pub fn trust_store(var: &dyn Fn(&str) -> Option<OsString>) -> (TrustStore, Trust
         Ok(_) => platform(format!("{} holds no usable certificate", path.display())),
         Err(e) => platform(format!("{}: {e}", path.display())),
     }
+}
+
+/// The compiled-in roots as one PEM bundle (the form the SDK's TLS context takes).
+/// Each is a valid trust anchor (checked by a test), so none is validated here.
+pub fn compiled_roots_pem() -> Vec<u8> {
+    let roots = webpki_root_certs::TLS_SERVER_ROOT_CERTS;
+    let mut pem = Vec::with_capacity(roots.iter().map(|c| c.len() * 4 / 3 + 64).sum());
+    for root in roots {
+        push_pem(&mut pem, root);
+    }
+    pem
+}
+
+fn pem_store(pem: Vec<u8>) -> TrustStore {
+    TrustStore::empty()
+        .with_native_roots(false)
+        .with_pem_certificate(pem)
 }
 
 fn platform(reason: String) -> (TrustStore, TrustSource) {
@@ -159,9 +180,16 @@ mod tests {
     use rustls_pki_types::pem::PemObject;
     use std::collections::HashMap;
 
+    /// The system CA bundles of Amazon Linux / Fedora, Debian / Ubuntu and macOS.
+    const SYSTEM_BUNDLES: &[&str] = &[
+        "/etc/pki/tls/certs/ca-bundle.crt",
+        "/etc/ssl/certs/ca-certificates.crt",
+        "/etc/ssl/cert.pem",
+    ];
+
     /// Certificates from this machine's own CA bundle: real roots to build test bundles from.
     fn system_certificates() -> Vec<CertificateDer<'static>> {
-        let path = CA_BUNDLES
+        let path = SYSTEM_BUNDLES
             .iter()
             .find(|p| Path::new(p).is_file())
             .expect("a system CA bundle (package ca-certificates)");
@@ -214,13 +242,44 @@ mod tests {
     }
 
     #[test]
-    fn without_variables_the_first_system_bundle_is_used_whole() {
+    fn without_variables_the_compiled_in_roots_are_used_and_every_one_is_a_valid_anchor() {
         let (_, source) = trust_store(&env(&[]));
+        let roots = webpki_root_certs::TLS_SERVER_ROOT_CERTS;
+        assert!(roots.len() > 100, "{} roots", roots.len());
+        assert_eq!(
+            source,
+            TrustSource::Compiled {
+                certificates: roots.len()
+            }
+        );
+        // the PEM handed to the SDK holds exactly these certificates, each one an anchor
+        // (the SDK's TLS context panics on a certificate it cannot add)
+        let pem = compiled_roots_pem();
+        let back: Vec<_> = CertificateDer::pem_slice_iter(&pem)
+            .map(|c| c.unwrap())
+            .collect();
+        assert_eq!(back.as_slice(), roots);
+        for cert in &back {
+            webpki::anchor_from_trusted_cert(cert).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_system_bundle_named_by_ssl_cert_file_is_read_whole() {
+        let path = PathBuf::from(
+            SYSTEM_BUNDLES
+                .iter()
+                .find(|p| Path::new(p).is_file())
+                .expect("a system CA bundle (package ca-certificates)"),
+        );
+        let (_, source) = trust_store(&env(&[("SSL_CERT_FILE", &path)]));
         match source {
             TrustSource::Bundle {
-                path, certificates, ..
+                path: read,
+                certificates,
+                ..
             } => {
-                assert!(CA_BUNDLES.iter().any(|b| Path::new(b) == path));
+                assert_eq!(read, path);
                 assert_eq!(certificates, system_certificates().len());
                 // the same certificates rustls-pki-types' own PEM reader finds
                 let kept: Vec<_> = CertificateDer::pem_slice_iter(&read_bundle(&path).unwrap().pem)

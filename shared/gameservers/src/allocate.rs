@@ -1,6 +1,5 @@
 //! Hands a player the address of a game server with a free slot, reserving the slot
-//! atomically (see [`crate::store::Store::reserve_slot`]), and lists the servers for
-//! operators.
+//! atomically (see [`crate::store::Store::reserve_slot`]).
 //!
 //! An allocation reads a bounded number of items whatever the size of the fleet: the
 //! player's hold, then at most [`CANDIDATES`] servers per pass from the open index
@@ -13,7 +12,7 @@ use serde::Serialize;
 use crate::decision::{Hold, ServerState};
 use crate::error::GameServersError;
 use crate::service::GameServers;
-use crate::store::{PlayerHold, ServerRecord};
+use crate::store::PlayerHold;
 
 /// What a player is handed: where to connect, nothing about the fleet behind it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -124,67 +123,5 @@ impl GameServers {
             backup: false,
             task_arn: Some(hold.task_arn),
         }))
-    }
-
-    /// Every server of the group, for operators (`GET /v1/gameservers`).
-    pub async fn servers(&self) -> Result<Listing, GameServersError> {
-        let mut servers: Vec<ServerSummary> = self
-            .store
-            .servers()
-            .await?
-            .iter()
-            .map(ServerSummary::from)
-            .collect();
-        servers.sort_by(|a, b| a.task_arn.cmp(&b.task_arn));
-        let available = servers
-            .iter()
-            .filter(|s| s.state == ServerState::Active.as_str() && s.free > 0)
-            .filter_map(|s| s.address.clone())
-            .collect();
-        Ok(Listing { servers, available })
-    }
-}
-
-/// `GET /v1/gameservers`: every server, and the addresses with a free slot.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Listing {
-    pub servers: Vec<ServerSummary>,
-    /// Addresses of the active servers with a free slot (what the
-    /// `available-gameserver-list` of the ECS manager this replaces answered).
-    pub available: Vec<String>,
-}
-
-/// One server as operators see it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ServerSummary {
-    pub task_arn: String,
-    pub address: Option<String>,
-    pub state: &'static str,
-    pub capacity: u32,
-    pub players: u32,
-    pub free: u32,
-    pub reserved: u32,
-    pub ready_to_close: bool,
-    pub failures: u32,
-    pub protected: bool,
-    pub updated_at_ms: u64,
-}
-
-impl From<&ServerRecord> for ServerSummary {
-    fn from(r: &ServerRecord) -> Self {
-        ServerSummary {
-            task_arn: r.task_arn().to_string(),
-            address: r.address(),
-            state: r.state.as_str(),
-            capacity: r.capacity,
-            players: r.capacity.saturating_sub(r.reported_free),
-            free: r.free,
-            reserved: r.reserved,
-            ready_to_close: r.ready_to_close,
-            failures: r.failures,
-            protected: r.protected,
-            updated_at_ms: r.updated_at_ms,
-        }
     }
 }

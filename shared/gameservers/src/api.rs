@@ -1,5 +1,5 @@
 //! The area's entry points: `GET /v1/gameservers/available` ([`allocate`]),
-//! `GET /v1/gameservers` ([`list`]) and the scheduled scaler run ([`scale`]). The Lambda
+//! `GET /v1/gameservers` and `GET /v1/operator/gameservers` ([`list`]) and the scheduled scaler run ([`scale`]). The Lambda
 //! binaries (`functions/gameservers`) and `hangar dev` call these same functions; this
 //! is also the one place a [`GameServersError`] becomes an HTTP answer.
 
@@ -43,25 +43,24 @@ async fn available(gs: &GameServers, req: &Request) -> Result<Response<Body>, Ap
     Ok(json(200, &a))
 }
 
-/// `GET /v1/gameservers` (operators, IAM): every ECS game server with its task, address,
-/// state and load, and the addresses with a free slot. Players are refused: they are
-/// handed one address by [`allocate`] and see nothing of the fleet.
+/// `GET /v1/gameservers` (player JWT) and `GET /v1/operator/gameservers` (IAM): the
+/// servers of the group. An IAM caller (an operator; the template's
+/// `OperatorGameServersPolicy` grants the route) gets every server with its task and
+/// address and the addresses with a free slot; a player gets state and load only.
 pub async fn list(gs: &GameServers, req: Request) -> Response<Body> {
     respond(servers(gs, &req).await)
 }
 
 async fn servers(gs: &GameServers, req: &Request) -> Result<Response<Body>, ApiError> {
-    match caller(req)? {
+    let caller = caller(req)?;
+    let listing = gs.servers().await?;
+    Ok(match caller {
         Caller::Server(principal) => {
-            tracing::info!(principal = %principal, "game servers listed");
+            tracing::info!(principal = %principal, "game servers listed for an operator");
+            json(200, &listing)
         }
-        Caller::Player(_) => {
-            return Err(ApiError::forbidden(
-                "this route is for operators (IAM); players get a server from /v1/gameservers/available",
-            ))
-        }
-    }
-    Ok(json(200, &gs.servers().await?))
+        Caller::Player(_) => json(200, &listing.for_players()),
+    })
 }
 
 /// What the scaler's schedule sends: EventBridge Scheduler's default notification

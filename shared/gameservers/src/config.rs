@@ -283,6 +283,7 @@ impl ScalingConfig {
         } else {
             (Vec::new(), Vec::new())
         };
+        let client_address = parsed_or(vars, "GAMESERVER_ADDRESS", ClientAddress::Private)?;
         let ecs = EcsTarget {
             cluster: required(vars, "ECS_CLUSTER")?,
             task_definition,
@@ -292,7 +293,12 @@ impl ScalingConfig {
             network_mode,
             subnets,
             security_groups,
-            assign_public_ip: parsed_or(vars, "ECS_ASSIGN_PUBLIC_IP", false)?,
+            // Clients on the internet need the tasks' public IPs: on by default then.
+            assign_public_ip: parsed_or(
+                vars,
+                "ECS_ASSIGN_PUBLIC_IP",
+                client_address == ClientAddress::Public,
+            )?,
             launch_type,
         };
         let game_port: u16 = positive("GAME_PORT", parsed(vars, "GAME_PORT")?)?;
@@ -352,7 +358,7 @@ impl ScalingConfig {
             ecs,
             game_port,
             capacity_port,
-            client_address: parsed_or(vars, "GAMESERVER_ADDRESS", ClientAddress::Private)?,
+            client_address,
             probe,
             startup_grace: Duration::from_secs(parsed_or(vars, "PROBE_GRACE_SECONDS", 120u64)?),
             margins: Margins {

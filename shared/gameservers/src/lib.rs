@@ -14,7 +14,8 @@
 //! - [`probe`]: the game-server contract (`GET /capacity` or a seed-style
 //!   `GET /health/`), probed concurrently.
 //! - [`tick`]: one scaler run tying these together under a lease.
-//! - [`allocate`]: handing out slots and listing servers.
+//! - [`allocate`]: handing out slots.
+//! - [`list`]: the servers as operators and as players may see them.
 
 pub mod address;
 pub mod allocate;
@@ -24,6 +25,7 @@ pub mod decision;
 pub mod ec2;
 pub mod ecs;
 pub mod error;
+pub mod list;
 pub mod probe;
 pub mod service;
 pub mod store;

@@ -7,66 +7,68 @@ use hangar_lambda::http::{json, respond};
 use hangar_lambda::{require_player, require_server, ApiError};
 use lambda_http::{Body, Request, RequestExt, Response};
 
-use crate::config::{self, Need};
 use crate::events::decode_sqs_body;
-use crate::gamelift::GameLift;
 use crate::listing::PlanError;
-use crate::service::{ReconcileReport, ServiceError, Sessions};
-use crate::store::Store;
+use crate::service::ReconcileReport;
+use crate::{Sessions, SessionsError};
 
-impl From<ServiceError> for ApiError {
-    fn from(e: ServiceError) -> Self {
+/// The one mapping of the area's errors to HTTP answers. Internal detail (AWS errors,
+/// undecodable items, missing settings) is logged here and never sent.
+impl From<SessionsError> for ApiError {
+    fn from(e: SessionsError) -> Self {
         match e {
-            ServiceError::Invalid(f) => ApiError::bad_request("InvalidRequest", f.to_string()),
-            ServiceError::Listing(PlanError::Filter(p)) => ApiError::bad_request(
+            SessionsError::Invalid(f) => ApiError::bad_request("InvalidRequest", f.to_string()),
+            SessionsError::Listing(PlanError::Filter(p)) => ApiError::bad_request(
                 "InvalidFilter",
                 format!("filter: {} at position {}", p.message, p.position),
             ),
-            ServiceError::Listing(PlanError::Sort(p)) => ApiError::bad_request(
+            SessionsError::Listing(PlanError::Sort(p)) => ApiError::bad_request(
                 "InvalidSort",
                 format!("sort: {} at position {}", p.message, p.position),
             ),
-            ServiceError::Listing(l @ PlanError::Limit) => {
+            SessionsError::Listing(l @ PlanError::Limit) => {
                 ApiError::bad_request("InvalidLimit", l.to_string())
             }
-            ServiceError::Cursor(c) => {
+            SessionsError::Cursor(c) => {
                 ApiError::bad_request("InvalidCursor", format!("cursor: {c}"))
             }
-            e @ ServiceError::BadSessionId => {
+            e @ SessionsError::BadSessionId => {
                 ApiError::bad_request("InvalidSessionId", e.to_string())
             }
-            e @ ServiceError::BadIdempotencyKey => {
+            e @ SessionsError::BadIdempotencyKey => {
                 ApiError::bad_request("InvalidIdempotencyKey", e.to_string())
             }
-            e @ ServiceError::SortWindow(_) => ApiError::bad_request("SortTooBroad", e.to_string()),
-            ServiceError::Forbidden(m) => ApiError::forbidden(m),
-            e @ ServiceError::NotFound(_) => ApiError::not_found(e.to_string()),
-            e @ ServiceError::Full => ApiError::conflict("SessionFull", e.to_string()),
-            e @ ServiceError::NotReady => ApiError::conflict("SessionNotReady", e.to_string()),
-            e @ ServiceError::Ended => ApiError::gone(e.to_string()),
-            e @ ServiceError::IdempotencyMismatch => {
+            e @ SessionsError::SortWindow(_) => {
+                ApiError::bad_request("SortTooBroad", e.to_string())
+            }
+            SessionsError::Forbidden(m) => ApiError::forbidden(m),
+            e @ SessionsError::NotFound(_) => ApiError::not_found(e.to_string()),
+            e @ SessionsError::Full => ApiError::conflict("SessionFull", e.to_string()),
+            e @ SessionsError::NotReady => ApiError {
+                retry_after: Some(1),
+                ..ApiError::conflict("SessionNotReady", e.to_string())
+            },
+            e @ SessionsError::AlreadyJoined(_) => {
+                ApiError::conflict("PlayerAlreadyJoined", e.to_string())
+            }
+            e @ SessionsError::PlacementIdTaken(_) => {
+                ApiError::conflict("PlacementIdTaken", e.to_string())
+            }
+            SessionsError::WrongCredential(m) => ApiError::forbidden(m),
+            e @ SessionsError::Ended => ApiError::gone(e.to_string()),
+            e @ SessionsError::IdempotencyMismatch => {
                 ApiError::new(422, "IdempotencyKeyReused", e.to_string())
             }
-            e @ (ServiceError::Busy(_) | ServiceError::Throttled) => {
-                ApiError::unavailable(e.to_string(), 1)
+            e @ SessionsError::Busy(_) => ApiError::unavailable(e.to_string(), 1),
+            SessionsError::Aws(e) if e.is_throttling() => {
+                tracing::warn!(error = %e, "throttled");
+                ApiError::unavailable(format!("{} is throttling; retry shortly", e.operation), 1)
             }
-            ServiceError::Internal(detail) => ApiError::internal(detail),
+            e @ (SessionsError::Aws(_)
+            | SessionsError::Decode(_)
+            | SessionsError::NotConfigured(_)) => ApiError::internal(e),
         }
     }
-}
-
-/// Builds the operations from the environment and the SDK configuration (clients
-/// honour `AWS_ENDPOINT_URL_<SERVICE>` / `AWS_ENDPOINT_URL`).
-pub fn from_env(
-    sdk: &aws_config::SdkConfig,
-    needs: &[Need],
-) -> Result<Sessions, hangar_lambda::ConfigError> {
-    let (table, settings) = config::from_vars(&hangar_lambda::config::Env, needs)?;
-    Ok(Sessions {
-        store: Store::new(aws_sdk_dynamodb::Client::new(sdk), table),
-        gamelift: GameLift::new(aws_sdk_gamelift::Client::new(sdk)),
-        settings,
-    })
 }
 
 fn body_bytes(req: &Request) -> &[u8] {
@@ -89,6 +91,13 @@ fn path_param(req: &Request, name: &str) -> Result<String, ApiError> {
         })
 }
 
+/// The session credential a game server presented (see [`crate::credential`]).
+fn credential(req: &Request) -> Option<String> {
+    req.headers()
+        .get(crate::credential::HEADER)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+}
+
 fn query_param(req: &Request, name: &str) -> Option<String> {
     req.query_string_parameters_ref()
         .and_then(|q| q.first(name))
@@ -102,10 +111,12 @@ pub async fn create(s: &Sessions, req: Request) -> Reply {
     Ok(respond(
         async {
             let player = require_player(&req)?;
+            // Any bytes reach the check (which refuses what is not printable ASCII), so a
+            // key is never silently dropped.
             let key = req
                 .headers()
                 .get("idempotency-key")
-                .map(|v| v.to_str().unwrap_or("\u{0}").to_string());
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
             let view = s.create(&player, body_bytes(&req), key.as_deref()).await?;
             Ok(json(202, &view))
         }
@@ -168,25 +179,31 @@ pub async fn join(s: &Sessions, req: Request) -> Reply {
     ))
 }
 
-/// `PUT /v1/server/sessions/{sessionId}` (game server).
+/// `PUT /v1/server/sessions/{sessionId}` (game server, with the session's credential).
 pub async fn server_update(s: &Sessions, req: Request) -> Reply {
     Ok(respond(
         async {
             require_server(&req)?;
             let id = path_param(&req, "sessionId")?;
-            Ok(json(200, &s.server_update(&id, body_bytes(&req)).await?))
+            let credential = credential(&req);
+            Ok(json(
+                200,
+                &s.server_update(&id, credential.as_deref(), body_bytes(&req))
+                    .await?,
+            ))
         }
         .await,
     ))
 }
 
-/// `DELETE /v1/server/sessions/{sessionId}` (game server).
+/// `DELETE /v1/server/sessions/{sessionId}` (game server, with the session's credential).
 pub async fn server_end(s: &Sessions, req: Request) -> Reply {
     Ok(respond(
         async {
             require_server(&req)?;
             let id = path_param(&req, "sessionId")?;
-            Ok(json(200, &s.server_end(&id).await?))
+            let credential = credential(&req);
+            Ok(json(200, &s.server_end(&id, credential.as_deref()).await?))
         }
         .await,
     ))
@@ -233,7 +250,7 @@ pub async fn placement_events(s: &Sessions, event: SqsEvent) -> SqsBatchResponse
 }
 
 /// The scheduled reconciler.
-pub async fn reconcile(s: &Sessions) -> Result<ReconcileReport, ServiceError> {
+pub async fn reconcile(s: &Sessions) -> Result<ReconcileReport, SessionsError> {
     let report = s.reconcile().await?;
     tracing::info!(?report, "reconciled");
     Ok(report)

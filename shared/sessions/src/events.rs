@@ -83,7 +83,7 @@ pub struct PlacementEvent {
     pub placement_id: String,
     pub status: PlacementStatus,
     /// Event time (EventBridge `time`), milliseconds since the epoch; 0 when absent.
-    pub time_millis: i64,
+    pub time_millis: u64,
     pub fulfilment: Option<Fulfilment>,
 }
 
@@ -152,7 +152,10 @@ pub fn from_eventbridge(
     Ok(PlacementEvent {
         placement_id: d.placement_id,
         status,
-        time_millis: event.time.map(|t| t.timestamp_millis()).unwrap_or(0),
+        time_millis: event
+            .time
+            .and_then(|t| u64::try_from(t.timestamp_millis()).ok())
+            .unwrap_or(0),
         fulfilment,
     })
 }

@@ -14,7 +14,7 @@
 //! from the index. Any other sort reads every match (at most [`MAX_SORT_WINDOW`]) and
 //! sorts in memory.
 
-use hangar_domain::search::{
+use crate::search::{
     parse_filter, parse_sort, Attribute, Comparator, Condition, Direction, Filter, ParseError,
     Searchable, Sort, Value,
 };
@@ -37,7 +37,7 @@ impl Searchable for SessionItem {
         i64::from(self.maximum_sessions)
     }
     fn creation_time_millis(&self) -> i64 {
-        self.creation_time_millis
+        i64::try_from(self.creation_time_millis).unwrap_or(i64::MAX)
     }
     fn player_session_count(&self) -> i64 {
         i64::from(self.player_session_count)

@@ -92,12 +92,23 @@ pub fn property_pk(key: &str, value: &str) -> String {
 
 /// Sort key used by every listing index: creation time (zero padded, so the string
 /// order is the time order) then the id.
-pub fn list_sk(creation_time_millis: i64, gamelift_id: &str) -> String {
-    format!("{:015}#{gamelift_id}", creation_time_millis.max(0))
+pub fn list_sk(creation_time_millis: u64, gamelift_id: &str) -> String {
+    format!("{creation_time_millis:015}#{gamelift_id}")
 }
 
+/// Key of a player's reservation. A DynamoDB sort key holds at most 1,024 bytes and
+/// GameLift player ids may be 1,024 bytes long, so long ids (and ids starting with `#`,
+/// which could be mistaken for one) are keyed by their SHA-256.
 pub fn reservation_sk(player_id: &str) -> String {
-    format!("R#{player_id}")
+    if player_id.len() <= 960 && !player_id.starts_with('#') {
+        format!("R#{player_id}")
+    } else {
+        let digest: String = <sha2::Sha256 as sha2::Digest>::digest(player_id.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        format!("R##{digest}")
+    }
 }
 
 pub fn placement_pk(placement_id: &str) -> String {
@@ -143,10 +154,10 @@ pub struct SessionItem {
     pub placement_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creator_id: Option<String>,
-    pub creation_time_millis: i64,
-    pub updated_at_millis: i64,
+    pub creation_time_millis: u64,
+    pub updated_at_millis: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ended_at_millis: Option<i64>,
+    pub ended_at_millis: Option<u64>,
     /// Bumped by every write to the main item (optimistic concurrency).
     #[serde(default)]
     pub version: u64,
@@ -159,7 +170,11 @@ pub struct SessionItem {
     pub list_sk: String,
     /// DynamoDB TTL (epoch seconds), set once the session ended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ttl: Option<i64>,
+    pub ttl: Option<u64>,
+    /// SHA-256 of the server credential of the game server hosting the session
+    /// ([`crate::credential`]); never shown to players.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential_fingerprint: Option<String>,
 }
 
 impl SessionItem {
@@ -188,17 +203,22 @@ impl SessionItem {
                 copy.sk = self.list_sk.clone();
                 copy.open_pk = None;
                 copy.active_pk = None;
+                // The listing answers without `data` (up to 256 KiB): one copy per
+                // property must not repeat it, or a session's writes would pass
+                // DynamoDB's 4 MB transaction limit.
+                copy.data = None;
+                copy.credential_fingerprint = None;
                 copy
             })
             .collect()
     }
 
-    /// Marks the session ended at `now_millis`, expiring `ttl_seconds` later.
-    pub fn end(&mut self, status: SessionStatus, now_millis: i64, ttl_seconds: i64) {
+    /// Marks the session ended at `now_ms`, expiring `ttl_secs` later.
+    pub fn end(&mut self, status: SessionStatus, now_ms: u64, ttl_secs: u64) {
         self.status = status;
-        self.ended_at_millis.get_or_insert(now_millis);
-        self.updated_at_millis = now_millis;
-        self.ttl = Some(now_millis / 1000 + ttl_seconds);
+        self.ended_at_millis.get_or_insert(now_ms);
+        self.updated_at_millis = now_ms;
+        self.ttl = Some(now_ms / 1000 + ttl_secs);
         self.refresh_index_keys();
     }
 
@@ -247,7 +267,7 @@ pub struct SessionView {
     pub port: Option<u16>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
-    pub creation_time_millis: i64,
+    pub creation_time_millis: u64,
 }
 
 /// A player's seat in a session (`pk = S#<id>`, `sk = R#<playerId>`).
@@ -260,8 +280,11 @@ pub struct ReservationItem {
     pub player_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub player_session_id: Option<String>,
-    pub created_at_millis: i64,
-    pub ttl: i64,
+    pub created_at_millis: u64,
+    /// When GameLift last said the player session was still RESERVED or ACTIVE.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked_at_millis: Option<u64>,
+    pub ttl: u64,
 }
 
 /// A queue placement (`pk = P#<placementId>`, `sk = P`).
@@ -295,13 +318,32 @@ pub struct PlacementItem {
     /// playerId -> playerSessionId, from the fulfilled event.
     #[serde(default)]
     pub player_sessions: BTreeMap<String, String>,
-    pub created_at_millis: i64,
-    pub updated_at_millis: i64,
+    pub created_at_millis: u64,
+    pub updated_at_millis: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub event_time_millis: Option<i64>,
+    pub event_time_millis: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ttl: Option<i64>,
+    pub ttl: Option<u64>,
+    /// SHA-256 (hex) of the create request's body, to tell a retry from another request
+    /// with the same caller-supplied placement id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_hash: Option<String>,
+    /// Fingerprint of the server credential issued with the placement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential_fingerprint: Option<String>,
+    /// When DescribeGameSessionPlacement was last asked about this placement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub described_at_millis: Option<u64>,
+    /// Sparse key of the pending-placements partition of the `active` index (set while
+    /// PENDING, so the reconciler finds placements whose event never came).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list_sk: Option<String>,
 }
+
+/// The partition of the `active` index that holds PENDING placements.
+pub const PENDING_INDEX_PK: &str = "PENDING";
 
 impl PlacementItem {
     /// Whether `player_id` may read this placement.
@@ -360,15 +402,17 @@ pub struct IdempotencyItem {
     pub placement_id: String,
     /// SHA-256 (hex) of the request body.
     pub body_hash: String,
-    pub ttl: i64,
+    pub ttl: u64,
 }
 
-/// The answer to a join.
+/// The answer to a join: the caller's player session, and with a party every member's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JoinView {
     pub session_id: String,
     pub player_session_id: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub player_sessions: Vec<crate::events::PlacedPlayerSession>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ip_address: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -407,6 +451,7 @@ pub(crate) mod tests {
             active_pk: None,
             list_sk: String::new(),
             ttl: None,
+            credential_fingerprint: None,
         };
         s.refresh_index_keys();
         s
@@ -482,6 +527,11 @@ pub(crate) mod tests {
             updated_at_millis: 0,
             event_time_millis: None,
             ttl: None,
+            body_hash: None,
+            credential_fingerprint: None,
+            described_at_millis: None,
+            active_pk: None,
+            list_sk: None,
         };
         assert_eq!(p.view_for("alice").ip_address, None);
         p.status = PlacementStatus::Fulfilled;

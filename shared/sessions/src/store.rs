@@ -14,14 +14,14 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, Delete, GlobalSecondaryIndex,
     KeySchemaElement, KeyType, Projection, ProjectionType, Put, ScalarAttributeType,
-    TimeToLiveSpecification, TransactWriteItem,
+    TimeToLiveSpecification, TransactWriteItem, Update,
 };
 use aws_sdk_dynamodb::Client;
+use hangar_aws::AwsError;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -29,42 +29,55 @@ use crate::cursor::Position;
 use crate::events::PlacementEvent;
 use crate::listing::Source;
 use crate::model::*;
+use crate::SessionsError;
 
 pub const INDEX_OPEN: &str = "open";
 pub const INDEX_ACTIVE: &str = "active";
 pub const TTL_ATTRIBUTE: &str = "ttl";
 
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("dynamodb: {0}")]
-    Backend(String),
-    #[error("stored item does not decode: {0}")]
-    Decode(String),
-}
-
-fn is_conditional<E, R>(e: &SdkError<E, R>) -> bool
+/// The outcome of a conditional write: applied, or refused by its condition (nothing
+/// written). Every other failure is an error.
+fn conditional<T, E>(
+    operation: &'static str,
+    result: Result<
+        T,
+        aws_sdk_dynamodb::error::SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
+    >,
+) -> Result<bool, SessionsError>
 where
-    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata
+        + aws_smithy_types::retry::ProvideErrorKind
+        + std::error::Error
+        + Send
+        + Sync
+        + 'static,
 {
-    use aws_sdk_dynamodb::error::ProvideErrorMetadata;
-    e.code() == Some("ConditionalCheckFailedException")
+    match result {
+        Ok(_) => Ok(true),
+        Err(e) => {
+            let e = AwsError::new(operation, e);
+            if e.is_condition_failed() {
+                Ok(false)
+            } else {
+                Err(e.into())
+            }
+        }
+    }
 }
 
-fn backend(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(e.to_string())
+/// A request the SDK could not build (a bug of ours, never the caller's input).
+fn build_error(e: impl std::fmt::Display) -> SessionsError {
+    SessionsError::Decode(format!("building a DynamoDB request: {e}"))
 }
 
-/// A failed SDK call, with its whole chain of causes.
-fn sdk(e: impl std::error::Error) -> StoreError {
-    backend(aws_sdk_dynamodb::error::DisplayErrorContext(e))
+fn to_item<T: Serialize>(v: &T) -> Result<HashMap<String, AttributeValue>, SessionsError> {
+    serde_dynamo::to_item(v).map_err(|e| SessionsError::Decode(e.to_string()))
 }
 
-fn to_item<T: Serialize>(v: &T) -> Result<HashMap<String, AttributeValue>, StoreError> {
-    serde_dynamo::to_item(v).map_err(|e| StoreError::Decode(e.to_string()))
-}
-
-fn from_item<T: DeserializeOwned>(item: HashMap<String, AttributeValue>) -> Result<T, StoreError> {
-    serde_dynamo::from_item(item).map_err(|e| StoreError::Decode(e.to_string()))
+fn from_item<T: DeserializeOwned>(
+    item: HashMap<String, AttributeValue>,
+) -> Result<T, SessionsError> {
+    serde_dynamo::from_item(item).map_err(|e| SessionsError::Decode(e.to_string()))
 }
 
 fn s(v: impl Into<String>) -> AttributeValue {
@@ -75,11 +88,37 @@ fn n(v: impl ToString) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
-/// Which way [`Store::move_seat`] moves a session's seat counter.
-#[derive(Clone, Copy)]
-enum Seat {
-    Take,
-    GiveBack,
+/// What [`Store::insert_placement`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Claim {
+    /// Both written.
+    Inserted,
+    /// The caller used this `Idempotency-Key` before: its record (nothing written).
+    KeyTaken(IdempotencyItem),
+    /// A placement with this id exists (nothing written).
+    PlacementTaken,
+}
+
+/// What [`Store::reserve_seats`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reserve {
+    /// The seats are taken and the reservations written.
+    Taken,
+    /// Not enough free seats, or the session is not ACTIVE (nothing written).
+    NoSeat,
+    /// The player at this index of the reservations already holds one (nothing written).
+    AlreadyReserved(usize),
+    /// Another transaction touched the session at the same time: read again and retry.
+    Conflict,
+}
+
+/// What a reservation must still be for [`Store::release_seats`] to give its seat back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Held<'a> {
+    /// Not yet confirmed by GameLift, and created at this time.
+    Pending { created_at_millis: u64 },
+    /// Confirmed with this GameLift player session.
+    Confirmed { player_session_id: &'a str },
 }
 
 fn key(pk: impl Into<String>, sk: impl Into<String>) -> HashMap<String, AttributeValue> {
@@ -87,22 +126,22 @@ fn key(pk: impl Into<String>, sk: impl Into<String>) -> HashMap<String, Attribut
 }
 
 /// Creates the table with the key schema, GSIs and TTL the template declares.
-pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
+pub async fn create_table(client: &Client, table: &str) -> Result<(), SessionsError> {
     let attr = |name: &str| {
         AttributeDefinition::builder()
             .attribute_name(name)
             .attribute_type(ScalarAttributeType::S)
             .build()
-            .map_err(backend)
+            .map_err(build_error)
     };
     let key_el = |name: &str, kt: KeyType| {
         KeySchemaElement::builder()
             .attribute_name(name)
             .key_type(kt)
             .build()
-            .map_err(backend)
+            .map_err(build_error)
     };
-    let gsi = |name: &str, pk: &str| -> Result<GlobalSecondaryIndex, StoreError> {
+    let gsi = |name: &str, pk: &str| -> Result<GlobalSecondaryIndex, SessionsError> {
         GlobalSecondaryIndex::builder()
             .index_name(name)
             .key_schema(key_el(pk, KeyType::Hash)?)
@@ -113,7 +152,7 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
                     .build(),
             )
             .build()
-            .map_err(backend)
+            .map_err(build_error)
     };
     client
         .create_table()
@@ -130,7 +169,7 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
         .global_secondary_indexes(gsi(INDEX_ACTIVE, "activePk")?)
         .send()
         .await
-        .map_err(sdk)?;
+        .map_err(|e| AwsError::new("CreateTable", e))?;
     client
         .update_time_to_live()
         .table_name(table)
@@ -139,11 +178,11 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
                 .enabled(true)
                 .attribute_name(TTL_ATTRIBUTE)
                 .build()
-                .map_err(backend)?,
+                .map_err(build_error)?,
         )
         .send()
         .await
-        .map_err(sdk)?;
+        .map_err(|e| AwsError::new("UpdateTimeToLive", e))?;
     Ok(())
 }
 
@@ -151,8 +190,8 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TxOutcome {
     Applied,
-    /// The condition of the action at this index failed.
-    ConditionFailed(usize),
+    /// A condition failed (nothing was written).
+    ConditionFailed,
     /// Another transaction touched the same items; retry.
     Conflict,
 }
@@ -187,7 +226,7 @@ impl Store {
         &self,
         pk: String,
         sk: &str,
-    ) -> Result<Option<T>, StoreError> {
+    ) -> Result<Option<T>, SessionsError> {
         let out = self
             .client
             .get_item()
@@ -196,37 +235,23 @@ impl Store {
             .consistent_read(true)
             .send()
             .await
-            .map_err(sdk)?;
+            .map_err(|e| AwsError::new("GetItem", e))?;
         out.item.map(from_item).transpose()
     }
 
-    /// Writes `item` unless an item with its key exists; `Ok(false)` when one does
-    /// (nothing written).
-    async fn put_new(&self, item: HashMap<String, AttributeValue>) -> Result<bool, StoreError> {
-        let r = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        match r {
-            Ok(_) => Ok(true),
-            Err(e) if is_conditional(&e) => Ok(false),
-            Err(e) => Err(sdk(e)),
-        }
-    }
-
     /// Deletes the item with this key (nothing happens when there is none).
-    async fn remove(&self, pk: impl Into<String>, sk: impl Into<String>) -> Result<(), StoreError> {
+    async fn remove(
+        &self,
+        pk: impl Into<String>,
+        sk: impl Into<String>,
+    ) -> Result<(), SessionsError> {
         self.client
             .delete_item()
             .table_name(&self.table)
             .set_key(Some(key(pk, sk)))
             .send()
             .await
-            .map_err(sdk)?;
+            .map_err(|e| AwsError::new("DeleteItem", e))?;
         Ok(())
     }
 
@@ -234,26 +259,26 @@ impl Store {
         &self,
         item: HashMap<String, AttributeValue>,
         condition: Option<&str>,
-    ) -> Result<TransactWriteItem, StoreError> {
+    ) -> Result<TransactWriteItem, SessionsError> {
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))
             .set_condition_expression(condition.map(str::to_string))
             .build()
-            .map_err(backend)?;
+            .map_err(build_error)?;
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
-    fn delete(&self, pk: &str, sk: &str) -> Result<TransactWriteItem, StoreError> {
+    fn delete(&self, pk: &str, sk: &str) -> Result<TransactWriteItem, SessionsError> {
         let delete = Delete::builder()
             .table_name(&self.table)
             .set_key(Some(key(pk, sk)))
             .build()
-            .map_err(backend)?;
+            .map_err(build_error)?;
         Ok(TransactWriteItem::builder().delete(delete).build())
     }
 
-    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<TxOutcome, StoreError> {
+    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<TxOutcome, SessionsError> {
         let result = self
             .client
             .transact_write_items()
@@ -262,24 +287,58 @@ impl Store {
             .await;
         match result {
             Ok(_) => Ok(TxOutcome::Applied),
-            Err(SdkError::ServiceError(e)) => match e.err() {
-                TransactWriteItemsError::TransactionCanceledException(c) => {
-                    let reasons = c.cancellation_reasons();
-                    if let Some(i) = reasons
-                        .iter()
-                        .position(|r| r.code() == Some("ConditionalCheckFailed"))
-                    {
-                        Ok(TxOutcome::ConditionFailed(i))
-                    } else {
-                        Ok(TxOutcome::Conflict)
-                    }
-                }
-                other if other.meta().code() == Some("TransactionConflictException") => {
+            Err(e) => {
+                let cancelled = matches!(
+                    e.as_service_error(),
+                    Some(TransactWriteItemsError::TransactionCanceledException(_))
+                );
+                let e = AwsError::new("TransactWriteItems", e);
+                if e.is_condition_failed() {
+                    Ok(TxOutcome::ConditionFailed)
+                } else if cancelled {
+                    // Cancelled by another transaction on the same items: retry.
                     Ok(TxOutcome::Conflict)
+                } else {
+                    Err(e.into())
                 }
-                other => Err(sdk(other)),
-            },
-            Err(e) => Err(sdk(e)),
+            }
+        }
+    }
+
+    /// Runs a transaction; `None` when it applied, else the indexes of the actions whose
+    /// condition failed (empty: cancelled by a conflicting transaction, worth a retry).
+    async fn transact_reasons(
+        &self,
+        items: Vec<TransactWriteItem>,
+    ) -> Result<Option<Vec<usize>>, SessionsError> {
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(None),
+            Err(e) => {
+                let failed: Option<Vec<usize>> = match e.as_service_error() {
+                    Some(TransactWriteItemsError::TransactionCanceledException(c)) => Some(
+                        c.cancellation_reasons()
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, r)| r.code() == Some("ConditionalCheckFailed"))
+                            .map(|(i, _)| i)
+                            .collect(),
+                    ),
+                    _ => None,
+                };
+                let e = AwsError::new("TransactWriteItems", e);
+                match failed {
+                    Some(failed) if e.is_condition_failed() || !e.is_retryable() => {
+                        Ok(Some(failed))
+                    }
+                    _ => Err(e.into()),
+                }
+            }
         }
     }
 
@@ -288,7 +347,7 @@ impl Store {
     pub async fn get_session(
         &self,
         game_session_id: &str,
-    ) -> Result<Option<SessionItem>, StoreError> {
+    ) -> Result<Option<SessionItem>, SessionsError> {
         self.get(session_pk(game_session_id), SESSION_SK).await
     }
 
@@ -296,7 +355,7 @@ impl Store {
         &self,
         game_session_id: &str,
         player_id: &str,
-    ) -> Result<Option<ReservationItem>, StoreError> {
+    ) -> Result<Option<ReservationItem>, SessionsError> {
         self.get(session_pk(game_session_id), &reservation_sk(player_id))
             .await
     }
@@ -307,7 +366,7 @@ impl Store {
         &self,
         session: &SessionItem,
         reservations: &[ReservationItem],
-    ) -> Result<bool, StoreError> {
+    ) -> Result<bool, SessionsError> {
         let mut items = vec![self.put(to_item(session)?, Some("attribute_not_exists(pk)"))?];
         for copy in session.property_copies() {
             items.push(self.put(to_item(&copy)?, None)?);
@@ -317,9 +376,9 @@ impl Store {
         }
         match self.transact(items).await? {
             TxOutcome::Applied => Ok(true),
-            TxOutcome::ConditionFailed(_) => Ok(false),
-            TxOutcome::Conflict => Err(StoreError::Backend(
-                "transaction conflict inserting a session".into(),
+            TxOutcome::ConditionFailed => Ok(false),
+            TxOutcome::Conflict => Err(SessionsError::Busy(
+                "another write touched the session being recorded",
             )),
         }
     }
@@ -330,7 +389,7 @@ impl Store {
         &self,
         old: &SessionItem,
         new: &SessionItem,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<bool, SessionsError> {
         let mut new = new.clone();
         new.version = old.version + 1;
         let put = Put::builder()
@@ -340,7 +399,7 @@ impl Store {
             .expression_attribute_names("#v", "version")
             .expression_attribute_values(":v", n(old.version))
             .build()
-            .map_err(backend)?;
+            .map_err(build_error)?;
         let mut items = vec![TransactWriteItem::builder().put(put).build()];
         let new_copies = new.property_copies();
         for copy in old.property_copies() {
@@ -357,88 +416,134 @@ impl Store {
         Ok(self.transact(items).await? == TxOutcome::Applied)
     }
 
-    /// Records that `reservation`'s player is taking a seat; `false` when that player
-    /// already holds (or is taking) one. One conditional put per (session, player).
-    pub async fn reserve(&self, reservation: &ReservationItem) -> Result<bool, StoreError> {
-        self.put_new(to_item(reservation)?).await
+    /// Takes one seat per reservation and records the reservations, in one transaction:
+    /// the session's counter moves only while the seats fit below its maximum and the
+    /// session is ACTIVE, and each reservation is written only if its player holds none.
+    /// So concurrent joins never take more seats than the session has, and a pending
+    /// reservation always holds its seat (an abandoned one can give it back).
+    pub async fn reserve_seats(
+        &self,
+        session: &SessionItem,
+        reservations: &[ReservationItem],
+    ) -> Result<Reserve, SessionsError> {
+        let seats = reservations.len() as u32;
+        let Some(most) = session.maximum_sessions.checked_sub(seats) else {
+            return Ok(Reserve::NoSeat);
+        };
+        let take = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(&session.pk, SESSION_SK)))
+            .update_expression("SET #c = #c + :n, #v = #v + :one")
+            .condition_expression("#c <= :most AND #s = :active")
+            .expression_attribute_names("#c", "playerSessionCount")
+            .expression_attribute_names("#v", "version")
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_values(":n", n(seats))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":most", n(most))
+            .expression_attribute_values(":active", s(SessionStatus::Active.as_str()))
+            .build()
+            .map_err(build_error)?;
+        let mut items = vec![TransactWriteItem::builder().update(take).build()];
+        for r in reservations {
+            items.push(self.put(to_item(r)?, Some("attribute_not_exists(pk)"))?);
+        }
+        match self.transact_reasons(items).await? {
+            None => {
+                self.adjust_copies(session, seats as i32).await?;
+                Ok(Reserve::Taken)
+            }
+            Some(failed) => Ok(match failed.first() {
+                Some(0) => Reserve::NoSeat,
+                Some(i) => Reserve::AlreadyReserved(i - 1),
+                None => Reserve::Conflict,
+            }),
+        }
     }
 
-    /// Removes a reservation, only if it is still the one created at `created_at_millis`
-    /// and still without a GameLift player session.
-    pub async fn drop_pending_reservation(
+    /// Gives back the seats of `players`' reservations and removes them, in one
+    /// transaction, each only while it is still as `held` says (so two requests never
+    /// give back the same seat). `false` when a reservation had changed (nothing done).
+    pub async fn release_seats(
+        &self,
+        session: &SessionItem,
+        players: &[(&str, Held<'_>)],
+    ) -> Result<bool, SessionsError> {
+        let seats = players.len() as u32;
+        let give_back = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(&session.pk, SESSION_SK)))
+            .update_expression("SET #c = #c - :n, #v = #v + :one")
+            .condition_expression("#c >= :n")
+            .expression_attribute_names("#c", "playerSessionCount")
+            .expression_attribute_names("#v", "version")
+            .expression_attribute_values(":n", n(seats))
+            .expression_attribute_values(":one", n(1))
+            .build()
+            .map_err(build_error)?;
+        let mut deletes = Vec::new();
+        for (player, held) in players {
+            let mut d = Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(&session.pk, reservation_sk(player))));
+            d = match held {
+                Held::Pending { created_at_millis } => d
+                    .condition_expression(
+                        "createdAtMillis = :c AND attribute_not_exists(playerSessionId)",
+                    )
+                    .expression_attribute_values(":c", n(created_at_millis)),
+                Held::Confirmed { player_session_id } => d
+                    .condition_expression("playerSessionId = :p")
+                    .expression_attribute_values(":p", s(*player_session_id)),
+            };
+            deletes.push(
+                TransactWriteItem::builder()
+                    .delete(d.build().map_err(build_error)?)
+                    .build(),
+            );
+        }
+        let mut items = vec![TransactWriteItem::builder().update(give_back).build()];
+        items.extend(deletes.iter().cloned());
+        match self.transact_reasons(items).await? {
+            None => {}
+            // The counter is already lower (the reconciler took GameLift's count): remove
+            // the reservations alone.
+            Some(failed) if failed == [0] => {
+                if self.transact_reasons(deletes).await?.is_some() {
+                    return Ok(false);
+                }
+                return Ok(true);
+            }
+            Some(_) => return Ok(false),
+        }
+        self.adjust_copies(session, -(seats as i32)).await?;
+        Ok(true)
+    }
+
+    /// Records when a confirmed reservation's GameLift player session was last checked.
+    pub async fn touch_reservation(
         &self,
         game_session_id: &str,
         player_id: &str,
-        created_at_millis: i64,
-    ) -> Result<(), StoreError> {
-        let r = self
+        checked_at_millis: u64,
+    ) -> Result<(), SessionsError> {
+        let u = self
             .client
-            .delete_item()
+            .update_item()
             .table_name(&self.table)
             .set_key(Some(key(
                 session_pk(game_session_id),
                 reservation_sk(player_id),
             )))
-            .condition_expression("createdAtMillis = :c AND attribute_not_exists(playerSessionId)")
-            .expression_attribute_values(":c", n(created_at_millis))
-            .send()
-            .await;
-        match r {
-            Ok(_) => Ok(()),
-            Err(e) if is_conditional(&e) => Ok(()),
-            Err(e) => Err(sdk(e)),
-        }
-    }
-
-    /// Takes one seat: the counter only moves while below the maximum and the session is
-    /// ACTIVE (one conditional update of the main item), so concurrent joins can never
-    /// take more seats than the session has. `false` when full or not active.
-    pub async fn take_seat(&self, session: &SessionItem) -> Result<bool, StoreError> {
-        self.move_seat(session, Seat::Take).await
-    }
-
-    /// Moves the seat counter of the main item by one (bumping its version), then of the
-    /// listing copies. Taking a seat needs an ACTIVE session with a free one; giving one
-    /// back never takes the counter below zero. `false` when the condition refused the
-    /// move (nothing written).
-    async fn move_seat(&self, session: &SessionItem, seat: Seat) -> Result<bool, StoreError> {
-        let delta = match seat {
-            Seat::Take => 1,
-            Seat::GiveBack => -1,
-        };
-        let u = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(&session.pk, SESSION_SK)))
-            .update_expression("SET #c = #c + :d, #v = #v + :one")
-            .expression_attribute_names("#c", "playerSessionCount")
-            .expression_attribute_names("#v", "version")
-            .expression_attribute_values(":d", n(delta))
-            .expression_attribute_values(":one", n(1));
-        let u = match seat {
-            Seat::Take => u
-                .condition_expression("#c < #m AND #s = :active")
-                .expression_attribute_names("#m", "maximumSessions")
-                .expression_attribute_names("#s", "status")
-                .expression_attribute_values(":active", s(SessionStatus::Active.as_str())),
-            Seat::GiveBack => u
-                .condition_expression("#c > :zero")
-                .expression_attribute_values(":zero", n(0)),
-        };
-        match u.send().await {
-            Ok(_) => {
-                self.adjust_copies(session, delta).await?;
-                Ok(true)
-            }
-            Err(e) if is_conditional(&e) => Ok(false),
-            Err(e) => Err(sdk(e)),
-        }
+            .update_expression("SET checkedAtMillis = :t")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":t", n(checked_at_millis));
+        conditional("UpdateItem", u.send().await).map(|_| ())
     }
 
     /// Moves the seat counter of the listing copies (they follow the main item; a copy
     /// replaced meanwhile by a server update already carries the new count).
-    async fn adjust_copies(&self, session: &SessionItem, delta: i32) -> Result<(), StoreError> {
+    async fn adjust_copies(&self, session: &SessionItem, delta: i32) -> Result<(), SessionsError> {
         for copy in session.property_copies() {
             let mut u = self
                 .client
@@ -454,25 +559,9 @@ impl Store {
             } else {
                 u.condition_expression("attribute_exists(pk)")
             };
-            let r = u.send().await;
-            if let Err(e) = r {
-                if !is_conditional(&e) {
-                    return Err(sdk(e));
-                }
-            }
+            conditional("UpdateItem", u.send().await)?;
         }
         Ok(())
-    }
-
-    /// Gives back a seat taken by [`Store::take_seat`] and drops the player's
-    /// reservation (GameLift refused the player).
-    pub async fn release_seat(
-        &self,
-        session: &SessionItem,
-        player_id: &str,
-    ) -> Result<(), StoreError> {
-        self.move_seat(session, Seat::GiveBack).await?;
-        self.remove(&session.pk, reservation_sk(player_id)).await
     }
 
     /// Records the GameLift player session id on a reservation.
@@ -481,7 +570,7 @@ impl Store {
         game_session_id: &str,
         player_id: &str,
         player_session_id: &str,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), SessionsError> {
         self.client
             .update_item()
             .table_name(&self.table)
@@ -494,7 +583,7 @@ impl Store {
             .expression_attribute_values(":p", s(player_session_id))
             .send()
             .await
-            .map_err(sdk)?;
+            .map_err(|e| AwsError::new("UpdateItem", e))?;
         Ok(())
     }
 
@@ -504,7 +593,7 @@ impl Store {
         update: &str,
         condition: &str,
         open: bool,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), SessionsError> {
         let mut u = self
             .client
             .update_item()
@@ -517,16 +606,12 @@ impl Store {
         if open {
             u = u.expression_attribute_values(":open", s(OPEN_INDEX_PK));
         }
-        match u.send().await {
-            Ok(_) => Ok(()),
-            Err(e) if is_conditional(&e) => Ok(()),
-            Err(e) => Err(sdk(e)),
-        }
+        conditional("UpdateItem", u.send().await).map(|_| ())
     }
 
     /// Takes a session that just filled up out of the `open` index (a conditional
     /// no-op otherwise).
-    pub async fn close_if_full(&self, game_session_id: &str) -> Result<(), StoreError> {
+    pub async fn close_if_full(&self, game_session_id: &str) -> Result<(), SessionsError> {
         self.conditional_update(
             game_session_id,
             "REMOVE openPk",
@@ -537,7 +622,7 @@ impl Store {
     }
 
     /// Puts a session with a free seat again back into the `open` index.
-    pub async fn reopen_if_free(&self, game_session_id: &str) -> Result<(), StoreError> {
+    pub async fn reopen_if_free(&self, game_session_id: &str) -> Result<(), SessionsError> {
         self.conditional_update(
             game_session_id,
             "SET openPk = :open",
@@ -554,7 +639,7 @@ impl Store {
         descending: bool,
         start: Option<Position>,
         limit: usize,
-    ) -> Result<Page, StoreError> {
+    ) -> Result<Page, SessionsError> {
         let mut q = self
             .client
             .query()
@@ -578,7 +663,7 @@ impl Store {
             q = q
                 .set_exclusive_start_key(Some(start.into_iter().map(|(k, v)| (k, s(v))).collect()));
         }
-        let out = q.send().await.map_err(sdk)?;
+        let out = q.send().await.map_err(|e| AwsError::new("Query", e))?;
         let scanned = out.scanned_count().max(0) as usize;
         let last_key = out.last_evaluated_key.map(|k| {
             k.into_iter()
@@ -603,17 +688,123 @@ impl Store {
     pub async fn get_placement(
         &self,
         placement_id: &str,
-    ) -> Result<Option<PlacementItem>, StoreError> {
+    ) -> Result<Option<PlacementItem>, SessionsError> {
         self.get(placement_pk(placement_id), PLACEMENT_SK).await
     }
 
-    /// Stores a new PENDING placement; `Ok(false)` when the id is taken.
-    pub async fn insert_placement(&self, p: &PlacementItem) -> Result<bool, StoreError> {
-        self.put_new(to_item(p)?).await
+    /// Stores a new PENDING placement and, with an `Idempotency-Key`, its claim, in one
+    /// transaction: both or neither.
+    pub async fn insert_placement(
+        &self,
+        p: &PlacementItem,
+        claim: Option<&IdempotencyItem>,
+    ) -> Result<Claim, SessionsError> {
+        let mut items = vec![self.put(to_item(p)?, Some("attribute_not_exists(pk)"))?];
+        if let Some(c) = claim {
+            items.push(self.put(to_item(c)?, Some("attribute_not_exists(pk)"))?);
+        }
+        loop {
+            match self.transact_reasons(items.clone()).await? {
+                None => return Ok(Claim::Inserted),
+                Some(failed) if failed.contains(&1) => {
+                    if let Some(c) = claim {
+                        if let Some(existing) = self.get(c.pk.clone(), IDEMPOTENCY_SK).await? {
+                            return Ok(Claim::KeyTaken(existing));
+                        }
+                    }
+                    // The claim expired meanwhile: try again.
+                }
+                Some(failed) if failed.contains(&0) => return Ok(Claim::PlacementTaken),
+                Some(_) => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
+            }
+        }
     }
 
-    pub async fn delete_placement(&self, placement_id: &str) -> Result<(), StoreError> {
-        self.remove(placement_pk(placement_id), PLACEMENT_SK).await
+    /// Removes a placement GameLift never placed, and its idempotency claim.
+    pub async fn delete_placement(
+        &self,
+        placement_id: &str,
+        claim_pk: Option<&str>,
+    ) -> Result<(), SessionsError> {
+        self.remove(placement_pk(placement_id), PLACEMENT_SK)
+            .await?;
+        if let Some(pk) = claim_pk {
+            self.remove(pk, IDEMPOTENCY_SK).await?;
+        }
+        Ok(())
+    }
+
+    /// Claims the right to ask GameLift about a PENDING placement now: at most once per
+    /// `interval_ms` per placement, however many readers ask. `false`: another did.
+    pub async fn claim_lookup(
+        &self,
+        placement_id: &str,
+        now_ms: u64,
+        interval_ms: u64,
+    ) -> Result<bool, SessionsError> {
+        let u = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(placement_pk(placement_id), PLACEMENT_SK)))
+            .update_expression("SET describedAtMillis = :now")
+            .condition_expression(
+                "attribute_exists(pk) AND #st = :pending AND (attribute_not_exists(describedAtMillis) OR describedAtMillis < :cutoff)",
+            )
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":pending", s("PENDING"))
+            .expression_attribute_values(":now", n(now_ms))
+            .expression_attribute_values(":cutoff", n(now_ms.saturating_sub(interval_ms)));
+        conditional("UpdateItem", u.send().await)
+    }
+
+    /// Takes one of `per_second` tokens of the current second for `operation`, shared by
+    /// every function instance: a global rate limit. `false` when they are spent.
+    pub async fn take_rate_token(
+        &self,
+        operation: &str,
+        now_ms: u64,
+        per_second: u32,
+    ) -> Result<bool, SessionsError> {
+        let second = now_ms / 1000;
+        let u = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(format!("RATE#{operation}"), second.to_string())))
+            .update_expression("ADD #n :one SET #ttl = :ttl")
+            .condition_expression("attribute_not_exists(#n) OR #n < :limit")
+            .expression_attribute_names("#n", "taken")
+            .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":limit", n(per_second))
+            .expression_attribute_values(":ttl", n(second + 120));
+        conditional("UpdateItem", u.send().await)
+    }
+
+    /// PENDING placements created before `before_ms`, oldest first, at most `limit`.
+    pub async fn pending_placements(
+        &self,
+        before_ms: u64,
+        limit: usize,
+    ) -> Result<Vec<PlacementItem>, SessionsError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(INDEX_ACTIVE)
+            .key_condition_expression("activePk = :k AND listSk < :before")
+            .expression_attribute_values(":k", s(PENDING_INDEX_PK))
+            .expression_attribute_values(":before", s(list_sk(before_ms, "")))
+            .limit(limit.clamp(1, 1000) as i32)
+            .send()
+            .await
+            .map_err(|e| AwsError::new("Query", e))?;
+        out.items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item)
+            .collect()
     }
 
     /// Applies a placement event if it moves the placement forward (a higher rank).
@@ -621,9 +812,9 @@ impl Store {
     pub async fn apply_placement_event(
         &self,
         e: &PlacementEvent,
-        now_millis: i64,
-        ttl_seconds: i64,
-    ) -> Result<bool, StoreError> {
+        now_ms: u64,
+        ttl_secs: u64,
+    ) -> Result<bool, SessionsError> {
         let status = serde_json::to_value(e.status)
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
@@ -651,8 +842,8 @@ impl Store {
             .expression_attribute_values(":st", s(status))
             .expression_attribute_values(":rank", n(e.status.rank()))
             .expression_attribute_values(":t", n(e.time_millis))
-            .expression_attribute_values(":now", n(now_millis))
-            .expression_attribute_values(":ttl", n(now_millis / 1000 + ttl_seconds))
+            .expression_attribute_values(":now", n(now_ms))
+            .expression_attribute_values(":ttl", n(now_ms / 1000 + ttl_secs))
             .expression_attribute_values(":pid", s(&e.placement_id))
             .expression_attribute_values(":empty", s(""))
             .expression_attribute_values(":zero", n(0));
@@ -684,32 +875,10 @@ impl Store {
             }
         }
         let r = u
-            .update_expression(format!("SET {}", set.join(", ")))
+            .update_expression(format!("SET {} REMOVE activePk, listSk", set.join(", ")))
             .send()
             .await;
-        match r {
-            Ok(_) => Ok(true),
-            Err(e) if is_conditional(&e) => Ok(false),
-            Err(e) => Err(sdk(e)),
-        }
-    }
-
-    // ---- idempotency ----
-
-    /// Stores the record, or returns the one already stored under the same key.
-    pub async fn claim_idempotency(
-        &self,
-        rec: &IdempotencyItem,
-    ) -> Result<Option<IdempotencyItem>, StoreError> {
-        if self.put_new(to_item(rec)?).await? {
-            Ok(None)
-        } else {
-            self.get(rec.pk.clone(), IDEMPOTENCY_SK).await
-        }
-    }
-
-    pub async fn release_idempotency(&self, pk: &str) -> Result<(), StoreError> {
-        self.remove(pk, IDEMPOTENCY_SK).await
+        conditional("UpdateItem", r)
     }
 }
 
@@ -734,7 +903,7 @@ pub fn position_after(source: &Source, item: &SessionItem) -> Position {
 }
 
 /// Creates the table unless it exists; returns its name. Used by `hangar dev` and tests.
-pub async fn ensure_table(client: &Client, table: &str) -> Result<String, StoreError> {
+pub async fn ensure_table(client: &Client, table: &str) -> Result<String, SessionsError> {
     match client.describe_table().table_name(table).send().await {
         Ok(_) => Ok(table.to_string()),
         Err(_) => create_table(client, table).await.map(|_| table.to_string()),

@@ -3,24 +3,28 @@
 
 use lambda_http::{Request, RequestExt};
 
-use crate::cursor::CursorKey;
-use crate::gamelift::GameLift;
-use crate::service::{Sessions, Settings};
-use crate::store::Store;
+use crate::config::{self, Need};
+use crate::Sessions;
 
-/// Operations over clients built from `sdk` (no endpoint is contacted unless used).
+/// Operations over clients built from `sdk` (no endpoint is contacted unless used),
+/// configured through [`Sessions::from_vars`] as every function is.
 pub fn offline(sdk: &aws_config::SdkConfig) -> Sessions {
-    Sessions {
-        store: Store::new(aws_sdk_dynamodb::Client::new(sdk), "unit-test-table"),
-        gamelift: GameLift::new(aws_sdk_gamelift::Client::new(sdk)),
-        settings: Settings {
-            queue: Some("unit-test-queue".into()),
-            alias: None,
-            cursor_key: CursorKey::new(&[1u8; 32]).ok(),
-            ttl_seconds: 86_400,
-            reconcile_page_size: 100,
-        },
-    }
+    let vars = |name: &str| {
+        Some(match name {
+            config::TABLE_VAR => "unit-test-table".to_string(),
+            config::QUEUE_VAR => "unit-test-queue".to_string(),
+            config::CURSOR_SECRET_VAR => "unit-test-cursor-secret-of-32-bytes!".to_string(),
+            config::CREDENTIAL_SECRET_VAR => "unit-test-credential-secret-32-bytes".to_string(),
+            config::TTL_DAYS_VAR => "1".to_string(),
+            _ => return None,
+        })
+    };
+    Sessions::from_vars(
+        &vars,
+        sdk,
+        &[Need::Queue, Need::CursorKey, Need::ServerCredential],
+    )
+    .expect("the unit-test variables are complete")
 }
 
 /// [`offline`] over a bare SDK configuration (no region, no credentials, no endpoint).

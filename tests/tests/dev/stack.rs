@@ -26,11 +26,14 @@ fn config(state_dir: PathBuf) -> StackConfig {
         moto: MotoSource::External { url: moto_url() },
         emulator_port: 0,
         api_port: 0,
+        console_port: None,
         state_dir,
         prefix: format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..12]),
         clock_speed: 200.0,
+        session_seconds: 600.0,
         openapi: None,
         region: "us-east-1".into(),
+        registry_dir: None,
     }
 }
 

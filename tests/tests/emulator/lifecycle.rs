@@ -88,7 +88,10 @@ async fn fleet_walks_every_status_to_active_in_each_location_and_lists_only_remo
             .iter()
             .map(|a| {
                 let s = a.location_state().unwrap();
-                (s.location().unwrap().to_string(), s.status().unwrap().clone())
+                (
+                    s.location().unwrap().to_string(),
+                    s.status().unwrap().clone(),
+                )
             })
             .collect();
         assert_eq!(

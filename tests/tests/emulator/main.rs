@@ -4,5 +4,10 @@
 mod api;
 mod faults;
 mod lifecycle;
+mod operations;
 mod placement;
+mod placement_rules;
+mod search_differential;
 mod terminate;
+mod uploads;
+mod validation;

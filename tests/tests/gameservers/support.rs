@@ -7,7 +7,7 @@ use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 
 pub const ALLOCATE_EVENT: &str = include_str!("../../../events/gameservers-allocate.json");
-pub const LIST_EVENT: &str = include_str!("../../../events/gameservers-list.json");
+pub const LIST_EVENT: &str = include_str!("../../../events/gameservers-list/operator.json");
 
 /// One scaler run that acts (the lease is free).
 pub async fn tick(scaler: &GameServers) -> TickReport {

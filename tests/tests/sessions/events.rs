@@ -136,12 +136,16 @@ async fn duplicated_reordered_and_raw_placement_events_are_recorded_once_in_orde
 
     // The game server moves on; a redelivered fulfilled event must not reset the session.
     let server = stack.server("gs");
+    let cred = stack
+        .server_credential(view["gameSessionId"].as_str().unwrap())
+        .await;
     let (status, _) = stack
-        .call(
+        .call_with(
             Method::PUT,
             &format!("/v1/server/sessions/{sid}"),
             Some(&server),
             Some(json!({"playerCount": 3})),
+            &[(hangar_sessions::credential::HEADER, cred.as_str())],
         )
         .await;
     assert_eq!(status, 200);

@@ -98,14 +98,20 @@ async fn create_place_list_get_join_update_and_end_a_session() {
         .await;
     assert_eq!(got["currentPlayerSessionCount"], 3);
 
-    // The game server reports its player count and properties.
+    // The game server hosting the session reports its player count and properties, with
+    // the credential GameLift handed it.
     let server_path = format!("/v1/server/sessions/{sid}");
+    let cred = stack
+        .server_credential(placed["gameSessionId"].as_str().unwrap())
+        .await;
+    let hosting = [(hangar_sessions::credential::HEADER, cred.as_str())];
     let (status, updated) = stack
-        .call(
+        .call_with(
             Method::PUT,
             &server_path,
             Some(&server),
             Some(json!({"playerCount": 4, "properties": {"phase": "playing"}})),
+            &hosting,
         )
         .await;
     assert_eq!(status, 200, "{updated}");
@@ -137,12 +143,12 @@ async fn create_place_list_get_join_update_and_end_a_session() {
 
     // The game server ends the session.
     let (status, ended) = stack
-        .call(Method::DELETE, &server_path, Some(&server), None)
+        .call_with(Method::DELETE, &server_path, Some(&server), None, &hosting)
         .await;
     assert_eq!(status, 200, "{ended}");
     assert_eq!(ended["status"], "TERMINATED");
     let (status, _) = stack
-        .call(Method::DELETE, &server_path, Some(&server), None)
+        .call_with(Method::DELETE, &server_path, Some(&server), None, &hosting)
         .await;
     assert_eq!(status, 200, "ending twice is harmless");
     let (status, gone) = stack.call(Method::POST, &join, Some(&dave), None).await;
@@ -154,11 +160,12 @@ async fn create_place_list_get_join_update_and_end_a_session() {
         "ended sessions leave every listing"
     );
     let (status, _) = stack
-        .call(
+        .call_with(
             Method::PUT,
             &server_path,
             Some(&server),
             Some(json!({"playerCount": 1})),
+            &hosting,
         )
         .await;
     assert_eq!(status, 410);

@@ -170,3 +170,45 @@ async fn a_seat_gamelift_refuses_is_given_back() {
         4
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_seat_gate_alone_admits_exactly_the_maximum_when_gamelift_admits_anyone() {
+    let stack = Stack::start_with(crate::support::Options {
+        poller: false,
+        ..Default::default()
+    })
+    .await;
+    // GameLift (the emulator) set to admit any number of player sessions: only our
+    // DynamoDB seat condition stands between 50 players and 8 seats.
+    stack
+        .emulator
+        .admin()
+        .game_servers(serde_json::json!({"admitOverMaximum": true}))
+        .await
+        .unwrap();
+    let ids = stack.gamelift_sessions(1, 8, &[]).await;
+    let path = format!("/v1/sessions/{}/join", api_id(&ids[0]));
+    let tokens: Vec<String> = (0..50)
+        .map(|i| stack.player(&format!("player-{i}")))
+        .collect();
+    let results = futures::future::join_all(
+        tokens
+            .iter()
+            .map(|t| stack.call(Method::POST, &path, Some(t), None)),
+    )
+    .await;
+    let ok = results.iter().filter(|(s, _)| *s == 200).count();
+    assert_eq!(ok, 8, "{results:?}");
+    let gl = stack
+        .gamelift()
+        .describe_game_sessions()
+        .game_session_id(&ids[0])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        gl.game_sessions()[0].current_player_session_count(),
+        Some(8),
+        "GameLift was asked for exactly the seats our table gave"
+    );
+}

@@ -2,9 +2,14 @@
 //! One test binary for the area; each module is one part of it.
 
 mod access;
+mod contract;
 mod events;
 mod flow;
 mod join;
+mod ownership;
+mod pending;
 mod reconciler;
+mod replaced;
 #[allow(dead_code)]
 mod support;
+mod truth;

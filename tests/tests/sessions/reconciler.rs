@@ -88,6 +88,7 @@ async fn the_reconciler_ends_added_and_missing_sessions_across_pages_under_throt
             location: None,
             creator_id: None,
             creation_time_millis: 1,
+            credential: None,
         },
         1,
     );

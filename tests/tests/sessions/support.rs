@@ -10,7 +10,7 @@ use gamelift_emulator::RunningEmulator;
 use hangar::dev::resources;
 use hangar::dev::sessions;
 use hangar::dev::DevResources;
-use hangar_sessions::service::Sessions;
+use hangar_sessions::Sessions;
 use hangar_tests::{aws_config, start_emulator_with, unique_name, wait_until};
 use local_gateway::{serve, RunningGateway, TokenKey, TokenKind};
 use reqwest::Method;
@@ -306,6 +306,27 @@ impl Stack {
             .await
             .unwrap_or_else(|| panic!("{id} never became ACTIVE"));
         }
+    }
+}
+
+impl Stack {
+    /// The server credential GameLift hands the game server hosting `game_session_id`
+    /// (a game property of its game session), as a server would read it.
+    pub async fn server_credential(&self, game_session_id: &str) -> String {
+        let out = self
+            .gamelift()
+            .describe_game_sessions()
+            .game_session_id(game_session_id)
+            .send()
+            .await
+            .expect("DescribeGameSessions");
+        out.game_sessions()[0]
+            .game_properties()
+            .iter()
+            .find(|p| p.key() == Some(hangar_sessions::credential::PROPERTY))
+            .and_then(|p| p.value())
+            .expect("the game session carries the server credential")
+            .to_string()
     }
 }
 

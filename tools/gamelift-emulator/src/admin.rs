@@ -140,6 +140,32 @@ impl AdminClient {
     ) -> Result<Value, AdminError> {
         self.post("faults/events", json!({"duplicate": duplicate, "delaySeconds": delay_seconds, "reorderWindow": reorder_window})).await
     }
+    /// The next `count` placements of `queue` (`None`: of every queue) fail with
+    /// PlacementFailed; 0 removes the fault.
+    pub async fn placement_failed(
+        &self,
+        queue: Option<&str>,
+        count: u32,
+    ) -> Result<Value, AdminError> {
+        self.post(
+            "faults/placement-failed",
+            json!({"queueName": queue, "count": count}),
+        )
+        .await
+    }
+    /// Game sessions started from now on on `fleet_id` (`None`: every fleet) never
+    /// activate (`never`), or activate as usual again.
+    pub async fn never_activate(
+        &self,
+        fleet_id: Option<&str>,
+        never: bool,
+    ) -> Result<Value, AdminError> {
+        self.post(
+            "faults/game-session-activation",
+            json!({"fleetId": fleet_id, "never": never}),
+        )
+        .await
+    }
     pub async fn clear_faults(&self) -> Result<Value, AdminError> {
         self.send(self.http.delete(format!("{}/faults", self.base)))
             .await

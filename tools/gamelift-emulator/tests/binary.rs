@@ -95,3 +95,124 @@ fn binary_refuses_to_listen_beyond_loopback() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("--host"), "stderr: {stderr}");
 }
+
+/// The binary with a clean AWS environment plus `vars`, stdout and stderr piped.
+fn spawn_with(args: &[&str], vars: &[(&str, &str)]) -> Child {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
+    for v in [
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_SNS",
+        "AWS_ENDPOINT_URL_S3",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+    ] {
+        cmd.env_remove(v);
+    }
+    cmd.env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_REGION", "us-east-1");
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    cmd.spawn().unwrap()
+}
+
+/// Collects the lines a pipe prints, in a thread, for `contains` checks.
+fn collect(pipe: impl std::io::Read + Send + 'static) -> std::sync::Arc<std::sync::Mutex<String>> {
+    let out = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let sink = out.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+            let mut s = sink.lock().unwrap();
+            s.push_str(&line);
+            s.push('\n');
+        }
+    });
+    out
+}
+
+async fn wait_for(text: &std::sync::Arc<std::sync::Mutex<String>>, needle: &str) -> bool {
+    for _ in 0..300 {
+        if text.lock().unwrap().contains(needle) {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
+}
+
+async fn gamelift(client: &reqwest::Client, endpoint: &str, op: &str, body: serde_json::Value) -> serde_json::Value {
+    let r = client
+        .post(endpoint)
+        .header("x-amz-target", format!("GameLift.{op}"))
+        .header("content-type", "application/x-amz-json-1.1")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert!(status.is_success(), "{op}: {v}");
+    v
+}
+
+#[tokio::test]
+async fn binary_without_credentials_uses_test_credentials_and_reports_unpublished_events_plainly() {
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    // SNS on loopback that nobody serves: every publish fails.
+    let mut child = spawn_with(
+        &["--port", &port.to_string(), "--speed", "1000"],
+        &[("AWS_ENDPOINT_URL", "http://127.0.0.1:9")],
+    );
+    let stdout = collect(child.stdout.take().unwrap());
+    let stderr = collect(child.stderr.take().unwrap());
+    let _running = Running(child);
+    assert!(wait_for(&stdout, "listening on").await, "no banner: {}{}", stdout.lock().unwrap(), stderr.lock().unwrap());
+    assert!(stdout.lock().unwrap().contains("using test credentials"), "{}", stdout.lock().unwrap());
+
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let b = gamelift(&http, &endpoint, "CreateBuild", serde_json::json!({"Name": "b", "StorageLocation": {"Bucket": "b", "Key": "k", "RoleArn": "arn:aws:iam::123456789012:role/r"}})).await;
+    let build = b["Build"]["BuildId"].as_str().unwrap().to_string();
+    let mut fleet = serde_json::Value::Null;
+    for _ in 0..200 {
+        let f = http
+            .post(&endpoint)
+            .header("x-amz-target", "GameLift.CreateFleet")
+            .header("content-type", "application/x-amz-json-1.1")
+            .body(serde_json::json!({"Name": "f", "BuildId": build, "EC2InstanceType": "c5.large"}).to_string())
+            .send()
+            .await
+            .unwrap();
+        if f.status().is_success() {
+            fleet = f.json().await.unwrap();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let fleet_arn = fleet["FleetAttributes"]["FleetArn"].as_str().expect("fleet never created").to_string();
+    gamelift(&http, &endpoint, "CreateGameSessionQueue", serde_json::json!({"Name": "q", "Destinations": [{"DestinationArn": fleet_arn}], "NotificationTarget": "arn:aws:sns:us-east-1:123456789012:placements"})).await;
+    gamelift(&http, &endpoint, "StartGameSessionPlacement", serde_json::json!({"PlacementId": "p1", "GameSessionQueueName": "q", "MaximumPlayerSessionCount": 2})).await;
+    assert!(
+        wait_for(&stdout, "placement events are not reaching SNS").await,
+        "no plain log line: {}",
+        stdout.lock().unwrap()
+    );
+    let events: serde_json::Value = http.get(format!("{endpoint}/admin/events")).send().await.unwrap().json().await.unwrap();
+    let e = &events["events"][0];
+    assert_eq!(e["published"], false, "{events}");
+    assert!(e["error"].as_str().is_some_and(|m| !m.is_empty()), "{events}");
+}
+
+#[test]
+fn binary_refuses_to_publish_events_to_aws_itself_and_says_what_to_set() {
+    let child = spawn_with(&["--port", "0"], &[]);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("AWS_ENDPOINT_URL") && stderr.contains("--no-sns"), "stderr: {stderr}");
+}

@@ -4,3 +4,4 @@ pub mod dev;
 pub mod duration;
 pub mod fleet;
 pub mod probe;
+pub mod sessions;

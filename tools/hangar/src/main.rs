@@ -24,6 +24,9 @@ enum Command {
     /// Replace the GameLift fleet behind an alias (`replace`), or follow a replacement (`status`).
     #[command(subcommand)]
     Fleet(hangar::fleet::FleetCommand),
+    /// Try the sessions API: create (and wait for the placement), list, get, join,
+    /// placement, end as a game server.
+    Sessions(hangar::sessions::SessionsArgs),
 }
 
 #[tokio::main]
@@ -45,6 +48,9 @@ async fn main() -> std::process::ExitCode {
             .await
             .map(i32::from)
             .map_err(|e| (1, e.to_string())),
+        Command::Sessions(args) => hangar::sessions::run(args)
+            .await
+            .map_err(|e| (e.code, e.to_string())),
         Command::Probe(args) => hangar::probe::main(args)
             .await
             .map_err(|e| (2, e.to_string())),

@@ -1,5 +1,6 @@
-//! One cold start of one function binary: exec under the loopback Runtime API, time to
-//! the first `/next`, one invocation, peak RSS once idle, connections to the recorder.
+//! One cold start of one function: exec under the loopback Runtime API, time to the
+//! first `/next`, one invocation, peak RSS once idle, connections to the AWS endpoints
+//! (the TLS fronts of [`crate::stack`]) and to the recorder, in init and in the invoke.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -15,19 +16,27 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use crate::procfs;
 use crate::recorder::Recorder;
 use crate::runtime_api::{ApiEvent, Invocation, RuntimeApi};
+use crate::stack::CallLog;
 
 /// How to start one function.
 #[derive(Debug, Clone)]
 pub struct Launch {
     pub function_name: String,
+    /// The program: the function binary, or an interpreter (with `args`).
     pub binary: PathBuf,
+    pub args: Vec<String>,
+    /// Working directory (Lambda's task root for an interpreted function).
+    pub cwd: Option<PathBuf>,
     pub memory_mb: u32,
     pub region: String,
-    /// The function's own configuration (template variables, overrides).
+    /// The function's own configuration (template variables, overrides) and the AWS
+    /// endpoints; without `AWS_ENDPOINT_URL`, every AWS call goes to the recorder.
     pub vars: BTreeMap<String, String>,
     pub log_format: Option<String>,
     pub log_level: Option<String>,
     pub event: Bytes,
+    /// How many times the event is served (1 for a cold start).
+    pub invocations: u32,
     pub limits: Limits,
 }
 
@@ -55,7 +64,10 @@ impl Default for Limits {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// `/response` posted; for an API Gateway response, its `statusCode`.
-    Response { status_code: Option<u16> },
+    Response {
+        status_code: Option<u16>,
+        body: String,
+    },
     /// `/error` posted, with the body's `errorType` (else `Lambda-Runtime-Function-Error-Type`).
     Error { error_type: String, message: String },
 }
@@ -70,9 +82,10 @@ pub struct Sample {
     pub outcome: Outcome,
     /// `VmHWM` once the function was idle again (`None`: it never asked for more work).
     pub peak_rss_kib: Option<u64>,
-    /// Requests to the recorder before the first `/next` (each one a violation).
+    /// Connections to an AWS endpoint or the recorder before the first `/next` (each one
+    /// a violation).
     pub init_calls: Vec<String>,
-    /// Requests to the recorder during the invocation.
+    /// Connections made during the invocation.
     pub invoke_calls: usize,
 }
 
@@ -98,14 +111,63 @@ pub enum RunError {
 
 /// Runs one cold start: start the Runtime API and recorder, exec the binary, serve one
 /// event, read the peak RSS once the function asks for the next one, kill it.
-pub async fn cold_start(launch: &Launch) -> Result<Sample, RunError> {
-    let recorder = Recorder::start().await?;
-    let invocation = Invocation::new(
+/// Connections are read from `log` (the stack's fronts write to it; so does the recorder).
+pub async fn cold_start(launch: &Launch, log: &CallLog) -> Result<Sample, RunError> {
+    run(launch, log, Stop::Kill).await
+}
+
+/// How a run ends once the function is idle.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    Kill,
+    /// SIGTERM, and wait for the process to finish (valgrind writes its profile then).
+    Terminate,
+}
+
+/// The instructions (valgrind's callgrind, `Ir`) the function executes from exec until
+/// it is idle after serving `launch.invocations` events, and the run's sample.
+/// `out` receives callgrind's profile.
+pub async fn instructions(
+    launch: &Launch,
+    log: &CallLog,
+    out: &std::path::Path,
+) -> Result<(Sample, u64), RunError> {
+    let mut under = launch.clone();
+    under.binary = PathBuf::from("valgrind");
+    under.args = vec![
+        "--tool=callgrind".into(),
+        format!("--callgrind-out-file={}", out.display()),
+        launch.binary.display().to_string(),
+    ];
+    under.args.extend(launch.args.iter().cloned());
+    let slow = |d: Duration| d * 100;
+    under.limits = Limits {
+        init: slow(launch.limits.init),
+        invoke: slow(launch.limits.invoke),
+        idle: slow(launch.limits.idle),
+    };
+    let sample = run(&under, log, Stop::Terminate).await?;
+    let profile = std::fs::read_to_string(out)?;
+    let total = profile
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("totals:")
+                .or_else(|| l.strip_prefix("summary:"))
+        })
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("{}: no totals line", out.display())))?;
+    Ok((sample, total))
+}
+
+async fn run(launch: &Launch, log: &CallLog, stop: Stop) -> Result<Sample, RunError> {
+    let recorder = Recorder::start(log.clone()).await?;
+    let mut invocation = Invocation::new(
         &launch.function_name,
         &launch.region,
         launch.event.clone(),
         launch.limits.invoke,
     );
+    invocation.count = launch.invocations.max(1);
     let (api, mut events) = RuntimeApi::start(invocation).await?;
     let mut command = command(launch, &api.address(), &recorder.url());
     let output = Output::default();
@@ -116,23 +178,27 @@ pub async fn cold_start(launch: &Launch) -> Result<Sample, RunError> {
     output.collect(child.stderr.take());
 
     let result = drive(launch, &mut child, &mut events, started, &output).await;
+    match (stop, child.id()) {
+        (Stop::Terminate, Some(pid)) if result.is_ok() => {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(pid.to_string())
+                .status()
+                .await;
+            let _ = tokio::time::timeout(launch.limits.idle, child.wait()).await;
+        }
+        _ => {}
+    }
     let _ = child.start_kill();
     let _ = child.wait().await;
     let (init, invoke, outcome, peak_rss_kib, first_next_at) = result?;
 
-    let calls = recorder.calls();
-    let init_calls = calls
-        .iter()
-        .filter(|c| c.at < first_next_at)
-        .map(|c| {
-            if c.request.is_empty() {
-                "(connection, no request)".to_string()
-            } else {
-                c.request.clone()
-            }
-        })
+    let init_calls = log
+        .between(started, Some(first_next_at))
+        .into_iter()
+        .map(|c| c.what)
         .collect();
-    let invoke_calls = calls.iter().filter(|c| c.at >= first_next_at).count();
+    let invoke_calls = log.between(first_next_at, None).len();
     Ok(Sample {
         init,
         invoke,
@@ -201,58 +267,69 @@ async fn drive(
     };
     let init = first_next_at - started;
 
-    // 2. the invocation: served -> response/error
+    // 2. the invocations: served -> response/error, `invocations` times; the first is timed
     let deadline = tokio::time::Instant::now() + limits.invoke;
-    let mut served_at = None;
-    let (done_at, outcome) = loop {
-        let event = tokio::select! {
-            event = events.recv() => event,
-            _ = tokio::time::sleep_until(deadline) => None,
+    let mut first = None;
+    for _ in 0..launch.invocations.max(1) {
+        let mut served_at = None;
+        let (done_at, outcome) = loop {
+            let event = tokio::select! {
+                event = events.recv() => event,
+                _ = tokio::time::sleep_until(deadline) => None,
+            };
+            match event {
+                Some(ApiEvent::Served { at }) => served_at = Some(at),
+                Some(ApiEvent::Response { at, body }) => {
+                    break (
+                        at,
+                        Outcome::Response {
+                            status_code: status_code(&body),
+                            body: String::from_utf8_lossy(&body).into_owned(),
+                        },
+                    )
+                }
+                Some(ApiEvent::Error {
+                    at,
+                    error_type,
+                    body,
+                }) => {
+                    let (body_type, message) = diagnostic(&body);
+                    let error_type = body_type
+                        .or(error_type)
+                        .filter(|t| !t.is_empty())
+                        .unwrap_or_else(|| "unknown".into());
+                    break (
+                        at,
+                        Outcome::Error {
+                            error_type,
+                            message,
+                        },
+                    );
+                }
+                Some(_) => continue,
+                None => {
+                    return Err(RunError::Timeout {
+                        what: "invocation response",
+                        limit: limits.invoke,
+                        output: output.tail(),
+                    })
+                }
+            }
         };
-        match event {
-            Some(ApiEvent::Served { at }) => served_at = Some(at),
-            Some(ApiEvent::Response { at, body }) => {
-                break (
-                    at,
-                    Outcome::Response {
-                        status_code: status_code(&body),
-                    },
-                )
-            }
-            Some(ApiEvent::Error {
-                at,
-                error_type,
-                body,
-            }) => {
-                let (body_type, message) = diagnostic(&body);
-                let error_type = body_type
-                    .or(error_type)
-                    .filter(|t| !t.is_empty())
-                    .unwrap_or_else(|| "unknown".into());
-                break (
-                    at,
-                    Outcome::Error {
-                        error_type,
-                        message,
-                    },
-                );
-            }
-            Some(_) => continue,
-            None => {
-                return Err(RunError::Timeout {
-                    what: "invocation response",
-                    limit: limits.invoke,
-                    output: output.tail(),
-                })
-            }
+        if first.is_none() {
+            first = Some((done_at - served_at.unwrap_or(first_next_at), outcome));
         }
-    };
-    let invoke = done_at - served_at.unwrap_or(first_next_at);
+    }
+    let (invoke, outcome) = first.ok_or_else(|| RunError::Timeout {
+        what: "invocation response",
+        limit: limits.invoke,
+        output: output.tail(),
+    })?;
 
     // 3. idle: the second /next; then the peak RSS of the whole life so far
     let idle = tokio::time::timeout(limits.idle, async {
         while let Some(event) = events.recv().await {
-            if matches!(event, ApiEvent::Next { count, .. } if count > 1) {
+            if matches!(event, ApiEvent::Next { count, .. } if count > launch.invocations.max(1)) {
                 return true;
             }
         }
@@ -274,11 +351,15 @@ async fn drive(
 /// the recorder.
 fn command(launch: &Launch, runtime_api: &str, recorder: &str) -> Command {
     let mut cmd = Command::new(&launch.binary);
+    cmd.args(&launch.args);
+    if let Some(dir) = &launch.cwd {
+        cmd.current_dir(dir);
+    }
     cmd.env_clear();
-    cmd.envs(&launch.vars);
     let task_root = launch
-        .binary
-        .parent()
+        .cwd
+        .as_deref()
+        .or(launch.binary.parent())
         .map(|p| p.display().to_string())
         .unwrap_or_default();
     let name = &launch.function_name;
@@ -308,14 +389,18 @@ fn command(launch: &Launch, runtime_api: &str, recorder: &str) -> Command {
         ("AWS_SESSION_TOKEN", "test"),
         ("AWS_ENDPOINT_URL", recorder),
         ("AWS_EC2_METADATA_SERVICE_ENDPOINT", recorder),
+        // anything bound elsewhere than loopback (the stack) goes to the recorder
         ("HTTP_PROXY", recorder),
         ("HTTPS_PROXY", recorder),
         ("ALL_PROXY", recorder),
         ("http_proxy", recorder),
         ("https_proxy", recorder),
         ("all_proxy", recorder),
+        ("NO_PROXY", "127.0.0.1,localhost"),
+        ("no_proxy", "127.0.0.1,localhost"),
     ];
     cmd.envs(reserved.iter().map(|(k, v)| (k, v)));
+    cmd.envs(&launch.vars);
     if let Some(format) = &launch.log_format {
         cmd.env("AWS_LAMBDA_LOG_FORMAT", format);
     }

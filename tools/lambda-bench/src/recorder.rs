@@ -1,30 +1,20 @@
-//! A loopback listener standing in for every AWS endpoint (and any HTTP proxy or
-//! metadata service) a function might reach. It records each connection with the time it
-//! was accepted and the first line of the request, and answers every request with a
-//! non-retryable `400 ResourceNotFoundException`, so an SDK call fails at once instead of
-//! retrying. Nothing is forwarded anywhere.
+//! A loopback listener standing in for everything a function should never reach: the
+//! instance metadata service, HTTP proxies (so any host off loopback), and every AWS
+//! endpoint when no stack is given. It logs each connection with the time it was accepted
+//! and the first line of the request (`recorder: POST / HTTP/1.1 (...)`), and answers
+//! every request with a non-retryable `400 ResourceNotFoundException`, so an SDK call
+//! fails at once instead of retrying. Nothing is forwarded anywhere.
 
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
-/// One connection to the recorder.
-#[derive(Debug, Clone)]
-pub struct Call {
-    pub at: Instant,
-    /// The request line (e.g. `POST / HTTP/1.1`) plus the `x-amz-target` or `host`
-    /// header when present; empty when the peer sent nothing readable.
-    pub request: String,
-}
-
-type Log = Arc<Mutex<Vec<Call>>>;
+use crate::stack::CallLog;
 
 pub struct Recorder {
     port: u16,
-    log: Log,
     task: JoinHandle<()>,
 }
 
@@ -32,31 +22,22 @@ const BODY: &str = r#"{"__type":"ResourceNotFoundException","message":"lambda-be
 const MAX_HEAD: usize = 64 * 1024;
 
 impl Recorder {
-    pub async fn start() -> std::io::Result<Recorder> {
+    /// Listens on 127.0.0.1:0, logging into `log`.
+    pub async fn start(log: CallLog) -> std::io::Result<Recorder> {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let port = listener.local_addr()?.port();
-        let log: Log = Arc::default();
-        let accept_log = log.clone();
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                let at = Instant::now();
-                let index = {
-                    let mut log = lock(&accept_log);
-                    log.push(Call {
-                        at,
-                        request: String::new(),
-                    });
-                    log.len() - 1
-                };
-                let log = accept_log.clone();
+                let index = log.push("recorder: (connection, no request)");
+                let log = log.clone();
                 tokio::spawn(answer(stream, move |request| {
-                    if let Some(call) = lock(&log).get_mut(index) {
-                        call.request = request;
+                    if !request.is_empty() {
+                        log.describe(index, format!("recorder: {request}"));
                     }
                 }));
             }
         });
-        Ok(Recorder { port, log, task })
+        Ok(Recorder { port, task })
     }
 
     pub fn port(&self) -> u16 {
@@ -67,22 +48,12 @@ impl Recorder {
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
-
-    /// Every connection so far, in order of arrival.
-    pub fn calls(&self) -> Vec<Call> {
-        lock(&self.log).clone()
-    }
 }
 
 impl Drop for Recorder {
     fn drop(&mut self) {
         self.task.abort();
     }
-}
-
-fn lock(log: &Log) -> std::sync::MutexGuard<'_, Vec<Call>> {
-    // a panic while holding the lock cannot leave the Vec half-written
-    log.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Reads the request head, hands a one-line description of it to `record`, answers 400
@@ -167,9 +138,10 @@ mod tests {
 
     #[tokio::test]
     async fn every_connection_is_recorded_and_answered_with_a_non_retryable_400() {
-        let recorder = Recorder::start().await.unwrap();
-        assert!(recorder.calls().is_empty());
-        let before = Instant::now();
+        let log = CallLog::default();
+        let before = std::time::Instant::now();
+        let recorder = Recorder::start(log.clone()).await.unwrap();
+        assert!(log.between(before, None).is_empty());
         let mut stream = TcpStream::connect(("127.0.0.1", recorder.port()))
             .await
             .unwrap();
@@ -188,19 +160,19 @@ mod tests {
                 .await
                 .unwrap(),
         );
-        let mut calls = recorder.calls();
+        let mut calls = log.between(before, None);
         for _ in 0..100 {
-            if calls.len() == 2 && !calls[0].request.is_empty() {
+            if calls.len() == 2 && calls[0].what.contains("HTTP") {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(5)).await;
-            calls = recorder.calls();
+            calls = log.between(before, None);
         }
         assert_eq!(calls.len(), 2);
-        assert!(calls[0].at >= before);
         assert_eq!(
-            calls[0].request,
-            "POST / HTTP/1.1 (GameLift.DescribeFleetAttributes)"
+            calls[0].what,
+            "recorder: POST / HTTP/1.1 (GameLift.DescribeFleetAttributes)"
         );
+        assert_eq!(calls[1].what, "recorder: (connection, no request)");
     }
 }

@@ -14,6 +14,12 @@ use crate::stats::{self, Summary};
 #[derive(Debug, Clone, Copy)]
 pub struct Targets {
     pub init_median_ms: f64,
+    /// Init median at most this many times the SDK-free floor (`version`) of the same run.
+    pub init_floor_factor: f64,
+    /// The SDK-free floor measured in this run (`version`'s init median), once known.
+    pub init_floor_ms: Option<f64>,
+    /// Init plus first invoke, median, for a function whose first invoke calls AWS.
+    pub cold_start_median_ms: f64,
     pub zip_bytes: u64,
     pub rss_bytes: u64,
 }
@@ -22,9 +28,27 @@ impl Default for Targets {
     fn default() -> Self {
         Targets {
             init_median_ms: 10.0,
+            init_floor_factor: 2.0,
+            init_floor_ms: None,
+            cold_start_median_ms: 15.0,
             zip_bytes: 5_000_000,
             rss_bytes: 16_000_000,
         }
+    }
+}
+
+/// The function whose init is the SDK-free floor.
+pub const FLOOR_FUNCTION: &str = "version";
+
+impl Targets {
+    /// These targets with the floor taken from `version` among `results`.
+    pub fn with_floor(mut self, results: &[FunctionResult]) -> Targets {
+        self.init_floor_ms = results
+            .iter()
+            .find(|r| r.name == FLOOR_FUNCTION && r.runtime.is_none())
+            .and_then(|r| r.init_ms())
+            .map(|s| s.median);
+        self
     }
 }
 
@@ -32,6 +56,9 @@ impl Default for Targets {
 #[derive(Debug, Clone)]
 pub struct FunctionResult {
     pub name: String,
+    /// `None` for our function binaries; `Some("Python 3.11")` for a peer written in
+    /// another runtime (measured for comparison; the targets are not applied).
+    pub runtime: Option<String>,
     /// The sample event's path under `events/`, `None` when there is none (`{}` sent).
     pub event: Option<String>,
     pub sizes: Option<Sizes>,
@@ -47,16 +74,27 @@ impl FunctionResult {
         stats::summarize(&v?)
     }
 
-    fn init_ms(&self) -> Option<Summary> {
+    pub fn init_ms(&self) -> Option<Summary> {
         self.summary(|s| Some(s.init.as_secs_f64() * 1e3))
     }
 
-    fn invoke_ms(&self) -> Option<Summary> {
+    pub fn invoke_ms(&self) -> Option<Summary> {
         self.summary(|s| Some(s.invoke.as_secs_f64() * 1e3))
     }
 
+    /// Init plus first invoke of each run.
+    pub fn cold_start_ms(&self) -> Option<Summary> {
+        self.summary(|s| Some((s.init + s.invoke).as_secs_f64() * 1e3))
+    }
+
+    /// Whether the first invoke reached an AWS endpoint (in most runs).
+    pub fn calls_aws(&self) -> bool {
+        let calling = self.samples.iter().filter(|s| s.invoke_calls > 0).count();
+        calling * 2 > self.samples.len()
+    }
+
     /// Peak RSS in bytes.
-    fn rss_bytes(&self) -> Option<Summary> {
+    pub fn rss_bytes(&self) -> Option<Summary> {
         self.summary(|s| s.peak_rss_kib.map(|k| (k * 1024) as f64))
     }
 
@@ -78,11 +116,21 @@ impl FunctionResult {
                 self.failures.len() + self.samples.len()
             ));
         }
-        if self
-            .init_ms()
-            .is_none_or(|s| s.median > targets.init_median_ms)
-        {
+        let init = self.init_ms();
+        if init.is_none_or(|s| s.median > targets.init_median_ms) {
             missed.push("init".into());
+        }
+        if let (Some(floor), Some(init)) = (targets.init_floor_ms, init) {
+            if self.name != FLOOR_FUNCTION && init.median > floor * targets.init_floor_factor {
+                missed.push(format!("init > {}x version", targets.init_floor_factor));
+            }
+        }
+        if self.calls_aws()
+            && self
+                .cold_start_ms()
+                .is_none_or(|s| s.median > targets.cold_start_median_ms)
+        {
+            missed.push("init + 1st invoke".into());
         }
         match self.sizes {
             Some(s) if s.zip <= targets.zip_bytes => {}
@@ -109,10 +157,11 @@ impl FunctionResult {
     pub fn to_json(&self, targets: &Targets) -> serde_json::Value {
         json!({
             "function": self.name,
+            "runtime": self.runtime,
             "event": self.event,
             "binary_bytes": self.sizes.map(|s| s.binary),
             "zip_bytes": self.sizes.map(|s| s.zip),
-            "missed": self.missed(targets),
+            "missed": if self.runtime.is_none() { self.missed(targets) } else { Vec::new() },
             "failures": self.failures,
             "runs": self.samples.iter().map(|s| json!({
                 "init_ms": s.init.as_secs_f64() * 1e3,
@@ -130,8 +179,11 @@ fn describe(outcome: &Outcome) -> String {
     match outcome {
         Outcome::Response {
             status_code: Some(code),
+            ..
         } => code.to_string(),
-        Outcome::Response { status_code: None } => "ok".into(),
+        Outcome::Response {
+            status_code: None, ..
+        } => "ok".into(),
         Outcome::Error { error_type, .. } => format!("error {}", short_type(error_type)),
     }
 }
@@ -157,14 +209,24 @@ fn ms(v: f64) -> String {
     format!("{v:.1}")
 }
 
+/// The display name of a result: the function, and the runtime of a peer.
+fn label(r: &FunctionResult) -> String {
+    match &r.runtime {
+        None => r.name.clone(),
+        Some(runtime) => format!("{} ({runtime}, boto3)", r.name),
+    }
+}
+
 /// The results table plus notes on every target missed.
 pub fn markdown(results: &[FunctionResult], targets: &Targets) -> String {
     let mut out = String::new();
-    out.push_str("| function | init ms (median / p90) | 1st invoke ms (median / p90) | answer | peak RSS MiB (median / max) | binary MiB | zip MiB | network calls in init | targets |\n");
-    out.push_str("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- |\n");
+    out.push_str("| function | init ms (median / p90) | 1st invoke ms (median / p90) | init + 1st invoke ms (median / p90) | answer | AWS calls in 1st invoke | peak RSS MiB (median / max) | binary MiB | zip MiB | network calls in init | targets |\n");
+    out.push_str("| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |\n");
     for r in results {
         let missed = r.missed(targets);
-        let verdict = if missed.is_empty() {
+        let verdict = if r.runtime.is_some() {
+            "(comparison)".to_string()
+        } else if missed.is_empty() {
             "pass".to_string()
         } else {
             format!("**missed**: {}", missed.join(", "))
@@ -174,13 +236,21 @@ pub fn markdown(results: &[FunctionResult], targets: &Targets) -> String {
             None if r.samples.is_empty() => String::new(),
             None => format!("{} (`{{}}`, no sample event)", r.outcome()),
         };
+        let calls: BTreeSet<usize> = r.samples.iter().map(|s| s.invoke_calls).collect();
+        let calls = calls
+            .into_iter()
+            .map(|c| c.to_string())
+            .collect::<Vec<_>>()
+            .join("–");
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            r.name,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            label(r),
             pair(r.init_ms(), |s| s.p90, ms),
             pair(r.invoke_ms(), |s| s.p90, ms),
+            pair(r.cold_start_ms(), |s| s.p90, ms),
             answer,
+            calls,
             pair(r.rss_bytes(), |s| s.max, mib),
             r.sizes.map(|s| mib(s.binary as f64)).unwrap_or_default(),
             r.sizes.map(|s| mib(s.zip as f64)).unwrap_or_default(),
@@ -229,13 +299,50 @@ pub fn markdown(results: &[FunctionResult], targets: &Targets) -> String {
             for f in failures {
                 why.push(format!("run failed: {}", f.replace('\n', " ")));
             }
-            (!why.is_empty()).then(|| format!("- {}: {}", r.name, why.join("; ")))
+            (!why.is_empty()).then(|| format!("- {}: {}", label(r), why.join("; ")))
         })
         .collect();
     if !notes.is_empty() {
         out.push('\n');
         out.push_str(&notes.join("\n"));
         out.push('\n');
+    }
+    out
+}
+
+/// The peers beside the function of the same name: total cold start (init + first
+/// invoke, medians) and peak RSS (medians), with the ratios.
+pub fn comparison(results: &[FunctionResult]) -> String {
+    let mut out = String::new();
+    out.push_str("| function | Rust cold start ms | peer cold start ms | peer / Rust | Rust peak RSS MiB | peer peak RSS MiB | Rust / peer |\n");
+    out.push_str("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+    for peer in results.iter().filter(|r| r.runtime.is_some()) {
+        let Some(rust) = results
+            .iter()
+            .find(|r| r.runtime.is_none() && r.name == peer.name)
+        else {
+            continue;
+        };
+        let (Some(rc), Some(pc), Some(rr), Some(pr)) = (
+            rust.cold_start_ms(),
+            peer.cold_start_ms(),
+            rust.rss_bytes(),
+            peer.rss_bytes(),
+        ) else {
+            continue;
+        };
+        let _ = writeln!(
+            out,
+            "| {} vs {} | {} | {} | {:.1}x | {} | {} | {:.2} |",
+            rust.name,
+            label(peer),
+            ms(rc.median),
+            ms(pc.median),
+            pc.median / rc.median,
+            mib(rr.median),
+            mib(pr.median),
+            rr.median / pr.median,
+        );
     }
     out
 }
@@ -250,10 +357,18 @@ fn clip(text: &str, max: usize) -> String {
 pub const BEGIN: &str = "<!-- lambda-bench:begin -->";
 pub const END: &str = "<!-- lambda-bench:end -->";
 
+pub const CALLGRIND_BEGIN: &str = "<!-- lambda-bench:callgrind:begin -->";
+pub const CALLGRIND_END: &str = "<!-- lambda-bench:callgrind:end -->";
+
 /// `doc` with the text between the `BEGIN` and `END` markers replaced by `content`.
 pub fn replace_section(doc: &str, content: &str) -> Option<String> {
-    let start = doc.find(BEGIN)? + BEGIN.len();
-    let end = start + doc[start..].find(END)?;
+    replace_marked(doc, BEGIN, END, content)
+}
+
+/// `doc` with the text between `begin` and `end` replaced by `content`.
+pub fn replace_marked(doc: &str, begin: &str, end: &str, content: &str) -> Option<String> {
+    let start = doc.find(begin)? + begin.len();
+    let end = start + doc[start..].find(end)?;
     Some(format!(
         "{}\n{}\n{}",
         &doc[..start],
@@ -274,6 +389,7 @@ mod tests {
             invoke: Duration::from_millis(2),
             outcome: Outcome::Response {
                 status_code: Some(200),
+                body: String::new(),
             },
             peak_rss_kib: rss_kib,
             init_calls: init_calls.iter().map(|c| c.to_string()).collect(),
@@ -284,6 +400,7 @@ mod tests {
     fn result(samples: Vec<Sample>, zip: u64) -> FunctionResult {
         FunctionResult {
             name: "f".into(),
+            runtime: None,
             event: Some("events/f.json".into()),
             sizes: Some(Sizes {
                 binary: zip * 2,
@@ -304,7 +421,7 @@ mod tests {
         let table = markdown(&[r], &Targets::default());
         assert!(
             table
-                .contains("| f | 4.0 / 5.0 | 2.0 / 2.0 | 200 | 8.3 / 8.8 | 5.7 | 2.9 | 0 | pass |"),
+                .contains("| f | 4.0 / 5.0 | 2.0 / 2.0 | 6.0 / 7.0 | 200 | 0 | 8.3 / 8.8 | 5.7 | 2.9 | 0 | pass |"),
             "{table}"
         );
     }
@@ -368,6 +485,65 @@ mod tests {
         r.failures.push("no GET /next within 10s".into());
         assert_eq!(r.missed(&Targets::default()), ["1 of 2 runs failed"]);
         assert!(markdown(&[r], &Targets::default()).contains("run failed: no GET /next within 10s"));
+    }
+
+    fn with_invoke(mut s: Sample, invoke_ms: u64, calls: usize) -> Sample {
+        s.invoke = Duration::from_millis(invoke_ms);
+        s.invoke_calls = calls;
+        s
+    }
+
+    #[test]
+    fn init_over_twice_the_version_floor_of_the_same_run_is_missed() {
+        let mut version = result(vec![sample(2, Some(1), &[])], 1);
+        version.name = FLOOR_FUNCTION.into();
+        let fast = result(vec![sample(4, Some(1), &[])], 1);
+        let mut slow = result(vec![sample(5, Some(1), &[])], 1);
+        slow.name = "g".into();
+        let targets = Targets::default().with_floor(&[version.clone(), fast.clone(), slow.clone()]);
+        assert_eq!(targets.init_floor_ms, Some(2.0));
+        assert!(fast.missed(&targets).is_empty());
+        assert_eq!(slow.missed(&targets), ["init > 2x version"]);
+        assert!(version.missed(&targets).is_empty());
+        // a peer's figures never set the floor
+        version.runtime = Some("Python 3.11".into());
+        assert_eq!(
+            Targets::default().with_floor(&[version]).init_floor_ms,
+            None
+        );
+    }
+
+    #[test]
+    fn the_cold_start_target_applies_to_functions_whose_first_invoke_calls_aws() {
+        let calling = result(
+            vec![
+                with_invoke(sample(5, Some(1), &[]), 12, 1),
+                with_invoke(sample(5, Some(1), &[]), 9, 1),
+            ],
+            1,
+        );
+        assert_eq!(calling.missed(&Targets::default()), ["init + 1st invoke"]);
+        let quick = result(vec![with_invoke(sample(5, Some(1), &[]), 9, 1)], 1);
+        assert!(quick.missed(&Targets::default()).is_empty());
+        let offline = result(vec![with_invoke(sample(5, Some(1), &[]), 30, 0)], 1);
+        assert!(offline.missed(&Targets::default()).is_empty());
+    }
+
+    #[test]
+    fn the_comparison_sets_each_peer_beside_the_function_it_mirrors() {
+        let rust = result(vec![with_invoke(sample(5, Some(8 * 1024), &[]), 5, 1)], 1);
+        let mut peer = result(
+            vec![with_invoke(sample(300, Some(64 * 1024), &[]), 100, 1)],
+            1,
+        );
+        peer.runtime = Some("Python 3.11".into());
+        let table = comparison(&[rust, peer]);
+        assert!(
+            table.contains(
+                "| f vs f (Python 3.11, boto3) | 10.0 | 400.0 | 40.0x | 8.0 | 64.0 | 0.12 |"
+            ),
+            "{table}"
+        );
     }
 
     #[test]

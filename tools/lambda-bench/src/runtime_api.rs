@@ -1,7 +1,8 @@
-//! The Lambda Runtime API (2018-06-01) on loopback, serving exactly one invocation:
-//! the first `GET /runtime/invocation/next` gets the event, every later one is held open
-//! (the function is idle, as it would be between invocations). Every call the function
-//! makes is reported, timed, on a channel.
+//! The Lambda Runtime API (2018-06-01) on loopback, serving the event a fixed number of
+//! times (once for a cold start): each of the first `count` `GET /runtime/invocation/next`
+//! gets it under a new request id, every later one is held open (the function is idle,
+//! as it would be between invocations). Every call the function makes is reported,
+//! timed, on a channel.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -43,7 +44,10 @@ pub enum ApiEvent {
 #[derive(Debug, Clone)]
 pub struct Invocation {
     pub event: Bytes,
+    /// The first invocation's request id (later ones get fresh ones).
     pub request_id: String,
+    /// How many invocations to serve.
+    pub count: u32,
     pub function_arn: String,
     pub timeout: Duration,
 }
@@ -53,13 +57,40 @@ impl Invocation {
         Invocation {
             event,
             request_id: uuid::Uuid::new_v4().to_string(),
+            count: 1,
             function_arn: format!("arn:aws:lambda:{region}:123456789012:function:{function_name}"),
             timeout,
         }
     }
 }
 
+impl Shared {
+    /// The request id of the `count`-th invocation, remembered as issued.
+    fn issue(&self, count: u32) -> String {
+        let id = if count == 1 {
+            self.invocation.request_id.clone()
+        } else {
+            uuid::Uuid::new_v4().to_string()
+        };
+        self.issued
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(id.clone());
+        id
+    }
+
+    /// Whether `id` is the request id of one of the invocations served.
+    fn issued(&self, id: &str) -> bool {
+        self.issued
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .any(|i| i == id)
+    }
+}
+
 struct Shared {
+    issued: std::sync::Mutex<Vec<String>>,
     invocation: Invocation,
     nexts: AtomicU32,
     events: mpsc::UnboundedSender<ApiEvent>,
@@ -77,6 +108,7 @@ impl RuntimeApi {
     ) -> std::io::Result<(RuntimeApi, mpsc::UnboundedReceiver<ApiEvent>)> {
         let (tx, rx) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
+            issued: std::sync::Mutex::default(),
             invocation,
             nexts: AtomicU32::new(0),
             events: tx,
@@ -114,11 +146,11 @@ async fn next(State(s): State<Arc<Shared>>) -> Response {
     let at = Instant::now();
     let count = s.nexts.fetch_add(1, Ordering::SeqCst) + 1;
     let _ = s.events.send(ApiEvent::Next { at, count });
-    if count > 1 {
-        // idle: the one invocation is done; hold the request until the process ends
+    let inv = &s.invocation;
+    if count > inv.count {
+        // idle: the invocations are done; hold the request until the process ends
         std::future::pending::<()>().await;
     }
-    let inv = &s.invocation;
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
@@ -126,10 +158,7 @@ async fn next(State(s): State<Arc<Shared>>) -> Response {
     let mut headers = HeaderMap::new();
     let header = |v: String| HeaderValue::from_str(&v).ok();
     for (name, value) in [
-        (
-            "lambda-runtime-aws-request-id",
-            header(inv.request_id.clone()),
-        ),
+        ("lambda-runtime-aws-request-id", header(s.issue(count))),
         (
             "lambda-runtime-deadline-ms",
             header(deadline_ms.to_string()),
@@ -181,7 +210,7 @@ fn error_type(headers: &HeaderMap) -> Option<String> {
 
 async fn response(State(s): State<Arc<Shared>>, Path(id): Path<String>, body: Bytes) -> Response {
     let at = Instant::now();
-    if id != s.invocation.request_id {
+    if !s.issued(&id) {
         return unknown_request(&id);
     }
     let _ = s.events.send(ApiEvent::Response { at, body });
@@ -195,7 +224,7 @@ async fn error(
     body: Bytes,
 ) -> Response {
     let at = Instant::now();
-    if id != s.invocation.request_id {
+    if !s.issued(&id) {
         return unknown_request(&id);
     }
     let _ = s.events.send(ApiEvent::Error {

@@ -274,10 +274,15 @@ impl Resolver<'_> {
         if let Some(p) = self.params.get(name) {
             return Ok(p.clone());
         }
-        // SAM: `!Ref Function.Version` / `.Alias` of an AutoPublishAlias function
+        // SAM: `!Ref Function.Version` / `.Alias` of an AutoPublishAlias function: the
+        // Ref of the version (alias) resource, its ARN
         if let Some((resource, attr)) = name.split_once('.') {
             if self.resources.contains_key(resource) {
-                return Ok(Resolved::Str(self.attribute(&format!("{resource}.{attr}"))));
+                let qualifier = if attr == "Version" { "1" } else { "live" };
+                return Ok(Resolved::Str(format!(
+                    "arn:aws:lambda:{}:{ACCOUNT}:function:bench-{resource}:{qualifier}",
+                    self.region
+                )));
             }
         }
         if self.resources.contains_key(name) {
@@ -441,7 +446,10 @@ Resources:
         assert_eq!(get.vars["QUEUE"], "bench-QueueName");
         assert_eq!(get.vars["TABLE"], "bench-Table");
         assert_eq!(get.vars["SUBNETS"], "subnet-1,subnet-2");
-        assert_eq!(get.vars["TARGETS"], "sessions-get=1");
+        assert_eq!(
+            get.vars["TARGETS"],
+            "sessions-get=arn:aws:lambda:eu-west-1:123456789012:function:bench-GetFunction:1"
+        );
         assert_eq!(
             get.vars["ARN"],
             "arn:aws:bench:eu-west-1:123456789012:hangar-bench/bench-Table"

@@ -108,6 +108,26 @@ impl TokenKey {
         Self { secret }
     }
 
+    /// Loads the key from `path`; a missing file is an error (nothing is created).
+    pub fn load(path: &Path) -> Result<Self, SecretError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| SecretError::Io {
+            path: shown.clone(),
+            source,
+        })?;
+        Self::decode(text.trim(), shown)
+    }
+
+    fn decode(text: &str, shown: String) -> Result<Self, SecretError> {
+        let secret = decode_hex(text).ok_or_else(|| SecretError::Malformed {
+            path: shown.clone(),
+        })?;
+        if secret.len() != SECRET_LEN {
+            return Err(SecretError::Malformed { path: shown });
+        }
+        Ok(Self { secret })
+    }
+
     /// Loads the key from `path`, creating it (mode 0600) with a random secret when absent.
     pub fn load_or_create(path: &Path) -> Result<Self, SecretError> {
         let shown = path.display().to_string();
@@ -116,15 +136,7 @@ impl TokenKey {
             source,
         };
         match std::fs::read_to_string(path) {
-            Ok(text) => {
-                let secret = decode_hex(text.trim()).ok_or_else(|| SecretError::Malformed {
-                    path: shown.clone(),
-                })?;
-                if secret.len() != SECRET_LEN {
-                    return Err(SecretError::Malformed { path: shown });
-                }
-                Ok(Self { secret })
-            }
+            Ok(text) => Self::decode(text.trim(), shown),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 if let Some(dir) = path.parent() {
                     std::fs::create_dir_all(dir).map_err(io)?;

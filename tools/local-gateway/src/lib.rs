@@ -183,8 +183,12 @@ fn authorize(
             let claims = auth::bearer(authorization)
                 .and_then(|token| gateway.key.verify(token, TokenKind::Player))
                 .map_err(|e| {
-                    tracing::debug!(reason = %e, "JWT authorizer refused the request");
-                    gateway_error(StatusCode::UNAUTHORIZED, "Unauthorized")
+                    if e == auth::TokenError::Signature {
+                        tracing::warn!("JWT authorizer refused a token signed with another secret than this API's; issue tokens with the running stack's secret");
+                    } else {
+                        tracing::debug!(reason = %e, "JWT authorizer refused the request");
+                    }
+                    unauthorized(&e)
                 })?;
             Ok(Some(json!({
                 "jwt": { "claims": auth::claims_as_strings(&claims), "scopes": null }
@@ -385,6 +389,28 @@ fn into_http_response(
     *out.status_mut() = parts.status;
     *out.headers_mut() = parts.headers;
     out
+}
+
+/// The JWT authorizer's 401: API Gateway's body, and (as API Gateway does) the reason in
+/// `www-authenticate` for a token that was sent but refused.
+fn unauthorized(reason: &auth::TokenError) -> axum::response::Response {
+    let mut response = gateway_error(StatusCode::UNAUTHORIZED, "Unauthorized");
+    if *reason != auth::TokenError::Missing {
+        let description = match reason {
+            auth::TokenError::Signature => {
+                "the token's signature does not match this API's signing secret (was it issued for another stack?)".to_string()
+            }
+            other => other.to_string(),
+        };
+        let value = format!(
+            "Bearer scope=\"\" error=\"invalid_token\" error_description=\"{}\"",
+            description.replace('"', "'")
+        );
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            response.headers_mut().insert("www-authenticate", v);
+        }
+    }
+    response
 }
 
 /// An answer API Gateway gives itself: `{"message": ...}`.

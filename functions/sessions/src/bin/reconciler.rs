@@ -2,19 +2,19 @@
 //! The logic is `hangar_sessions::api::reconcile`.
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
-use hangar_sessions::api;
+use hangar_lambda::config::Env;
 use hangar_sessions::config::Need;
+use hangar_sessions::{api, Sessions};
 use lambda_runtime::{service_fn, LambdaEvent};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     hangar_lambda::init_tracing();
     let sdk = hangar_aws::sdk_config().await;
-    let sessions = api::from_env(&sdk, &[Need::Queue])?;
-    lambda_runtime::run(service_fn(|_event: LambdaEvent<EventBridgeEvent>| async {
+    let sessions = Sessions::from_vars(&Env, &sdk, &[Need::Queue])?;
+    // A failure is reported as a diagnostic whose type says whether it is retryable.
+    lambda_runtime::run(service_fn(|_event: LambdaEvent<EventBridgeEvent>| {
         api::reconcile(&sessions)
-            .await
-            .map_err(lambda_runtime::Error::from)
     }))
     .await
 }

@@ -49,6 +49,25 @@ pub struct ServerSettings {
     pub callback_url: Option<String>,
     #[serde(skip_serializing)]
     pub callback_token: Option<String>,
+    /// A game property whose value the simulated server sends back with each callback,
+    /// in the header of the same name as `callback_credential_header`.
+    pub callback_credential_property: Option<String>,
+    pub callback_credential_header: Option<String>,
+    /// How the game session is named in the callback's path: its id (ARN, one
+    /// percent-encoded segment) or the unpadded base64url of its id.
+    pub callback_session_id: CallbackSessionId,
+    /// Admit player sessions beyond a game session's maximum (for testing a caller's
+    /// own seat limit); GameLift never does.
+    pub admit_over_maximum: bool,
+}
+
+/// How a callback names the game session in its path.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum CallbackSessionId {
+    #[default]
+    GameSessionId,
+    Base64Url,
 }
 
 impl Default for ServerSettings {
@@ -58,6 +77,10 @@ impl Default for ServerSettings {
             accept_players_after_ms: Some(1_000),
             callback_url: None,
             callback_token: None,
+            callback_credential_property: None,
+            callback_credential_header: None,
+            callback_session_id: CallbackSessionId::GameSessionId,
+            admit_over_maximum: false,
         }
     }
 }

@@ -46,7 +46,9 @@ pub fn seat_players(
             "game session does not accept new player sessions (DENY_ALL)",
         ));
     }
-    if s.player_count(&g.id) + players.len() as i64 > g.maximum_player_session_count {
+    if !c.settings.admit_over_maximum
+        && s.player_count(&g.id) + players.len() as i64 > g.maximum_player_session_count
+    {
         return Err(ApiError::new(
             "GameSessionFullException",
             format!("game session {} is full", g.id),

@@ -392,6 +392,18 @@ struct GameServerBody {
     callback_url: Option<Option<String>>,
     #[serde(default, with = "double_option")]
     server_token: Option<Option<String>>,
+    /// `{"property": "<game property>", "header": "<request header>"}` or null.
+    #[serde(default, with = "double_option")]
+    callback_credential: Option<Option<CallbackCredential>>,
+    callback_session_id: Option<crate::model::settings::CallbackSessionId>,
+    admit_over_maximum: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CallbackCredential {
+    property: String,
+    header: String,
 }
 
 mod double_option {
@@ -443,6 +455,16 @@ pub(crate) async fn admin_game_servers(AxState(core): AxState<Arc<Core>>, body: 
     }
     if let Some(t) = b.server_token {
         g.settings.callback_token = t;
+    }
+    if let Some(c) = b.callback_credential {
+        g.settings.callback_credential_property = c.as_ref().map(|c| c.property.clone());
+        g.settings.callback_credential_header = c.map(|c| c.header);
+    }
+    if let Some(i) = b.callback_session_id {
+        g.settings.callback_session_id = i;
+    }
+    if let Some(a) = b.admit_over_maximum {
+        g.settings.admit_over_maximum = a;
     }
     Json(json!({"settings": &g.settings})).into_response()
 }

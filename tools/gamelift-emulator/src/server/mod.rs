@@ -159,7 +159,7 @@ pub async fn start(config: Config) -> Result<RunningEmulator, StartError> {
         sns,
         events_rx,
     )));
-    workers.push(tokio::spawn(workers::callbacks(effects_rx)));
+    workers.push(tokio::spawn(workers::callbacks(core.clone(), effects_rx)));
     if let Some((s3, credentials)) = aws.uploads {
         let s3 = local_s3::LocalS3::new(s3, config.region.clone(), credentials);
         workers.push(tokio::spawn(workers::uploads(core.clone(), s3)));
@@ -185,6 +185,27 @@ pub async fn start(config: Config) -> Result<RunningEmulator, StartError> {
         server,
         workers,
     })
+}
+
+/// A web page open in the developer's browser could send simple (no-preflight) requests to
+/// the admin routes on loopback and switch faults; browsers mark such requests with
+/// `Origin`, which tests and SDK clients never send, so any admin request carrying it is
+/// refused.
+async fn refuse_browser_pages(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if request.uri().path().starts_with("/admin")
+        && request.headers().contains_key(axum::http::header::ORIGIN)
+    {
+        return (
+            axum::http::StatusCode::FORBIDDEN,
+            axum::Json(serde_json::json!({"error": {"code": "CrossOrigin", "message": "the admin interface does not answer web pages (Origin header present)"}})),
+        )
+            .into_response();
+    }
+    next.run(request).await
 }
 
 fn router(core: Arc<Core>) -> Router {
@@ -239,5 +260,6 @@ fn router(core: Arc<Core>) -> Router {
             post(admin_routes::admin_game_servers),
         )
         .fallback(admin_routes::not_found)
+        .layer(axum::middleware::from_fn(refuse_browser_pages))
         .with_state(core)
 }

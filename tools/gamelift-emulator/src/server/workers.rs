@@ -63,7 +63,10 @@ pub(crate) async fn publisher(
 }
 
 /// Reports player counts and session ends to the configured server API.
-pub(crate) async fn callbacks(mut rx: mpsc::UnboundedReceiver<(Effect, ServerSettings)>) {
+pub(crate) async fn callbacks(
+    core: Arc<Core>,
+    mut rx: mpsc::UnboundedReceiver<(Effect, ServerSettings)>,
+) {
     let http = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(5))
         .build()
@@ -89,10 +92,17 @@ pub(crate) async fn callbacks(mut rx: mpsc::UnboundedReceiver<(Effect, ServerSet
             tracing::warn!(url = base, "callback URL does not parse");
             continue;
         };
+        let segment = match settings.callback_session_id {
+            crate::model::settings::CallbackSessionId::GameSessionId => id.clone(),
+            crate::model::settings::CallbackSessionId::Base64Url => {
+                use base64::Engine;
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(id.as_bytes())
+            }
+        };
         match url.path_segments_mut() {
             Ok(mut segs) => {
                 segs.pop_if_empty()
-                    .extend(["v1", "server", "sessions", id.as_str()]);
+                    .extend(["v1", "server", "sessions", segment.as_str()]);
             }
             Err(()) => {
                 tracing::warn!(url = base, "callback URL cannot take a path");
@@ -102,6 +112,27 @@ pub(crate) async fn callbacks(mut rx: mpsc::UnboundedReceiver<(Effect, ServerSet
         let mut req = http.request(method, url.clone());
         if let Some(token) = &settings.callback_token {
             req = req.bearer_auth(token);
+        }
+        if let (Some(property), Some(header)) = (
+            &settings.callback_credential_property,
+            &settings.callback_credential_header,
+        ) {
+            let value = core
+                .lock()
+                .state
+                .game_sessions
+                .iter()
+                .find(|g| &g.id == id)
+                .and_then(|g| {
+                    g.game_properties.as_array()?.iter().find_map(|p| {
+                        (p["Key"].as_str()? == property.as_str())
+                            .then(|| p["Value"].as_str().map(str::to_string))
+                            .flatten()
+                    })
+                });
+            if let Some(v) = value {
+                req = req.header(header.as_str(), v);
+            }
         }
         if let Some(b) = body {
             req = req.json(&b);

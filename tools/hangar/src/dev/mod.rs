@@ -1,24 +1,28 @@
 //! `hangar dev`: the local stack. A moto server (child process from `.venv`), the GameLift
-//! emulator (in-process), the resources of a local deployment, and the local API gateway.
-//! Everything listens on 127.0.0.1 and stops on Ctrl-C or SIGTERM.
+//! emulator (in-process), the resources of a local deployment, the local API gateway and
+//! the console. Everything listens on 127.0.0.1 and stops on Ctrl-C or SIGTERM.
 
+pub mod clock;
+pub mod console;
 mod emulator;
 pub mod gameservers;
+pub mod info;
 mod moto;
 pub mod resource_names;
 pub mod resources;
 pub mod routes;
+pub mod running;
 pub mod sessions;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use aws_types::region::Region;
 use clap::{Args, Subcommand};
-use serde::{Deserialize, Serialize};
 
+pub use clock::ClockPlan;
 pub use emulator::LocalEmulator;
+pub use info::{DevInfo, INFO_FILE, SECRET_FILE};
 use local_gateway::{RunningGateway, TokenKey, TokenKind};
 pub use moto::MotoProcess;
 pub use resource_names::DevResources;
@@ -27,6 +31,8 @@ pub use resource_names::DevResources;
 pub const EXIT_PORT_IN_USE: i32 = 3;
 /// Exit code when the project's tools are not installed.
 pub const EXIT_NOT_BOOTSTRAPPED: i32 = 4;
+/// Exit code when no running local stack was found (`hangar dev token`).
+pub const EXIT_NO_STACK: i32 = 5;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DevError {
@@ -40,12 +46,18 @@ pub enum DevError {
     MotoNotReady { url: String, log: PathBuf },
     #[error("the GameLift emulator did not start: {0}")]
     Emulator(String),
+    #[error("the local ECS scaler did not start: {0}")]
+    GameServers(String),
     #[error("creating the local resources failed: {0}")]
     Resources(#[from] resources::ResourceError),
     #[error(transparent)]
     Routes(#[from] routes::RouteError),
     #[error(transparent)]
     Secret(#[from] local_gateway::auth::SecretError),
+    #[error(transparent)]
+    Lookup(#[from] running::LookupError),
+    #[error(transparent)]
+    Clock(#[from] clock::ClockError),
     #[error("{0}")]
     Usage(String),
     #[error("cannot {what}: {source}")]
@@ -61,7 +73,8 @@ impl DevError {
         match self {
             DevError::PortInUse { .. } => EXIT_PORT_IN_USE,
             DevError::MotoMissing { .. } => EXIT_NOT_BOOTSTRAPPED,
-            DevError::Usage(_) => 2,
+            DevError::Lookup(_) => EXIT_NO_STACK,
+            DevError::Usage(_) | DevError::Clock(_) => 2,
             _ => 1,
         }
     }
@@ -90,12 +103,18 @@ pub struct TokenArgs {
     /// A game-server token (IAM-authorized routes) instead of a player token.
     #[arg(long)]
     pub server: bool,
+    /// With --server: print instead the server credential of this session (its sessionId
+    /// or GameLift ARN), as GameLift hands it to the game server hosting it; send it in the
+    /// hangar-session-credential header. Reads the running stack's dev.json.
+    #[arg(long, requires = "server")]
+    pub session: Option<String>,
     /// How long the token is valid: 3600, 90s, 10m, 2h, 7d.
     #[arg(long, default_value = "1h", value_parser = crate::duration::parse_duration)]
     pub ttl: Duration,
-    /// Folder holding the local token secret (dev-secret).
-    #[arg(long, default_value = ".hangar")]
-    pub state_dir: PathBuf,
+    /// State folder of the running stack (default: the nearest .hangar/ from here
+    /// upwards, else the one running stack recorded for this user).
+    #[arg(long)]
+    pub state_dir: Option<PathBuf>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -109,6 +128,12 @@ pub struct StackArgs {
     /// Port of the local API (0: any free port).
     #[arg(long, default_value_t = 3000)]
     pub api_port: u16,
+    /// Port of the console, a web page on 127.0.0.1 (0: any free port).
+    #[arg(long, default_value_t = 3100)]
+    pub console_port: u16,
+    /// Do not serve the console.
+    #[arg(long)]
+    pub no_console: bool,
     /// Folder for dev.json, the token secret and logs.
     #[arg(long, default_value = ".hangar")]
     pub state_dir: PathBuf,
@@ -118,6 +143,9 @@ pub struct StackArgs {
     /// Speed of the emulator's clock (60: a simulated minute per second).
     #[arg(long, default_value_t = 60.0)]
     pub clock_speed: f64,
+    /// How long a game session lasts, in wall-clock seconds, unless its server ends it.
+    #[arg(long, default_value_t = 600.0)]
+    pub session_seconds: f64,
     /// The project's Python virtual environment (holds moto_server).
     #[arg(long, default_value = ".venv")]
     pub venv: PathBuf,
@@ -144,11 +172,17 @@ pub struct StackConfig {
     pub moto: MotoSource,
     pub emulator_port: u16,
     pub api_port: u16,
+    /// Port of the console (`None`: no console).
+    pub console_port: Option<u16>,
     pub state_dir: PathBuf,
     pub prefix: String,
     pub clock_speed: f64,
+    /// Game session length in wall-clock seconds.
+    pub session_seconds: f64,
     pub openapi: Option<PathBuf>,
     pub region: String,
+    /// Where the stack records itself for `hangar dev token` (`None`: it does not).
+    pub registry_dir: Option<PathBuf>,
 }
 
 impl From<&StackArgs> for StackConfig {
@@ -160,26 +194,16 @@ impl From<&StackArgs> for StackConfig {
             },
             emulator_port: a.emulator_port,
             api_port: a.api_port,
+            console_port: (!a.no_console).then_some(a.console_port),
             state_dir: a.state_dir.clone(),
             prefix: a.prefix.clone(),
             clock_speed: a.clock_speed,
+            session_seconds: a.session_seconds,
             openapi: Some(a.openapi.clone()),
             region: a.region.clone(),
+            registry_dir: running::registry_dir(),
         }
     }
-}
-
-/// What a running stack offers; printed at start-up and written to `<state dir>/dev.json`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct DevInfo {
-    pub region: String,
-    pub moto_url: String,
-    pub gamelift_url: String,
-    pub api_url: String,
-    pub routes: Vec<String>,
-    pub resources: DevResources,
-    /// Environment that points any AWS SDK or CLI at the local stack.
-    pub env: BTreeMap<String, String>,
 }
 
 /// A running local stack; stop it with [`RunningStack::shutdown`].
@@ -188,6 +212,9 @@ pub struct RunningStack {
     moto: Option<MotoProcess>,
     emulator: Option<LocalEmulator>,
     api: Option<RunningGateway>,
+    console: Option<console::RunningConsole>,
+    /// The record of this stack among the user's running stacks; removed on shutdown.
+    registration: Option<running::Registration>,
     /// Background work of the areas (SQS pollers, timers); aborted on shutdown.
     background: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -201,10 +228,14 @@ impl RunningStack {
         }
     }
 
-    /// Stops the API, the emulator and the moto server, in that order.
+    /// Stops the console, the API, the emulator and the moto server, in that order.
     pub async fn shutdown(mut self) {
+        self.registration.take();
         for task in self.background.drain(..) {
             task.abort();
+        }
+        if let Some(console) = self.console.take() {
+            console.shutdown().await;
         }
         if let Some(api) = self.api.take() {
             api.shutdown().await;
@@ -232,35 +263,59 @@ pub fn check_port(port: u16, flag: &'static str) -> Result<std::net::TcpListener
     })
 }
 
+fn tokio_listener(
+    listener: std::net::TcpListener,
+    what: &str,
+) -> Result<tokio::net::TcpListener, DevError> {
+    let io = |source| DevError::Io {
+        what: what.to_string(),
+        source,
+    };
+    listener.set_nonblocking(true).map_err(io)?;
+    tokio::net::TcpListener::from_std(listener).map_err(io)
+}
+
 /// Starts the local stack. On error, whatever had started is stopped again.
 pub async fn start(config: StackConfig) -> Result<RunningStack, DevError> {
     let io = |what: String| move |source| DevError::Io { what, source };
+    let clock = ClockPlan::new(config.clock_speed, config.session_seconds)?;
     std::fs::create_dir_all(&config.state_dir)
         .map_err(io(format!("create {}", config.state_dir.display())))?;
-    let key = TokenKey::load_or_create(&config.state_dir.join("dev-secret"))?;
+    let key = TokenKey::load_or_create(&config.state_dir.join(SECRET_FILE))?;
 
-    // Claim the API port first, so a taken port is reported before anything starts.
+    // Claim the API and console ports first, so a taken port is reported before anything
+    // starts.
     let api_listener = check_port(config.api_port, "--api-port")?;
-    api_listener
-        .set_nonblocking(true)
-        .map_err(io("configure the API listener".into()))?;
+    let console_listener = config
+        .console_port
+        .map(|port| check_port(port, "--console-port"))
+        .transpose()?;
 
     let mut stack = RunningStack {
         info: DevInfo {
+            pid: std::process::id(),
             region: config.region.clone(),
             moto_url: String::new(),
             gamelift_url: String::new(),
             api_url: String::new(),
+            console_url: String::new(),
             routes: Vec::new(),
             resources: DevResources::default(),
-            env: BTreeMap::new(),
+            clock: clock.clone(),
+            env: Default::default(),
         },
         moto: None,
         emulator: None,
         api: None,
+        console: None,
+        registration: None,
         background: Vec::new(),
     };
-    match start_parts(&config, key, api_listener, &mut stack).await {
+    let listeners = Listeners {
+        api: api_listener,
+        console: console_listener,
+    };
+    match start_parts(&config, &clock, key, listeners, &mut stack).await {
         Ok(()) => Ok(stack),
         Err(e) => {
             stack.shutdown().await;
@@ -269,10 +324,16 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, DevError> {
     }
 }
 
+struct Listeners {
+    api: std::net::TcpListener,
+    console: Option<std::net::TcpListener>,
+}
+
 async fn start_parts(
     config: &StackConfig,
+    clock: &ClockPlan,
     key: TokenKey,
-    api_listener: std::net::TcpListener,
+    listeners: Listeners,
     stack: &mut RunningStack,
 ) -> Result<(), DevError> {
     let moto_url = match &config.moto {
@@ -286,8 +347,7 @@ async fn start_parts(
     };
     let sdk_config = local_sdk_config(&moto_url, &config.region).await;
 
-    let emulator =
-        LocalEmulator::start(config.emulator_port, config.clock_speed, &sdk_config).await?;
+    let emulator = LocalEmulator::start(config.emulator_port, clock, &sdk_config).await?;
     let gamelift_url = emulator.url();
     stack.emulator = Some(emulator);
 
@@ -303,40 +363,106 @@ async fn start_parts(
         api_routes.extend(routes::openapi_route(path)?);
     }
     let route_keys = api_routes.iter().map(|r| format!("{r:?}")).collect();
-    let listener =
-        tokio::net::TcpListener::from_std(api_listener).map_err(|source| DevError::Io {
+    let listener = tokio_listener(listeners.api, "serve the local API")?;
+    let server_token = key.issue(
+        TokenKind::Server,
+        "gamelift-emulator",
+        Duration::from_secs(30 * 86_400),
+    );
+    let api =
+        local_gateway::serve(listener, api_routes, key.clone()).map_err(|source| DevError::Io {
             what: "serve the local API".into(),
             source,
         })?;
-    let api = local_gateway::serve(listener, api_routes, key).map_err(|source| DevError::Io {
-        what: "serve the local API".into(),
-        source,
-    })?;
     let api_url = api.url();
     stack.api = Some(api);
+    sessions::wire_game_servers(&gamelift_url, &api_url, &server_token)
+        .await
+        .map_err(DevError::Emulator)?;
     stack.background = sessions::spawn_background(&sdk_config, &gamelift_url, &resources);
+    let scaler_task = gameservers::spawn_scaler(
+        &sdk_config,
+        &moto_url,
+        &resources,
+        &config.prefix,
+        ecs_lab::Contract::Hangar,
+    )
+    .await
+    .map_err(DevError::GameServers)?;
+    stack.background.push(scaler_task);
 
-    let env = BTreeMap::from([
-        ("AWS_ENDPOINT_URL".to_string(), moto_url.clone()),
-        (
-            "AWS_ENDPOINT_URL_GAMELIFT".to_string(),
-            gamelift_url.clone(),
-        ),
-        ("AWS_REGION".to_string(), config.region.clone()),
-        ("AWS_ACCESS_KEY_ID".to_string(), "test".to_string()),
-        ("AWS_SECRET_ACCESS_KEY".to_string(), "test".to_string()),
-        ("HANGAR_API_URL".to_string(), api_url.clone()),
-    ]);
+    let env = DevInfo::environment(&config.region, &moto_url, &gamelift_url, &api_url);
+    if let Some(listener) = listeners.console {
+        let listener = tokio_listener(listener, "serve the console")?;
+        let sources = console_sources(&sdk_config, &gamelift_url, &api_url, &resources, key);
+        let console = console::serve(listener, sources).map_err(|source| DevError::Io {
+            what: "serve the console".into(),
+            source,
+        })?;
+        stack.info.console_url = console.url();
+        stack.console = Some(console);
+    }
     stack.info = DevInfo {
+        pid: std::process::id(),
         region: config.region.clone(),
         moto_url,
         gamelift_url,
-        api_url,
+        api_url: api_url.clone(),
+        console_url: stack.info.console_url.clone(),
         routes: route_keys,
         resources,
+        clock: clock.clone(),
         env,
     };
-    write_info(&config.state_dir.join("dev.json"), &stack.info)
+    let info_path = config.state_dir.join(INFO_FILE);
+    stack
+        .info
+        .write(&info_path)
+        .map_err(|source| DevError::Io {
+            what: format!("write {}", info_path.display()),
+            source,
+        })?;
+    if let Some(dir) = &config.registry_dir {
+        let record = running::RunningRecord {
+            pid: std::process::id(),
+            state_dir: std::path::absolute(&config.state_dir)
+                .unwrap_or_else(|_| config.state_dir.clone()),
+            api_url,
+        };
+        match running::Registration::create(dir, &record) {
+            Ok(r) => stack.registration = Some(r),
+            // Only `hangar dev token` from other folders needs it: say so, carry on.
+            Err(e) => {
+                tracing::warn!(error = %e, dir = %dir.display(), "cannot record the running stack")
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What the console reads, all pointed at this stack.
+fn console_sources(
+    sdk: &aws_types::SdkConfig,
+    gamelift_url: &str,
+    api_url: &str,
+    resources: &DevResources,
+    key: TokenKey,
+) -> console::snapshot::Sources {
+    console::snapshot::Sources {
+        gamelift: aws_sdk_gamelift::Client::from_conf(
+            aws_sdk_gamelift::config::Builder::from(sdk)
+                .endpoint_url(gamelift_url)
+                .build(),
+        ),
+        dynamodb: aws_sdk_dynamodb::Client::new(sdk),
+        sfn: aws_sdk_sfn::Client::new(sdk),
+        admin: gamelift_emulator::AdminClient::new(gamelift_url),
+        http: reqwest::Client::new(),
+        api_url: api_url.to_string(),
+        key,
+        sessions_table: resources.tables.get(sessions::AREA).cloned(),
+        gameservers_table: resources.tables.get(gameservers::AREA).cloned(),
+    }
 }
 
 /// AWS configuration for the local stack: moto's endpoint for every service, test
@@ -356,27 +482,36 @@ pub async fn local_sdk_config(moto_url: &str, region: &str) -> aws_types::SdkCon
         .await
 }
 
-fn write_info(path: &Path, info: &DevInfo) -> Result<(), DevError> {
-    let text = serde_json::to_string_pretty(info).map_err(|e| DevError::Io {
-        what: format!("encode {}", path.display()),
-        source: std::io::Error::other(e),
-    })?;
-    std::fs::write(path, text + "\n").map_err(|source| DevError::Io {
-        what: format!("write {}", path.display()),
-        source,
-    })
-}
-
 /// `hangar dev`: start, print, wait for Ctrl-C / SIGTERM, stop.
 pub async fn run(args: DevArgs) -> Result<(), DevError> {
     match args.command {
-        Some(DevCommand::Token(token)) => print_token(&token),
+        Some(DevCommand::Token(token)) => match &token.session {
+            Some(session) => {
+                let (_, found) = running_key(token.state_dir.as_deref())?;
+                let credential = sessions::server_credential(&found.info, session)
+                    .await
+                    .map_err(DevError::Usage)?;
+                println!("{credential}");
+                Ok(())
+            }
+            None => print_token(&token),
+        },
         None => run_stack(&args.stack).await,
     }
 }
 
+/// The token secret of the running stack, found as [`running::find`] says.
+pub fn running_key(state_dir: Option<&Path>) -> Result<(TokenKey, running::FoundStack), DevError> {
+    let cwd = std::env::current_dir().map_err(|source| DevError::Io {
+        what: "read the current folder".into(),
+        source,
+    })?;
+    let found = running::find(state_dir, &cwd, running::registry_dir().as_deref())?;
+    let key = TokenKey::load(&found.secret_path())?;
+    Ok((key, found))
+}
+
 fn print_token(args: &TokenArgs) -> Result<(), DevError> {
-    let key = TokenKey::load_or_create(&args.state_dir.join("dev-secret"))?;
     let (kind, subject) = match (&args.subject, args.server) {
         (Some(subject), server) => (
             if server {
@@ -392,6 +527,7 @@ fn print_token(args: &TokenArgs) -> Result<(), DevError> {
                 .into(),
         )),
     };
+    let (key, _) = running_key(args.state_dir.as_deref())?;
     println!("{}", key.issue(kind, &subject, args.ttl));
     Ok(())
 }
@@ -399,9 +535,13 @@ fn print_token(args: &TokenArgs) -> Result<(), DevError> {
 async fn run_stack(args: &StackArgs) -> Result<(), DevError> {
     let config = StackConfig::from(args);
     println!("hangar dev: starting the local stack");
+    let started = Instant::now();
     let mut stack = start(config.clone()).await?;
     print_info(&stack.info, &config.state_dir);
-    println!("hangar dev: ready (Ctrl-C or SIGTERM stops everything)");
+    println!(
+        "hangar dev: ready in {:.1} s (Ctrl-C or SIGTERM stops everything)",
+        started.elapsed().as_secs_f64()
+    );
 
     let reason = wait_for_stop(&mut stack).await;
     println!("hangar dev: {reason}; stopping");
@@ -447,6 +587,12 @@ fn print_info(info: &DevInfo, state_dir: &Path) {
     for route in &info.routes {
         println!("    {route}");
     }
+    if !info.console_url.is_empty() {
+        println!(
+            "  console             {}  (loopback only; open it in a browser)",
+            info.console_url
+        );
+    }
     println!("  region              {}", info.region);
     println!("  SNS topic           {}", r.placement_topic_arn);
     println!("  SQS queue           {}", r.placement_queue_url);
@@ -463,11 +609,16 @@ fn print_info(info: &DevInfo, state_dir: &Path) {
     }
     println!(
         "  state               {}",
-        state_dir.join("dev.json").display()
+        state_dir.join(INFO_FILE).display()
     );
     println!(
-        "  tokens              hangar dev token <PLAYER_ID> | hangar dev token --server <NAME>"
+        "  tokens              hangar dev token <PLAYER_ID> | hangar dev token --server <NAME>  (signed with {})",
+        state_dir.join(SECRET_FILE).display()
     );
+    println!("  clock:");
+    for line in info.clock.lines() {
+        println!("    {line}");
+    }
     println!("  environment:");
     for (k, v) in &info.env {
         println!("    export {k}={v}");

@@ -65,7 +65,8 @@ pub async fn create(
 
     let mut r = DevResources::default();
     create_placement_events(&sns, &sqs, prefix, &mut r).await?;
-    create_gamelift_chain(&gamelift, prefix, &mut r).await?;
+    let storage = upload_build(sdk, prefix).await?;
+    create_gamelift_chain(&gamelift, prefix, storage, &mut r).await?;
     r.tables = create_tables(&dynamodb, prefix).await?;
     Ok(r)
 }
@@ -168,10 +169,60 @@ async fn queue_arn(sqs: &aws_sdk_sqs::Client, url: &str) -> Result<String, Resou
         .ok_or_else(|| missing("QueueArn"))
 }
 
+/// An empty zip archive: the dev build's files (the emulator's servers are simulated).
+const EMPTY_ZIP: [u8; 22] = [
+    0x50, 0x4b, 0x05, 0x06, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+];
+
+/// Puts the dev build's archive into S3 (moto's, at the stack's endpoint) as `sam deploy`'s
+/// user would before CreateBuild, and returns its StorageLocation.
+async fn upload_build(sdk: &SdkConfig, prefix: &str) -> Result<S3Location, ResourceError> {
+    let endpoint = sdk
+        .endpoint_url()
+        .ok_or_else(|| missing("the local S3 endpoint"))?
+        .trim_end_matches('/')
+        .to_string();
+    let bucket = format!("{prefix}-builds");
+    let key = "build.zip";
+    let http = reqwest::Client::new();
+    let put = |url: String, body: Vec<u8>| {
+        let http = http.clone();
+        async move {
+            let what = format!("upload the dev build (PUT {url})");
+            let response =
+                http.put(&url)
+                    .body(body)
+                    .send()
+                    .await
+                    .map_err(|e| ResourceError::Aws {
+                        what: what.clone(),
+                        message: e.to_string(),
+                    })?;
+            // 409: the bucket exists (a restart with the same prefix).
+            if !response.status().is_success() && response.status() != reqwest::StatusCode::CONFLICT
+            {
+                return Err(ResourceError::Aws {
+                    what,
+                    message: format!("answered {}", response.status()),
+                });
+            }
+            Ok(())
+        }
+    };
+    put(format!("{endpoint}/{bucket}"), Vec::new()).await?;
+    put(format!("{endpoint}/{bucket}/{key}"), EMPTY_ZIP.to_vec()).await?;
+    Ok(S3Location::builder()
+        .bucket(bucket)
+        .key(key)
+        .role_arn("arn:aws:iam::123456789012:role/hangar-dev-gamelift-build")
+        .build())
+}
+
 /// Build -> fleet -> alias -> game session queue (notifying the placement topic).
 async fn create_gamelift_chain(
     gamelift: &aws_sdk_gamelift::Client,
     prefix: &str,
+    storage: S3Location,
     r: &mut DevResources,
 ) -> Result<(), ResourceError> {
     let build = gamelift
@@ -179,15 +230,7 @@ async fn create_gamelift_chain(
         .name(format!("{prefix}-build"))
         .version("local")
         .operating_system(OperatingSystem::AmazonLinux2023)
-        // The local stack has no build files: a StorageLocation makes the emulator's
-        // build READY on its clock (one without waits for an upload).
-        .storage_location(
-            S3Location::builder()
-                .bucket(format!("{prefix}-builds"))
-                .key("local.zip")
-                .role_arn("arn:aws:iam::123456789012:role/hangar-dev-builds")
-                .build(),
-        )
+        .storage_location(storage)
         .send()
         .await
         .map_err(aws_error("create GameLift build"))?;
@@ -210,7 +253,7 @@ async fn create_gamelift_chain(
 
     let process = ServerProcess::builder()
         .launch_path("/local/game/server")
-        .concurrent_executions(2)
+        .concurrent_executions(super::clock::SESSIONS_PER_INSTANCE as i32)
         .build();
     let fleet = gamelift
         .create_fleet()
@@ -286,7 +329,7 @@ async fn create_gamelift_chain(
     let queue = gamelift
         .create_game_session_queue()
         .name(&queue_name)
-        .timeout_in_seconds(60)
+        .timeout_in_seconds(super::clock::QUEUE_TIMEOUT_MAX_SECS as i32)
         .destinations(
             GameSessionQueueDestination::builder()
                 .destination_arn(&r.alias_arn)

@@ -2,17 +2,17 @@
 //! handlers the Lambda functions run), the SQS poller that feeds the placement-events
 //! consumer as Lambda's event source mapping does, and the reconciler on a timer.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
+use aws_types::origin::Origin;
+use aws_types::service_config::{LoadServiceConfig, ServiceConfigKey};
 use aws_types::SdkConfig;
-use hangar_sessions::cursor::CursorKey;
-use hangar_sessions::gamelift::GameLift;
-use hangar_sessions::service::{Sessions, Settings};
-use hangar_sessions::store::Store;
+use hangar_sessions::config::{self, Need};
+use hangar_sessions::Sessions;
 use lambda_http::http::Method;
 use lambda_http::Request;
 use rand::RngCore;
@@ -34,32 +34,67 @@ pub async fn create_table(
         .map_err(|e| e.to_string())
 }
 
-/// The sessions operations wired to the local stack: DynamoDB on moto, GameLift on the
-/// emulator, the local queue and alias, a fresh cursor key for this run.
+/// GameLift's endpoint for clients built from an [`SdkConfig`], as
+/// `AWS_ENDPOINT_URL_GAMELIFT` gives it in a deployed function's environment.
+#[derive(Debug)]
+struct GameLiftEndpoint(String);
+
+impl LoadServiceConfig for GameLiftEndpoint {
+    fn load_config(&self, key: ServiceConfigKey<'_>) -> Option<String> {
+        (key.service_id() == "GameLift" && key.env() == "AWS_ENDPOINT_URL").then(|| self.0.clone())
+    }
+}
+
+/// The variables the sessions functions get from the template, for the local stack:
+/// its table, queue and alias, and fresh cursor and server-credential secrets for this
+/// run.
+pub fn vars(resources: &DevResources) -> Option<BTreeMap<&'static str, String>> {
+    let table = resources.tables.get(AREA)?.clone();
+    let secret = || {
+        let mut secret = [0u8; 32];
+        rand::rng().fill_bytes(&mut secret);
+        secret
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    let mut vars = BTreeMap::from([
+        (config::TABLE_VAR, table),
+        (config::QUEUE_VAR, resources.game_session_queue_name.clone()),
+        (config::CURSOR_SECRET_VAR, secret()),
+        (config::CREDENTIAL_SECRET_VAR, secret()),
+    ]);
+    if !resources.alias_id.is_empty() {
+        vars.insert(config::ALIAS_VAR, resources.alias_id.clone());
+    }
+    Some(vars)
+}
+
+/// The sessions operations wired to the local stack (DynamoDB on moto, GameLift on the
+/// emulator), configured through [`Sessions::from_vars`] as the functions are. `None`
+/// when the stack has no sessions table.
 pub fn build(
     sdk: &SdkConfig,
     gamelift_endpoint: &str,
     resources: &DevResources,
 ) -> Option<Sessions> {
-    let table = resources.tables.get(AREA)?.clone();
-    let gamelift = aws_sdk_gamelift::Client::from_conf(
-        aws_sdk_gamelift::config::Builder::from(sdk)
-            .endpoint_url(gamelift_endpoint)
-            .build(),
-    );
-    let mut secret = [0u8; 32];
-    rand::rng().fill_bytes(&mut secret);
-    Some(Sessions {
-        store: Store::new(aws_sdk_dynamodb::Client::new(sdk), table),
-        gamelift: GameLift::new(gamelift),
-        settings: Settings {
-            queue: Some(resources.game_session_queue_name.clone()),
-            alias: Some(resources.alias_id.clone()).filter(|a| !a.is_empty()),
-            cursor_key: CursorKey::new(&secret).ok(),
-            ttl_seconds: 30 * 86_400,
-            reconcile_page_size: 100,
-        },
-    })
+    let vars = vars(resources)?;
+    // The local stack's one endpoint for every service stands where AWS_ENDPOINT_URL
+    // would, so the GameLift endpoint wins for GameLift, as AWS_ENDPOINT_URL_GAMELIFT does.
+    let mut builder = sdk.to_builder();
+    builder.insert_origin("endpoint_url", Origin::shared_environment_variable());
+    let sdk = builder
+        .service_config(GameLiftEndpoint(gamelift_endpoint.to_string()))
+        .build();
+    let lookup = |name: &str| vars.get(name).cloned();
+    let needs = [Need::Queue, Need::CursorKey, Need::ServerCredential];
+    match Sessions::from_vars(&lookup, &sdk, &needs) {
+        Ok(sessions) => Some(sessions),
+        Err(e) => {
+            tracing::error!(error = %e, "configuring the sessions area");
+            None
+        }
+    }
 }
 
 macro_rules! route {
@@ -278,4 +313,63 @@ pub fn spawn_background(
         ),
         spawn_reconciler(sessions, Duration::from_secs(60)),
     ]
+}
+
+/// Points the emulator's simulated game servers at the local server API, as game servers
+/// hosting Hangar's sessions call it: with a server token (the IAM stand-in), the
+/// session's credential from its game properties, and the API's session id.
+pub async fn wire_game_servers(
+    gamelift_url: &str,
+    api_url: &str,
+    server_token: &str,
+) -> Result<(), String> {
+    gamelift_emulator::AdminClient::new(gamelift_url)
+        .game_servers(serde_json::json!({
+            "callbackUrl": api_url,
+            "serverToken": server_token,
+            "callbackCredential": {
+                "property": hangar_sessions::credential::PROPERTY,
+                "header": hangar_sessions::credential::HEADER,
+            },
+            "callbackSessionId": "base64Url",
+        }))
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("wiring the simulated game servers: {e}"))
+}
+
+/// The server credential of `session` (an API session id or a GameLift game session
+/// ARN) in the running local stack: what GameLift handed the game server hosting it.
+pub async fn server_credential(info: &super::DevInfo, session: &str) -> Result<String, String> {
+    let arn =
+        hangar_sessions::ids::decode_session_id(session).unwrap_or_else(|_| session.to_string());
+    let sdk = super::local_sdk_config(&info.moto_url, &info.region).await;
+    let gamelift = aws_sdk_gamelift::Client::from_conf(
+        aws_sdk_gamelift::config::Builder::from(&sdk)
+            .endpoint_url(&info.gamelift_url)
+            .build(),
+    );
+    let out = gamelift
+        .describe_game_sessions()
+        .game_session_id(&arn)
+        .send()
+        .await
+        .map_err(|e| {
+            format!(
+                "session {session}: {}",
+                aws_sdk_gamelift::error::DisplayErrorContext(e)
+            )
+        })?;
+    out.game_sessions()
+        .first()
+        .and_then(|g| {
+            g.game_properties()
+                .iter()
+                .find(|p| p.key() == Some(hangar_sessions::credential::PROPERTY))
+                .and_then(|p| p.value())
+        })
+        .map(str::to_string)
+        .ok_or_else(|| {
+            format!("session {session}: no such game session placed by Hangar in this stack")
+        })
 }

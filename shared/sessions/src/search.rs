@@ -1,6 +1,7 @@
 //! GameLift's game-session search language: `FilterExpression` and `SortExpression`
 //! of `SearchGameSessions`, parsed into a public syntax tree and evaluated against any
-//! [`Searchable`] game session.
+//! [`Searchable`] game session. The listing ([`crate::listing`]) plans and filters with
+//! it. Pure: no I/O.
 //!
 //! Grammar (as GameLift documents it):
 //! ```text
@@ -13,7 +14,7 @@
 //! operand    := gameSessionName | gameSessionId | maximumSessions | creationTimeMillis
 //!             | playerSessionCount | hasAvailablePlayerSessions | gameSessionProperties.<key>
 //! comparator := = | <> | < | > | <= | >=
-//! value      := 'string' (backslash escapes) | integer | true | false
+//! value      := 'string' | "string" (backslash escapes) | integer | true | false
 //! sort       := operand ( ASC | DESC )
 //! ```
 //! Keywords (`AND`, `OR`, `NOT`, `ASC`, `DESC`, `true`, `false`) are case-insensitive;
@@ -613,7 +614,7 @@ fn tokenize(input: &str) -> Result<Vec<Token>, ParseError> {
                 i += width;
                 TokenKind::Comparator(comparator)
             }
-            '\'' => {
+            quote @ ('\'' | '"') => {
                 let mut text = String::new();
                 i += 1;
                 loop {
@@ -621,7 +622,7 @@ fn tokenize(input: &str) -> Result<Vec<Token>, ParseError> {
                         None => {
                             return Err(ParseError {
                                 position,
-                                message: "unterminated string (missing closing ')".into(),
+                                message: format!("unterminated string (missing closing {quote})"),
                             })
                         }
                         Some('\\') => match chars.get(i + 1) {
@@ -636,7 +637,7 @@ fn tokenize(input: &str) -> Result<Vec<Token>, ParseError> {
                                 })
                             }
                         },
-                        Some('\'') => {
+                        Some(c) if *c == quote => {
                             i += 1;
                             break;
                         }
@@ -935,5 +936,156 @@ mod tests {
             24
         );
         assert_eq!(parse_sort("nope ASC").unwrap_err().position, 1);
+    }
+
+    /// A session for the documentation table: `players` of `max`, a name, properties.
+    fn doc_session(
+        name: &'static str,
+        players: i64,
+        max: i64,
+        props: &[(&'static str, &'static str)],
+    ) -> Session {
+        Session {
+            id: "arn:aws:gamelift:us-west-2::gamesession/fleet-9999ffff-88ee-77dd-66cc-5555bbbb44aa/gsess-1",
+            name: Some(name),
+            max,
+            created: 1,
+            players,
+            props: props.iter().copied().collect(),
+        }
+    }
+
+    /// Every FilterExpression example of GameLift's SearchGameSessions documentation (the
+    /// API reference, whose text botocore's service model carries too), with sessions it
+    /// must match and sessions it must not. The placeholders of the precedence examples
+    /// (`x AND y AND NOT z`, `NOT (x OR y)`) are filled with real conditions.
+    #[test]
+    fn every_documented_filter_example_parses_and_means_what_the_documentation_says() {
+        let cases: Vec<(&str, Vec<Session>, Vec<Session>)> = vec![
+            (
+                // "FilterExpression": "gameSessionName = 'Matt\\'s Awesome Game 1'" (JSON)
+                r"gameSessionName = 'Matt\'s Awesome Game 1'",
+                vec![doc_session("Matt's Awesome Game 1", 0, 4, &[])],
+                vec![
+                    doc_session("Matts Awesome Game 1", 0, 4, &[]),
+                    doc_session(r"Matt\'s Awesome Game 1", 0, 4, &[]),
+                    doc_session("matt's awesome game 1", 0, 4, &[]),
+                ],
+            ),
+            (
+                // "at least ten players that have an open player slot"
+                "maximumSessions>=10 AND hasAvailablePlayerSessions=true",
+                vec![
+                    doc_session("a", 3, 10, &[]),
+                    doc_session("b", 0, 12, &[]),
+                ],
+                vec![
+                    doc_session("full", 10, 10, &[]),
+                    doc_session("small", 1, 8, &[]),
+                ],
+            ),
+            (
+                // double-quoted string values, as the operation's documentation writes them
+                r#"gameSessionProperties.difficulty = "novice""#,
+                vec![doc_session("a", 0, 4, &[("difficulty", "novice")])],
+                vec![
+                    doc_session("b", 0, 4, &[("difficulty", "expert")]),
+                    doc_session("c", 0, 4, &[]),
+                ],
+            ),
+            (
+                r#"gameSessionProperties.gameMode = "brawl""#,
+                vec![doc_session("a", 0, 4, &[("gameMode", "brawl")])],
+                vec![doc_session("b", 0, 4, &[("gameMode", "Brawl")])],
+            ),
+            (
+                // "Search game sessions by custom game properties": AND binds before OR
+                "gameSessionProperties.gameMode = 'Ffa' AND gameSessionProperties.gameMap = 'Suzuka' OR gameSessionProperties.gameMap = 'Silverstone'",
+                vec![
+                    doc_session("a", 0, 4, &[("gameMode", "Ffa"), ("gameMap", "Suzuka")]),
+                    doc_session("b", 0, 4, &[("gameMode", "Team"), ("gameMap", "Silverstone")]),
+                ],
+                vec![
+                    doc_session("c", 0, 4, &[("gameMode", "Team"), ("gameMap", "Suzuka")]),
+                    doc_session("d", 0, 4, &[("gameMode", "Ffa"), ("gameMap", "Monza")]),
+                ],
+            ),
+            (
+                // x AND y AND NOT z
+                "maximumSessions >= 4 AND hasAvailablePlayerSessions = true AND NOT gameSessionProperties.mode = 'ranked'",
+                vec![doc_session("a", 1, 4, &[("mode", "casual")]), doc_session("b", 1, 4, &[])],
+                vec![
+                    doc_session("c", 1, 4, &[("mode", "ranked")]),
+                    doc_session("d", 4, 4, &[]),
+                ],
+            ),
+            (
+                // NOT (x OR y)
+                "NOT (gameSessionProperties.mode = 'ranked' OR playerSessionCount > 2)",
+                vec![doc_session("a", 2, 8, &[("mode", "casual")])],
+                vec![
+                    doc_session("b", 0, 8, &[("mode", "ranked")]),
+                    doc_session("c", 3, 8, &[]),
+                ],
+            ),
+            (
+                // gameSessionId: "You must use the full ARN value"
+                "gameSessionId = 'arn:aws:gamelift:us-west-2::gamesession/fleet-9999ffff-88ee-77dd-66cc-5555bbbb44aa/gsess-1'",
+                vec![doc_session("a", 0, 4, &[])],
+                vec![Session {
+                    id: "arn:aws:gamelift:us-west-2::gamesession/fleet-9999ffff-88ee-77dd-66cc-5555bbbb44aa/gsess-2",
+                    ..doc_session("b", 0, 4, &[])
+                }],
+            ),
+        ];
+        for (filter, yes, no) in cases {
+            let f = parse_filter(filter).unwrap_or_else(|e| panic!("{filter}: {e}"));
+            for s in &yes {
+                assert!(
+                    f.matches(s),
+                    "{filter} should match {:?} {:?}",
+                    s.name,
+                    s.props
+                );
+            }
+            for s in &no {
+                assert!(
+                    !f.matches(s),
+                    "{filter} should not match {:?} {:?}",
+                    s.name,
+                    s.props
+                );
+            }
+        }
+    }
+
+    /// The SortExpression example ("returns the oldest active sessions first") and its
+    /// rule that sessions without the sort operand come last.
+    #[test]
+    fn every_documented_sort_example_parses_and_orders_as_the_documentation_says() {
+        let oldest_first = parse_sort("creationTimeMillis ASC").unwrap();
+        let (old, new) = (session("old", 1, 4, &[]), session("new", 2, 4, &[]));
+        assert_eq!(oldest_first.compare(&old, &new), Ordering::Less);
+        for direction in ["ASC", "DESC"] {
+            let by_map = parse_sort(&format!("gameSessionProperties.gameMap {direction}")).unwrap();
+            let with = doc_session("a", 0, 4, &[("gameMap", "Suzuka")]);
+            let without = doc_session("b", 0, 4, &[]);
+            assert_eq!(
+                by_map.compare(&with, &without),
+                Ordering::Less,
+                "{direction}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_string_ends_only_at_its_own_kind_of_quote() {
+        let f = parse_filter(r#"gameSessionName = "it's""#).unwrap();
+        assert!(f.matches(&doc_session("it's", 0, 4, &[])));
+        let f = parse_filter(r#"gameSessionName = 'say "hi"'"#).unwrap();
+        assert!(f.matches(&doc_session(r#"say "hi""#, 0, 4, &[])));
+        let e = parse_filter(r#"gameSessionName = "open"#).unwrap_err();
+        assert_eq!(e.position, 19, "{e}");
+        assert!(e.message.contains("missing closing \""), "{e}");
     }
 }
