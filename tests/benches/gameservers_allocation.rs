@@ -102,7 +102,11 @@ async fn main() {
         let all = store.servers().await.expect("read the group");
         let over = all.iter().filter(|r| r.reserved > r.reported_free).count();
         let handed: u32 = all.iter().map(|r| r.reserved).sum();
-        assert_eq!(granted, slots - n, "the concurrent players got exactly the slots left");
+        assert_eq!(
+            granted,
+            slots - n,
+            "the concurrent players got exactly the slots left"
+        );
         assert_eq!(handed as usize, slots, "every slot handed out once");
         assert_eq!(over, 0, "no server handed out more slots than it had");
         reads.sort();

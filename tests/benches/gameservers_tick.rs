@@ -75,11 +75,12 @@ async fn main() {
         ("PROBE_CONCURRENCY", concurrency.as_str()),
     ];
     let (scaler, _) = ecs::scaler(&lab, limits(), &probe).await;
-    let (baseline, _) = ecs::scaler(&lab, 
-            limits(),
-            &[("PROBE_TIMEOUT_MS", "5000"), ("PROBE_CONCURRENCY", "1")],
-        )
-        .await;
+    let (baseline, _) = ecs::scaler(
+        &lab,
+        limits(),
+        &[("PROBE_TIMEOUT_MS", "5000"), ("PROBE_CONCURRENCY", "1")],
+    )
+    .await;
 
     println!(
         "{servers} servers, probe answers after {delay_ms} ms, moto at {}",

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-pub use ecs_lab::{Contract, EcsLab, Launch, LabConfig, NewServers, SimServer};
+pub use ecs_lab::{Contract, EcsLab, LabConfig, Launch, NewServers, SimServer};
 use hangar_gameservers::config::{self, Need, GROUP_VAR, TABLE_VAR};
 use hangar_gameservers::store::{create_table, Store};
 use hangar_gameservers::{Clients, GameServers};
@@ -80,8 +80,8 @@ pub async fn scaler(lab: &EcsLab, limits: Limits, extra: &[(&str, &str)]) -> (Ga
     {
         env.insert(k.to_string(), v.to_string());
     }
-    let cfg = config::from_vars(&move |name: &str| env.get(name).cloned(), &[Need::Scaling])
-        .unwrap();
+    let cfg =
+        config::from_vars(&move |name: &str| env.get(name).cloned(), &[Need::Scaling]).unwrap();
     let store = Store::new(clients.dynamodb.clone(), &cfg.table, &cfg.group);
     (GameServers::with_clients(cfg, clients).unwrap(), store)
 }

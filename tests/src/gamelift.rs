@@ -275,7 +275,10 @@ pub async fn put_on_local_s3(
         sign, PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest,
         SigningSettings, UriPathNormalizationMode,
     };
-    let url = format!("{}/{bucket}/{key}", crate::moto_endpoint().trim_end_matches('/'));
+    let url = format!(
+        "{}/{bucket}/{key}",
+        crate::moto_endpoint().trim_end_matches('/')
+    );
     let identity: aws_smithy_runtime_api::client::identity::Identity = credentials.into();
     let mut settings = SigningSettings::default();
     settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;

@@ -116,15 +116,40 @@ mod tests {
             instance: None,
             interface_public_ip: Some("203.0.113.4"),
         };
-        let e = endpoints(&task(vec![]), NetworkMode::Awsvpc, ClientAddress::Private, PORTS, facts);
+        let e = endpoints(
+            &task(vec![]),
+            NetworkMode::Awsvpc,
+            ClientAddress::Private,
+            PORTS,
+            facts,
+        );
         assert_eq!(e.client, Some(("10.0.1.5".into(), 7777)));
         assert_eq!(e.probe.as_deref(), Some("10.0.1.5:8080"));
-        let e = endpoints(&task(vec![]), NetworkMode::Awsvpc, ClientAddress::Public, PORTS, facts);
+        let e = endpoints(
+            &task(vec![]),
+            NetworkMode::Awsvpc,
+            ClientAddress::Public,
+            PORTS,
+            facts,
+        );
         assert_eq!(e.client, Some(("203.0.113.4".into(), 7777)));
-        assert_eq!(e.probe.as_deref(), Some("10.0.1.5:8080"), "probed privately");
+        assert_eq!(
+            e.probe.as_deref(),
+            Some("10.0.1.5:8080"),
+            "probed privately"
+        );
         let none = NetworkFacts::default();
-        let e = endpoints(&task(vec![]), NetworkMode::Awsvpc, ClientAddress::Public, PORTS, none);
-        assert_eq!(e.client, None, "no public IP: not handed to internet clients");
+        let e = endpoints(
+            &task(vec![]),
+            NetworkMode::Awsvpc,
+            ClientAddress::Public,
+            PORTS,
+            none,
+        );
+        assert_eq!(
+            e.client, None,
+            "no public IP: not handed to internet clients"
+        );
     }
 
     #[test]
@@ -135,16 +160,34 @@ mod tests {
             interface_public_ip: None,
         };
         let t = task(vec![(7777, 32768), (8080, 32769)]);
-        let e = endpoints(&t, NetworkMode::Bridge, ClientAddress::Private, PORTS, facts);
+        let e = endpoints(
+            &t,
+            NetworkMode::Bridge,
+            ClientAddress::Private,
+            PORTS,
+            facts,
+        );
         assert_eq!(e.client, Some(("10.0.9.9".into(), 32768)));
         assert_eq!(e.probe.as_deref(), Some("10.0.9.9:32769"));
         let e = endpoints(&t, NetworkMode::Bridge, ClientAddress::Public, PORTS, facts);
         assert_eq!(e.client, Some(("198.51.100.7".into(), 32768)));
         // Not bound yet (still starting): nothing known.
-        let e = endpoints(&task(vec![]), NetworkMode::Bridge, ClientAddress::Private, PORTS, facts);
+        let e = endpoints(
+            &task(vec![]),
+            NetworkMode::Bridge,
+            ClientAddress::Private,
+            PORTS,
+            facts,
+        );
         assert_eq!(e, Endpoints::default());
         // Host networking: the container ports.
-        let e = endpoints(&task(vec![]), NetworkMode::Host, ClientAddress::Private, PORTS, facts);
+        let e = endpoints(
+            &task(vec![]),
+            NetworkMode::Host,
+            ClientAddress::Private,
+            PORTS,
+            facts,
+        );
         assert_eq!(e.client, Some(("10.0.9.9".into(), 7777)));
     }
 }

@@ -4,9 +4,9 @@
 //! is also the one place a [`GameServersError`] becomes an HTTP answer.
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
+use hangar_lambda::auth::{caller, Caller};
 use hangar_lambda::clock::now_ms;
 use hangar_lambda::http::{json, respond};
-use hangar_lambda::auth::{caller, Caller};
 use hangar_lambda::{require_player, ApiError};
 use lambda_http::{Body, Request, Response};
 
@@ -71,7 +71,10 @@ pub type ScheduleEvent = EventBridgeEvent<serde_json::Value>;
 /// The scheduled scaler: one [`GameServers::tick`] per invocation. Failing to read the
 /// table or ECS fails the invocation (the next schedule retries); single failed actions
 /// are logged and retried next run. The event carries nothing the run needs.
-pub async fn scale(gs: &GameServers, _event: ScheduleEvent) -> Result<TickOutcome, GameServersError> {
+pub async fn scale(
+    gs: &GameServers,
+    _event: ScheduleEvent,
+) -> Result<TickOutcome, GameServersError> {
     let outcome = gs.tick().await?;
     if let TickOutcome::Done(report) = &outcome {
         let shown = serde_json::to_string(report).unwrap_or_default();
@@ -94,7 +97,7 @@ mod tests {
         assert_eq!(event.source, "aws.scheduler");
         assert_eq!(event.detail_type, "Scheduled Event");
         assert_eq!(event.detail, serde_json::Value::String("{}".into()));
-        assert!(event.resources[0].starts_with("arn:aws:scheduler:"));
+        assert!(event.resources.unwrap_or_default()[0].starts_with("arn:aws:scheduler:"));
         // An EventBridge rule's scheduled event (detail an object) decodes too.
         let mut rule: serde_json::Value = serde_json::from_str(sample).unwrap();
         rule["source"] = "aws.events".into();

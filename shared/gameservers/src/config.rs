@@ -345,13 +345,22 @@ impl ScalingConfig {
             }
             probe.path = path;
         }
-        if let Some(f) = vars.var("PROBE_CAPACITY_FIELD").filter(|v| !v.trim().is_empty()) {
+        if let Some(f) = vars
+            .var("PROBE_CAPACITY_FIELD")
+            .filter(|v| !v.trim().is_empty())
+        {
             probe.capacity_field = Some(f.trim().to_string());
         }
-        if let Some(f) = vars.var("PROBE_FREE_FIELD").filter(|v| !v.trim().is_empty()) {
+        if let Some(f) = vars
+            .var("PROBE_FREE_FIELD")
+            .filter(|v| !v.trim().is_empty())
+        {
             probe.free_field = f.trim().to_string();
         }
-        if let Some(f) = vars.var("PROBE_READY_FIELD").filter(|v| !v.trim().is_empty()) {
+        if let Some(f) = vars
+            .var("PROBE_READY_FIELD")
+            .filter(|v| !v.trim().is_empty())
+        {
             probe.ready_field = f.trim().to_string();
         }
         Ok(ScalingConfig {

@@ -77,7 +77,8 @@ impl Ecs {
     /// them; tasks ECS no longer knows are left out.
     pub async fn describe(&self, arns: &[String]) -> Result<Vec<GameServerTask>, GameServersError> {
         let mut out = Vec::with_capacity(arns.len());
-        let pages = stream::iter(arns.chunks(DESCRIBE_BATCH))
+        let requests: Vec<_> = arns
+            .chunks(DESCRIBE_BATCH)
             .map(|chunk| {
                 self.client
                     .describe_tasks()
@@ -86,6 +87,8 @@ impl Ecs {
                     .include(TaskField::Tags)
                     .send()
             })
+            .collect();
+        let pages = stream::iter(requests)
             .buffer_unordered(DESCRIBE_CONCURRENCY)
             .collect::<Vec<_>>()
             .await;
@@ -229,7 +232,11 @@ impl Ecs {
             for f in r.failures() {
                 tracing::warn!(arn = ?f.arn(), reason = ?f.reason(), detail = ?f.detail(), "RunTask placement failure");
             }
-            let started: Vec<String> = r.tasks().iter().filter_map(|t| t.task_arn.clone()).collect();
+            let started: Vec<String> = r
+                .tasks()
+                .iter()
+                .filter_map(|t| t.task_arn.clone())
+                .collect();
             let placed = started.len() as u32;
             out.extend(started);
             if placed < n {

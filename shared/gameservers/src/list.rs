@@ -124,10 +124,16 @@ mod tests {
             available: vec!["10.0.0.9:7777".into()],
         };
         let operator = serde_json::to_string(&listing).unwrap();
-        assert!(operator.contains("taskArn") && operator.contains("10.0.0.9"), "{operator}");
+        assert!(
+            operator.contains("taskArn") && operator.contains("10.0.0.9"),
+            "{operator}"
+        );
         let player = serde_json::to_value(listing.for_players()).unwrap();
         let text = player.to_string();
-        assert!(!text.contains("arn:") && !text.contains("10.0.0.9"), "{text}");
+        assert!(
+            !text.contains("arn:") && !text.contains("10.0.0.9"),
+            "{text}"
+        );
         assert_eq!(
             player,
             serde_json::json!({"servers": [{"state": "active", "capacity": 10, "players": 4, "free": 4}], "freeSlots": 4})

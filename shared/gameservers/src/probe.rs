@@ -87,9 +87,7 @@ impl ProbeContract {
                 Some(v) => v
                     .as_u64()
                     .and_then(|n| u32::try_from(n).ok())
-                    .ok_or_else(|| {
-                        ProbeError::Invalid(format!("`{field}` is not a count: {v}"))
-                    }),
+                    .ok_or_else(|| ProbeError::Invalid(format!("`{field}` is not a count: {v}"))),
                 None => Err(ProbeError::Invalid(format!("`{field}` is missing"))),
             }
         };
@@ -195,11 +193,16 @@ impl Prober {
         &self,
         targets: Vec<(String, String)>,
     ) -> HashMap<String, Result<CapacityReport, ProbeError>> {
-        stream::iter(targets)
+        // Futures built first (not mapped in the stream), so the caller's future stays
+        // Send for every lifetime (see `GameServers::tick`).
+        let probes: Vec<_> = targets
+            .into_iter()
             .map(|(id, address)| async move {
                 let r = self.probe(&address).await;
                 (id, r)
             })
+            .collect();
+        stream::iter(probes)
             .buffer_unordered(self.concurrency)
             .collect()
             .await
@@ -223,10 +226,11 @@ mod tests {
                 ready_to_close: true
             }
         );
-        assert!(!c
-            .read(&json!({"capacity": 8, "freeSlots": 8}))
-            .unwrap()
-            .ready_to_close);
+        assert!(
+            !c.read(&json!({"capacity": 8, "freeSlots": 8}))
+                .unwrap()
+                .ready_to_close
+        );
         let e = c.read(&json!({"capacity": 2, "freeSlots": 3})).unwrap_err();
         assert!(e.to_string().contains("freeSlots"), "{e}");
         let e = c.read(&json!({"available_capacity": 3})).unwrap_err();

@@ -12,7 +12,9 @@ use hangar_lambda::clock::now_ms;
 
 use crate::address::{endpoints, Endpoints, NetworkFacts, Ports};
 use crate::config::{ClientAddress, NetworkMode, TickSettings};
-use crate::decision::{next_state_after_probe, plan, reconcile_holds, Hold, ServerState, ServerView};
+use crate::decision::{
+    next_state_after_probe, plan, reconcile_holds, Hold, ServerState, ServerView,
+};
 use crate::ec2::InstanceAddresses;
 use crate::ecs::GameServerTask;
 use crate::error::GameServersError;
@@ -294,11 +296,17 @@ impl GameServers {
                 r
             })
             .collect();
-        let writes = stream::iter(changed)
+        // The futures are built first: a stream mapping with a closure that borrows
+        // `self` would make the run's future Send only for one lifetime, and a spawned
+        // scaler (`hangar dev`) needs it Send for all.
+        let saves: Vec<_> = changed
+            .into_iter()
             .map(|r| {
                 let seen = before.get(r.task_arn()).cloned();
-                async move { self.save(r, seen).await }
+                self.save(r, seen)
             })
+            .collect();
+        let writes = stream::iter(saves)
             .buffer_unordered(s.write_concurrency.max(1))
             .collect::<Vec<_>>()
             .await;

@@ -17,7 +17,12 @@ use std::time::Duration;
 
 /// Starts a placement for `players` and polls it (every 5 ms real time) until it leaves
 /// PENDING; returns it as first seen.
-async fn placed(gl: &Client, queue: &str, players: &[&str], wait: Duration) -> aws_sdk_gamelift::types::GameSessionPlacement {
+async fn placed(
+    gl: &Client,
+    queue: &str,
+    players: &[&str],
+    wait: Duration,
+) -> aws_sdk_gamelift::types::GameSessionPlacement {
     let id = unique_name("placement");
     let mut req = gl
         .start_game_session_placement()
@@ -29,7 +34,12 @@ async fn placed(gl: &Client, queue: &str, players: &[&str], wait: Duration) -> a
     }
     req.send().await.unwrap();
     wait_until(wait, Duration::from_millis(5), || async {
-        let p = gl.describe_game_session_placement().placement_id(&id).send().await.unwrap();
+        let p = gl
+            .describe_game_session_placement()
+            .placement_id(&id)
+            .send()
+            .await
+            .unwrap();
         let p = p.game_session_placement().unwrap().clone();
         (p.status() != Some(&GameSessionPlacementState::Pending)).then_some(p)
     })
@@ -48,15 +58,43 @@ async fn join_right_after_fulfilment(emu: &RunningEmulator, speed: f64, wait: Du
     let p = placed(&gl, &q, &["alice", "bob"], wait).await;
     assert_eq!(p.status(), Some(&GameSessionPlacementState::Fulfilled));
     let gs = p.game_session_id().unwrap().to_string();
-    let joined = gl.create_player_session().game_session_id(&gs).player_id("carol").send().await;
-    assert!(joined.is_ok(), "joining right after FULFILLED failed: {joined:?}");
-    let d = gl.describe_game_sessions().game_session_id(&gs).send().await.unwrap();
-    assert_eq!(d.game_sessions()[0].status(), Some(&GameSessionStatus::Active));
-    let players = gl.describe_player_sessions().game_session_id(&gs).send().await.unwrap();
-    let placed_ids: Vec<_> = p.placed_player_sessions().iter().map(|x| x.player_session_id().unwrap()).collect();
+    let joined = gl
+        .create_player_session()
+        .game_session_id(&gs)
+        .player_id("carol")
+        .send()
+        .await;
+    assert!(
+        joined.is_ok(),
+        "joining right after FULFILLED failed: {joined:?}"
+    );
+    let d = gl
+        .describe_game_sessions()
+        .game_session_id(&gs)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        d.game_sessions()[0].status(),
+        Some(&GameSessionStatus::Active)
+    );
+    let players = gl
+        .describe_player_sessions()
+        .game_session_id(&gs)
+        .send()
+        .await
+        .unwrap();
+    let placed_ids: Vec<_> = p
+        .placed_player_sessions()
+        .iter()
+        .map(|x| x.player_session_id().unwrap())
+        .collect();
     assert_eq!(placed_ids.len(), 2);
     for id in placed_ids {
-        assert!(players.player_sessions().iter().any(|x| x.player_session_id() == Some(id)));
+        assert!(players
+            .player_sessions()
+            .iter()
+            .any(|x| x.player_session_id() == Some(id)));
     }
 }
 
@@ -89,10 +127,18 @@ fn fleet_id_of(arn: &str) -> &str {
 }
 
 fn latency(player: &str, region: &str, ms: f32) -> PlayerLatency {
-    PlayerLatency::builder().player_id(player).region_identifier(region).latency_in_milliseconds(ms).build()
+    PlayerLatency::builder()
+        .player_id(player)
+        .region_identifier(region)
+        .latency_in_milliseconds(ms)
+        .build()
 }
 
-async fn place_with_latencies(gl: &Client, queue: &str, latencies: Vec<PlayerLatency>) -> aws_sdk_gamelift::types::GameSessionPlacement {
+async fn place_with_latencies(
+    gl: &Client,
+    queue: &str,
+    latencies: Vec<PlayerLatency>,
+) -> aws_sdk_gamelift::types::GameSessionPlacement {
     let id = unique_name("placement");
     gl.start_game_session_placement()
         .placement_id(&id)
@@ -103,7 +149,12 @@ async fn place_with_latencies(gl: &Client, queue: &str, latencies: Vec<PlayerLat
         .await
         .unwrap();
     wait_until(WAIT, POLL, || async {
-        let p = gl.describe_game_session_placement().placement_id(&id).send().await.unwrap();
+        let p = gl
+            .describe_game_session_placement()
+            .placement_id(&id)
+            .send()
+            .await
+            .unwrap();
         let p = p.game_session_placement().unwrap().clone();
         (p.status() != Some(&GameSessionPlacementState::Pending)).then_some(p)
     })
@@ -131,7 +182,11 @@ async fn placement_goes_where_the_players_average_latency_is_lowest() {
     )
     .await;
     assert_eq!(p.status(), Some(&GameSessionPlacementState::Fulfilled));
-    assert_eq!(p.game_session_region(), Some("eu-west-1"), "averages: us-east-1 55, eu-west-1 35, us-west-2 60");
+    assert_eq!(
+        p.game_session_region(),
+        Some("eu-west-1"),
+        "averages: us-east-1 55, eu-west-1 35, us-west-2 60"
+    );
     emu.shutdown().await;
 }
 
@@ -149,7 +204,11 @@ async fn a_latency_policy_keeps_players_out_of_a_location_over_its_cap_until_it_
                 .policy_duration_seconds(60)
                 .build(),
         )
-        .player_latency_policies(PlayerLatencyPolicy::builder().maximum_individual_player_latency_milliseconds(100).build())
+        .player_latency_policies(
+            PlayerLatencyPolicy::builder()
+                .maximum_individual_player_latency_milliseconds(100)
+                .build(),
+        )
         .send()
         .await
         .unwrap();
@@ -185,13 +244,26 @@ async fn a_latency_policy_keeps_players_out_of_a_location_over_its_cap_until_it_
         .await
         .unwrap();
     emu.admin().advance(30.0).await.unwrap();
-    let p = gl.describe_game_session_placement().placement_id(&id).send().await.unwrap();
+    let p = gl
+        .describe_game_session_placement()
+        .placement_id(&id)
+        .send()
+        .await
+        .unwrap();
     let p = p.game_session_placement().unwrap();
     assert_eq!(p.status(), Some(&GameSessionPlacementState::Pending));
-    assert!(p.game_session_id().is_none(), "nowhere under the 50 ms cap yet");
+    assert!(
+        p.game_session_id().is_none(),
+        "nowhere under the 50 ms cap yet"
+    );
     emu.admin().advance(31.0).await.unwrap();
     emu.admin().advance(5.0).await.unwrap();
-    let p = gl.describe_game_session_placement().placement_id(&id).send().await.unwrap();
+    let p = gl
+        .describe_game_session_placement()
+        .placement_id(&id)
+        .send()
+        .await
+        .unwrap();
     let p = p.game_session_placement().unwrap();
     assert_eq!(p.status(), Some(&GameSessionPlacementState::Fulfilled));
     assert_eq!(p.game_session_region(), Some("us-west-2"));
@@ -203,7 +275,13 @@ async fn the_placement_failed_fault_fails_the_next_placement_with_a_placement_fa
     let emu = start_emulator().await;
     let gl = gamelift_client(&emu);
     let (_, arn) = active_fleet(&gl, 1, &[]).await;
-    let q = create_queue(&gl, &[&arn], 600, Some("arn:aws:sns:us-east-1:123456789012:unused-topic")).await;
+    let q = create_queue(
+        &gl,
+        &[&arn],
+        600,
+        Some("arn:aws:sns:us-east-1:123456789012:unused-topic"),
+    )
+    .await;
     emu.admin().placement_failed(Some(&q), 1).await.unwrap();
     let failed = placed(&gl, &q, &["alice"], WAIT).await;
     assert_eq!(failed.status(), Some(&GameSessionPlacementState::Failed));
@@ -217,7 +295,10 @@ async fn the_placement_failed_fault_fails_the_next_placement_with_a_placement_fa
     let d = &events[0]["event"]["detail"];
     assert_eq!(d["type"], "PlacementFailed");
     assert_eq!(d["placementId"], failed.placement_id().unwrap());
-    assert!(d.get("gameSessionArn").is_none() && d.get("port").is_none(), "{d}");
+    assert!(
+        d.get("gameSessionArn").is_none() && d.get("port").is_none(),
+        "{d}"
+    );
     // Only one: the next placement is fulfilled.
     let next = placed(&gl, &q, &["bob"], WAIT).await;
     assert_eq!(next.status(), Some(&GameSessionPlacementState::Fulfilled));
@@ -225,11 +306,15 @@ async fn the_placement_failed_fault_fails_the_next_placement_with_a_placement_fa
 }
 
 #[tokio::test]
-async fn a_game_session_that_never_activates_ends_at_the_activation_timeout_and_fails_its_placement() {
+async fn a_game_session_that_never_activates_ends_at_the_activation_timeout_and_fails_its_placement(
+) {
     let emu = start_emulator().await;
     let gl = gamelift_client(&emu);
     let (fleet, arn) = active_fleet(&gl, 2, &[]).await;
-    emu.admin().never_activate(Some(&fleet), true).await.unwrap();
+    emu.admin()
+        .never_activate(Some(&fleet), true)
+        .await
+        .unwrap();
     emu.admin().set_speed(0.0).await.unwrap();
     let direct = create_game_session(&gl, &fleet, 4).await;
     let q = create_queue(&gl, &[&arn], 600, None).await;
@@ -245,22 +330,70 @@ async fn a_game_session_that_never_activates_ends_at_the_activation_timeout_and_
     // The placement starts its game session at the first tick after its delay.
     emu.admin().advance(2.0).await.unwrap();
     emu.admin().advance(297.0).await.unwrap();
-    let d = gl.describe_game_sessions().game_session_id(&direct).send().await.unwrap();
-    assert_eq!(d.game_sessions()[0].status(), Some(&GameSessionStatus::Activating), "still activating after 299 s");
-    let p = gl.describe_game_session_placement().placement_id(&id).send().await.unwrap();
-    assert_eq!(p.game_session_placement().unwrap().status(), Some(&GameSessionPlacementState::Pending));
-    let join = gl.create_player_session().game_session_id(&direct).player_id("x").send().await.unwrap_err();
-    assert!(join.as_service_error().unwrap().is_invalid_game_session_status_exception());
+    let d = gl
+        .describe_game_sessions()
+        .game_session_id(&direct)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        d.game_sessions()[0].status(),
+        Some(&GameSessionStatus::Activating),
+        "still activating after 299 s"
+    );
+    let p = gl
+        .describe_game_session_placement()
+        .placement_id(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        p.game_session_placement().unwrap().status(),
+        Some(&GameSessionPlacementState::Pending)
+    );
+    let join = gl
+        .create_player_session()
+        .game_session_id(&direct)
+        .player_id("x")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(join
+        .as_service_error()
+        .unwrap()
+        .is_invalid_game_session_status_exception());
     // The fleet's GameSessionActivationTimeoutSeconds (300 by default) ends both.
     emu.admin().advance(10.0).await.unwrap();
     wait_game_session_status(&gl, &direct, GameSessionStatus::Terminated).await;
-    let p = gl.describe_game_session_placement().placement_id(&id).send().await.unwrap();
-    assert_eq!(p.game_session_placement().unwrap().status(), Some(&GameSessionPlacementState::Failed));
-    let players = gl.describe_player_sessions().player_id("alice").send().await.unwrap();
-    assert!(players.player_sessions().is_empty(), "no player session was created for a failed placement");
+    let p = gl
+        .describe_game_session_placement()
+        .placement_id(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        p.game_session_placement().unwrap().status(),
+        Some(&GameSessionPlacementState::Failed)
+    );
+    let players = gl
+        .describe_player_sessions()
+        .player_id("alice")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        players.player_sessions().is_empty(),
+        "no player session was created for a failed placement"
+    );
     // Lifted: sessions activate again.
-    emu.admin().never_activate(Some(&fleet), false).await.unwrap();
-    emu.admin().set_speed(hangar_tests::TEST_SPEED).await.unwrap();
+    emu.admin()
+        .never_activate(Some(&fleet), false)
+        .await
+        .unwrap();
+    emu.admin()
+        .set_speed(hangar_tests::TEST_SPEED)
+        .await
+        .unwrap();
     let ok = create_game_session(&gl, &fleet, 4).await;
     wait_game_session_status(&gl, &ok, GameSessionStatus::Active).await;
     emu.shutdown().await;

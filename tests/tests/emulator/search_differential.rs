@@ -33,7 +33,8 @@ impl Seen {
             max: i64::from(g.maximum_player_session_count().unwrap()),
             created_ms: t.secs() * 1000,
             players: i64::from(g.current_player_session_count().unwrap()),
-            accepts: g.player_session_creation_policy() == Some(&PlayerSessionCreationPolicy::AcceptAll),
+            accepts: g.player_session_creation_policy()
+                == Some(&PlayerSessionCreationPolicy::AcceptAll),
             props: g
                 .game_properties()
                 .iter()
@@ -63,7 +64,10 @@ impl Searchable for Seen {
         self.accepts && self.players < self.max
     }
     fn property(&self, key: &str) -> Option<&str> {
-        self.props.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.props
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -72,7 +76,10 @@ struct Rng(u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         self.0 >> 33
     }
     fn below(&mut self, n: usize) -> usize {
@@ -102,7 +109,10 @@ fn condition(r: &mut Rng, sessions: &[Seen]) -> String {
         2 => format!("gameSessionProperties.map {eq} {}", quote(*r.pick(&MAPS))),
         3 => format!("maximumSessions {} {}", r.pick(&CMP), r.below(14)),
         4 => format!("playerSessionCount {} {}", r.pick(&CMP), r.below(6)),
-        5 => format!("hasAvailablePlayerSessions {eq} {}", r.pick(&["true", "false"])),
+        5 => format!(
+            "hasAvailablePlayerSessions {eq} {}",
+            r.pick(&["true", "false"])
+        ),
         6 => {
             let t = r.pick(sessions).created_ms + *r.pick(&[-1i64, 0, 1]);
             format!("creationTimeMillis {} {t}", r.pick(&CMP))
@@ -118,8 +128,16 @@ fn filter(r: &mut Rng, sessions: &[Seen], depth: usize) -> String {
     }
     match r.below(4) {
         0 => format!("NOT {}", wrap(r, sessions, depth - 1)),
-        1 => format!("{} OR {}", filter(r, sessions, depth - 1), filter(r, sessions, depth - 1)),
-        _ => format!("{} AND {}", filter(r, sessions, depth - 1), filter(r, sessions, depth - 1)),
+        1 => format!(
+            "{} OR {}",
+            filter(r, sessions, depth - 1),
+            filter(r, sessions, depth - 1)
+        ),
+        _ => format!(
+            "{} AND {}",
+            filter(r, sessions, depth - 1),
+            filter(r, sessions, depth - 1)
+        ),
     }
 }
 
@@ -147,7 +165,12 @@ fn sort(r: &mut Rng) -> Option<String> {
 }
 
 /// Every page of the emulator's answer, in order.
-async fn emulator_search(gl: &Client, fleet: &str, filter: &str, sort: Option<&str>) -> Result<Vec<String>, String> {
+async fn emulator_search(
+    gl: &Client,
+    fleet: &str,
+    filter: &str,
+    sort: Option<&str>,
+) -> Result<Vec<String>, String> {
     let mut ids = Vec::new();
     let mut token: Option<String> = None;
     loop {
@@ -160,7 +183,11 @@ async fn emulator_search(gl: &Client, fleet: &str, filter: &str, sort: Option<&s
             .send()
             .await
             .map_err(|e| e.code().unwrap_or_default().to_string())?;
-        ids.extend(page.game_sessions().iter().map(|g| g.game_session_id().unwrap().to_string()));
+        ids.extend(
+            page.game_sessions()
+                .iter()
+                .map(|g| g.game_session_id().unwrap().to_string()),
+        );
         token = page.next_token().map(str::to_string);
         if token.is_none() {
             return Ok(ids);
@@ -186,16 +213,38 @@ async fn sessions(emu: &gamelift_emulator::RunningEmulator, gl: &Client) -> (Str
         if r.below(5) != 0 {
             req = req.name(*r.pick(&NAMES));
         }
-        req = req.game_properties(GameProperty::builder().key("mode").value(*r.pick(&MODES)).build());
+        req = req.game_properties(
+            GameProperty::builder()
+                .key("mode")
+                .value(*r.pick(&MODES))
+                .build(),
+        );
         if r.below(2) == 0 {
-            req = req.game_properties(GameProperty::builder().key("map").value(*r.pick(&MAPS)).build());
+            req = req.game_properties(
+                GameProperty::builder()
+                    .key("map")
+                    .value(*r.pick(&MAPS))
+                    .build(),
+            );
         }
         let gs = req.send().await.unwrap();
-        ids.push((i, gs.game_session().unwrap().game_session_id().unwrap().to_string()));
+        ids.push((
+            i,
+            gs.game_session()
+                .unwrap()
+                .game_session_id()
+                .unwrap()
+                .to_string(),
+        ));
     }
     wait_active_game_sessions(gl, &fleet, 48).await;
     for (i, id) in &ids {
-        let d = gl.describe_game_sessions().game_session_id(id).send().await.unwrap();
+        let d = gl
+            .describe_game_sessions()
+            .game_session_id(id)
+            .send()
+            .await
+            .unwrap();
         let max = d.game_sessions()[0].maximum_player_session_count().unwrap() as usize;
         let n = r.below(max + 1).min(5);
         if n > 0 {
@@ -217,7 +266,13 @@ async fn sessions(emu: &gamelift_emulator::RunningEmulator, gl: &Client) -> (Str
     // Every reservation accepted, then the clock stops: the counts stay as described.
     emu.admin().advance(5.0).await.unwrap();
     emu.admin().set_speed(0.0).await.unwrap();
-    let all = gl.describe_game_sessions().fleet_id(&fleet).limit(100).send().await.unwrap();
+    let all = gl
+        .describe_game_sessions()
+        .fleet_id(&fleet)
+        .limit(100)
+        .send()
+        .await
+        .unwrap();
     // The SDK truncates wire timestamps to whole milliseconds, which can drop one; the
     // creation times compared are the emulator's own.
     let state = emu.admin().state().await.unwrap();
@@ -240,7 +295,8 @@ async fn sessions(emu: &gamelift_emulator::RunningEmulator, gl: &Client) -> (Str
 }
 
 #[tokio::test]
-async fn generated_filters_and_sorts_select_and_order_the_same_sessions_in_the_emulator_and_in_hangar() {
+async fn generated_filters_and_sorts_select_and_order_the_same_sessions_in_the_emulator_and_in_hangar(
+) {
     let emu = start_emulator().await;
     let gl = gamelift_client(&emu);
     let (fleet, all) = sessions(&emu, &gl).await;
@@ -254,26 +310,41 @@ async fn generated_filters_and_sorts_select_and_order_the_same_sessions_in_the_e
         let ours = emulator_search(&gl, &fleet, &f, s.as_deref())
             .await
             .unwrap_or_else(|e| panic!("case {n}: the emulator refused {f:?} / {s:?}: {e}"));
-        let parsed = parse_filter(&f).unwrap_or_else(|e| panic!("case {n}: Hangar refused {f:?}: {e}"));
+        let parsed =
+            parse_filter(&f).unwrap_or_else(|e| panic!("case {n}: Hangar refused {f:?}: {e}"));
         let mut theirs: Vec<&Seen> = all.iter().filter(|x| parsed.matches(*x)).collect();
         let ours_set: BTreeSet<&str> = ours.iter().map(String::as_str).collect();
         let theirs_set: BTreeSet<&str> = theirs.iter().map(|x| x.id.as_str()).collect();
-        assert_eq!(ours_set, theirs_set, "case {n}: {f:?} matched different sessions");
-        assert_eq!(ours.len(), ours_set.len(), "case {n}: a session answered twice across pages");
+        assert_eq!(
+            ours_set, theirs_set,
+            "case {n}: {f:?} matched different sessions"
+        );
+        assert_eq!(
+            ours.len(),
+            ours_set.len(),
+            "case {n}: a session answered twice across pages"
+        );
         matched_any += usize::from(!ours.is_empty());
         if let Some(s) = &s {
             let sorted = parse_sort(s).unwrap();
             theirs.sort_by(|a, b| sorted.compare(*a, *b));
             let by_id = |id: &str| all.iter().find(|x| x.id == id).unwrap();
             let key = |x: &Seen| -> Option<String> {
-                x.attribute(&sorted.attribute).map(|v: AttributeValue<'_>| format!("{v:?}"))
+                x.attribute(&sorted.attribute)
+                    .map(|v: AttributeValue<'_>| format!("{v:?}"))
             };
             let ours_keys: Vec<_> = ours.iter().map(|id| key(by_id(id))).collect();
             let theirs_keys: Vec<_> = theirs.iter().map(|x| key(x)).collect();
-            assert_eq!(ours_keys, theirs_keys, "case {n}: {f:?} sorted by {s:?} in different orders");
+            assert_eq!(
+                ours_keys, theirs_keys,
+                "case {n}: {f:?} sorted by {s:?} in different orders"
+            );
         }
     }
-    assert!(matched_any > cases / 3, "too few cases matched anything ({matched_any} of {cases})");
+    assert!(
+        matched_any > cases / 3,
+        "too few cases matched anything ({matched_any} of {cases})"
+    );
     emu.shutdown().await;
 }
 
@@ -299,7 +370,12 @@ async fn malformed_expressions_are_refused_by_both() {
         assert_eq!(e, "InvalidRequestException", "{bad}");
         assert!(parse_filter(bad).is_err(), "Hangar accepted {bad:?}");
     }
-    for bad in ["maximumSessions", "maximumSessions UP", "players ASC", "maximumSessions ASC DESC"] {
+    for bad in [
+        "maximumSessions",
+        "maximumSessions UP",
+        "players ASC",
+        "maximumSessions ASC DESC",
+    ] {
         let e = gl
             .search_game_sessions()
             .fleet_id(&fleet)

@@ -64,7 +64,11 @@ async fn a_name_over_1024_characters_is_refused_and_creates_nothing() {
     );
     assert!(gl.list_builds().send().await.unwrap().builds().is_empty());
     // Lengths count characters: 1024 two-byte characters are accepted.
-    gl.create_build().name("é".repeat(1024)).send().await.unwrap();
+    gl.create_build()
+        .name("é".repeat(1024))
+        .send()
+        .await
+        .unwrap();
     emu.shutdown().await;
 }
 
@@ -130,7 +134,12 @@ async fn nested_members_and_list_items_are_named_by_their_path_and_all_violation
         .placement_id("bad id!")
         .game_session_queue_name("q")
         .maximum_player_session_count(4)
-        .game_properties(GameProperty::builder().key("k".repeat(33)).value("v").build())
+        .game_properties(
+            GameProperty::builder()
+                .key("k".repeat(33))
+                .value("v")
+                .build(),
+        )
         .send()
         .await
         .unwrap_err();

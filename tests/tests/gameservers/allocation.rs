@@ -5,9 +5,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use hangar_gameservers::allocate::{CANDIDATES, PASSES};
 use hangar_gameservers::decision::ServerState;
 use hangar_gameservers::store::Store;
-use hangar_gameservers::allocate::{CANDIDATES, PASSES};
 use hangar_gameservers::GameServers;
 use hangar_tests::ecs::{self, allocator, EcsLab, Limits, Sims};
 
@@ -43,17 +43,18 @@ async fn fleet(servers: i32, capacity: u32) -> (EcsLab, GameServers, Store) {
     let lab = ecs::lab(capacity).await;
     lab.run_tasks(servers, None, true).await.unwrap();
     let n = servers as u32;
-    let (scaler, store) = ecs::scaler(&lab, 
-            Limits {
-                capacity: 10,
-                up: 0,
-                down: 100_000,
-                min: n,
-                max: n,
-            },
-            &[("RESERVATION_HOLD_SECONDS", "600")],
-        )
-        .await;
+    let (scaler, store) = ecs::scaler(
+        &lab,
+        Limits {
+            capacity: 10,
+            up: 0,
+            down: 100_000,
+            min: n,
+            max: n,
+        },
+        &[("RESERVATION_HOLD_SECONDS", "600")],
+    )
+    .await;
     tick(&scaler).await;
     (lab, scaler, store)
 }
@@ -176,17 +177,18 @@ async fn backup_server_is_answered_when_every_server_is_full() {
 async fn standby_and_unhealthy_servers_are_never_handed_out() {
     let lab = ecs::lab(10).await;
     let arns = lab.run_tasks(3, None, true).await.unwrap();
-    let (scaler, store) = ecs::scaler(&lab, 
-            Limits {
-                capacity: 10,
-                up: 1,
-                down: 12,
-                min: 0,
-                max: 3,
-            },
-            &[("PROBE_FAILURE_THRESHOLD", "1")],
-        )
-        .await;
+    let (scaler, store) = ecs::scaler(
+        &lab,
+        Limits {
+            capacity: 10,
+            up: 1,
+            down: 12,
+            min: 0,
+            max: 3,
+        },
+        &[("PROBE_FAILURE_THRESHOLD", "1")],
+    )
+    .await;
     lab.server(&arns[0]).set_free(2);
     lab.server(&arns[1]).set_free(10);
     lab.server(&arns[2]).set_free(3);
@@ -227,17 +229,18 @@ async fn standby_and_unhealthy_servers_are_never_handed_out() {
 async fn packing_fills_the_fullest_server_first_and_spread_the_emptiest() {
     let lab = ecs::lab(10).await;
     let arns = lab.run_tasks(2, None, true).await.unwrap();
-    let (scaler, store) = ecs::scaler(&lab, 
-            Limits {
-                capacity: 10,
-                up: 0,
-                down: 1000,
-                min: 0,
-                max: 2,
-            },
-            &[],
-        )
-        .await;
+    let (scaler, store) = ecs::scaler(
+        &lab,
+        Limits {
+            capacity: 10,
+            up: 0,
+            down: 1000,
+            min: 0,
+            max: 2,
+        },
+        &[],
+    )
+    .await;
     lab.server(&arns[0]).set_free(3);
     lab.server(&arns[1]).set_free(7);
     tick(&scaler).await;
@@ -285,11 +288,12 @@ async fn allocation_refuses_callers_without_a_player_token_and_listing_callers_w
 }
 
 #[tokio::test]
-async fn operators_list_every_server_with_its_task_and_the_free_addresses_and_players_see_neither(
-) {
+async fn operators_list_every_server_with_its_task_and_the_free_addresses_and_players_see_neither()
+{
     let (lab, _scaler, store) = fleet(2, 8).await;
     let app = allocator(&lab, &store, &[]).await;
-    let handed = body(&hangar_gameservers::api::allocate(&app, request(ALLOCATE_EVENT, Some("p"))).await);
+    let handed =
+        body(&hangar_gameservers::api::allocate(&app, request(ALLOCATE_EVENT, Some("p"))).await);
     assert_eq!(
         handed.as_object().unwrap().keys().collect::<Vec<_>>(),
         vec!["address", "backup"],
@@ -409,7 +413,11 @@ async fn an_allocation_reads_a_few_items_whatever_the_size_of_the_fleet() {
     let (before, _) = lab.dynamodb_reads();
     assert_eq!(allocate(&app, "late").await.status(), 503);
     let (after, _) = lab.dynamodb_reads();
-    assert!(after - before <= 2, "nothing free in the index: {} items", after - before);
+    assert!(
+        after - before <= 2,
+        "nothing free in the index: {} items",
+        after - before
+    );
     assert!(PASSES as u64 * CANDIDATES as u64 + 2 < 24);
 }
 

@@ -24,11 +24,13 @@ async fn ec2(lab: &ecs::EcsLab) -> aws_sdk_ec2::Client {
 #[tokio::test]
 async fn bridge_tasks_are_reached_on_their_container_instance_at_the_bound_host_port() {
     let lab = ecs::lab_with(
-        Launch::Ec2Bridge { instances: 2 },
+        Launch::Ec2Bridge { instances: 3 },
         NewServers::with_capacity(10),
     )
     .await;
+    // moto places one task with a dynamic host port per container instance.
     let arns = lab.run_tasks(3, None, true).await.unwrap();
+    assert_eq!(arns.len(), 3);
     let (scaler, store) = ecs::scaler(&lab, FIXED, &[]).await;
     let r = tick(&scaler).await;
     assert_eq!((r.servers, r.probed, r.probe_failures), (3, 3, 0), "{r:?}");
@@ -43,7 +45,10 @@ async fn bridge_tasks_are_reached_on_their_container_instance_at_the_bound_host_
             Some(sim.addr.to_string()),
             "the instance's IP and the host port bound to the game port"
         );
-        assert_ne!(rec.port, lab.game_port, "a dynamic host port, not the container port");
+        assert_ne!(
+            rec.port, lab.game_port,
+            "a dynamic host port, not the container port"
+        );
         ports.push(rec.port);
     }
     ports.sort();
@@ -53,7 +58,8 @@ async fn bridge_tasks_are_reached_on_their_container_instance_at_the_bound_host_
     let a = body(&allocate(&scaler, "p1").await);
     let handed = a["address"].as_str().unwrap().to_string();
     assert!(
-        arns.iter().any(|arn| lab.server(arn).addr.to_string() == handed),
+        arns.iter()
+            .any(|arn| lab.server(arn).addr.to_string() == handed),
         "{handed}"
     );
 }
@@ -79,7 +85,10 @@ async fn internet_clients_get_the_container_instances_public_ip_under_bridge_net
         .collect();
     let rec = record(&store, &arn).await;
     let host = rec.host.clone().unwrap();
-    assert!(public.contains(&host), "{host} is not an instance's public IP {public:?}");
+    assert!(
+        public.contains(&host),
+        "{host} is not an instance's public IP {public:?}"
+    );
     assert_eq!(rec.port, lab.server(&arn).addr.port());
     assert_eq!(
         body(&allocate(&scaler, "p1").await)["address"],
@@ -94,10 +103,7 @@ async fn internet_clients_get_the_public_ip_of_awsvpc_tasks_and_never_a_private_
     let private_only = lab.run_tasks(1, None, true).await.unwrap().remove(0);
     let (scaler, store) = ecs::scaler(
         &lab,
-        Limits {
-            min: 2,
-            ..FIXED
-        },
+        Limits { min: 2, ..FIXED },
         &[("GAMESERVER_ADDRESS", "public")],
     )
     .await;
@@ -125,8 +131,15 @@ async fn internet_clients_get_the_public_ip_of_awsvpc_tasks_and_never_a_private_
     assert_eq!(rec.port, lab.game_port);
 
     let without = record(&store, &private_only).await;
-    assert_eq!(without.state, ServerState::Active, "it runs and answers probes");
-    assert_eq!(without.host, None, "but has no address internet clients can reach");
+    assert_eq!(
+        without.state,
+        ServerState::Active,
+        "it runs and answers probes"
+    );
+    assert_eq!(
+        without.host, None,
+        "but has no address internet clients can reach"
+    );
 
     for p in ["p1", "p2", "p3"] {
         assert_eq!(

@@ -46,7 +46,10 @@ async fn servers_answering_get_health_are_read_with_the_health_profile_and_fail_
     let (hangar, _) = ecs::scaler(
         &lab,
         TWO,
-        &[("PROBE_GRACE_SECONDS", "0"), ("PROBE_FAILURE_THRESHOLD", "5")],
+        &[
+            ("PROBE_GRACE_SECONDS", "0"),
+            ("PROBE_FAILURE_THRESHOLD", "5"),
+        ],
     )
     .await;
     let r = tick(&hangar).await;
@@ -83,12 +86,13 @@ async fn probe_path_and_fields_can_be_set_one_by_one() {
     assert_eq!((rec.capacity, rec.free), (2, 2));
 }
 
-/// A server that needs a while to load: RUNNING at once, 503 for the first 1.5 s.
+/// A server that needs a while to load: RUNNING at once, 503 until the test lets it
+/// finish loading.
 async fn slow_starter() -> (ecs::EcsLab, String) {
     let lab = ecs::lab_with(
         Launch::Fargate,
         NewServers {
-            loading_ms: 1_500,
+            loading_ms: 600_000,
             ..NewServers::with_capacity(10)
         },
     )
@@ -111,7 +115,10 @@ async fn a_slow_starting_server_is_left_alone_during_its_start_up_grace() {
     let (scaler, store) = ecs::scaler(
         &lab,
         ONE,
-        &[("PROBE_FAILURE_THRESHOLD", "1"), ("PROBE_GRACE_SECONDS", "60")],
+        &[
+            ("PROBE_FAILURE_THRESHOLD", "1"),
+            ("PROBE_GRACE_SECONDS", "60"),
+        ],
     )
     .await;
     for _ in 0..2 {
@@ -121,7 +128,7 @@ async fn a_slow_starting_server_is_left_alone_during_its_start_up_grace() {
         let rec = record(&store, &arn).await;
         assert_eq!((rec.state, rec.failures), (ServerState::Launching, 0));
     }
-    tokio::time::sleep(Duration::from_millis(1_600)).await;
+    lab.server(&arn).finish_loading();
     let r = tick(&scaler).await;
     assert_eq!(r.probe_failures, 0);
     assert_eq!(record(&store, &arn).await.state, ServerState::Active);
@@ -134,11 +141,17 @@ async fn without_a_grace_the_same_server_is_stopped_as_unhealthy_at_once() {
     let (scaler, _) = ecs::scaler(
         &lab,
         Limits { max: 2, ..ONE },
-        &[("PROBE_FAILURE_THRESHOLD", "1"), ("PROBE_GRACE_SECONDS", "0")],
+        &[
+            ("PROBE_FAILURE_THRESHOLD", "1"),
+            ("PROBE_GRACE_SECONDS", "0"),
+        ],
     )
     .await;
     let r = tick(&scaler).await;
-    assert_eq!((r.unhealthy.clone(), r.stopped.clone()), (vec![arn.clone()], vec![arn]));
+    assert_eq!(
+        (r.unhealthy.clone(), r.stopped.clone()),
+        (vec![arn.clone()], vec![arn])
+    );
 }
 
 #[tokio::test]
@@ -149,7 +162,10 @@ async fn a_server_that_never_answers_counts_its_failures_once_the_grace_is_over(
     let (scaler, _) = ecs::scaler(
         &lab,
         Limits { max: 2, ..ONE },
-        &[("PROBE_FAILURE_THRESHOLD", "1"), ("PROBE_GRACE_SECONDS", "1")],
+        &[
+            ("PROBE_FAILURE_THRESHOLD", "1"),
+            ("PROBE_GRACE_SECONDS", "1"),
+        ],
     )
     .await;
     let r = tick(&scaler).await;

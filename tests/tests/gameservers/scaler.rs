@@ -20,17 +20,18 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
 async fn scales_up_under_the_upscale_margin_and_new_tasks_become_active_servers() {
     let lab = ecs::lab(10).await;
     let first = lab.run_tasks(1, None, true).await.unwrap();
-    let (scaler, store) = ecs::scaler(&lab, 
-            Limits {
-                capacity: 10,
-                up: 15,
-                down: 40,
-                min: 0,
-                max: 5,
-            },
-            &[],
-        )
-        .await;
+    let (scaler, store) = ecs::scaler(
+        &lab,
+        Limits {
+            capacity: 10,
+            up: 15,
+            down: 40,
+            min: 0,
+            max: 5,
+        },
+        &[],
+    )
+    .await;
 
     // 10 free < 15: one more server (ceil(5 / 10)).
     let r = tick(&scaler).await;
@@ -84,17 +85,18 @@ async fn moves_the_emptiest_server_to_standby_over_the_downscale_margin_then_sto
 ) {
     let lab = ecs::lab(10).await;
     let arns = lab.run_tasks(3, None, true).await.unwrap();
-    let (scaler, store) = ecs::scaler(&lab, 
-            Limits {
-                capacity: 10,
-                up: 5,
-                down: 15,
-                min: 1,
-                max: 5,
-            },
-            &[],
-        )
-        .await;
+    let (scaler, store) = ecs::scaler(
+        &lab,
+        Limits {
+            capacity: 10,
+            up: 5,
+            down: 15,
+            min: 1,
+            max: 5,
+        },
+        &[],
+    )
+    .await;
     lab.server(&arns[0]).set_free(4);
     lab.server(&arns[1]).set_free(10);
     lab.server(&arns[2]).set_free(6);
@@ -128,17 +130,18 @@ async fn moves_the_emptiest_server_to_standby_over_the_downscale_margin_then_sto
 async fn steady_tick_describes_only_new_tasks_and_still_drops_a_stopped_task_unprobed() {
     let lab = ecs::lab(10).await;
     let arns = lab.run_tasks(3, None, true).await.unwrap();
-    let (scaler, store) = ecs::scaler(&lab, 
-            Limits {
-                capacity: 10,
-                up: 5,
-                down: 1000,
-                min: 0,
-                max: 10,
-            },
-            &[],
-        )
-        .await;
+    let (scaler, store) = ecs::scaler(
+        &lab,
+        Limits {
+            capacity: 10,
+            up: 5,
+            down: 1000,
+            min: 0,
+            max: 10,
+        },
+        &[],
+    )
+    .await;
 
     // Rebuild: every task is new to the table, so every task is described.
     let r = tick(&scaler).await;
@@ -177,17 +180,18 @@ async fn steady_tick_describes_only_new_tasks_and_still_drops_a_stopped_task_unp
 async fn never_launches_above_max_tasks() {
     let lab = ecs::lab(10).await;
     lab.run_tasks(1, None, true).await.unwrap();
-    let (scaler, _) = ecs::scaler(&lab, 
-            Limits {
-                capacity: 10,
-                up: 100,
-                down: 200,
-                min: 0,
-                max: 3,
-            },
-            &[],
-        )
-        .await;
+    let (scaler, _) = ecs::scaler(
+        &lab,
+        Limits {
+            capacity: 10,
+            up: 100,
+            down: 200,
+            min: 0,
+            max: 3,
+        },
+        &[],
+    )
+    .await;
     let r = tick(&scaler).await;
     assert_eq!(
         r.launched.len(),
@@ -206,17 +210,18 @@ async fn never_launches_above_max_tasks() {
 #[tokio::test]
 async fn launches_up_to_min_tasks_and_never_moves_servers_to_standby_below_it() {
     let lab = ecs::lab(10).await;
-    let (scaler, store) = ecs::scaler(&lab, 
-            Limits {
-                capacity: 10,
-                up: 5,
-                down: 8,
-                min: 2,
-                max: 4,
-            },
-            &[],
-        )
-        .await;
+    let (scaler, store) = ecs::scaler(
+        &lab,
+        Limits {
+            capacity: 10,
+            up: 5,
+            down: 8,
+            min: 2,
+            max: 4,
+        },
+        &[],
+    )
+    .await;
     let r = tick(&scaler).await;
     assert_eq!(r.launched.len(), 2, "empty cluster gets MIN_TASKS servers");
     // 20 free > 8, but a standby would leave one serving task, under the minimum.
@@ -233,17 +238,18 @@ async fn launches_up_to_min_tasks_and_never_moves_servers_to_standby_below_it() 
 async fn unhealthy_server_is_stopped_and_replaced_after_the_failure_threshold() {
     let lab = ecs::lab(10).await;
     let arns = lab.run_tasks(2, None, true).await.unwrap();
-    let (scaler, store) = ecs::scaler(&lab, 
-            Limits {
-                capacity: 10,
-                up: 5,
-                down: 100,
-                min: 0,
-                max: 5,
-            },
-            &[("PROBE_FAILURE_THRESHOLD", "2")],
-        )
-        .await;
+    let (scaler, store) = ecs::scaler(
+        &lab,
+        Limits {
+            capacity: 10,
+            up: 5,
+            down: 100,
+            min: 0,
+            max: 5,
+        },
+        &[("PROBE_FAILURE_THRESHOLD", "2")],
+    )
+    .await;
     tick(&scaler).await;
     let sick = &arns[0];
     lab.server(sick).set_healthy(false);
@@ -272,17 +278,18 @@ async fn state_is_rebuilt_from_ecs_after_the_table_is_wiped() {
     let lab = ecs::lab(10).await;
     let servers = lab.run_tasks(3, None, true).await.unwrap();
     let untagged = lab.run_tasks(1, None, false).await.unwrap();
-    let (scaler, store) = ecs::scaler(&lab, 
-            Limits {
-                capacity: 10,
-                up: 5,
-                down: 100,
-                min: 0,
-                max: 5,
-            },
-            &[],
-        )
-        .await;
+    let (scaler, store) = ecs::scaler(
+        &lab,
+        Limits {
+            capacity: 10,
+            up: 5,
+            down: 100,
+            min: 0,
+            max: 5,
+        },
+        &[],
+    )
+    .await;
     lab.server(&servers[1]).set_free(3);
     tick(&scaler).await;
     let before: Vec<ServerRecord> = store.servers().await.unwrap();
@@ -320,17 +327,18 @@ async fn two_overlapping_scaler_runs_never_double_launch() {
     lab.run_tasks(1, None, true).await.unwrap();
     // A slow server keeps the first run busy while the second starts.
     lab.servers()[0].1.set_delay_ms(300);
-    let (scaler_a, _) = ecs::scaler(&lab, 
-            Limits {
-                capacity: 10,
-                up: 40,
-                down: 100,
-                min: 0,
-                max: 10,
-            },
-            &[],
-        )
-        .await;
+    let (scaler_a, _) = ecs::scaler(
+        &lab,
+        Limits {
+            capacity: 10,
+            up: 40,
+            down: 100,
+            min: 0,
+            max: 10,
+        },
+        &[],
+    )
+    .await;
     // A second scaler instance (another Lambda invocation) on the same table.
     let scaler_b = scaler_a.clone();
 
@@ -370,17 +378,18 @@ async fn protects_service_tasks_with_players_from_scale_in_and_lifts_it_when_emp
     let lab = ecs::lab(10).await;
     let svc = lab.run_tasks(2, Some("service:lobby"), true).await.unwrap();
     let standalone = lab.run_tasks(1, None, true).await.unwrap();
-    let (scaler, store) = ecs::scaler(&lab, 
-            Limits {
-                capacity: 10,
-                up: 5,
-                down: 100,
-                min: 0,
-                max: 5,
-            },
-            &[("ECS_SERVICE", "lobby")],
-        )
-        .await;
+    let (scaler, store) = ecs::scaler(
+        &lab,
+        Limits {
+            capacity: 10,
+            up: 5,
+            down: 100,
+            min: 0,
+            max: 5,
+        },
+        &[("ECS_SERVICE", "lobby")],
+    )
+    .await;
     lab.server(&svc[0]).set_free(7);
     lab.server(&standalone[0]).set_free(2);
 
@@ -421,17 +430,18 @@ async fn probes_run_concurrently_within_the_configured_bound() {
         ..NewServers::with_capacity(10)
     });
     lab.run_tasks(10, None, true).await.unwrap();
-    let (scaler, _) = ecs::scaler(&lab, 
-            Limits {
-                capacity: 10,
-                up: 5,
-                down: 1000,
-                min: 0,
-                max: 20,
-            },
-            &[("PROBE_CONCURRENCY", "5"), ("PROBE_TIMEOUT_MS", "2000")],
-        )
-        .await;
+    let (scaler, _) = ecs::scaler(
+        &lab,
+        Limits {
+            capacity: 10,
+            up: 5,
+            down: 1000,
+            min: 0,
+            max: 20,
+        },
+        &[("PROBE_CONCURRENCY", "5"), ("PROBE_TIMEOUT_MS", "2000")],
+    )
+    .await;
     let r = tick(&scaler).await;
     assert_eq!((r.probed, r.probe_failures), (10, 0));
     let peak = lab.peak_concurrent_probes();
@@ -442,18 +452,19 @@ async fn probes_run_concurrently_within_the_configured_bound() {
 async fn slow_servers_count_as_failed_probes_after_the_timeout() {
     let lab = ecs::lab(10).await;
     let arns = lab.run_tasks(1, None, true).await.unwrap();
-    let (scaler, store) = ecs::scaler(&lab, 
-            Limits {
-                capacity: 10,
-                up: 5,
-                down: 100,
-                min: 0,
-                max: 1,
-            },
-            // No start-up grace: a new server's first failed probe counts.
-            &[("PROBE_TIMEOUT_MS", "100"), ("PROBE_GRACE_SECONDS", "0")],
-        )
-        .await;
+    let (scaler, store) = ecs::scaler(
+        &lab,
+        Limits {
+            capacity: 10,
+            up: 5,
+            down: 100,
+            min: 0,
+            max: 1,
+        },
+        // No start-up grace: a new server's first failed probe counts.
+        &[("PROBE_TIMEOUT_MS", "100"), ("PROBE_GRACE_SECONDS", "0")],
+    )
+    .await;
     lab.server(&arns[0]).set_delay_ms(1000);
     let r = tick(&scaler).await;
     assert_eq!(r.probe_failures, 1);
@@ -474,17 +485,18 @@ async fn slow_servers_count_as_failed_probes_after_the_timeout() {
 async fn standby_server_is_brought_back_before_launching_when_capacity_runs_short() {
     let lab = ecs::lab(10).await;
     let arns = lab.run_tasks(3, None, true).await.unwrap();
-    let (scaler, store) = ecs::scaler(&lab, 
-            Limits {
-                capacity: 10,
-                up: 5,
-                down: 15,
-                min: 1,
-                max: 5,
-            },
-            &[],
-        )
-        .await;
+    let (scaler, store) = ecs::scaler(
+        &lab,
+        Limits {
+            capacity: 10,
+            up: 5,
+            down: 15,
+            min: 1,
+            max: 5,
+        },
+        &[],
+    )
+    .await;
     lab.server(&arns[0]).set_free(4);
     lab.server(&arns[2]).set_free(6);
     let r = tick(&scaler).await;
@@ -504,17 +516,18 @@ async fn standby_server_is_brought_back_before_launching_when_capacity_runs_shor
 async fn scheduled_event_runs_one_tick_and_a_held_lease_answers_skipped() {
     let lab = ecs::lab(10).await;
     lab.run_tasks(1, None, true).await.unwrap();
-    let (scaler, store) = ecs::scaler(&lab, 
-            Limits {
-                capacity: 10,
-                up: 15,
-                down: 40,
-                min: 0,
-                max: 5,
-            },
-            &[],
-        )
-        .await;
+    let (scaler, store) = ecs::scaler(
+        &lab,
+        Limits {
+            capacity: 10,
+            up: 15,
+            down: 40,
+            min: 0,
+            max: 5,
+        },
+        &[],
+    )
+    .await;
     let event: aws_lambda_events::eventbridge::EventBridgeEvent =
         serde_json::from_str(include_str!("../../../events/ecs-scaler.json")).unwrap();
     let invoke = || async {

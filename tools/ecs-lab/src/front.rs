@@ -275,7 +275,10 @@ impl Front {
         let enabled = body["protectionEnabled"].as_bool().unwrap_or(false);
         let minutes = body["expiresInMinutes"].as_i64().unwrap_or(120);
         let groups: HashMap<String, String> = match self.servers.lock() {
-            Ok(s) => s.iter().map(|(k, v)| (k.clone(), v.group.clone())).collect(),
+            Ok(s) => s
+                .iter()
+                .map(|(k, v)| (k.clone(), v.group.clone()))
+                .collect(),
             Err(_) => HashMap::new(),
         };
         let mut protected = Vec::new();
@@ -384,8 +387,7 @@ pub(crate) async fn front_door(
     match op.as_str() {
         "RunTask" => {
             f.run_task_calls.fetch_add(1, Ordering::SeqCst);
-            let public = request["networkConfiguration"]["awsvpcConfiguration"]
-                ["assignPublicIp"]
+            let public = request["networkConfiguration"]["awsvpcConfiguration"]["assignPublicIp"]
                 == "ENABLED";
             for t in v["tasks"].as_array().cloned().unwrap_or_default() {
                 let Some(arn) = t["taskArn"].as_str() else {
@@ -403,7 +405,9 @@ pub(crate) async fn front_door(
                     let host = f.instances.lock().ok().and_then(|i| i.get(ci).copied());
                     match host {
                         Some(host) => f.start_server(arn, host, group, true).await,
-                        None => tracing::warn!(ci, "task on a container instance the lab does not know"),
+                        None => {
+                            tracing::warn!(ci, "task on a container instance the lab does not know")
+                        }
                     }
                 }
             }
@@ -463,7 +467,8 @@ mod tests {
 
     #[test]
     fn private_ips_in_ec2_answers_are_rewritten_and_public_ones_kept() {
-        let xml = "<a><privateIpAddress>172.31.4.5</privateIpAddress><ipAddress>54.1.2.3</ipAddress>\
+        let xml =
+            "<a><privateIpAddress>172.31.4.5</privateIpAddress><ipAddress>54.1.2.3</ipAddress>\
                    <privateIpAddress>10.0.0.9</privateIpAddress></a>";
         assert_eq!(
             rewrite_xml_ips(xml),

@@ -30,8 +30,8 @@ use aws_types::SdkConfig;
 use axum::Router;
 use serde_json::json;
 
-use front::Front;
 pub use front::loopback_for;
+use front::Front;
 pub use server::{Contract, NewServers, SimServer};
 
 #[derive(Debug, thiserror::Error)]

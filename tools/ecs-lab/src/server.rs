@@ -59,7 +59,7 @@ pub struct SimServer {
     pub probes: AtomicU64,
     /// The task's group (`service:<name>` for service tasks).
     pub group: String,
-    ready_at: Instant,
+    ready_at: Mutex<Instant>,
     /// Probes in flight across the lab, and the most seen at once.
     in_flight: Arc<(AtomicU64, AtomicU64)>,
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
@@ -77,6 +77,12 @@ impl SimServer {
     }
     pub fn set_delay_ms(&self, ms: u64) {
         self.delay_ms.store(ms, Ordering::SeqCst);
+    }
+    /// Ends the start-up load now (instead of after `loading_ms`).
+    pub fn finish_loading(&self) {
+        if let Ok(mut at) = self.ready_at.lock() {
+            *at = Instant::now();
+        }
     }
     pub fn probes(&self) -> u64 {
         self.probes.load(Ordering::SeqCst)
@@ -110,7 +116,7 @@ impl SimServer {
             delay_ms: AtomicU64::new(settings.delay_ms),
             probes: AtomicU64::new(0),
             group: group.to_string(),
-            ready_at: Instant::now() + Duration::from_millis(settings.loading_ms),
+            ready_at: Mutex::new(Instant::now() + Duration::from_millis(settings.loading_ms)),
             in_flight,
             task: Mutex::new(None),
         });
@@ -140,7 +146,12 @@ async fn answer(State(s): State<Arc<SimServer>>) -> Response {
         tokio::time::sleep(Duration::from_millis(delay)).await;
     }
     s.in_flight.0.fetch_sub(1, Ordering::SeqCst);
-    if Instant::now() < s.ready_at {
+    let loading = s
+        .ready_at
+        .lock()
+        .map(|at| Instant::now() < *at)
+        .unwrap_or(false);
+    if loading {
         return (StatusCode::SERVICE_UNAVAILABLE, "still loading").into_response();
     }
     if !s.healthy.load(Ordering::SeqCst) {

@@ -145,7 +145,12 @@ async fn wait_for(text: &std::sync::Arc<std::sync::Mutex<String>>, needle: &str)
     false
 }
 
-async fn gamelift(client: &reqwest::Client, endpoint: &str, op: &str, body: serde_json::Value) -> serde_json::Value {
+async fn gamelift(
+    client: &reqwest::Client,
+    endpoint: &str,
+    op: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
     let r = client
         .post(endpoint)
         .header("x-amz-target", format!("GameLift.{op}"))
@@ -162,7 +167,11 @@ async fn gamelift(client: &reqwest::Client, endpoint: &str, op: &str, body: serd
 
 #[tokio::test]
 async fn binary_without_credentials_uses_test_credentials_and_reports_unpublished_events_plainly() {
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     // SNS on loopback that nobody serves: every publish fails.
     let mut child = spawn_with(
         &["--port", &port.to_string(), "--speed", "1000"],
@@ -171,8 +180,17 @@ async fn binary_without_credentials_uses_test_credentials_and_reports_unpublishe
     let stdout = collect(child.stdout.take().unwrap());
     let stderr = collect(child.stderr.take().unwrap());
     let _running = Running(child);
-    assert!(wait_for(&stdout, "listening on").await, "no banner: {}{}", stdout.lock().unwrap(), stderr.lock().unwrap());
-    assert!(stdout.lock().unwrap().contains("using test credentials"), "{}", stdout.lock().unwrap());
+    assert!(
+        wait_for(&stdout, "listening on").await,
+        "no banner: {}{}",
+        stdout.lock().unwrap(),
+        stderr.lock().unwrap()
+    );
+    assert!(
+        stdout.lock().unwrap().contains("using test credentials"),
+        "{}",
+        stdout.lock().unwrap()
+    );
 
     let endpoint = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
@@ -184,7 +202,10 @@ async fn binary_without_credentials_uses_test_credentials_and_reports_unpublishe
             .post(&endpoint)
             .header("x-amz-target", "GameLift.CreateFleet")
             .header("content-type", "application/x-amz-json-1.1")
-            .body(serde_json::json!({"Name": "f", "BuildId": build, "EC2InstanceType": "c5.large"}).to_string())
+            .body(
+                serde_json::json!({"Name": "f", "BuildId": build, "EC2InstanceType": "c5.large"})
+                    .to_string(),
+            )
             .send()
             .await
             .unwrap();
@@ -194,7 +215,10 @@ async fn binary_without_credentials_uses_test_credentials_and_reports_unpublishe
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    let fleet_arn = fleet["FleetAttributes"]["FleetArn"].as_str().expect("fleet never created").to_string();
+    let fleet_arn = fleet["FleetAttributes"]["FleetArn"]
+        .as_str()
+        .expect("fleet never created")
+        .to_string();
     gamelift(&http, &endpoint, "CreateGameSessionQueue", serde_json::json!({"Name": "q", "Destinations": [{"DestinationArn": fleet_arn}], "NotificationTarget": "arn:aws:sns:us-east-1:123456789012:placements"})).await;
     gamelift(&http, &endpoint, "StartGameSessionPlacement", serde_json::json!({"PlacementId": "p1", "GameSessionQueueName": "q", "MaximumPlayerSessionCount": 2})).await;
     assert!(
@@ -202,10 +226,20 @@ async fn binary_without_credentials_uses_test_credentials_and_reports_unpublishe
         "no plain log line: {}",
         stdout.lock().unwrap()
     );
-    let events: serde_json::Value = http.get(format!("{endpoint}/admin/events")).send().await.unwrap().json().await.unwrap();
+    let events: serde_json::Value = http
+        .get(format!("{endpoint}/admin/events"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let e = &events["events"][0];
     assert_eq!(e["published"], false, "{events}");
-    assert!(e["error"].as_str().is_some_and(|m| !m.is_empty()), "{events}");
+    assert!(
+        e["error"].as_str().is_some_and(|m| !m.is_empty()),
+        "{events}"
+    );
 }
 
 #[test]
@@ -214,5 +248,8 @@ fn binary_refuses_to_publish_events_to_aws_itself_and_says_what_to_set() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("AWS_ENDPOINT_URL") && stderr.contains("--no-sns"), "stderr: {stderr}");
+    assert!(
+        stderr.contains("AWS_ENDPOINT_URL") && stderr.contains("--no-sns"),
+        "stderr: {stderr}"
+    );
 }

@@ -524,7 +524,12 @@ print(json.dumps({"fleet": fleets[0]["Status"], "tables": tables, "queues": queu
     assert_eq!(allocated["backup"], false, "{allocated}");
     let address = allocated["address"].as_str().unwrap();
     let probe = Command::new("curl")
-        .args(["-s", "--noproxy", "*", &format!("http://{address}/capacity")])
+        .args([
+            "-s",
+            "--noproxy",
+            "*",
+            &format!("http://{address}/capacity"),
+        ])
         .output()
         .unwrap();
     let load: serde_json::Value = serde_json::from_slice(&probe.stdout)

@@ -1,8 +1,8 @@
 //! Scheduled capacity-margin autoscaler for game servers running as ECS tasks.
 //! The logic is `hangar_gameservers::api::scale`.
 
-use hangar_gameservers::config::{self, Need};
 use hangar_gameservers::api::{self, ScheduleEvent};
+use hangar_gameservers::config::{self, Need};
 use hangar_gameservers::GameServers;
 use hangar_lambda::config::Env;
 use lambda_runtime::{service_fn, LambdaEvent};

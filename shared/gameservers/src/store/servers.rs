@@ -300,7 +300,11 @@ impl Store {
 
     /// Reserves one slot on an active server with room, adding `hold` to its holds.
     /// `Ok(false)`: the server filled up, left active state or vanished meanwhile.
-    pub async fn reserve_slot(&self, task_arn: &str, hold: &Hold) -> Result<bool, GameServersError> {
+    pub async fn reserve_slot(
+        &self,
+        task_arn: &str,
+        hold: &Hold,
+    ) -> Result<bool, GameServersError> {
         let r = self
             .client
             .update_item()
@@ -332,8 +336,17 @@ impl Store {
     /// Gives back a slot taken by [`Store::reserve_slot`] that could not be handed out:
     /// removes hold `hold_id` (wherever the scaler's rewrites moved it in the list) and
     /// frees its slot. A hold already gone (consumed or expired) is left alone.
-    pub async fn release_slot(&self, task_arn: &str, hold_id: &str) -> Result<(), GameServersError> {
-        for _ in 0..RELEASE_ATTEMPTS {
+    pub async fn release_slot(
+        &self,
+        task_arn: &str,
+        hold_id: &str,
+    ) -> Result<(), GameServersError> {
+        for attempt in 0..RELEASE_ATTEMPTS {
+            if attempt > 0 {
+                // Others moved the holds: let them finish before reading again.
+                let jitter_ms = rand_ms(5 + 5 * attempt as u64);
+                tokio::time::sleep(std::time::Duration::from_millis(jitter_ms)).await;
+            }
             let Some(server) = self.server(task_arn).await? else {
                 return Ok(());
             };
@@ -364,8 +377,14 @@ impl Store {
     }
 }
 
-/// How often a release re-reads a server whose holds moved under it.
-const RELEASE_ATTEMPTS: usize = 5;
+/// How often a release re-reads a server whose holds moved under it (each concurrent
+/// release that succeeds removes one contender).
+const RELEASE_ATTEMPTS: usize = 16;
+
+/// A pause of up to `max_ms`, different for concurrent callers.
+fn rand_ms(max_ms: u64) -> u64 {
+    u64::from(uuid::Uuid::new_v4().as_u128() as u16) % max_ms.max(1)
+}
 
 #[cfg(test)]
 mod tests {

@@ -4,8 +4,8 @@
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::create_table::CreateTableError;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
-    Projection, ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
 use aws_sdk_dynamodb::Client;
 use hangar_aws::AwsError;
@@ -43,7 +43,10 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), GameServer
             Projection::builder()
                 .projection_type(ProjectionType::Include)
                 .set_non_key_attributes(Some(
-                    OPEN_INDEX_ATTRIBUTES.iter().map(|a| a.to_string()).collect(),
+                    OPEN_INDEX_ATTRIBUTES
+                        .iter()
+                        .map(|a| a.to_string())
+                        .collect(),
                 ))
                 .build(),
         )

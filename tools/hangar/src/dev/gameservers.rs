@@ -100,7 +100,9 @@ pub async fn spawn_scaler(
         loop {
             every.tick().await;
             match scaler.tick().await {
-                Ok(TickOutcome::Done(r)) => tracing::debug!(servers = r.servers, launched = ?r.launched, stopped = ?r.stopped, standby = ?r.standby, "local scaler run"),
+                Ok(TickOutcome::Done(r)) => {
+                    tracing::debug!(servers = r.servers, launched = ?r.launched, stopped = ?r.stopped, standby = ?r.standby, "local scaler run")
+                }
                 Ok(TickOutcome::Skipped) => {}
                 Err(e) => tracing::warn!(error = %e, "local scaler run failed; next run retries"),
             }
