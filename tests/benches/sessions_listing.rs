@@ -41,6 +41,7 @@ fn session(i: usize) -> SessionItem {
         location: None,
         placement_id: None,
         creator_id: None,
+        credential_fingerprint: None,
         creation_time_millis: 1_700_000_000_000 + i as u64,
         updated_at_millis: 0,
         ended_at_millis: None,

@@ -1,5 +1,8 @@
 //! Drain and delete guards for the old fleet. Pure.
 
+/// Fleet statuses of a fleet that is going or gone: nothing left to drain or delete.
+pub const GONE_STATUSES: [&str; 2] = ["DELETING", "TERMINATED"];
+
 /// Game session statuses that still have (or will have) players.
 pub const LIVE_STATUSES: [&str; 2] = ["ACTIVE", "ACTIVATING"];
 

@@ -35,13 +35,17 @@ pub fn plan(config: &Config, start: &Start) -> Plan {
         steps.push(match start.new_fleet_id() {
             Some(id) => format!("continue with fleet {id} created by an earlier run"),
             None => format!(
-                "create fleet {} ({}{}) on the new build",
+                "create fleet {} ({}{}) on the new build{}",
                 config.fleet.name,
                 config.fleet.ec2_instance_type,
                 if locations.is_empty() {
                     String::new()
                 } else {
                     format!(", remote locations {}", locations.join(", "))
+                },
+                match &config.fleet.replaced_build_id {
+                    Some(id) => format!(" (the fleet JSON's BuildId {id:?} is replaced by it)"),
+                    None => String::new(),
                 }
             ),
         });
@@ -51,13 +55,15 @@ pub fn plan(config: &Config, start: &Start) -> Plan {
         ));
         steps.push(match &config.capacity {
             Some(c) => format!(
-                "set capacity {}",
+                "copy the scaling policies and suspended actions of {old}; set capacity {}",
                 c.iter()
                     .map(|(l, t)| format!("{l}={}/{}/{}", t.desired, t.min, t.max))
                     .collect::<Vec<_>>()
                     .join(" ")
             ),
-            None => format!("match capacity and scaling policies of {old} per location"),
+            None => format!(
+                "match capacity, scaling policies and suspended actions of {old} per location"
+            ),
         });
         steps.push(format!(
             "wait for the instances (at most {}s)",

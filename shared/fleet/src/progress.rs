@@ -11,32 +11,32 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PollClock {
     /// Unix seconds of the first poll.
-    pub started_at: u64,
+    pub started_at_secs: u64,
     pub polls: u32,
 }
 
 impl PollClock {
-    /// The clock after one more poll at `now`; the first poll starts it.
-    pub fn tick(previous: Option<PollClock>, now: u64) -> PollClock {
+    /// The clock after one more poll at `now_secs`; the first poll starts it.
+    pub fn tick(previous: Option<PollClock>, now_secs: u64) -> PollClock {
         match previous {
             Some(p) => PollClock {
-                started_at: p.started_at,
+                started_at_secs: p.started_at_secs,
                 polls: p.polls.saturating_add(1),
             },
             None => PollClock {
-                started_at: now,
+                started_at_secs: now_secs,
                 polls: 1,
             },
         }
     }
 
-    pub fn elapsed(&self, now: u64) -> u64 {
-        now.saturating_sub(self.started_at)
+    pub fn elapsed_secs(&self, now_secs: u64) -> u64 {
+        now_secs.saturating_sub(self.started_at_secs)
     }
 
-    /// True once the stage has run `timeout` seconds or more.
-    pub fn expired(&self, now: u64, timeout: u64) -> bool {
-        self.elapsed(now) >= timeout
+    /// True once the stage has run `timeout_secs` seconds or more.
+    pub fn expired(&self, now_secs: u64, timeout_secs: u64) -> bool {
+        self.elapsed_secs(now_secs) >= timeout_secs
     }
 }
 
@@ -133,6 +133,24 @@ pub fn smoke_progress(
     }
 }
 
+/// The smoke test over every location it places a session in: failed as soon as one
+/// location failed, done when all are, else waiting on those that are not.
+pub fn smoke_overall(per_location: Vec<(String, Progress)>) -> Progress {
+    let mut waiting = Vec::new();
+    for (location, p) in per_location {
+        match p {
+            Progress::Done => {}
+            Progress::Failed(m) => return Progress::Failed(format!("{location}: {m}")),
+            Progress::Waiting(m) => waiting.push(format!("{location}: {m}")),
+        }
+    }
+    if waiting.is_empty() {
+        Progress::Done
+    } else {
+        Progress::Waiting(waiting.join("; "))
+    }
+}
+
 /// True when the smoke-test session was ended by the stage's own TerminateGameSession
 /// (FORCE_TERMINATE).
 pub fn smoke_session_ended_by_us(status: &str, reason: Option<&str>) -> bool {
@@ -148,6 +166,32 @@ pub fn timeout_message(stage: &str, timeout: u64, last: &str) -> String {
 mod tests {
     use super::*;
 
+    #[test]
+    fn the_smoke_test_fails_with_any_location_and_is_done_only_with_all() {
+        let w = |m: &str| Progress::Waiting(m.into());
+        assert_eq!(
+            smoke_overall(vec![
+                ("a".into(), Progress::Done),
+                ("b".into(), w("ACTIVATING"))
+            ]),
+            w("b: ACTIVATING")
+        );
+        assert_eq!(
+            smoke_overall(vec![
+                ("a".into(), w("x")),
+                ("b".into(), Progress::Failed("ERROR".into()))
+            ]),
+            Progress::Failed("b: ERROR".into())
+        );
+        assert_eq!(
+            smoke_overall(vec![
+                ("a".into(), Progress::Done),
+                ("b".into(), Progress::Done)
+            ]),
+            Progress::Done
+        );
+    }
+
     fn loc(location: &str, status: &str) -> LocationStatus {
         LocationStatus {
             location: location.into(),
@@ -161,7 +205,7 @@ mod tests {
         assert_eq!(
             first,
             PollClock {
-                started_at: 100,
+                started_at_secs: 100,
                 polls: 1
             }
         );
@@ -169,13 +213,13 @@ mod tests {
         assert_eq!(
             later,
             PollClock {
-                started_at: 100,
+                started_at_secs: 100,
                 polls: 2
             }
         );
         assert!(!later.expired(159, 60));
         assert!(later.expired(160, 60));
-        assert_eq!(later.elapsed(50), 0);
+        assert_eq!(later.elapsed_secs(50), 0);
     }
 
     #[test]

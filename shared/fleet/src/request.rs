@@ -25,7 +25,8 @@ pub struct ReplacementRequest {
     /// `{"BuildId": "build-..."}` to reuse a build, or CreateBuild's JSON
     /// (`Name`, `Version`, `OperatingSystem`, `StorageLocation`).
     pub build: serde_json::Value,
-    /// CreateFleet's JSON, without `BuildId` (the workflow sets it).
+    /// CreateFleet's JSON (`aws gamelift create-fleet --generate-cli-skeleton`, filled
+    /// in); a `BuildId` in it is replaced by the new build's id.
     pub fleet: serde_json::Value,
     /// Explicit per-location capacity; when left out the old fleet's is matched.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -35,6 +36,9 @@ pub struct ReplacementRequest {
     /// Drain and scale the old fleet to zero, but do not delete it.
     #[serde(default)]
     pub keep_old_fleet: bool,
+    /// Do not copy the old fleet's scaling policies and suspended actions.
+    #[serde(default)]
+    pub no_scaling_policies: bool,
     /// Validate and return the plan; change nothing.
     #[serde(default)]
     pub dry_run: bool,
@@ -117,7 +121,8 @@ pub enum BuildSource {
     Upload(BuildUpload),
 }
 
-/// CreateBuild's fields the workflow supports.
+/// CreateBuild's members (every one of them: `aws gamelift create-build
+/// --generate-cli-skeleton`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "PascalCase")]
 pub struct BuildUpload {
@@ -128,6 +133,8 @@ pub struct BuildUpload {
     pub storage_location: S3Location,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_sdk_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -140,12 +147,42 @@ pub struct S3Location {
     pub object_version: Option<String>,
 }
 
-/// CreateFleet's fields the workflow supports (GameLift's JSON names). `BuildId` is
-/// set by the workflow; fleets on scripts, Anywhere and container fleets are out of scope.
+/// CreateFleet's members (GameLift's JSON names), every one the API accepts: passed
+/// through to CreateFleet. `BuildId` is replaced by the new build's id; the members that
+/// cannot work for a replacement from a build are refused by [`parse_request`]:
+/// `ScriptId` (a Realtime script fleet), `ComputeType: ANYWHERE` and
+/// `AnywhereConfiguration` (an Anywhere fleet runs on the operator's own compute).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "PascalCase")]
 pub struct FleetSpec {
     pub name: String,
+    /// The skeleton's (or the old fleet's) build: replaced by the new build's id.
+    #[serde(default, rename = "BuildId", skip_serializing)]
+    pub replaced_build_id: Option<String>,
+    #[serde(default, rename = "ScriptId", skip_serializing)]
+    pub script_id: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_launch_path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_launch_parameters: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub log_paths: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_vpc_aws_account_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_vpc_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_configuration: Option<CertificateConfiguration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compute_type: Option<String>,
+    #[serde(default, rename = "AnywhereConfiguration", skip_serializing)]
+    pub anywhere_configuration: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_role_credentials_provider: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub player_gateway_mode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub player_gateway_configuration: Option<PlayerGatewayConfiguration>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     #[serde(rename = "EC2InstanceType")]
@@ -160,7 +197,9 @@ pub struct FleetSpec {
     pub ec2_inbound_permissions: Vec<IpPermission>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub new_game_session_protection_policy: Option<String>,
-    pub runtime_configuration: RuntimeConfiguration,
+    /// Required unless the deprecated `ServerLaunchPath` is given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime_configuration: Option<RuntimeConfiguration>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource_creation_limit_policy: Option<ResourceCreationLimitPolicy>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -171,6 +210,19 @@ pub struct FleetSpec {
     pub locations: Vec<LocationConfiguration>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct CertificateConfiguration {
+    pub certificate_type: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct PlayerGatewayConfiguration {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub game_server_ip_protocol_supported: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -234,9 +286,22 @@ pub struct Config {
     pub fleet: FleetSpec,
     pub capacity: Option<BTreeMap<String, CapacityTarget>>,
     pub keep_old_fleet: bool,
+    /// Copy the old fleet's scaling policies and suspended actions (with explicit
+    /// capacity too), unless the request says `no_scaling_policies`.
+    pub copy_scaling_policies: bool,
     pub dry_run: bool,
     pub intervals: Seconds,
     pub timeouts: Seconds,
+}
+
+impl Config {
+    /// The tags put on every build and fleet this replacement creates.
+    pub fn workflow_tags(&self) -> Vec<(String, String)> {
+        vec![
+            (REPLACEMENT_TAG.to_string(), self.replacement_id.clone()),
+            (ALIAS_TAG.to_string(), self.alias_id.clone()),
+        ]
+    }
 }
 
 /// A request the workflow refuses, naming the field.
@@ -346,6 +411,7 @@ pub fn validate_request(req: &ReplacementRequest, home_region: &str) -> Result<C
         fleet,
         capacity: req.capacity.clone(),
         keep_old_fleet: req.keep_old_fleet,
+        copy_scaling_policies: !req.no_scaling_policies,
         dry_run: req.dry_run,
         intervals,
         timeouts,
@@ -418,6 +484,7 @@ fn parse_build(value: &serde_json::Value) -> Result<BuildSource, FieldError> {
             "must be an IAM role ARN GameLift may assume",
         ));
     }
+    check_tags("build.Tags", &upload.tags)?;
     Ok(BuildSource::Upload(upload))
 }
 
@@ -428,20 +495,115 @@ fn parse_fleet(value: &serde_json::Value) -> Result<FleetSpec, FieldError> {
             "must be a JSON object with CreateFleet's fields",
         ));
     };
-    for owned in ["BuildId", "ScriptId"] {
-        if object.contains_key(owned) {
-            return Err(field_error(
-                format!("fleet.{owned}"),
-                "is set by the workflow from the build; remove it",
-            ));
-        }
+    if object.contains_key("ScriptId") {
+        return Err(field_error(
+            "fleet.ScriptId",
+            "a fleet on a Realtime script is not replaced from a build; remove ScriptId",
+        ));
+    }
+    if object.contains_key("AnywhereConfiguration") {
+        return Err(field_error(
+            "fleet.AnywhereConfiguration",
+            "an Anywhere fleet runs on your own compute, which a replacement cannot create, \
+             scale or smoke-test; remove it",
+        ));
     }
     let spec: FleetSpec =
         serde_json::from_value(value.clone()).map_err(|e| field_error("fleet", e.to_string()))?;
     non_empty("fleet.Name", &spec.name, 1024)?;
     non_empty("fleet.EC2InstanceType", &spec.ec2_instance_type, 64)?;
-    let processes = &spec.runtime_configuration.server_processes;
-    if processes.is_empty() || processes.len() > 50 {
+    if let Some(id) = &spec.replaced_build_id {
+        // Any value is replaced; a non-string is a mistake worth naming.
+        if id.len() > 128 {
+            return Err(field_error(
+                "fleet.BuildId",
+                "must be at most 128 characters",
+            ));
+        }
+    }
+    for (field, value, max) in [
+        ("fleet.Description", &spec.description, 1024),
+        ("fleet.ServerLaunchPath", &spec.server_launch_path, 1024),
+        (
+            "fleet.ServerLaunchParameters",
+            &spec.server_launch_parameters,
+            1024,
+        ),
+        (
+            "fleet.PeerVpcAwsAccountId",
+            &spec.peer_vpc_aws_account_id,
+            1024,
+        ),
+        ("fleet.PeerVpcId", &spec.peer_vpc_id, 1024),
+        ("fleet.InstanceRoleArn", &spec.instance_role_arn, 1024),
+    ] {
+        if let Some(v) = value {
+            non_empty(field, v, max).map_err(|e| {
+                field_error(e.field, format!("{}: fill it in or remove it", e.reason))
+            })?;
+        }
+    }
+    for (i, p) in spec.log_paths.iter().enumerate() {
+        non_empty(&format!("fleet.LogPaths[{i}]"), p, 1024)?;
+    }
+    if spec.peer_vpc_id.is_some() != spec.peer_vpc_aws_account_id.is_some() {
+        return Err(field_error(
+            if spec.peer_vpc_id.is_some() {
+                "fleet.PeerVpcAwsAccountId"
+            } else {
+                "fleet.PeerVpcId"
+            },
+            "VPC peering needs both PeerVpcId and PeerVpcAwsAccountId",
+        ));
+    }
+    one_of("fleet.ComputeType", &spec.compute_type, &["EC2"]).map_err(|e| {
+        if spec.compute_type.as_deref() == Some("ANYWHERE") {
+            field_error(
+                "fleet.ComputeType",
+                "ANYWHERE fleets run on your own compute, which a replacement cannot create, \
+                 scale or smoke-test; use EC2 or remove it",
+            )
+        } else {
+            e
+        }
+    })?;
+    one_of(
+        "fleet.CertificateConfiguration.CertificateType",
+        &spec
+            .certificate_configuration
+            .as_ref()
+            .map(|c| c.certificate_type.clone()),
+        &["DISABLED", "GENERATED"],
+    )?;
+    one_of(
+        "fleet.InstanceRoleCredentialsProvider",
+        &spec.instance_role_credentials_provider,
+        &["SHARED_CREDENTIAL_FILE"],
+    )?;
+    one_of(
+        "fleet.PlayerGatewayMode",
+        &spec.player_gateway_mode,
+        &["DISABLED", "ENABLED", "REQUIRED"],
+    )?;
+    one_of(
+        "fleet.PlayerGatewayConfiguration.GameServerIpProtocolSupported",
+        &spec
+            .player_gateway_configuration
+            .as_ref()
+            .and_then(|c| c.game_server_ip_protocol_supported.clone()),
+        &["IPv4", "DUAL_STACK"],
+    )?;
+    let processes = match (&spec.runtime_configuration, &spec.server_launch_path) {
+        (Some(r), _) => r.server_processes.as_slice(),
+        (None, Some(_)) => &[],
+        (None, None) => {
+            return Err(field_error(
+                "fleet.RuntimeConfiguration",
+                "is required (or the deprecated ServerLaunchPath)",
+            ))
+        }
+    };
+    if spec.runtime_configuration.is_some() && (processes.is_empty() || processes.len() > 50) {
         return Err(field_error(
             "fleet.RuntimeConfiguration.ServerProcesses",
             "needs 1 to 50 entries",
@@ -498,15 +660,38 @@ fn parse_fleet(value: &serde_json::Value) -> Result<FleetSpec, FieldError> {
             ));
         }
     }
-    for (i, t) in spec.tags.iter().enumerate() {
+    check_tags("fleet.Tags", &spec.tags)?;
+    Ok(spec)
+}
+
+fn check_tags(field: &str, tags: &[Tag]) -> Result<(), FieldError> {
+    for (i, t) in tags.iter().enumerate() {
+        non_empty(&format!("{field}[{i}].Key"), &t.key, 128)?;
+        if t.value.len() > 256 {
+            return Err(field_error(
+                format!("{field}[{i}].Value"),
+                "must be at most 256 characters",
+            ));
+        }
         if t.key.starts_with("hangar:") {
             return Err(field_error(
-                format!("fleet.Tags[{i}].Key"),
+                format!("{field}[{i}].Key"),
                 "keys starting with hangar: are set by the workflow",
             ));
         }
     }
-    Ok(spec)
+    Ok(())
+}
+
+/// `value`, when given, is one of `allowed`.
+fn one_of(field: &str, value: &Option<String>, allowed: &[&str]) -> Result<(), FieldError> {
+    match value {
+        Some(v) if !allowed.contains(&v.as_str()) => Err(field_error(
+            field,
+            format!("{v:?} is not one of {}", allowed.join(", ")),
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn non_empty(field: &str, value: &str, max: usize) -> Result<(), FieldError> {
@@ -657,9 +842,82 @@ mod tests {
     }
 
     #[test]
+    fn a_skeleton_fleet_json_keeps_every_member_and_its_build_id_is_replaced() {
+        let mut req = request();
+        let mut fleet = fleet_json();
+        for (k, v) in json!({
+            "BuildId": "build-of-the-old-fleet", "LogPaths": ["/local/game/logs"],
+            "PeerVpcAwsAccountId": "111122223333", "PeerVpcId": "vpc-1",
+            "CertificateConfiguration": {"CertificateType": "GENERATED"}, "ComputeType": "EC2",
+            "InstanceRoleCredentialsProvider": "SHARED_CREDENTIAL_FILE",
+            "PlayerGatewayMode": "DISABLED",
+            "PlayerGatewayConfiguration": {"GameServerIpProtocolSupported": "IPv4"}
+        })
+        .as_object()
+        .unwrap()
+        {
+            fleet[k] = v.clone();
+        }
+        req.fleet = fleet;
+        let c = validate_request(&req, "us-east-1").unwrap();
+        assert_eq!(c.fleet.peer_vpc_id.as_deref(), Some("vpc-1"));
+        assert_eq!(c.fleet.log_paths, vec!["/local/game/logs".to_string()]);
+        assert_eq!(
+            c.fleet.certificate_configuration.unwrap().certificate_type,
+            "GENERATED"
+        );
+        let carried =
+            serde_json::to_value(validate_request(&req, "us-east-1").unwrap().fleet).unwrap();
+        assert!(
+            carried.get("BuildId").is_none(),
+            "the old build id is not carried: {carried}"
+        );
+        assert_eq!(carried["ComputeType"], "EC2");
+        req.build = json!({"Name": "n", "Version": "v", "OperatingSystem": "AMAZON_LINUX_2023",
+            "StorageLocation": {"Bucket": "b", "Key": "k", "RoleArn": "arn:aws:iam::1:role/r"},
+            "ServerSdkVersion": "5.0.0", "Tags": [{"Key": "team", "Value": "arena"}]});
+        let BuildSource::Upload(u) = validate_request(&req, "us-east-1").unwrap().build else {
+            panic!()
+        };
+        assert_eq!(
+            u.tags,
+            vec![Tag {
+                key: "team".into(),
+                value: "arena".into()
+            }]
+        );
+    }
+
+    #[test]
     fn fleet_json_refusals_name_the_field() {
         let cases: Vec<(serde_json::Value, &str)> = vec![
-            (json!({"BuildId": "build-1"}), "fleet.BuildId"),
+            (json!({"ScriptId": "script-1"}), "fleet.ScriptId"),
+            (
+                json!({"AnywhereConfiguration": {"Cost": "1"}}),
+                "fleet.AnywhereConfiguration",
+            ),
+            (json!({"ComputeType": "ANYWHERE"}), "fleet.ComputeType"),
+            (json!({"PeerVpcId": "vpc-1"}), "fleet.PeerVpcAwsAccountId"),
+            (
+                json!({"PeerVpcId": "", "PeerVpcAwsAccountId": "1"}),
+                "fleet.PeerVpcId",
+            ),
+            (
+                json!({"CertificateConfiguration": {"CertificateType": "SELF"}}),
+                "fleet.CertificateConfiguration.CertificateType",
+            ),
+            (
+                json!({"PlayerGatewayMode": "ON"}),
+                "fleet.PlayerGatewayMode",
+            ),
+            (
+                json!({"Tags": [{"Key": "", "Value": "x"}]}),
+                "fleet.Tags[0].Key",
+            ),
+            (
+                json!({"RuntimeConfiguration": null}),
+                "fleet.RuntimeConfiguration",
+            ),
             (json!({"EC2InstanceType": ""}), "fleet.EC2InstanceType"),
             (
                 json!({"RuntimeConfiguration": {"ServerProcesses": []}}),

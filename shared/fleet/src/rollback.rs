@@ -8,6 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::drain::GONE_STATUSES;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RollbackFacts {
     pub alias_id: String,
@@ -30,6 +32,19 @@ pub enum Action {
     DeleteBuild { build_id: String },
 }
 
+impl Action {
+    /// What the action did, for the operator.
+    pub fn describe(&self) -> String {
+        match self {
+            Action::PointAlias { alias_id, fleet_id } => {
+                format!("pointed alias {alias_id} back at {fleet_id}")
+            }
+            Action::DeleteFleet { fleet_id } => format!("deleted new fleet {fleet_id}"),
+            Action::DeleteBuild { build_id } => format!("deleted build {build_id}"),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RollbackPlan {
     pub actions: Vec<Action>,
@@ -39,7 +54,6 @@ pub struct RollbackPlan {
 
 /// GameLift deletes fleets only in these statuses.
 const DELETABLE: [&str; 2] = ["ACTIVE", "ERROR"];
-const GONE: [&str; 2] = ["DELETING", "TERMINATED"];
 
 pub fn plan_rollback(f: &RollbackFacts) -> RollbackPlan {
     let mut actions = Vec::new();
@@ -67,7 +81,7 @@ pub fn plan_rollback(f: &RollbackFacts) -> RollbackPlan {
             actions.push(Action::DeleteFleet {
                 fleet_id: id.clone(),
             });
-        } else if !GONE.contains(&status.as_str()) {
+        } else if !GONE_STATUSES.contains(&status.as_str()) {
             build_in_use = true;
             leftovers.push(format!(
                 "new fleet {id} is {status} and GameLift deletes fleets only when ACTIVE or ERROR: \

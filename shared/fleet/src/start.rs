@@ -18,18 +18,24 @@ pub struct FleetFacts {
     pub status: String,
 }
 
-/// The lock on the alias, if any replacement holds it.
+/// The lock on the alias, if an execution holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LockFacts {
     pub replacement_id: String,
+    /// The execution that holds it.
+    pub execution_arn: String,
     pub old_fleet_id: String,
-    pub acquired_at: u64,
+    pub acquired_at_ms: u64,
+    /// Who asked the holder to stop (`hangar fleet cancel`), if anyone did.
+    pub cancel_requested_by: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StartFacts {
     pub alias_id: String,
     pub replacement_id: String,
+    /// This execution.
+    pub execution_arn: String,
     /// `None` when GameLift does not know the alias.
     pub alias: Option<AliasFacts>,
     /// The fleet id the operator gave, if any.
@@ -39,6 +45,8 @@ pub struct StartFacts {
     /// A fleet an earlier run of this replacement created (found by its tag).
     pub our_fleet: Option<FleetFacts>,
     pub lock: Option<LockFacts>,
+    /// Whether the execution holding `lock` (when it is not this one) still runs.
+    pub holder_running: bool,
 }
 
 /// How the replacement proceeds.
@@ -87,6 +95,14 @@ pub enum Refusal {
     Locked(String),
 }
 
+/// The ended execution whose lock this one takes over, if the alias is locked by one.
+pub fn stale_holder(f: &StartFacts) -> Option<&str> {
+    f.lock
+        .as_ref()
+        .filter(|l| l.execution_arn != f.execution_arn && !f.holder_running)
+        .map(|l| l.execution_arn.as_str())
+}
+
 /// Decides how to start, or refuses before anything is created.
 pub fn decide_start(f: &StartFacts) -> Result<Start, Refusal> {
     let alias_id = &f.alias_id;
@@ -94,14 +110,20 @@ pub fn decide_start(f: &StartFacts) -> Result<Start, Refusal> {
         return Err(Refusal::Refused(format!("alias {alias_id} does not exist")));
     };
     if let Some(lock) = &f.lock {
-        if lock.replacement_id != f.replacement_id {
+        if lock.execution_arn != f.execution_arn && f.holder_running {
+            let e = &lock.execution_arn;
             return Err(Refusal::Locked(format!(
-                "alias {alias_id} is being replaced by replacement {} (old fleet {}); wait for it to finish, \
-                 or resume it with its own request",
+                "alias {alias_id} is being replaced by execution {e} (replacement {}, old fleet {}); \
+                 follow it with `hangar fleet status {e}` or stop it with `hangar fleet cancel {e}`",
                 lock.replacement_id, lock.old_fleet_id
             )));
         }
     }
+    // The lock of an earlier run of this replacement knows its old fleet.
+    let our_lock = f
+        .lock
+        .as_ref()
+        .filter(|l| l.replacement_id == f.replacement_id);
     if alias.routing_type != "SIMPLE" {
         return Err(Refusal::Refused(format!(
             "alias {alias_id} is {} and routes to no fleet; point it at the serving fleet first",
@@ -116,9 +138,7 @@ pub fn decide_start(f: &StartFacts) -> Result<Start, Refusal> {
     if let Some(ours) = &f.our_fleet {
         if ours.fleet_id == routed {
             // An earlier run moved the alias; the old fleet is the one it recorded.
-            let old = f
-                .lock
-                .as_ref()
+            let old = our_lock
                 .map(|l| l.old_fleet_id.clone())
                 .or_else(|| f.requested_fleet_id.clone().filter(|id| id != routed));
             return match old {
@@ -181,7 +201,19 @@ mod tests {
             }),
             our_fleet: None,
             lock: None,
+            holder_running: false,
+            execution_arn: "arn:exec:1".into(),
         }
+    }
+
+    fn lock(replacement_id: &str, execution_arn: &str) -> Option<LockFacts> {
+        Some(LockFacts {
+            replacement_id: replacement_id.into(),
+            execution_arn: execution_arn.into(),
+            old_fleet_id: "fleet-old".into(),
+            acquired_at_ms: 1,
+            cancel_requested_by: None,
+        })
     }
 
     fn refused(f: &StartFacts) -> String {
@@ -233,20 +265,32 @@ mod tests {
     }
 
     #[test]
-    fn a_lock_held_by_another_replacement_refuses_and_our_own_lock_resumes() {
+    fn a_lock_held_by_a_running_execution_refuses_and_names_it() {
         let mut f = facts();
-        f.lock = Some(LockFacts {
-            replacement_id: "r-other".into(),
-            old_fleet_id: "fleet-old".into(),
-            acquired_at: 1,
-        });
-        assert!(matches!(decide_start(&f), Err(Refusal::Locked(m)) if m.contains("r-other")));
-        f.lock = Some(LockFacts {
-            replacement_id: "r-1".into(),
-            old_fleet_id: "fleet-old".into(),
-            acquired_at: 1,
-        });
+        f.lock = lock("r-other", "arn:exec:other");
+        f.holder_running = true;
+        assert!(matches!(decide_start(&f),
+            Err(Refusal::Locked(m)) if m.contains("r-other") && m.contains("hangar fleet cancel arn:exec:other")));
+        // The same replacement in another execution that still runs is refused as well.
+        f.lock = lock("r-1", "arn:exec:other");
+        assert!(matches!(decide_start(&f), Err(Refusal::Locked(_))));
+        assert_eq!(stale_holder(&f), None);
+    }
+
+    #[test]
+    fn a_lock_whose_execution_ended_is_taken_over_and_our_own_lock_is_kept() {
+        let mut f = facts();
+        f.lock = lock("r-other", "arn:exec:gone");
+        f.holder_running = false;
         assert!(decide_start(&f).is_ok());
+        assert_eq!(stale_holder(&f), Some("arn:exec:gone"));
+        f.lock = lock("r-1", "arn:exec:1");
+        f.holder_running = true;
+        assert!(
+            decide_start(&f).is_ok(),
+            "a retried validate keeps its own lock"
+        );
+        assert_eq!(stale_holder(&f), None);
     }
 
     #[test]
@@ -276,11 +320,7 @@ mod tests {
             fleet_id: "fleet-new".into(),
             status: "ACTIVE".into(),
         });
-        f.lock = Some(LockFacts {
-            replacement_id: "r-1".into(),
-            old_fleet_id: "fleet-old".into(),
-            acquired_at: 1,
-        });
+        f.lock = lock("r-1", "arn:exec:crashed");
         assert_eq!(
             decide_start(&f).unwrap(),
             Start::ResumeAfterSwap {

@@ -2,7 +2,7 @@
 //! the whole state and its result is stored under its own key (`ResultPath`):
 //!
 //! ```text
-//! { "request": <execution input>, "validated": Validated, "build": BuildOut,
+//! { "request": <execution input>, "execution_arn": <$$.Execution.Id>, "validated": Validated, "build": BuildOut,
 //!   "build_wait": PollOut, "fleet": FleetOut, "fleet_wait": PollOut,
 //!   "capacity": CapacityOut, "capacity_wait": PollOut, "smoke": PollOut,
 //!   "swap": SwapOut, "drain": PollOut, "delete": DeleteOut,
@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::StageError;
+use crate::error::FleetError;
 use crate::plan::Plan;
 use crate::progress::{LocationStatus, PollClock};
 use crate::request::{CapacityTarget, Config};
@@ -23,6 +23,9 @@ use crate::start::Start;
 pub struct ExecutionState {
     #[serde(default)]
     pub request: Option<serde_json::Value>,
+    /// This execution (the Start state copies `$$.Execution.Id`): the lock names it.
+    #[serde(default)]
+    pub execution_arn: Option<String>,
     #[serde(default)]
     pub validated: Option<Validated>,
     #[serde(default)]
@@ -85,8 +88,9 @@ pub struct PollOut {
     pub fleet_status: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub locations: Vec<LocationStatus>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub game_session_id: Option<String>,
+    /// The smoke test's game session per location (placed so far).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub game_sessions: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub live_sessions: Option<usize>,
 }
@@ -99,7 +103,7 @@ impl PollOut {
             status: status.into(),
             fleet_status: None,
             locations: Vec::new(),
-            game_session_id: None,
+            game_sessions: BTreeMap::new(),
             live_sessions: None,
         }
     }
@@ -155,17 +159,26 @@ impl CaughtError {
 }
 
 impl ExecutionState {
-    pub fn validated(&self) -> Result<&Validated, StageError> {
+    pub fn validated(&self) -> Result<&Validated, FleetError> {
         self.validated
             .as_ref()
-            .ok_or_else(|| StageError::BadState("the state has no `validated` result".into()))
+            .ok_or_else(|| FleetError::BadState("the state has no `validated` result".into()))
     }
 
-    pub fn config(&self) -> Result<&Config, StageError> {
+    pub fn execution_arn(&self) -> Result<&str, FleetError> {
+        self.execution_arn.as_deref().ok_or_else(|| {
+            FleetError::BadState(
+                "the state has no `execution_arn`: the Start state copies $$.Execution.Id there"
+                    .into(),
+            )
+        })
+    }
+
+    pub fn config(&self) -> Result<&Config, FleetError> {
         Ok(&self.validated()?.config)
     }
 
-    pub fn old_fleet_id(&self) -> Result<&str, StageError> {
+    pub fn old_fleet_id(&self) -> Result<&str, FleetError> {
         Ok(self.validated()?.start.old_fleet_id())
     }
 
@@ -177,16 +190,16 @@ impl ExecutionState {
             .or_else(|| self.validated.as_ref().and_then(|v| v.start.new_fleet_id()))
     }
 
-    pub fn require_new_fleet_id(&self) -> Result<&str, StageError> {
+    pub fn require_new_fleet_id(&self) -> Result<&str, FleetError> {
         self.new_fleet_id()
-            .ok_or_else(|| StageError::BadState("the state has no new fleet".into()))
+            .ok_or_else(|| FleetError::BadState("the state has no new fleet".into()))
     }
 
-    pub fn build_id(&self) -> Result<&str, StageError> {
+    pub fn build_id(&self) -> Result<&str, FleetError> {
         self.build
             .as_ref()
             .map(|b| b.build_id.as_str())
-            .ok_or_else(|| StageError::BadState("the state has no `build` result".into()))
+            .ok_or_else(|| FleetError::BadState("the state has no `build` result".into()))
     }
 
     /// The alias swap is done (in this run, or an earlier run this one resumes).

@@ -1,14 +1,12 @@
 //! The sessions area's configuration, read once at start-up from variables (the process
 //! environment in Lambda, a map in `hangar dev` and the tests); every error names the
-//! variable. [`Sessions::from_vars`] builds the area's state from it.
+//! variable. [`Sessions::from_vars`](crate::Sessions::from_vars) builds the area's state
+//! from it.
 
 use hangar_lambda::config::{parsed_or, required, ConfigError, Vars};
 
 use crate::credential::CredentialKey;
 use crate::cursor::CursorKey;
-use crate::gamelift::GameLift;
-use crate::store::Store;
-use crate::Sessions;
 
 pub const TABLE_VAR: &str = "SESSIONS_TABLE";
 pub const QUEUE_VAR: &str = "GAMELIFT_QUEUE";
@@ -130,24 +128,6 @@ impl Settings {
             cursor_key,
             ttl_secs: ttl_days * 86_400,
             reconcile_page_size: 100,
-        })
-    }
-}
-
-impl Sessions {
-    /// The area's state from its variables and the SDK configuration (clients honour
-    /// `AWS_ENDPOINT_URL_<SERVICE>` / `AWS_ENDPOINT_URL`, or the configuration's own
-    /// per-service endpoints).
-    pub fn from_vars(
-        vars: &impl Vars,
-        sdk: &aws_config::SdkConfig,
-        needs: &[Need],
-    ) -> Result<Sessions, ConfigError> {
-        let settings = Settings::from_vars(vars, needs)?;
-        Ok(Sessions {
-            store: Store::new(aws_sdk_dynamodb::Client::new(sdk), settings.table.clone()),
-            gamelift: GameLift::new(aws_sdk_gamelift::Client::new(sdk)),
-            settings,
         })
     }
 }

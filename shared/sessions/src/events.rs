@@ -6,7 +6,7 @@ use aws_lambda_events::eventbridge::EventBridgeEvent;
 use aws_lambda_events::sns::SnsMessage;
 use serde::{Deserialize, Serialize};
 
-use crate::model::PlacementStatus;
+use crate::model::{PlacedPlayerSession, PlacementStatus};
 
 pub const DETAIL_TYPE: &str = "GameLift Queue Placement Event";
 pub const SOURCE: &str = "aws.gamelift";
@@ -57,13 +57,6 @@ pub struct PlacementDetail {
     pub game_session_region: Option<String>,
     #[serde(default)]
     pub placed_player_sessions: Vec<PlacedPlayerSession>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PlacedPlayerSession {
-    pub player_id: String,
-    pub player_session_id: String,
 }
 
 /// Connection details carried only by PlacementFulfilled.

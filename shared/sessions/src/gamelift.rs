@@ -23,7 +23,8 @@ use aws_smithy_types::retry::ProvideErrorKind;
 use hangar_aws::{AwsError, Fault};
 use rand::Rng;
 
-use crate::events::{Fulfilment, PlacedPlayerSession, PlacementEvent};
+use crate::events::{Fulfilment, PlacementEvent};
+use crate::model::PlacedPlayerSession;
 use crate::model::{PlacementStatus, SessionStatus};
 use crate::validate::{CreateSession, FieldError, PlayerSeat};
 use crate::SessionsError;

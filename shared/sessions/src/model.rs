@@ -405,6 +405,14 @@ pub struct IdempotencyItem {
     pub ttl: u64,
 }
 
+/// A player's seat in a placement or a party join.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlacedPlayerSession {
+    pub player_id: String,
+    pub player_session_id: String,
+}
+
 /// The answer to a join: the caller's player session, and with a party every member's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -412,7 +420,7 @@ pub struct JoinView {
     pub session_id: String,
     pub player_session_id: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub player_sessions: Vec<crate::events::PlacedPlayerSession>,
+    pub player_sessions: Vec<PlacedPlayerSession>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ip_address: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

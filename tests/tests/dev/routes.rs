@@ -83,3 +83,49 @@ async fn local_route_table_is_exactly_the_templates_http_api() {
     assert!(deployed.len() >= 10, "{deployed:?}");
     assert_eq!(local, deployed);
 }
+
+/// (method, path, authorizer) of every operation in `openapi.yaml`: `security: []` is
+/// public, `gameServerSigV4` the game servers' IAM authorizer, the document's default the
+/// players' JWT authorizer.
+fn openapi_routes() -> BTreeSet<(String, String, &'static str)> {
+    let text =
+        std::fs::read_to_string(hangar_tests::functions::repo_root().join("openapi.yaml")).unwrap();
+    let doc: Value = serde_norway::from_str(&text).unwrap();
+    assert_eq!(
+        doc["security"][0]["playerJwt"],
+        Value::Sequence(vec![]),
+        "operations use the players' JWT by default"
+    );
+    let mut routes = BTreeSet::new();
+    for (path, item) in doc["paths"].as_mapping().unwrap() {
+        for (method, op) in item.as_mapping().unwrap() {
+            let method = method.as_str().unwrap();
+            if !["get", "put", "post", "delete", "patch"].contains(&method) {
+                continue;
+            }
+            let authorizer = match op.get("security").and_then(Value::as_sequence) {
+                None => "player",
+                Some(s) if s.is_empty() => "public",
+                Some(s) if s.iter().any(|r| r.get("gameServerSigV4").is_some()) => "server",
+                Some(s) => panic!("{method} {path:?}: unknown security {s:?}"),
+            };
+            routes.insert((
+                method.to_ascii_uppercase(),
+                path.as_str().unwrap().to_string(),
+                authorizer,
+            ));
+        }
+    }
+    routes
+}
+
+#[test]
+fn openapi_document_describes_exactly_the_templates_http_api_and_its_own_route() {
+    let mut described = openapi_routes();
+    // The document itself, served by `hangar dev` at /openapi.json.
+    assert!(
+        described.remove(&("GET".to_string(), "/openapi.json".to_string(), "public")),
+        "{described:?}"
+    );
+    assert_eq!(described, template_routes());
+}

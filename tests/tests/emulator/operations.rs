@@ -58,7 +58,7 @@ async fn list_fleets_filters_by_build_and_update_fleet_attributes_changes_what_d
         .unwrap()
         .to_string();
     let by_build = gl.list_fleets().build_id(&build_a).send().await.unwrap();
-    assert_eq!(by_build.fleet_ids(), [a.clone()]);
+    assert_eq!(by_build.fleet_ids(), std::slice::from_ref(&a));
     let paged = gl.list_fleets().limit(1).send().await.unwrap();
     assert_eq!(paged.fleet_ids().len(), 1);
     assert!(paged.next_token().is_some());

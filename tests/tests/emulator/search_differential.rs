@@ -96,7 +96,8 @@ const MAPS: [&str; 3] = ["dust", "mirage", "nuke"];
 const CMP: [&str; 6] = ["=", "<>", "<", ">", "<=", ">="];
 
 /// A quoted string literal, `\` escaping quotes and backslashes.
-fn quote(s: &str) -> String {
+fn quote(s: impl AsRef<str>) -> String {
+    let s = s.as_ref();
     format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
 }
 
@@ -104,9 +105,9 @@ fn quote(s: &str) -> String {
 fn condition(r: &mut Rng, sessions: &[Seen]) -> String {
     let eq = *r.pick(&["=", "<>"]);
     match r.below(8) {
-        0 => format!("gameSessionName {eq} {}", quote(*r.pick(&NAMES))),
-        1 => format!("gameSessionProperties.mode {eq} {}", quote(*r.pick(&MODES))),
-        2 => format!("gameSessionProperties.map {eq} {}", quote(*r.pick(&MAPS))),
+        0 => format!("gameSessionName {eq} {}", quote(r.pick(&NAMES))),
+        1 => format!("gameSessionProperties.mode {eq} {}", quote(r.pick(&MODES))),
+        2 => format!("gameSessionProperties.map {eq} {}", quote(r.pick(&MAPS))),
         3 => format!("maximumSessions {} {}", r.pick(&CMP), r.below(14)),
         4 => format!("playerSessionCount {} {}", r.pick(&CMP), r.below(6)),
         5 => format!(

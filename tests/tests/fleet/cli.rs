@@ -7,13 +7,17 @@
 
 use crate::support::*;
 use aws_config::Region;
-use hangar::fleet::{replace_local, request, ReplaceArgs};
+use hangar::fleet::{replace_local, request, MachineArgs, ReplaceArgs};
 use hangar_tests::{moto_endpoint, unique_name, REGION};
 use serde_json::json;
 
 fn args(old: &Serving, name: &str) -> ReplaceArgs {
     ReplaceArgs {
-        region: Some(REGION.into()),
+        machine: MachineArgs {
+            region: Some(REGION.into()),
+            state_machine_arn: None,
+            lock_table: String::new(),
+        },
         fleet_id: None,
         alias_id: old.alias_id.clone(),
         build_json: json!({"Name": "arena", "Version": name, "StorageLocation": {"Bucket": "b", "Key": "k.zip", "RoleArn": "arn:aws:iam::123456789012:role/gl"}}).to_string(),
@@ -21,10 +25,9 @@ fn args(old: &Serving, name: &str) -> ReplaceArgs {
         capacity: vec![format!("{REGION}=1/1/2")],
         drain_timeout: Some(20),
         keep_old_fleet: true,
+        no_scaling_policies: false,
         dry_run: false,
         local: true,
-        state_machine_arn: None,
-        lock_table: String::new(),
         replacement_id: None,
     }
 }
@@ -43,11 +46,11 @@ async fn cli_dry_run_exits_0_a_refusal_exits_2_and_a_replacement_with_explicit_c
         .await;
     let lock_table = unique_name("cli-locks");
     let name = unique_name("arena-v2");
-    let fast = options();
+    let fast = pauses();
 
     let mut dry = args(&old, &name);
     dry.dry_run = true;
-    let code = replace_local(&sdk, &lock_table, &request(&dry).unwrap(), &fast)
+    let code = replace_local(&sdk, &lock_table, &request(&dry).unwrap(), fast)
         .await
         .unwrap();
     assert_eq!(code, 0);
@@ -59,7 +62,7 @@ async fn cli_dry_run_exits_0_a_refusal_exits_2_and_a_replacement_with_explicit_c
     let mut wrong = args(&old, &name);
     wrong.fleet_id = Some("fleet-00000000-0000-0000-0000-000000000000".into());
     assert_eq!(
-        replace_local(&sdk, &lock_table, &request(&wrong).unwrap(), &fast)
+        replace_local(&sdk, &lock_table, &request(&wrong).unwrap(), fast)
             .await
             .unwrap(),
         2
@@ -69,7 +72,7 @@ async fn cli_dry_run_exits_0_a_refusal_exits_2_and_a_replacement_with_explicit_c
     input["poll"] =
         json!({"intervals": {"build": 1, "fleet": 1, "capacity": 1, "smoke": 1, "drain": 1}});
     assert_eq!(
-        replace_local(&sdk, &lock_table, &input, &fast)
+        replace_local(&sdk, &lock_table, &input, fast)
             .await
             .unwrap(),
         0

@@ -2,8 +2,11 @@
 //! One test binary for the area; each module is one part of it.
 
 mod asl_definition;
+mod aws_path;
 mod cli;
+mod dev_stack;
 mod functions;
 mod replacement;
+mod skeleton;
 #[allow(dead_code)]
 mod support;

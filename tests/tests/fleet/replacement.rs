@@ -51,7 +51,7 @@ async fn replacement_swaps_alias_only_after_new_fleet_is_active_with_matched_cap
     let mut exec = start(&rig, &request(&old, &name)).await;
     let mut events = Vec::new();
     let mut outcome = None;
-    while let Some(event) = exec.next_event().await.unwrap() {
+    while let Some(event) = exec.next_event().await {
         let state = event
             .state
             .as_ref()
@@ -59,15 +59,17 @@ async fn replacement_swaps_alias_only_after_new_fleet_is_active_with_matched_cap
             .unwrap_or_default();
         if event.kind == "StateEntered" && state == "SwapAlias" {
             let new_id = fleet_named(&rig.gl, &name).await;
-            // The smoke session was ended by the stage itself (FORCE_TERMINATE), not by
-            // its simulated server running out its lifetime, before the alias moves.
+            // One smoke session in each location with desired capacity (home and
+            // remote), each ended by the stage itself (FORCE_TERMINATE), not by its
+            // simulated server running out its lifetime, before the alias moves.
+            let ended = (
+                "TERMINATED".to_string(),
+                Some("FORCE_TERMINATED".to_string()),
+            );
             assert_eq!(
                 smoke_sessions(&rig.gl, &new_id).await,
-                vec![(
-                    "TERMINATED".to_string(),
-                    Some("FORCE_TERMINATED".to_string())
-                )],
-                "the smoke-test session is ended before the swap"
+                vec![ended.clone(), ended],
+                "the smoke-test sessions are ended before the swap"
             );
             assert!(
                 fleet_active(&rig.gl, &new_id).await,
@@ -127,7 +129,11 @@ async fn replacement_swaps_alias_only_after_new_fleet_is_active_with_matched_cap
     let new_id = fleet_named(&rig.gl, &name).await;
     assert_eq!(alias_target(&rig.gl, &old.alias_id).await, new_id);
     let smoke = smoke_sessions(&rig.gl, &new_id).await;
-    assert_eq!(smoke.len(), 1, "one smoke-test session: {smoke:?}");
+    assert_eq!(
+        smoke.len(),
+        2,
+        "one smoke-test session per location: {smoke:?}"
+    );
     assert!(
         smoke
             .iter()
@@ -195,21 +201,17 @@ async fn a_build_that_fails_rolls_back_and_deletes_the_build_it_created() {
     // Nearly stop the clock so the new build stays INITIALIZED until it is failed.
     rig.admin.set_speed(0.001).await.unwrap();
     let exec = start(&rig, &request(&old, &name)).await;
-    let build_id = wait_until(
-        Duration::from_secs(20),
-        Duration::from_millis(10),
-        || async {
-            builds_named(&rig.gl, &name)
-                .await
-                .first()
-                .map(|b| b.0.clone())
-        },
-    )
+    let build_id = wait_until(WAIT, Duration::from_millis(10), || async {
+        builds_named(&rig.gl, &name)
+            .await
+            .first()
+            .map(|b| b.0.clone())
+    })
     .await
     .expect("the workflow created the build");
     rig.admin.build_failed(&build_id).await.unwrap();
     rig.admin.set_speed(hangar_tests::TEST_SPEED).await.unwrap();
-    let outcome = exec.finish(|_| {}).await.unwrap();
+    let outcome = exec.finish(|_| {}).await;
     let (error, cause) = failed(&outcome);
     assert_eq!(error, "Hangar.RolledBack", "{cause}");
     assert!(
@@ -233,7 +235,7 @@ async fn a_new_fleet_that_goes_to_error_is_deleted_and_the_old_fleet_keeps_servi
     let exec = start(&rig, &request(&old, &name)).await;
     let new_id = fleet_named(&rig.gl, &name).await;
     rig.admin.fleet_error(&new_id, None).await.unwrap();
-    let outcome = exec.finish(|_| {}).await.unwrap();
+    let outcome = exec.finish(|_| {}).await;
     let (error, cause) = failed(&outcome);
     assert_eq!(error, "Hangar.RolledBack", "{cause}");
     assert!(
@@ -360,7 +362,7 @@ async fn a_crash_mid_run_then_the_same_request_resumes_without_a_second_fleet() 
     let name = unique_name("arena-v2");
     let input = request(&old, &name);
     let mut exec = start(&rig, &input).await;
-    while let Some(event) = exec.next_event().await.unwrap() {
+    while let Some(event) = exec.next_event().await {
         if event.kind == "StateEntered"
             && event
                 .state
@@ -370,7 +372,7 @@ async fn a_crash_mid_run_then_the_same_request_resumes_without_a_second_fleet() 
             break;
         }
     }
-    exec.kill().await.unwrap();
+    exec.kill().await;
     assert_eq!(fleets_named(&rig.gl, &name).await.len(), 1);
     assert!(
         lock_held(&rig, &old.alias_id).await,
@@ -399,7 +401,7 @@ async fn a_crash_after_the_swap_resumes_at_the_drain_and_deletes_the_old_fleet()
     let mut input = request(&old, &name);
     input.as_object_mut().unwrap().remove("fleet_id");
     let mut exec = start(&rig, &input).await;
-    while let Some(event) = exec.next_event().await.unwrap() {
+    while let Some(event) = exec.next_event().await {
         if event.kind == "StateEntered"
             && event
                 .state
@@ -409,7 +411,7 @@ async fn a_crash_after_the_swap_resumes_at_the_drain_and_deletes_the_old_fleet()
             break;
         }
     }
-    exec.kill().await.unwrap();
+    exec.kill().await;
     let new_id = fleet_named(&rig.gl, &name).await;
     assert_eq!(alias_target(&rig.gl, &old.alias_id).await, new_id);
 
@@ -431,8 +433,8 @@ async fn a_crash_after_the_swap_resumes_at_the_drain_and_deletes_the_old_fleet()
 
 #[tokio::test]
 async fn a_drain_that_times_out_keeps_the_new_fleet_serving_and_the_old_fleet_running() {
-    // Game sessions last a simulated hour: the drain cannot finish.
-    let rig = rig_with(|c| c.server.session_duration_ms = 3_600_000).await;
+    // Game sessions last a hundred simulated hours: the drain cannot finish.
+    let rig = rig_with(|c| c.server.session_duration_ms = 360_000_000).await;
     let old = serving_fleet(&rig).await;
     rig.gl
         .create_game_session()
@@ -475,12 +477,13 @@ async fn a_second_replacement_on_a_locked_alias_is_refused() {
     let rig = rig().await;
     let old = serving_fleet(&rig).await;
     rig.admin.slow_activation(None, 10_000_000.0).await.unwrap();
-    let first = start(&rig, &request(&old, &unique_name("arena-v2"))).await;
-    wait_until(
-        Duration::from_secs(20),
-        Duration::from_millis(10),
-        || async { lock_held(&rig, &old.alias_id).await.then_some(()) },
-    )
+    // The first replacement waits for its fleet far longer than this test runs.
+    let mut holder = request(&old, &unique_name("arena-v2"));
+    holder["poll"]["timeouts"]["fleet"] = json!(3600);
+    let first = start(&rig, &holder).await;
+    wait_until(WAIT, Duration::from_millis(10), || async {
+        lock_held(&rig, &old.alias_id).await.then_some(())
+    })
     .await
     .expect("the first replacement took the lock");
     let other = unique_name("arena-v3");
@@ -493,7 +496,7 @@ async fn a_second_replacement_on_a_locked_alias_is_refused() {
         lock_held(&rig, &old.alias_id).await,
         "the refused run left the holder's lock alone"
     );
-    first.kill().await.unwrap();
+    first.kill().await;
 }
 
 #[tokio::test]
@@ -559,4 +562,75 @@ async fn each_validation_refusal_stops_before_anything_is_created() {
     assert!(fleets_named(&rig.gl, &name).await.is_empty());
     assert!(builds_named(&rig.gl, &name).await.is_empty());
     assert!(!lock_held(&rig, &old.alias_id).await);
+}
+
+#[tokio::test]
+async fn explicit_capacity_only_in_a_remote_location_smoke_tests_there_and_still_copies_policies_and_suspended_actions(
+) {
+    let rig = rig().await;
+    let old = serving_fleet(&rig).await;
+    rig.gl
+        .stop_fleet_actions()
+        .fleet_id(&old.fleet_id)
+        .actions(aws_sdk_gamelift::types::FleetAction::AutoScaling)
+        .send()
+        .await
+        .unwrap();
+    let name = unique_name("arena-v2");
+    let mut input = request(&old, &name);
+    // Home desired 0, the remote location 1: the smoke test must place its session there.
+    input["capacity"] = json!({REGION: {"desired": 0, "min": 0, "max": 2}, REMOTE: {"desired": 1, "min": 1, "max": 2}});
+    let (outcome, _) = run(&rig, &input).await;
+    assert!(matches!(outcome, Outcome::Succeeded(_)), "{outcome:?}");
+    let new_id = fleet_named(&rig.gl, &name).await;
+    assert_eq!(alias_target(&rig.gl, &old.alias_id).await, new_id);
+    let policies = rig
+        .gl
+        .describe_scaling_policies()
+        .fleet_id(&new_id)
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<_> = policies
+        .scaling_policies()
+        .iter()
+        .filter_map(|p| p.name())
+        .collect();
+    assert_eq!(
+        names,
+        ["keep-20-percent-free"],
+        "copied with explicit capacity"
+    );
+    let attrs = rig
+        .gl
+        .describe_fleet_attributes()
+        .fleet_ids(&new_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        attrs.fleet_attributes()[0].stopped_actions(),
+        [aws_sdk_gamelift::types::FleetAction::AutoScaling],
+        "suspended as on the old fleet"
+    );
+
+    // --no-scaling-policies: neither is copied.
+    let serving = Serving {
+        alias_id: old.alias_id.clone(),
+        fleet_id: new_id.clone(),
+    };
+    let next = unique_name("arena-v3");
+    let mut input = request(&serving, &next);
+    input["no_scaling_policies"] = json!(true);
+    let (outcome, _) = run(&rig, &input).await;
+    assert!(matches!(outcome, Outcome::Succeeded(_)), "{outcome:?}");
+    let third = fleet_named(&rig.gl, &next).await;
+    let policies = rig
+        .gl
+        .describe_scaling_policies()
+        .fleet_id(&third)
+        .send()
+        .await
+        .unwrap();
+    assert!(policies.scaling_policies().is_empty());
 }

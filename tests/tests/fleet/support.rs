@@ -13,15 +13,19 @@ use aws_sdk_gamelift::types::{
     RuntimeConfiguration, S3Location, ServerProcess, TargetConfiguration,
 };
 use gamelift_emulator::{AdminClient, RunningEmulator};
-use hangar_fleet::Deps;
+use hangar_fleet::{Clients, Fleet, FleetConfig};
 use hangar_tests::{
     aws_config, gamelift_client, gamelift_client_with_retries, start_emulator_with, unique_name,
     wait_until, REGION,
 };
-use local_stepfunctions::{EngineEvent, LocalEngine, LocalExecution, Outcome, RunOptions};
+use local_stepfunctions::{EngineEvent, EngineOptions, LocalEngine, LocalExecution, Outcome};
 use serde_json::{json, Value};
 
 pub const REMOTE: &str = "us-west-2";
+
+/// How long a test waits for something the workflow or the emulator must do: generous,
+/// because each execution starts a Node process, slow on a loaded machine.
+pub const WAIT: Duration = Duration::from_secs(120);
 
 pub struct Rig {
     pub emulator: RunningEmulator,
@@ -30,14 +34,28 @@ pub struct Rig {
     pub ddb: aws_sdk_dynamodb::Client,
     pub table: String,
     pub engine: LocalEngine,
+    /// An SDK client of the local Step Functions endpoint (the AWS path).
+    pub sfn: aws_sdk_sfn::Client,
 }
 
-pub fn options() -> RunOptions {
-    // Wait states and Retry pauses shortened; the emulator's clock runs 200x.
-    RunOptions {
+/// Wait states and Retry pauses shortened; the emulator's clock runs 200x.
+pub fn pauses() -> hangar::fleet::Pauses {
+    hangar::fleet::Pauses {
         wait_ms: Some(40),
         retry_ms: Some(10),
     }
+}
+
+pub fn repo_root() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// An SDK client of Step Functions at `url`.
+pub async fn sfn_client(url: &str) -> aws_sdk_sfn::Client {
+    hangar::fleet::sfn_client(&aws_config().await, url)
 }
 
 /// Game sessions last 400 simulated seconds (2 s real): long enough for the smoke test to
@@ -85,15 +103,32 @@ pub async fn rig_with_stage_retries(
         .send()
         .await
         .unwrap();
-    let deps = Deps {
+    let vars = |name: &str| (name == hangar_fleet::config::LOCK_TABLE_VAR).then(|| table.clone());
+    let config = FleetConfig::from_vars(&vars).unwrap();
+    let sdk = aws_config().await;
+    let clients = Clients {
         gamelift: stage_gl,
         dynamodb: ddb.clone(),
-        lock_table: table.clone(),
-        region: REGION.into(),
+        sfn: aws_sdk_sfn::Client::new(&sdk),
     };
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let engine = LocalEngine::start(deps, root).await.unwrap();
+    let mut fleet = Fleet::with_clients(&config, clients, Some(REGION.into())).unwrap();
+    let p = pauses();
+    let options = EngineOptions {
+        root: repo_root(),
+        lambda_endpoint: None,
+        region: REGION.into(),
+        wait_ms: p.wait_ms,
+        retry_ms: p.retry_ms,
+    };
+    let engine = LocalEngine::start("fleet-replacement", 0, options, |url| {
+        fleet.sfn = hangar::fleet::sfn_client(&sdk, url);
+        fleet
+    })
+    .await
+    .unwrap();
+    let sfn = hangar::fleet::sfn_client(&sdk, &engine.sfn_endpoint_url());
     Rig {
+        sfn,
         emulator,
         gl,
         admin,
@@ -193,19 +228,15 @@ pub async fn serving_fleet(rig: &Rig) -> Serving {
         .await
         .unwrap();
     let build_id = build.build_value().unwrap().build_id().unwrap().to_string();
-    wait_until(
-        Duration::from_secs(20),
-        Duration::from_millis(10),
-        || async {
-            let b = gl
-                .describe_build()
-                .build_id(&build_id)
-                .send()
-                .await
-                .unwrap();
-            (b.build_value().unwrap().status().unwrap().as_str() == "READY").then_some(())
-        },
-    )
+    wait_until(WAIT, Duration::from_millis(10), || async {
+        let b = gl
+            .describe_build()
+            .build_id(&build_id)
+            .send()
+            .await
+            .unwrap();
+        (b.build_value().unwrap().status().unwrap().as_str() == "READY").then_some(())
+    })
     .await
     .expect("old build READY");
     let fleet = gl
@@ -224,11 +255,9 @@ pub async fn serving_fleet(rig: &Rig) -> Serving {
         .fleet_id()
         .unwrap()
         .to_string();
-    wait_until(
-        Duration::from_secs(20),
-        Duration::from_millis(20),
-        || async { fleet_active(gl, &fleet_id).await.then_some(()) },
-    )
+    wait_until(WAIT, Duration::from_millis(20), || async {
+        fleet_active(gl, &fleet_id).await.then_some(())
+    })
     .await
     .expect("old fleet became ACTIVE");
     gl.update_fleet_capacity()
@@ -257,11 +286,9 @@ pub async fn serving_fleet(rig: &Rig) -> Serving {
         .send()
         .await
         .unwrap();
-    wait_until(
-        Duration::from_secs(20),
-        Duration::from_millis(20),
-        || async { (active_instances(gl, &fleet_id, REGION).await.1 == 2).then_some(()) },
-    )
+    wait_until(WAIT, Duration::from_millis(20), || async {
+        (active_instances(gl, &fleet_id, REGION).await.1 == 2).then_some(())
+    })
     .await
     .expect("old fleet instances up");
     let alias = gl
@@ -306,7 +333,7 @@ pub fn request(s: &Serving, name: &str) -> Value {
 }
 
 pub async fn start(rig: &Rig, input: &Value) -> LocalExecution {
-    rig.engine.start_execution(input, &options()).await.unwrap()
+    rig.engine.start_execution(input).await.unwrap()
 }
 
 pub async fn run(rig: &Rig, input: &Value) -> (Outcome, Vec<EngineEvent>) {
@@ -314,8 +341,7 @@ pub async fn run(rig: &Rig, input: &Value) -> (Outcome, Vec<EngineEvent>) {
     let outcome = start(rig, input)
         .await
         .finish(|e| events.push(e.clone()))
-        .await
-        .unwrap();
+        .await;
     (outcome, events)
 }
 
@@ -368,11 +394,9 @@ pub async fn fleets_named(gl: &aws_sdk_gamelift::Client, name: &str) -> Vec<(Str
 }
 
 pub async fn fleet_named(gl: &aws_sdk_gamelift::Client, name: &str) -> String {
-    wait_until(
-        Duration::from_secs(20),
-        Duration::from_millis(10),
-        || async { fleets_named(gl, name).await.first().map(|f| f.0.clone()) },
-    )
+    wait_until(WAIT, Duration::from_millis(10), || async {
+        fleets_named(gl, name).await.first().map(|f| f.0.clone())
+    })
     .await
     .expect("the workflow created the fleet")
 }
@@ -414,37 +438,41 @@ pub async fn builds_named(gl: &aws_sdk_gamelift::Client, version: &str) -> Vec<(
 }
 
 /// Status and StatusReason of every smoke-test game session (name `hangar-smoke-test`)
-/// on a fleet.
+/// on a fleet, in its home location and `REMOTE`.
 pub async fn smoke_sessions(
     gl: &aws_sdk_gamelift::Client,
     fleet_id: &str,
 ) -> Vec<(String, Option<String>)> {
     let mut out = Vec::new();
-    let mut token = None;
-    loop {
-        let page = gl
-            .describe_game_sessions()
-            .fleet_id(fleet_id)
-            .set_next_token(token)
-            .send()
-            .await
-            .unwrap();
-        out.extend(
-            page.game_sessions()
-                .iter()
-                .filter(|g| g.name() == Some("hangar-smoke-test"))
-                .map(|g| {
-                    (
-                        g.status().unwrap().as_str().to_string(),
-                        g.status_reason().map(|r| r.as_str().to_string()),
-                    )
-                }),
-        );
-        token = page.next_token().map(str::to_string);
-        if token.is_none() {
-            return out;
+    for location in [REGION, REMOTE] {
+        let mut token = None;
+        loop {
+            let page = gl
+                .describe_game_sessions()
+                .fleet_id(fleet_id)
+                .location(location)
+                .set_next_token(token)
+                .send()
+                .await
+                .unwrap();
+            out.extend(
+                page.game_sessions()
+                    .iter()
+                    .filter(|g| g.name() == Some("hangar-smoke-test"))
+                    .map(|g| {
+                        (
+                            g.status().unwrap().as_str().to_string(),
+                            g.status_reason().map(|r| r.as_str().to_string()),
+                        )
+                    }),
+            );
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                break;
+            }
         }
     }
+    out
 }
 
 /// After a rollback before the swap: the cause reports the new fleet deleted, it is

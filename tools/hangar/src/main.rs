@@ -47,7 +47,7 @@ async fn main() -> std::process::ExitCode {
         Command::Fleet(command) => hangar::fleet::run(command)
             .await
             .map(i32::from)
-            .map_err(|e| (1, e.to_string())),
+            .map_err(|e| (i32::from(e.exit_code()), e.to_string())),
         Command::Sessions(args) => hangar::sessions::run(args)
             .await
             .map_err(|e| (e.code, e.to_string())),

@@ -114,7 +114,7 @@ fn sigterm_stops_hangar_dev_and_the_moto_server_it_started() {
 }
 
 #[test]
-fn taken_api_port_exits_with_code_3_naming_the_port_and_flag() {
+fn taken_api_port_exits_with_code_8_naming_the_port_and_flag() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port().to_string();
     let dir = temp_dir("taken");
@@ -134,7 +134,7 @@ fn taken_api_port_exits_with_code_3_naming_the_port_and_flag() {
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert_eq!(out.status.code(), Some(8), "{stderr}");
     assert!(
         stderr.contains(&format!("port {port}")) && stderr.contains("--api-port"),
         "{stderr}"

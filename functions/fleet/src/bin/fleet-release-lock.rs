@@ -1,5 +1,5 @@
 //! Fleet replacement stage `fleet-release-lock`: release the alias lock this replacement holds.
 
-fn main() -> Result<(), hangar_fleet::lambda::Stopped> {
-    hangar_fleet::lambda::main(hangar_fleet::Stage::ReleaseLock)
+fn main() -> Result<(), fleet_functions::Error> {
+    fleet_functions::main(hangar_fleet::Stage::ReleaseLock)
 }

@@ -1,5 +1,5 @@
 //! Fleet replacement stage `fleet-smoke-test`: place a game session directly on the new fleet, see it ACTIVE, end it.
 
-fn main() -> Result<(), hangar_fleet::lambda::Stopped> {
-    hangar_fleet::lambda::main(hangar_fleet::Stage::SmokeTest)
+fn main() -> Result<(), fleet_functions::Error> {
+    fleet_functions::main(hangar_fleet::Stage::SmokeTest)
 }

@@ -1,5 +1,5 @@
 //! Fleet replacement stage `fleet-swap-alias`: point the alias at the new fleet (only if it still routes to the old one).
 
-fn main() -> Result<(), hangar_fleet::lambda::Stopped> {
-    hangar_fleet::lambda::main(hangar_fleet::Stage::SwapAlias)
+fn main() -> Result<(), fleet_functions::Error> {
+    fleet_functions::main(hangar_fleet::Stage::SwapAlias)
 }

@@ -1,5 +1,5 @@
 //! Fleet replacement stage `fleet-wait-build`: one poll of the build: READY, still waiting, FAILED or past the stage timeout.
 
-fn main() -> Result<(), hangar_fleet::lambda::Stopped> {
-    hangar_fleet::lambda::main(hangar_fleet::Stage::WaitBuild)
+fn main() -> Result<(), fleet_functions::Error> {
+    fleet_functions::main(hangar_fleet::Stage::WaitBuild)
 }

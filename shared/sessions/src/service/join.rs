@@ -11,9 +11,9 @@
 use hangar_lambda::clock::now_ms;
 
 use super::{expiry_secs, pause, Sessions, WRITE_RETRIES};
-use crate::events::PlacedPlayerSession;
 use crate::gamelift::{JoinRefused, PlayerSessionInfo};
 use crate::ids::decode_session_id;
+use crate::model::PlacedPlayerSession;
 use crate::model::*;
 use crate::store::{Held, Reserve};
 use crate::validate::{self, PlayerSeat};

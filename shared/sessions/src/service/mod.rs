@@ -13,7 +13,7 @@ mod server;
 
 use std::time::Duration;
 
-use crate::config::Settings;
+use crate::config::{Need, Settings};
 use crate::gamelift::GameLift;
 use crate::ids::decode_session_id;
 use crate::model::{SessionItem, SessionView};
@@ -27,12 +27,30 @@ pub use reconcile::{fleet_of, session_from_gamelift, ReconcileReport};
 const WRITE_RETRIES: usize = 8;
 
 /// Everything an operation needs; built once per process by
-/// [`Sessions::from_vars`](crate::config).
+/// [`Sessions::from_vars`].
 #[derive(Clone)]
 pub struct Sessions {
     pub store: Store,
     pub gamelift: GameLift,
     pub settings: Settings,
+}
+
+impl Sessions {
+    /// The area's state from its variables and the SDK configuration (clients honour
+    /// `AWS_ENDPOINT_URL_<SERVICE>` / `AWS_ENDPOINT_URL`, or the configuration's own
+    /// per-service endpoints).
+    pub fn from_vars(
+        vars: &impl hangar_lambda::config::Vars,
+        sdk: &aws_config::SdkConfig,
+        needs: &[Need],
+    ) -> Result<Sessions, hangar_lambda::config::ConfigError> {
+        let settings = Settings::from_vars(vars, needs)?;
+        Ok(Sessions {
+            store: Store::new(aws_sdk_dynamodb::Client::new(sdk), settings.table.clone()),
+            gamelift: GameLift::new(aws_sdk_gamelift::Client::new(sdk)),
+            settings,
+        })
+    }
 }
 
 /// Epoch seconds at which an item written at `now_ms` expires, `ttl_secs` later.

@@ -5,6 +5,7 @@
 pub mod clock;
 pub mod console;
 mod emulator;
+mod fleet;
 pub mod gameservers;
 pub mod info;
 mod moto;
@@ -27,10 +28,10 @@ use local_gateway::{RunningGateway, TokenKey, TokenKind};
 pub use moto::MotoProcess;
 pub use resource_names::DevResources;
 
-/// Exit code when a port is already in use.
-pub const EXIT_PORT_IN_USE: i32 = 3;
+/// Exit code when a port is already in use (3 and 4 are `hangar fleet`'s).
+pub const EXIT_PORT_IN_USE: i32 = 8;
 /// Exit code when the project's tools are not installed.
-pub const EXIT_NOT_BOOTSTRAPPED: i32 = 4;
+pub const EXIT_NOT_BOOTSTRAPPED: i32 = 9;
 /// Exit code when no running local stack was found (`hangar dev token`).
 pub const EXIT_NO_STACK: i32 = 5;
 
@@ -213,6 +214,7 @@ pub struct RunningStack {
     emulator: Option<LocalEmulator>,
     api: Option<RunningGateway>,
     console: Option<console::RunningConsole>,
+    fleet: Option<fleet::LocalFleet>,
     /// The record of this stack among the user's running stacks; removed on shutdown.
     registration: Option<running::Registration>,
     /// Background work of the areas (SQS pollers, timers); aborted on shutdown.
@@ -239,6 +241,9 @@ impl RunningStack {
         }
         if let Some(api) = self.api.take() {
             api.shutdown().await;
+        }
+        if let Some(fleet) = self.fleet.take() {
+            fleet.engine.shutdown().await;
         }
         if let Some(emulator) = self.emulator.take() {
             emulator.shutdown().await;
@@ -308,6 +313,7 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, DevError> {
         emulator: None,
         api: None,
         console: None,
+        fleet: None,
         registration: None,
         background: Vec::new(),
     };
@@ -351,7 +357,13 @@ async fn start_parts(
     let gamelift_url = emulator.url();
     stack.emulator = Some(emulator);
 
-    let resources = resources::create(&sdk_config, &gamelift_url, &config.prefix).await?;
+    let mut resources = resources::create(&sdk_config, &gamelift_url, &config.prefix).await?;
+    let local_fleet = fleet::LocalFleet::start(&sdk_config, &gamelift_url, &config.prefix).await?;
+    resources
+        .tables
+        .insert(fleet::AREA.into(), local_fleet.lock_table.clone());
+    let fleet_env = local_fleet.environment();
+    stack.fleet = Some(local_fleet);
 
     let context = routes::RouteContext {
         sdk_config: sdk_config.clone(),
@@ -391,7 +403,8 @@ async fn start_parts(
     .map_err(DevError::GameServers)?;
     stack.background.push(scaler_task);
 
-    let env = DevInfo::environment(&config.region, &moto_url, &gamelift_url, &api_url);
+    let mut env = DevInfo::environment(&config.region, &moto_url, &gamelift_url, &api_url);
+    env.extend(fleet_env);
     if let Some(listener) = listeners.console {
         let listener = tokio_listener(listener, "serve the console")?;
         let sources = console_sources(&sdk_config, &gamelift_url, &api_url, &resources, key);

@@ -10,19 +10,9 @@ use super::{check_port, DevError};
 
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Runs `moto.server.main` with the remaining arguments and exits as soon as the process
-/// that started it is gone.
-const WATCHDOG: &str = "\
-import os, sys, threading, time
-parent = os.getppid()
-def watch():
-    while os.getppid() == parent:
-        time.sleep(0.5)
-    os._exit(0)
-threading.Thread(target=watch, daemon=True).start()
-from moto.server import main
-sys.exit(main(sys.argv[1:]))
-";
+/// `scripts/moto_server.py`: moto's server with DynamoDB requests served one at a time (as
+/// DynamoDB applies conditional writes atomically) that exits when its parent is gone.
+const MOTO_SERVER: &str = include_str!("../../../../scripts/moto_server.py");
 const STOP_GRACE: Duration = Duration::from_secs(5);
 
 /// A moto server this process started; stopped by [`MotoProcess::stop`], or killed when
@@ -55,7 +45,14 @@ impl MotoProcess {
         let python = venv.join("bin").join("python");
         let mut command = Command::new(&python);
         command
-            .args(["-c", WATCHDOG, "-H", "127.0.0.1", "-p", &port.to_string()])
+            .args([
+                "-c",
+                MOTO_SERVER,
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ])
             .stdin(Stdio::null())
             .stdout(log_file)
             .stderr(log_err)

@@ -1,14 +1,45 @@
-//! Against AWS: start the deployed state machine and follow its execution history.
+//! The Step Functions path (AWS, or any endpoint in `AWS_ENDPOINT_URL_SFN`): start the
+//! state machine, or attach to the running execution of the same request; follow an
+//! execution's history; cancel; list an alias's replacements.
+//!
+//! One runner per alias: an execution is named after its replacement id (attempts after
+//! the first get `-2`, `-3`...), so the same request started twice at once is one
+//! execution (StartExecution answers a RUNNING execution of that name and input with
+//! itself), and a request whose execution runs is followed, not started again. The
+//! alias lock in DynamoDB, which names its execution, stops any other.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use aws_sdk_sfn::types::HistoryEvent;
+use aws_sdk_sfn::types::{ExecutionListItem, ExecutionStatus, HistoryEvent};
+use hangar_fleet::request::{parse_request, validate_request};
 use serde_json::Value;
 
-use super::view::{Update, View};
+use super::view::{code, Update, View};
 use super::FleetCliError;
 
-fn aws_error<E: std::error::Error + 'static>(what: &str) -> impl Fn(E) -> FleetCliError + '_ {
+/// Where replacements run.
+pub struct Target<'a> {
+    pub sfn: &'a aws_sdk_sfn::Client,
+    pub state_machine_arn: &'a str,
+    /// The alias lock table (`FLEET_LOCK_TABLE`), for `cancel`.
+    pub lock_table: &'a str,
+    /// The fleets' home region (the request is validated against it).
+    pub region: String,
+}
+
+/// Whether following an execution ends on Ctrl-C (detaching) or only at its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Follow {
+    /// Ctrl-C detaches: the replacement goes on, the follow-up commands are printed.
+    Detachable,
+    /// Print what there is and return (`status --once`).
+    Once,
+}
+
+/// An SDK error of Step Functions operation `what`, with its whole context.
+pub(super) fn aws_error<E: std::error::Error + 'static>(
+    what: &str,
+) -> impl Fn(E) -> FleetCliError + '_ {
     move |e| {
         FleetCliError::Aws(format!(
             "{what}: {}",
@@ -17,55 +48,128 @@ fn aws_error<E: std::error::Error + 'static>(what: &str) -> impl Fn(E) -> FleetC
     }
 }
 
+/// The execution name of attempt `n` (from 1) of replacement `id`.
+pub fn attempt_name(id: &str, n: u32) -> String {
+    if n <= 1 {
+        id.to_string()
+    } else {
+        format!("{id}-{n}")
+    }
+}
+
+/// Whether `name` is an attempt of replacement `id`.
+pub fn is_attempt_of(name: &str, id: &str) -> bool {
+    name == id
+        || name
+            .strip_prefix(id)
+            .and_then(|rest| rest.strip_prefix('-'))
+            .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+}
+
+async fn executions(
+    target: &Target<'_>,
+    status: Option<ExecutionStatus>,
+) -> Result<Vec<ExecutionListItem>, FleetCliError> {
+    let mut out = Vec::new();
+    let mut token = None;
+    loop {
+        let page = target
+            .sfn
+            .list_executions()
+            .state_machine_arn(target.state_machine_arn)
+            .set_status_filter(status.clone())
+            .max_results(1000)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(aws_error("ListExecutions"))?;
+        out.extend(page.executions().iter().cloned());
+        token = page.next_token().map(str::to_string);
+        if token.is_none() {
+            return Ok(out);
+        }
+    }
+}
+
+/// Starts `input` (or attaches to its running execution) and follows it.
 pub async fn replace(
-    sdk: &aws_config::SdkConfig,
-    state_machine_arn: &str,
+    target: &Target<'_>,
     input: &Value,
+    follow: Follow,
 ) -> Result<u8, FleetCliError> {
-    let sfn = aws_sdk_sfn::Client::new(sdk);
-    let alias = input["alias_id"].as_str().unwrap_or("alias");
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let out = sfn
-        .start_execution()
-        .state_machine_arn(state_machine_arn)
-        .name(format!(
-            "{}-{secs}",
-            alias.chars().take(60).collect::<String>()
-        ))
-        .input(input.to_string())
-        .send()
-        .await
-        .map_err(aws_error("StartExecution"))?;
-    let arn = out.execution_arn();
-    eprintln!("execution {arn}\n(reattach with: hangar fleet status {arn})");
-    follow(&sfn, arn, false).await
+    // The same checks the Validate stage makes, before anything starts; the replacement
+    // id names the execution.
+    let config = parse_request(input)
+        .and_then(|r| validate_request(&r, &target.region))
+        .map_err(|e| FleetCliError::Refused(e.to_string()))?;
+    let id = &config.replacement_id;
+    let running = executions(target, Some(ExecutionStatus::Running)).await?;
+    if let Some(e) = running.iter().find(|e| is_attempt_of(e.name(), id)) {
+        let arn = e.execution_arn();
+        eprintln!("replacement {id} is already running as execution {arn}: following it");
+        return follow_execution(target.sfn, arn, follow).await;
+    }
+    let earlier = executions(target, None)
+        .await?
+        .iter()
+        .filter(|e| is_attempt_of(e.name(), id))
+        .count() as u32;
+    let mut n = earlier + 1;
+    let arn = loop {
+        let started = target
+            .sfn
+            .start_execution()
+            .state_machine_arn(target.state_machine_arn)
+            .name(attempt_name(id, n))
+            .input(input.to_string())
+            .send()
+            .await;
+        match started {
+            Ok(out) => break out.execution_arn().to_string(),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_execution_already_exists())
+                    && n < earlier + 100 =>
+            {
+                n += 1
+            }
+            Err(e) => return Err(aws_error("StartExecution")(e)),
+        }
+    };
+    eprintln!("execution {arn}");
+    follow_execution(target.sfn, &arn, follow).await
 }
 
-pub async fn status(
-    sdk: &aws_config::SdkConfig,
-    execution_arn: &str,
-    once: bool,
-) -> Result<u8, FleetCliError> {
-    follow(&aws_sdk_sfn::Client::new(sdk), execution_arn, once).await
+/// Prints how to follow or stop a replacement that goes on without this process.
+fn detached(arn: &str) -> u8 {
+    eprintln!(
+        "\nDetached; the replacement goes on.\n  follow it:  hangar fleet status {arn}\n  stop it:    hangar fleet cancel {arn}"
+    );
+    code::STILL_RUNNING
 }
 
-async fn follow(sfn: &aws_sdk_sfn::Client, arn: &str, once: bool) -> Result<u8, FleetCliError> {
+/// Follows execution `arn`'s history until it ends (or Ctrl-C, or once); returns the exit code.
+pub async fn follow_execution(
+    sfn: &aws_sdk_sfn::Client,
+    arn: &str,
+    follow: Follow,
+) -> Result<u8, FleetCliError> {
     let mut view = View::new();
     let mut last_id = 0;
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
     loop {
         let mut token = None;
         loop {
-            let page = sfn
-                .get_execution_history()
-                .execution_arn(arn)
-                .max_results(200)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(aws_error("GetExecutionHistory"))?;
+            let page = tokio::select! {
+                page = sfn
+                    .get_execution_history()
+                    .execution_arn(arn)
+                    .max_results(200)
+                    .set_next_token(token)
+                    .send() => page.map_err(aws_error("GetExecutionHistory"))?,
+                _ = &mut ctrl_c => return Ok(detached(arn)),
+            };
             for event in page.events() {
                 if event.id() <= last_id {
                     continue;
@@ -80,7 +184,7 @@ async fn follow(sfn: &aws_sdk_sfn::Client, arn: &str, once: bool) -> Result<u8, 
                 break;
             }
         }
-        if once {
+        if follow == Follow::Once {
             let d = sfn
                 .describe_execution()
                 .execution_arn(arn)
@@ -88,9 +192,12 @@ async fn follow(sfn: &aws_sdk_sfn::Client, arn: &str, once: bool) -> Result<u8, 
                 .await
                 .map_err(aws_error("DescribeExecution"))?;
             eprintln!("execution is {}", d.status().as_str());
-            return Ok(0);
+            return Ok(code::STILL_RUNNING);
         }
-        tokio::time::sleep(Duration::from_secs(3)).await;
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+            _ = &mut ctrl_c => return Ok(detached(arn)),
+        }
     }
 }
 

@@ -1,16 +1,16 @@
-//! `hangar fleet replace` and `hangar fleet status`: replace the GameLift fleet behind an
-//! alias through the fleet-replacement state machine, showing progress stage by stage.
+//! `hangar fleet`: replace the GameLift fleet behind an alias through the
+//! fleet-replacement state machine, showing progress stage by stage (`replace`); follow
+//! one (`status`), stop one at a safe point (`cancel`), list an alias's (`list`).
 //!
-//! Against AWS it starts the deployed state machine (`--state-machine-arn` or
-//! `HANGAR_FLEET_STATE_MACHINE_ARN`) and follows its execution history. With `--local`
-//! (the stack of `hangar dev`) it runs the same ASL file with the local engine, the
-//! stages talking to the endpoints in `AWS_ENDPOINT_URL_GAMELIFT` / `AWS_ENDPOINT_URL`.
+//! Every command speaks to Step Functions through the SDK, so `AWS_ENDPOINT_URL_SFN`
+//! selects a local endpoint (`hangar dev` prints it) exactly as the default selects AWS.
+//! `--local` starts a local endpoint in this process for one run.
 //!
-//! Exit codes: 0 replaced (or dry run done), 2 refused before any change, 3 failed and
-//! rolled back (the old fleet serves), 4 failed and needs a person (see the message),
-//! 1 the command itself failed.
+//! Exit codes (one meaning each, for every command): [`view::code`].
 
 mod aws;
+mod cancel;
+mod list;
 mod local;
 mod view;
 
@@ -21,22 +21,47 @@ use clap::{Args, Subcommand};
 use hangar_fleet::request::CapacityTarget;
 use serde_json::{json, Value};
 
-pub use local::replace as replace_local;
-pub use view::{exit_code, Update};
+pub use aws::{
+    attempt_name, follow_execution, is_attempt_of, replace as replace_aws, Follow, Target,
+};
+pub use list::Listed;
+pub use local::{replace as replace_local, sfn_client, start_engine, Pauses, STATE_MACHINE_NAME};
+pub use view::{code, exit_code, Update};
 
 #[derive(Subcommand, Debug)]
 pub enum FleetCommand {
     /// Replace the fleet behind an alias with a fleet on a new build.
     Replace(ReplaceArgs),
-    /// Follow (or show) a replacement execution on AWS.
+    /// Follow (or show) a replacement execution.
     Status(StatusArgs),
+    /// Stop a running replacement at a safe point (rolls back before the alias swap).
+    Cancel(CancelArgs),
+    /// The replacements of an alias, running and past.
+    List(ListArgs),
+}
+
+/// Where the state machine and its lock table are.
+#[derive(Args, Debug, Clone)]
+pub struct MachineArgs {
+    /// AWS region of the fleet and the state machine.
+    #[arg(short = 'r', long, env = "AWS_REGION")]
+    pub region: Option<String>,
+    /// The deployed state machine (output FleetReplacementStateMachineArn).
+    #[arg(long = "state-machine-arn", env = "HANGAR_FLEET_STATE_MACHINE_ARN")]
+    pub state_machine_arn: Option<String>,
+    /// The alias lock table (output FleetReplacementLockTableName).
+    #[arg(
+        long = "lock-table",
+        env = "FLEET_LOCK_TABLE",
+        default_value = "hangar-fleet-replacement-locks"
+    )]
+    pub lock_table: String,
 }
 
 #[derive(Args, Debug, Clone)]
 pub struct ReplaceArgs {
-    /// AWS region of the fleet and the state machine.
-    #[arg(short = 'r', long, env = "AWS_REGION")]
-    pub region: Option<String>,
+    #[command(flatten)]
+    pub machine: MachineArgs,
     /// The fleet the alias routes to now (resolved from the alias when left out).
     #[arg(short = 'f', long = "fleet-id")]
     pub fleet_id: Option<String>,
@@ -51,7 +76,7 @@ pub struct ReplaceArgs {
     #[arg(long = "fleet-json", value_name = "JSON|FILE")]
     pub fleet_json: String,
     /// Explicit capacity per location, LOCATION=DESIRED/MIN/MAX (repeatable); default:
-    /// match the old fleet's capacity and scaling policies.
+    /// match the old fleet's capacity. Scaling policies are copied either way.
     #[arg(long = "capacity", value_name = "LOCATION=D/MIN/MAX")]
     pub capacity: Vec<String>,
     /// Seconds to wait for the old fleet's game sessions to end.
@@ -60,22 +85,16 @@ pub struct ReplaceArgs {
     /// Drain and scale the old fleet to zero but do not delete it.
     #[arg(long = "keep-old-fleet")]
     pub keep_old_fleet: bool,
+    /// Do not copy the old fleet's scaling policies and suspended actions.
+    #[arg(long = "no-scaling-policies")]
+    pub no_scaling_policies: bool,
     /// Validate and print the plan; change nothing.
     #[arg(long = "dry-run")]
     pub dry_run: bool,
-    /// Run with the local engine against the local stack instead of AWS Step Functions.
+    /// Start a local Step Functions endpoint in this process for this run (the stages
+    /// use the local stack's endpoints; the lock table is created when missing).
     #[arg(long)]
     pub local: bool,
-    /// The deployed state machine (output FleetReplacementStateMachineArn).
-    #[arg(long = "state-machine-arn", env = "HANGAR_FLEET_STATE_MACHINE_ARN")]
-    pub state_machine_arn: Option<String>,
-    /// Lock table for --local runs (created when missing).
-    #[arg(
-        long = "lock-table",
-        env = "LOCK_TABLE",
-        default_value = "hangar-fleet-replacement-locks"
-    )]
-    pub lock_table: String,
     /// Reuse the id of an earlier run to resume it (default: derived from the request).
     #[arg(long = "replacement-id")]
     pub replacement_id: Option<String>,
@@ -92,10 +111,34 @@ pub struct StatusArgs {
     pub once: bool,
 }
 
+#[derive(Args, Debug, Clone)]
+pub struct CancelArgs {
+    /// Execution ARN printed by `hangar fleet replace` (or `hangar fleet list`).
+    pub execution: String,
+    #[command(flatten)]
+    pub machine: MachineArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ListArgs {
+    /// The alias whose replacements to list.
+    #[arg(short = 'a', long = "alias-id")]
+    pub alias_id: String,
+    #[command(flatten)]
+    pub machine: MachineArgs,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum FleetCliError {
+    /// Bad arguments or files: exit 2.
     #[error("{0}")]
     Usage(String),
+    /// The request is refused before anything starts: exit 2.
+    #[error("refused: {0}")]
+    Refused(String),
     #[error("{0}")]
     Aws(String),
     #[error("local engine: {0}")]
@@ -115,32 +158,99 @@ pub fn legacy_flags<I: IntoIterator<Item = std::ffi::OsString>>(
         .collect()
 }
 
+impl FleetCliError {
+    /// The process exit code ([`view::code`]).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            FleetCliError::Usage(_) | FleetCliError::Refused(_) => code::REFUSED,
+            FleetCliError::Aws(_) | FleetCliError::Engine(_) => code::COMMAND_FAILED,
+        }
+    }
+}
+
 /// Runs a fleet subcommand; returns the process exit code.
 pub async fn run(command: FleetCommand) -> Result<u8, FleetCliError> {
     match command {
         FleetCommand::Replace(args) => {
             let input = request(&args)?;
+            let sdk = sdk_config(args.machine.region.clone()).await;
             if args.local {
-                let sdk = sdk_config(args.region.clone()).await;
-                local::replace(&sdk, &args.lock_table, &input, &Default::default()).await
+                local::replace(&sdk, &args.machine.lock_table, &input, Pauses::default()).await
             } else {
-                let arn = args.state_machine_arn.clone().ok_or_else(|| {
-                    FleetCliError::Usage(
-                        "--state-machine-arn (or HANGAR_FLEET_STATE_MACHINE_ARN) is required unless --local".into(),
-                    )
-                })?;
-                aws::replace(&sdk_config(args.region.clone()).await, &arn, &input).await
+                let sfn = aws_sdk_sfn::Client::new(&sdk);
+                let target = target(&args.machine, &sdk, &sfn)?;
+                aws::replace(&target, &input, Follow::Detachable).await
             }
         }
         FleetCommand::Status(args) => {
-            aws::status(
-                &sdk_config(args.region.clone()).await,
+            let sdk = sdk_config(args.region.clone()).await;
+            let follow = if args.once {
+                Follow::Once
+            } else {
+                Follow::Detachable
+            };
+            follow_execution(&aws_sdk_sfn::Client::new(&sdk), &args.execution, follow).await
+        }
+        FleetCommand::Cancel(args) => {
+            let sdk = sdk_config(args.machine.region.clone()).await;
+            cancel::cancel(
+                &aws_sdk_sfn::Client::new(&sdk),
+                &aws_sdk_dynamodb::Client::new(&sdk),
+                &args.machine.lock_table,
                 &args.execution,
-                args.once,
             )
             .await
         }
+        FleetCommand::List(args) => {
+            let sdk = sdk_config(args.machine.region.clone()).await;
+            let sfn = aws_sdk_sfn::Client::new(&sdk);
+            let target = target(&args.machine, &sdk, &sfn)?;
+            let listed = list::list(&sfn, target.state_machine_arn, &args.alias_id).await?;
+            list::print(&listed, args.json);
+            Ok(code::DONE)
+        }
     }
+}
+
+/// The replacements of `alias_id` on the state machine, newest first.
+pub async fn list_replacements(
+    sfn: &aws_sdk_sfn::Client,
+    state_machine_arn: &str,
+    alias_id: &str,
+) -> Result<Vec<Listed>, FleetCliError> {
+    list::list(sfn, state_machine_arn, alias_id).await
+}
+
+/// `hangar fleet cancel` as a library call.
+pub async fn cancel_replacement(
+    sfn: &aws_sdk_sfn::Client,
+    ddb: &aws_sdk_dynamodb::Client,
+    lock_table: &str,
+    execution_arn: &str,
+) -> Result<u8, FleetCliError> {
+    cancel::cancel(sfn, ddb, lock_table, execution_arn).await
+}
+
+fn target<'a>(
+    machine: &'a MachineArgs,
+    sdk: &aws_config::SdkConfig,
+    sfn: &'a aws_sdk_sfn::Client,
+) -> Result<Target<'a>, FleetCliError> {
+    let state_machine_arn = machine.state_machine_arn.as_deref().ok_or_else(|| {
+        FleetCliError::Usage(
+            "--state-machine-arn (or HANGAR_FLEET_STATE_MACHINE_ARN) is required unless --local"
+                .into(),
+        )
+    })?;
+    Ok(Target {
+        sfn,
+        state_machine_arn,
+        lock_table: &machine.lock_table,
+        region: sdk
+            .region()
+            .map(|r| r.to_string())
+            .ok_or_else(|| FleetCliError::Usage("no region: set --region or AWS_REGION".into()))?,
+    })
 }
 
 async fn sdk_config(region: Option<String>) -> aws_config::SdkConfig {
@@ -160,6 +270,9 @@ pub fn request(args: &ReplaceArgs) -> Result<Value, FleetCliError> {
         "keep_old_fleet": args.keep_old_fleet,
         "dry_run": args.dry_run,
     });
+    if args.no_scaling_policies {
+        input["no_scaling_policies"] = json!(true);
+    }
     if let Some(f) = &args.fleet_id {
         input["fleet_id"] = json!(f);
     }
@@ -224,7 +337,11 @@ mod tests {
 
     fn args() -> ReplaceArgs {
         ReplaceArgs {
-            region: None,
+            machine: MachineArgs {
+                region: None,
+                state_machine_arn: None,
+                lock_table: "t".into(),
+            },
             fleet_id: Some("fleet-1".into()),
             alias_id: "alias-1".into(),
             build_json: r#"{"BuildId": "build-1"}"#.into(),
@@ -232,10 +349,9 @@ mod tests {
             capacity: vec!["us-east-1=4/2/10".into()],
             drain_timeout: Some(60),
             keep_old_fleet: true,
+            no_scaling_policies: false,
             dry_run: false,
             local: true,
-            state_machine_arn: None,
-            lock_table: "t".into(),
             replacement_id: None,
         }
     }

@@ -107,17 +107,36 @@ pub fn message_for(state: &str, output: &Value) -> Option<String> {
     }
 }
 
-/// Exit code of a finished execution: 0 success, 2 refused (nothing changed), 3 rolled
-/// back (old fleet serving), 4 anything that needs a person.
+/// The exit codes of every `hangar fleet` command; one meaning each across every `hangar`
+/// command (README, "Exit codes": 5 to 9 belong to `hangar dev` and `hangar sessions`).
+pub mod code {
+    /// Replaced (or the dry run's plan printed, the command done).
+    pub const DONE: u8 = 0;
+    /// The command itself failed (AWS unreachable, bad configuration of the CLI).
+    pub const COMMAND_FAILED: u8 = 1;
+    /// Refused before any change: bad JSON, unknown alias, locked alias, unsupported member...
+    pub const REFUSED: u8 = 2;
+    /// Failed (or cancelled before the swap) and rolled back: the old fleet serves.
+    pub const ROLLED_BACK: u8 = 3;
+    /// Failed and needs a person: see the message.
+    pub const NEEDS_A_PERSON: u8 = 4;
+    /// Cancelled after the alias swap: the new fleet serves, the old fleet was left running.
+    pub const CANCELLED_AFTER_SWAP: u8 = 10;
+    /// The replacement is still running (detached with Ctrl-C, or `status --once`).
+    pub const STILL_RUNNING: u8 = 11;
+}
+
+/// Exit code of a finished execution.
 pub fn exit_code(update: &Update) -> u8 {
     match update {
-        Update::Succeeded(_) => 0,
+        Update::Succeeded(_) => code::DONE,
         Update::Failed { error, .. } => match error.as_str() {
-            "Hangar.Refused" | "Hangar.Locked" => 2,
-            "Hangar.RolledBack" => 3,
-            _ => 4,
+            "Hangar.Refused" | "Hangar.Locked" => code::REFUSED,
+            "Hangar.RolledBack" => code::ROLLED_BACK,
+            "Hangar.Cancelled" => code::CANCELLED_AFTER_SWAP,
+            _ => code::NEEDS_A_PERSON,
         },
-        _ => 1,
+        _ => code::COMMAND_FAILED,
     }
 }
 
@@ -248,8 +267,11 @@ impl View {
                 self.close_current("failed;");
                 let text = cause_text(error, cause);
                 let headline = match exit_code(update) {
-                    2 => "Refused, nothing was changed",
-                    3 => "Failed and rolled back; the old fleet keeps serving",
+                    code::REFUSED => "Refused, nothing was changed",
+                    code::ROLLED_BACK => "Failed and rolled back; the old fleet keeps serving",
+                    code::CANCELLED_AFTER_SWAP => {
+                        "Cancelled after the swap; the new fleet serves, the old fleet was left running"
+                    }
                     _ => "Failed; needs attention",
                 };
                 eprintln!("{headline}: {error}\n  {text}");
@@ -301,6 +323,7 @@ mod tests {
         assert_eq!(exit_code(&failed("Hangar.RolledBack")), 3);
         assert_eq!(exit_code(&failed("Hangar.RollbackIncomplete")), 4);
         assert_eq!(exit_code(&failed("Hangar.DrainTimedOut")), 4);
+        assert_eq!(exit_code(&failed("Hangar.Cancelled")), 10);
     }
 
     #[test]

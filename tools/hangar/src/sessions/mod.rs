@@ -125,6 +125,11 @@ pub struct EndArgs {
     /// Name of the game server (the server token's subject).
     #[arg(long, default_value = "game-server-1")]
     pub server: String,
+    /// The session's server credential, as GameLift handed it to the hosting game server
+    /// (default: read from the running local stack, as `hangar dev token --server
+    /// --session` prints it).
+    #[arg(long, env = "HANGAR_SESSION_CREDENTIAL", hide_env_values = true)]
+    pub credential: Option<String>,
 }
 
 fn parse_wait(text: &str) -> Result<Duration, String> {
@@ -247,14 +252,30 @@ pub async fn run(args: SessionsArgs) -> Result<i32, SessionsError> {
         }
         SessionsCommand::End(e) => {
             let api = client(t, TokenKind::Server, &e.server)?;
+            let credential = match &e.credential {
+                Some(c) => c.clone(),
+                None => local_credential(t, &e.session_id).await?,
+            };
             let path = format!("/v1/server/sessions/{}", segment(&e.session_id));
-            let ended = api.call("DELETE", &path, &[], None, &[]).await?;
+            let header = [(hangar_sessions::credential::HEADER, credential)];
+            let ended = api.call("DELETE", &path, &[], None, &header).await?;
             print(t.json, &ended, || {
                 sessions_table(std::slice::from_ref(&ended))
             });
             Ok(0)
         }
     }
+}
+
+/// The server credential of a session of the running local stack.
+async fn local_credential(target: &Target, session_id: &str) -> Result<String, SessionsError> {
+    let (_, found) = crate::dev::running_key(target.state_dir.as_deref())?;
+    crate::dev::sessions::server_credential(&found.info, session_id)
+        .await
+        .map_err(|message| SessionsError {
+            code: EXIT_REFUSED,
+            message: format!("{message} (give the session's credential with --credential)"),
+        })
 }
 
 fn print(json: bool, value: &Value, table: impl FnOnce() -> String) {

@@ -1,0 +1,89 @@
+//! `hangar fleet cancel EXECUTION`: stop a running replacement at a safe point. The
+//! execution holding the alias lock is marked cancelled in the lock table; its next
+//! stage reads the mark: before the swap it rolls back (alias untouched, new fleet and
+//! build deleted), during the drain it stops and leaves both fleets serving. An execution
+//! that holds no lock (it has not validated yet, or lost its lock) changes nothing more
+//! and is stopped with StopExecution. Then the execution is followed to its end.
+//!
+//! Who may cancel: whoever may write the lock table and call StopExecution (the
+//! template's `FleetOperatorPolicy`); anyone else is refused by IAM.
+
+use aws_sdk_sfn::types::ExecutionStatus;
+use serde_json::Value;
+
+use super::aws::{aws_error, follow_execution, Follow};
+use super::view::code;
+use super::FleetCliError;
+
+/// Who asks, as the lock item records it.
+fn requester() -> String {
+    let user = std::env::var("USER").unwrap_or_else(|_| "an operator".into());
+    format!("{user} (hangar fleet cancel)")
+}
+
+pub async fn cancel(
+    sfn: &aws_sdk_sfn::Client,
+    ddb: &aws_sdk_dynamodb::Client,
+    lock_table: &str,
+    arn: &str,
+) -> Result<u8, FleetCliError> {
+    let described = sfn.describe_execution().execution_arn(arn).send().await;
+    let d = match described {
+        Ok(d) => d,
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_execution_does_not_exist() || s.is_invalid_arn()) =>
+        {
+            return Err(FleetCliError::Refused(format!(
+                "execution {arn}: no such execution"
+            )))
+        }
+        Err(e) => return Err(aws_error("DescribeExecution")(e)),
+    };
+    if d.status() != &ExecutionStatus::Running {
+        return Err(FleetCliError::Refused(format!(
+            "execution {arn} is {}; there is nothing to cancel",
+            d.status().as_str()
+        )));
+    }
+    let input: Value = d
+        .input()
+        .and_then(|i| serde_json::from_str(i).ok())
+        .unwrap_or(Value::Null);
+    let Some(alias_id) = input["alias_id"].as_str() else {
+        return Err(FleetCliError::Refused(format!(
+            "execution {arn} has no alias_id in its input: not a fleet replacement"
+        )));
+    };
+    let marked = hangar_fleet::lock::request_cancel(
+        ddb,
+        lock_table,
+        alias_id,
+        arn,
+        &requester(),
+        hangar_lambda::clock::now_ms(),
+    )
+    .await
+    .map_err(|e| FleetCliError::Aws(format!("lock table {lock_table}: {e}")))?;
+    if marked {
+        eprintln!(
+            "cancel requested: execution {arn} stops at its next stage \
+             (before the swap it rolls back; during the drain both fleets keep serving)"
+        );
+    } else {
+        // It holds no lock, so it has changed nothing it could still undo or finish.
+        sfn.stop_execution()
+            .execution_arn(arn)
+            .error("Hangar.Cancelled")
+            .cause(format!(
+                "cancelled by {} before it took the alias lock",
+                requester()
+            ))
+            .send()
+            .await
+            .map_err(aws_error("StopExecution"))?;
+        eprintln!("execution {arn} held no alias lock yet: stopped");
+        return Ok(code::ROLLED_BACK);
+    }
+    follow_execution(sfn, arn, Follow::Detachable).await
+}
