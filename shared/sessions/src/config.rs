@@ -7,6 +7,7 @@ use hangar_lambda::config::{parsed_or, required, ConfigError, Vars};
 
 use crate::credential::CredentialKey;
 use crate::cursor::CursorKey;
+use crate::model::MAX_LISTING_SHARDS;
 
 pub const TABLE_VAR: &str = "SESSIONS_TABLE";
 pub const QUEUE_VAR: &str = "GAMELIFT_QUEUE";
@@ -17,6 +18,10 @@ pub const CREDENTIAL_SECRET_VAR: &str = "SERVER_CREDENTIAL_SECRET";
 pub const PLACEMENT_TIMEOUT_VAR: &str = "PLACEMENT_TIMEOUT_SECONDS";
 pub const LOOKUP_AFTER_VAR: &str = "PLACEMENT_LOOKUP_AFTER_SECONDS";
 pub const LOOKUPS_PER_SECOND_VAR: &str = "PLACEMENT_LOOKUPS_PER_SECOND";
+pub const LISTING_SHARDS_VAR: &str = "LISTING_SHARDS";
+
+/// Listing shards when `LISTING_SHARDS` is not set (BENCHMARKS.md gives the rates).
+pub const DEFAULT_LISTING_SHARDS: u32 = 4;
 
 /// What a function needs beyond the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +61,9 @@ pub struct Settings {
     pub lookup_interval_ms: u64,
     /// Lookups per second across every reader (`PLACEMENT_LOOKUPS_PER_SECOND`, default 2).
     pub lookups_per_second: u32,
+    /// Shards of each listing index partition (`LISTING_SHARDS`, 1 to 32, default 4):
+    /// new sessions and placements are spread over them, a listing merges them all.
+    pub listing_shards: u32,
 }
 
 impl Settings {
@@ -116,7 +124,16 @@ impl Settings {
                 "must be 1 to 10 (DescribeGameSessionPlacement is not for polling)",
             ));
         }
+        let listing_shards: u32 = parsed_or(vars, LISTING_SHARDS_VAR, DEFAULT_LISTING_SHARDS)?;
+        if !(1..=MAX_LISTING_SHARDS).contains(&listing_shards) {
+            return Err(ConfigError::invalid(
+                LISTING_SHARDS_VAR,
+                &listing_shards.to_string(),
+                format!("must be 1 to {MAX_LISTING_SHARDS}"),
+            ));
+        }
         Ok(Settings {
+            listing_shards,
             credential_key,
             placement_timeout_ms: timeout_secs * 1000,
             lookup_after_ms: lookup_after_secs * 1000,
@@ -166,6 +183,19 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains(TTL_DAYS_VAR), "{e}");
+        for bad in ["0", "33", "four"] {
+            let e = Settings::from_vars(
+                &move |name: &str| match name {
+                    TABLE_VAR => Some("t".to_string()),
+                    LISTING_SHARDS_VAR => Some(bad.to_string()),
+                    _ => None,
+                },
+                &[],
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(e.contains(LISTING_SHARDS_VAR), "{e}");
+        }
     }
 
     #[test]
@@ -174,5 +204,6 @@ mod tests {
         assert_eq!(s.table, "t");
         assert_eq!(s.ttl_secs, 30 * 86_400);
         assert!(s.queue.is_none() && s.cursor_key.is_none());
+        assert_eq!(s.listing_shards, DEFAULT_LISTING_SHARDS);
     }
 }

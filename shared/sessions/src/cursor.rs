@@ -3,7 +3,9 @@
 //! altered, or replayed against a different filter/sort.
 //!
 //! Wire form: `base64url(payload) "." base64url(hmac(key, payload))`, where payload is
-//! JSON `{"q": hex(sha256(query)), "k": {<key attribute>: <value>}}`.
+//! JSON `{"q": hex(sha256(query)), "k": {<key attribute>: <value>}, "s": <shard>}`: the
+//! key of the last item returned and the listing shard it is in (absent in cursors made
+//! before listings were sharded: shard 0).
 
 use std::collections::BTreeMap;
 
@@ -63,6 +65,24 @@ pub type Position = BTreeMap<String, String>;
 struct Payload {
     q: String,
     k: Position,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    s: u32,
+    /// The listing's density so far (items per millisecond, share matching): sizes the
+    /// next page's first read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    d: Option<[f64; 2]>,
+}
+
+/// What a cursor holds: a position, the listing shard it is in, a density hint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mark {
+    pub position: Position,
+    pub shard: u32,
+    pub density: Option<[f64; 2]>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// A stable fingerprint of a query (filter and sort as given by the client).
@@ -78,10 +98,13 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-pub fn encode(key: &CursorKey, fingerprint: &str, position: &Position) -> String {
+/// A cursor for `mark`.
+pub fn encode(key: &CursorKey, fingerprint: &str, mark: &Mark) -> String {
     let payload = serde_json::to_vec(&Payload {
         q: fingerprint.to_string(),
-        k: position.clone(),
+        k: mark.position.clone(),
+        s: mark.shard,
+        d: mark.density,
     })
     .unwrap_or_default();
     let mut mac = key.mac();
@@ -94,7 +117,8 @@ pub fn encode(key: &CursorKey, fingerprint: &str, position: &Position) -> String
     )
 }
 
-pub fn decode(key: &CursorKey, fingerprint: &str, cursor: &str) -> Result<Position, CursorError> {
+/// The mark of a cursor made by [`encode`] for this query.
+pub fn decode(key: &CursorKey, fingerprint: &str, cursor: &str) -> Result<Mark, CursorError> {
     if cursor.len() > MAX_CURSOR {
         return Err(CursorError::Malformed);
     }
@@ -113,7 +137,13 @@ pub fn decode(key: &CursorKey, fingerprint: &str, cursor: &str) -> Result<Positi
     if payload.q != fingerprint {
         return Err(CursorError::ForeignQuery);
     }
-    Ok(payload.k)
+    Ok(Mark {
+        position: payload.k,
+        shard: payload.s,
+        density: payload
+            .d
+            .filter(|d| d.iter().all(|x| x.is_finite() && *x > 0.0)),
+    })
 }
 
 /// SHA-256 (hex) of a request body, for idempotency records.
@@ -136,16 +166,29 @@ mod tests {
         ])
     }
 
+    fn mark() -> Mark {
+        Mark {
+            position: pos(),
+            shard: 0,
+            density: None,
+        }
+    }
+
     #[test]
     fn a_cursor_round_trips_for_its_own_query() {
         let q = query_fingerprint("playerSessionCount > 1", "");
-        let c = encode(&key(), &q, &pos());
-        assert_eq!(decode(&key(), &q, &c).unwrap(), pos());
+        let m = Mark {
+            position: pos(),
+            shard: 3,
+            density: Some([0.5, 1.0]),
+        };
+        let c = encode(&key(), &q, &m);
+        assert_eq!(decode(&key(), &q, &c).unwrap(), m);
     }
 
     #[test]
     fn a_cursor_for_another_query_is_refused() {
-        let c = encode(&key(), &query_fingerprint("a = 1", ""), &pos());
+        let c = encode(&key(), &query_fingerprint("a = 1", ""), &mark());
         assert_eq!(
             decode(&key(), &query_fingerprint("a = 2", ""), &c),
             Err(CursorError::ForeignQuery)
@@ -157,7 +200,7 @@ mod tests {
     #[test]
     fn forged_or_altered_cursors_are_refused() {
         let q = query_fingerprint("", "");
-        let c = encode(&key(), &q, &pos());
+        let c = encode(&key(), &q, &mark());
         let other_key = CursorKey::new(&[8u8; 32]).unwrap();
         assert_eq!(decode(&other_key, &q, &c), Err(CursorError::BadSignature));
         let (payload, sig) = c.split_once('.').unwrap();
@@ -171,6 +214,20 @@ mod tests {
         assert_eq!(decode(&key(), &q, &forged), Err(CursorError::BadSignature));
         assert_eq!(decode(&key(), &q, "garbage"), Err(CursorError::Malformed));
         assert_eq!(decode(&key(), &q, "!!.!!"), Err(CursorError::Malformed));
+    }
+
+    #[test]
+    fn a_cursor_made_before_sharding_reads_as_shard_zero() {
+        let q = query_fingerprint("", "");
+        let payload = serde_json::to_vec(&serde_json::json!({"q": q, "k": pos()})).unwrap();
+        let mut mac = key().mac();
+        mac.update(&payload);
+        let c = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(&payload),
+            URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+        );
+        assert_eq!(decode(&key(), &q, &c).unwrap(), mark());
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod error;
 pub mod events;
 pub mod ids;
 pub mod listing;
+pub mod merge;
 pub mod metrics;
 pub mod model;
 pub mod search;

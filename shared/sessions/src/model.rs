@@ -78,16 +78,45 @@ impl PlacementStatus {
 pub const OPEN_INDEX_PK: &str = "OPEN";
 pub const ACTIVE_INDEX_PK: &str = "ACTIVE";
 
+/// Most listing shards (a listing queries every shard, so each one costs reads).
+pub const MAX_LISTING_SHARDS: u32 = 32;
+
+/// The listing shard of a session or placement: a stable hash of its id over `shards`.
+/// Shard 0's keys are the unsharded keys, so rows written before sharding are shard 0.
+pub fn listing_shard(id: &str, shards: u32) -> u32 {
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(id.as_bytes());
+    let mut head = [0u8; 8];
+    head.copy_from_slice(&digest[..8]);
+    (u64::from_be_bytes(head) % u64::from(shards.max(1))) as u32
+}
+
+/// The partition key of shard `shard` of a listing index partition (`OPEN`, `ACTIVE`,
+/// `PENDING`): the bare name for shard 0, `<name>#<shard>` for the others.
+pub fn index_pk(name: &str, shard: u32) -> String {
+    if shard == 0 {
+        name.to_string()
+    } else {
+        format!("{name}#{shard}")
+    }
+}
+
 /// Key of a session's main item.
 pub fn session_pk(gamelift_id: &str) -> String {
     format!("S#{gamelift_id}")
 }
 pub const SESSION_SK: &str = "S";
 
-/// Key of the listing copy of a session in the partition of one property value.
-/// The key length prefix keeps `a`+`b=c` and `a=b`+`c` apart.
-pub fn property_pk(key: &str, value: &str) -> String {
-    format!("X#{}#{key}={value}", key.len())
+/// Key of the listing copy of a session in shard `shard` of the partition of one
+/// property value: `X#<len>#<key>=<value>` for shard 0 (the unsharded key),
+/// `X<shard>#<len>#<key>=<value>` for the others. The key length prefix keeps `a`+`b=c`
+/// and `a=b`+`c` apart; the shard before the first `#` keeps shards apart whatever the
+/// value holds.
+pub fn property_pk(key: &str, value: &str, shard: u32) -> String {
+    if shard == 0 {
+        format!("X#{}#{key}={value}", key.len())
+    } else {
+        format!("X{shard}#{}#{key}={value}", key.len())
+    }
 }
 
 /// Sort key used by every listing index: creation time (zero padded, so the string
@@ -161,6 +190,10 @@ pub struct SessionItem {
     /// Bumped by every write to the main item (optimistic concurrency).
     #[serde(default)]
     pub version: u64,
+    /// The listing shard the session's index keys and listing copies are in, fixed when
+    /// the session is first recorded (absent: shard 0, as rows written before sharding).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub list_shard: u32,
     /// Sparse key of the "open" index: present while ACTIVE with a free seat.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub open_pk: Option<String>,
@@ -177,6 +210,10 @@ pub struct SessionItem {
     pub credential_fingerprint: Option<String>,
 }
 
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
 impl SessionItem {
     pub fn has_free_seat(&self) -> bool {
         self.player_session_count < self.maximum_sessions
@@ -185,8 +222,9 @@ impl SessionItem {
     /// Recomputes the sparse listing keys from status and seats.
     pub fn refresh_index_keys(&mut self) {
         let active = self.status == SessionStatus::Active;
-        self.active_pk = active.then(|| ACTIVE_INDEX_PK.to_string());
-        self.open_pk = (active && self.has_free_seat()).then(|| OPEN_INDEX_PK.to_string());
+        self.active_pk = active.then(|| index_pk(ACTIVE_INDEX_PK, self.list_shard));
+        self.open_pk =
+            (active && self.has_free_seat()).then(|| index_pk(OPEN_INDEX_PK, self.list_shard));
         self.list_sk = list_sk(self.creation_time_millis, &self.game_session_id);
     }
 
@@ -199,7 +237,7 @@ impl SessionItem {
             .iter()
             .map(|(k, v)| {
                 let mut copy = self.clone();
-                copy.pk = property_pk(k, v);
+                copy.pk = property_pk(k, v, self.list_shard);
                 copy.sk = self.list_sk.clone();
                 copy.open_pk = None;
                 copy.active_pk = None;
@@ -455,6 +493,7 @@ pub(crate) mod tests {
             updated_at_millis: 1_700_000_000_000,
             ended_at_millis: None,
             version: 0,
+            list_shard: 0,
             open_pk: None,
             active_pk: None,
             list_sk: String::new(),
@@ -488,10 +527,39 @@ pub(crate) mod tests {
         let s = session("a", 4, 1);
         let copies = s.property_copies();
         assert_eq!(copies.len(), 1);
-        assert_eq!(copies[0].pk, property_pk("mode", "ranked"));
+        assert_eq!(copies[0].pk, property_pk("mode", "ranked", 0));
         assert_eq!(copies[0].sk, s.list_sk);
         assert_eq!(copies[0].open_pk, None);
-        assert_ne!(property_pk("a", "b=c"), property_pk("a=b", "c"));
+        assert_ne!(property_pk("a", "b=c", 0), property_pk("a=b", "c", 0));
+    }
+
+    #[test]
+    fn shard_zero_keys_are_the_unsharded_keys_and_other_shards_never_collide() {
+        assert_eq!(index_pk(OPEN_INDEX_PK, 0), "OPEN");
+        assert_eq!(index_pk(OPEN_INDEX_PK, 3), "OPEN#3");
+        assert_eq!(property_pk("mode", "ranked", 0), "X#4#mode=ranked");
+        // a value that looks like a shard suffix stays in shard 0's own partition
+        assert_ne!(property_pk("mo", "x", 4), property_pk("2#mo", "x", 0));
+        assert_ne!(property_pk("mode", "r#3", 0), property_pk("mode", "r", 3));
+        let mut s = session("a", 4, 1);
+        s.list_shard = 2;
+        s.refresh_index_keys();
+        assert_eq!(s.open_pk.as_deref(), Some("OPEN#2"));
+        assert_eq!(s.active_pk.as_deref(), Some("ACTIVE#2"));
+        assert_eq!(s.property_copies()[0].pk, "X2#4#mode=ranked");
+    }
+
+    #[test]
+    fn sessions_spread_over_every_shard() {
+        let mut counts = [0usize; 8];
+        for i in 0..8000 {
+            counts[listing_shard(&format!("gsess-{i}"), 8) as usize] += 1;
+        }
+        assert!(
+            counts.iter().all(|&c| (800..1200).contains(&c)),
+            "{counts:?}"
+        );
+        assert_eq!(listing_shard("anything", 1), 0);
     }
 
     #[test]

@@ -5,12 +5,16 @@
 //! | --- | --- | --- |
 //! | session | `S#<gameSessionId>` | `S` |
 //! | reservation | `S#<gameSessionId>` | `R#<playerId>` |
-//! | listing copy (per property, while active) | `X#<n>#<key>=<value>` | `listSk` |
+//! | listing copy (per property, while active) | `X[<shard>]#<n>#<key>=<value>` | `listSk` |
 //! | placement | `P#<placementId>` | `P` |
 //! | idempotency record | `I#<n>#<player>#<key>` | `I` |
 //!
 //! GSIs (sparse, projection ALL): `open` (`openPk`, `listSk`) and `active`
 //! (`activePk`, `listSk`). TTL attribute: `ttl`.
+//!
+//! Listing partitions are sharded ([`crate::model::listing_shard`]): `OPEN`, `OPEN#1`, ...
+//! `OPEN#<shards - 1>`, the same for `ACTIVE`, `PENDING` and each property's copies, so
+//! writes spread over `shards` index partitions; shard 0 keeps the unsharded keys.
 
 use std::collections::HashMap;
 
@@ -208,18 +212,37 @@ pub struct Page {
 pub struct Store {
     client: Client,
     table: String,
+    /// Listing shards new rows go to and listings read (1 or more).
+    shards: u32,
+}
+
+/// Where a listing query of one shard starts, in listing order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Edge {
+    /// At the start of the index.
+    Start,
+    /// Past this `listSk`, which no item of the shard has (a window edge, or the key of an
+    /// item in another shard): the bound is inclusive in the key condition.
+    Past(String),
+    /// Past this item of the shard (its key as `ExclusiveStartKey`).
+    Item { key: Position, list_sk: String },
 }
 
 impl Store {
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
+    pub fn new(client: Client, table: impl Into<String>, shards: u32) -> Self {
         Self {
             client,
             table: table.into(),
+            shards: shards.max(1),
         }
     }
 
     pub fn table(&self) -> &str {
         &self.table
+    }
+
+    pub fn shards(&self) -> u32 {
+        self.shards
     }
 
     async fn get<T: DeserializeOwned>(
@@ -592,7 +615,7 @@ impl Store {
         game_session_id: &str,
         update: &str,
         condition: &str,
-        open: bool,
+        open: Option<u32>,
     ) -> Result<(), SessionsError> {
         let mut u = self
             .client
@@ -603,8 +626,8 @@ impl Store {
             .condition_expression(condition)
             .expression_attribute_names("#s", "status")
             .expression_attribute_values(":active", s(SessionStatus::Active.as_str()));
-        if open {
-            u = u.expression_attribute_values(":open", s(OPEN_INDEX_PK));
+        if let Some(shard) = open {
+            u = u.expression_attribute_values(":open", s(index_pk(OPEN_INDEX_PK, shard)));
         }
         conditional("UpdateItem", u.send().await).map(|_| ())
     }
@@ -616,52 +639,93 @@ impl Store {
             game_session_id,
             "REMOVE openPk",
             "attribute_exists(openPk) AND (playerSessionCount >= maximumSessions OR #s <> :active)",
-            false,
+            None,
         )
         .await
     }
 
-    /// Puts a session with a free seat again back into the `open` index.
-    pub async fn reopen_if_free(&self, game_session_id: &str) -> Result<(), SessionsError> {
+    /// Puts a session with a free seat again back into (its shard of) the `open` index.
+    pub async fn reopen_if_free(&self, session: &SessionItem) -> Result<(), SessionsError> {
         self.conditional_update(
-            game_session_id,
+            &session.game_session_id,
             "SET openPk = :open",
             "attribute_exists(pk) AND attribute_not_exists(openPk) AND playerSessionCount < maximumSessions AND #s = :active",
-            true,
+            Some(session.list_shard),
         )
         .await
     }
 
-    /// One page of a listing index, from `start` (exclusive).
+    /// One page of shard `shard` of a listing index, in listing order (newest first when
+    /// `descending`), from `from` up to and including `until` (a `listSk` no item has;
+    /// `None`: to the end of the index), at most `limit` items.
     pub async fn list_page(
         &self,
         source: &Source,
+        shard: u32,
         descending: bool,
-        start: Option<Position>,
+        from: &Edge,
+        until: Option<&str>,
         limit: usize,
     ) -> Result<Page, SessionsError> {
+        let (index, pk_name, pk_value, sk_name) = match source {
+            Source::Open => (
+                Some(INDEX_OPEN),
+                "openPk",
+                index_pk(OPEN_INDEX_PK, shard),
+                "listSk",
+            ),
+            Source::Active => (
+                Some(INDEX_ACTIVE),
+                "activePk",
+                index_pk(ACTIVE_INDEX_PK, shard),
+                "listSk",
+            ),
+            Source::Property { key, value } => (None, "pk", property_pk(key, value, shard), "sk"),
+        };
         let mut q = self
             .client
             .query()
             .table_name(&self.table)
+            .set_index_name(index.map(str::to_string))
             .scan_index_forward(!descending)
-            .limit(limit.clamp(1, 1000) as i32);
-        q = match source {
-            Source::Open => q
-                .index_name(INDEX_OPEN)
-                .key_condition_expression("openPk = :k")
-                .expression_attribute_values(":k", s(OPEN_INDEX_PK)),
-            Source::Active => q
-                .index_name(INDEX_ACTIVE)
-                .key_condition_expression("activePk = :k")
-                .expression_attribute_values(":k", s(ACTIVE_INDEX_PK)),
-            Source::Property { key, value } => q
-                .key_condition_expression("pk = :k")
-                .expression_attribute_values(":k", s(property_pk(key, value))),
+            .limit(limit.clamp(1, 1000) as i32)
+            .expression_attribute_names("#pk", pk_name)
+            .expression_attribute_values(":pk", s(pk_value));
+        // One sort-key condition: both ends with BETWEEN, else the one end there is.
+        let lower_bound = match from {
+            Edge::Past(sk) => Some(sk.as_str()),
+            Edge::Start | Edge::Item { .. } => None,
         };
-        if let Some(start) = start {
-            q = q
-                .set_exclusive_start_key(Some(start.into_iter().map(|(k, v)| (k, s(v))).collect()));
+        let (low, high) = if descending {
+            (until, lower_bound)
+        } else {
+            (lower_bound, until)
+        };
+        let condition = match (low, high) {
+            (Some(low), Some(high)) => {
+                q = q
+                    .expression_attribute_values(":low", s(low))
+                    .expression_attribute_values(":high", s(high));
+                "#pk = :pk AND #sk BETWEEN :low AND :high"
+            }
+            (Some(low), None) => {
+                q = q.expression_attribute_values(":low", s(low));
+                "#pk = :pk AND #sk >= :low"
+            }
+            (None, Some(high)) => {
+                q = q.expression_attribute_values(":high", s(high));
+                "#pk = :pk AND #sk <= :high"
+            }
+            (None, None) => "#pk = :pk",
+        };
+        if low.is_some() || high.is_some() {
+            q = q.expression_attribute_names("#sk", sk_name);
+        }
+        q = q.key_condition_expression(condition);
+        if let Edge::Item { key, .. } = from {
+            q = q.set_exclusive_start_key(Some(
+                key.iter().map(|(k, v)| (k.clone(), s(v.clone()))).collect(),
+            ));
         }
         let out = q.send().await.map_err(|e| AwsError::new("Query", e))?;
         let scanned = out.scanned_count().max(0) as usize;
@@ -681,6 +745,41 @@ impl Store {
             last_key,
             scanned,
         })
+    }
+
+    /// Every item of `source`, shard after shard, in pages of `page_size`, each page
+    /// handed to `each` (the reconciler's sweeps and in-memory sorts; not a listing order).
+    pub async fn for_each_page<F>(
+        &self,
+        source: &Source,
+        page_size: usize,
+        mut each: F,
+    ) -> Result<(), SessionsError>
+    where
+        F: FnMut(Page) -> Result<(), SessionsError>,
+    {
+        for shard in 0..self.shards {
+            let mut from = Edge::Start;
+            loop {
+                let page = self
+                    .list_page(source, shard, false, &from, None, page_size)
+                    .await?;
+                let next = page.last_key.clone();
+                each(page)?;
+                match next {
+                    Some(key) => {
+                        let list_sk = key
+                            .get("listSk")
+                            .or_else(|| key.get("sk"))
+                            .cloned()
+                            .unwrap_or_default();
+                        from = Edge::Item { key, list_sk };
+                    }
+                    None => break,
+                }
+            }
+        }
+        Ok(())
     }
 
     // ---- placements ----
@@ -783,28 +882,33 @@ impl Store {
     }
 
     /// PENDING placements created before `before_ms`, oldest first, at most `limit`.
+    /// (The oldest `limit` of every shard, merged.)
     pub async fn pending_placements(
         &self,
         before_ms: u64,
         limit: usize,
     ) -> Result<Vec<PlacementItem>, SessionsError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(INDEX_ACTIVE)
-            .key_condition_expression("activePk = :k AND listSk < :before")
-            .expression_attribute_values(":k", s(PENDING_INDEX_PK))
-            .expression_attribute_values(":before", s(list_sk(before_ms, "")))
-            .limit(limit.clamp(1, 1000) as i32)
-            .send()
-            .await
-            .map_err(|e| AwsError::new("Query", e))?;
-        out.items
-            .unwrap_or_default()
-            .into_iter()
-            .map(from_item)
-            .collect()
+        let mut all: Vec<PlacementItem> = Vec::new();
+        for shard in 0..self.shards {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(INDEX_ACTIVE)
+                .key_condition_expression("activePk = :k AND listSk < :before")
+                .expression_attribute_values(":k", s(index_pk(PENDING_INDEX_PK, shard)))
+                .expression_attribute_values(":before", s(list_sk(before_ms, "")))
+                .limit(limit.clamp(1, 1000) as i32)
+                .send()
+                .await
+                .map_err(|e| AwsError::new("Query", e))?;
+            for item in out.items.unwrap_or_default() {
+                all.push(from_item(item)?);
+            }
+        }
+        all.sort_by(|a, b| a.list_sk.cmp(&b.list_sk));
+        all.truncate(limit);
+        Ok(all)
     }
 
     /// Applies a placement event if it moves the placement forward (a higher rank).
@@ -882,24 +986,31 @@ impl Store {
     }
 }
 
-/// The cursor position after `item` in `source`: the base-table key plus the index key.
-pub fn position_after(source: &Source, item: &SessionItem) -> Position {
-    let mut p = Position::from([
+/// The edge right after `item` (read from its shard of `source`): its base-table key plus
+/// its index key, to resume that shard from, and its `listSk`, to resume the others from.
+pub fn edge_after(source: &Source, item: &SessionItem) -> Edge {
+    let mut key = Position::from([
         ("pk".to_string(), item.pk.clone()),
         ("sk".to_string(), item.sk.clone()),
     ]);
     match source {
         Source::Open => {
-            p.insert("openPk".into(), OPEN_INDEX_PK.into());
-            p.insert("listSk".into(), item.list_sk.clone());
+            key.insert("openPk".into(), index_pk(OPEN_INDEX_PK, item.list_shard));
+            key.insert("listSk".into(), item.list_sk.clone());
         }
         Source::Active => {
-            p.insert("activePk".into(), ACTIVE_INDEX_PK.into());
-            p.insert("listSk".into(), item.list_sk.clone());
+            key.insert(
+                "activePk".into(),
+                index_pk(ACTIVE_INDEX_PK, item.list_shard),
+            );
+            key.insert("listSk".into(), item.list_sk.clone());
         }
         Source::Property { .. } => {}
     }
-    p
+    Edge::Item {
+        key,
+        list_sk: item.list_sk.clone(),
+    }
 }
 
 /// Creates the table unless it exists; returns its name. Used by `hangar dev` and tests.

@@ -10,6 +10,7 @@ mod ownership;
 mod pending;
 mod reconciler;
 mod replaced;
+mod sharding;
 #[allow(dead_code)]
 mod support;
 mod truth;

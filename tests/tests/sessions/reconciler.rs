@@ -91,6 +91,7 @@ async fn the_reconciler_ends_added_and_missing_sessions_across_pages_under_throt
             credential: None,
         },
         1,
+        stack.sessions.settings.listing_shards,
     );
     assert!(stack
         .sessions

@@ -310,12 +310,18 @@ pub fn markdown(results: &[FunctionResult], targets: &Targets) -> String {
     out
 }
 
+/// Our cold start (median) at least this many times faster than the peer's.
+pub const PEER_SPEEDUP: f64 = 20.0;
+/// Our peak RSS (median) at most this share of the peer's.
+pub const PEER_MEMORY_SHARE: f64 = 1.0 / 3.0;
+
 /// The peers beside the function of the same name: total cold start (init + first
-/// invoke, medians) and peak RSS (medians), with the ratios.
+/// invoke, medians) and peak RSS (medians), with the ratios and the verdict against
+/// [`PEER_SPEEDUP`] and [`PEER_MEMORY_SHARE`].
 pub fn comparison(results: &[FunctionResult]) -> String {
     let mut out = String::new();
-    out.push_str("| function | Rust cold start ms | peer cold start ms | peer / Rust | Rust peak RSS MiB | peer peak RSS MiB | Rust / peer |\n");
-    out.push_str("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+    out.push_str("| function | Rust cold start ms | peer cold start ms | peer / Rust | Rust peak RSS MiB | peer peak RSS MiB | Rust / peer | targets (≥ 20x faster, ≤ 1/3 memory) |\n");
+    out.push_str("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
     for peer in results.iter().filter(|r| r.runtime.is_some()) {
         let Some(rust) = results
             .iter()
@@ -331,17 +337,28 @@ pub fn comparison(results: &[FunctionResult]) -> String {
         ) else {
             continue;
         };
+        let (faster, memory) = (pc.median / rc.median, rr.median / pr.median);
+        let mut missed = Vec::new();
+        if faster < PEER_SPEEDUP {
+            missed.push("cold start");
+        }
+        if memory > PEER_MEMORY_SHARE {
+            missed.push("memory");
+        }
+        let verdict = if missed.is_empty() {
+            "pass".to_string()
+        } else {
+            format!("**missed**: {}", missed.join(", "))
+        };
         let _ = writeln!(
             out,
-            "| {} vs {} | {} | {} | {:.1}x | {} | {} | {:.2} |",
+            "| {} vs {} | {} | {} | {faster:.1}x | {} | {} | {memory:.2} | {verdict} |",
             rust.name,
             label(peer),
             ms(rc.median),
             ms(pc.median),
-            pc.median / rc.median,
             mib(rr.median),
             mib(pr.median),
-            rr.median / pr.median,
         );
     }
     out
@@ -540,8 +557,23 @@ mod tests {
         let table = comparison(&[rust, peer]);
         assert!(
             table.contains(
-                "| f vs f (Python 3.11, boto3) | 10.0 | 400.0 | 40.0x | 8.0 | 64.0 | 0.12 |"
+                "| f vs f (Python 3.11, boto3) | 10.0 | 400.0 | 40.0x | 8.0 | 64.0 | 0.12 | pass |"
             ),
+            "{table}"
+        );
+    }
+
+    #[test]
+    fn a_peer_less_than_20_times_slower_or_a_third_of_the_memory_misses_the_target() {
+        let rust = result(vec![with_invoke(sample(5, Some(8 * 1024), &[]), 5, 1)], 1);
+        let mut peer = result(
+            vec![with_invoke(sample(150, Some(20 * 1024), &[]), 40, 1)],
+            1,
+        );
+        peer.runtime = Some("Python 3.11".into());
+        let table = comparison(&[rust, peer]);
+        assert!(
+            table.contains("| 19.0x | 8.0 | 20.0 | 0.40 | **missed**: cold start, memory |"),
             "{table}"
         );
     }

@@ -154,11 +154,8 @@ async fn run(
                 }
             },
             command = commands.recv() => match command {
-                Some(Control::Abort) => {
-                    if engine.abort().await.is_err() {
-                        engine.kill().await;
-                    }
-                }
+                Some(Control::Abort) if engine.abort().await.is_err() => engine.kill().await,
+                Some(Control::Abort) => {}
                 Some(Control::Kill) => {
                     engine.kill().await;
                     engine_stopped(&store, &arn, "the engine was killed");

@@ -90,7 +90,10 @@ impl Sessions {
             body_hash: Some(body_hash.clone()),
             credential_fingerprint: Some(credential::fingerprint(&credential)),
             described_at_millis: None,
-            active_pk: Some(PENDING_INDEX_PK.to_string()),
+            active_pk: Some(index_pk(
+                PENDING_INDEX_PK,
+                listing_shard(&placement_id, self.settings.listing_shards),
+            )),
             list_sk: Some(list_sk(now, &placement_id)),
         };
         match self

@@ -61,6 +61,7 @@ impl Sessions {
                 updated_at_millis: now,
                 ended_at_millis: None,
                 version: 0,
+                list_shard: listing_shard(&f.game_session_id, self.settings.listing_shards),
                 open_pk: None,
                 active_pk: None,
                 list_sk: String::new(),

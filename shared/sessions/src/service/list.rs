@@ -1,14 +1,17 @@
 //! `GET /v1/sessions?filter=&sort=&limit=&cursor=`: the listing, answered from the
-//! table's indexes (see [`crate::listing`] for which index answers what).
+//! table's indexes (see [`crate::listing`] for which index answers what), its shards
+//! merged in order by [`crate::merge`].
 
+use hangar_lambda::clock::now_ms;
 use serde::Serialize;
 
 use super::Sessions;
-use crate::cursor::{self, CursorKey, Position};
+use crate::cursor::{self, CursorKey, Mark, Position};
 use crate::listing::{self, MAX_SORT_WINDOW};
+use crate::merge::{Density, Merge, Resume};
 use crate::model::{SessionItem, SessionView};
 use crate::search::Sort;
-use crate::store::position_after;
+use crate::store::Edge;
 use crate::SessionsError;
 
 /// Most index items one listing request reads before answering with a cursor.
@@ -38,6 +41,57 @@ fn listed(item: &SessionItem) -> SessionView {
     }
 }
 
+/// The cursor of a page that resumes at `resume`.
+fn encode_resume(key: &CursorKey, fingerprint: &str, resume: &Resume) -> Option<String> {
+    let position = match &resume.edge {
+        Edge::Start => return None,
+        Edge::Past(list_sk) => Position::from([(PAST.to_string(), list_sk.clone())]),
+        Edge::Item { key: position, .. } => position.clone(),
+    };
+    let mark = Mark {
+        position,
+        shard: resume.shard,
+        density: resume.density.map(|d| [d.per_ms, d.matching]),
+    };
+    Some(cursor::encode(key, fingerprint, &mark))
+}
+
+/// Where a cursor's page resumes: past an item of its shard (its key), or past a window
+/// edge (`PAST`). Cursors made before sharding hold an item key and no shard (shard 0).
+fn decode_resume(mark: Mark) -> Result<Resume, SessionsError> {
+    let malformed = SessionsError::Cursor(cursor::CursorError::Malformed);
+    let Mark {
+        position,
+        shard,
+        density,
+    } = mark;
+    let density = density.map(|[per_ms, matching]| Density { per_ms, matching });
+    if let Some(list_sk) = position.get(PAST) {
+        return Ok(Resume {
+            shard,
+            edge: Edge::Past(list_sk.clone()),
+            density,
+        });
+    }
+    let list_sk = position
+        .get("listSk")
+        .or_else(|| position.get("sk"))
+        .filter(|sk| !sk.is_empty() && position.contains_key("pk"))
+        .cloned()
+        .ok_or(malformed)?;
+    Ok(Resume {
+        shard,
+        edge: Edge::Item {
+            key: position,
+            list_sk,
+        },
+        density,
+    })
+}
+
+/// Position field of a cursor that resumes past a window edge.
+const PAST: &str = "past";
+
 impl Sessions {
     pub async fn list(
         &self,
@@ -60,33 +114,45 @@ impl Sessions {
         };
         if let Some(sort) = &plan.memory_sort {
             return self
-                .list_sorted_in_memory(&plan, sort, key, &fingerprint, start)
+                .list_sorted_in_memory(&plan, sort, key, &fingerprint, start.map(|m| m.position))
                 .await;
         }
-
+        let start = start.map(decode_resume).transpose()?;
+        let mut merge = Merge::new(
+            plan.source.clone(),
+            self.store.shards(),
+            plan.descending,
+            start,
+            plan.limit,
+            now_ms(),
+        );
         let mut out: Vec<SessionItem> = Vec::new();
-        let mut pos = start;
         let mut read = 0;
-        let mut more = true;
-        while out.len() < plan.limit && read < MAX_SCANNED_PER_REQUEST {
-            let want = plan.limit - out.len();
-            let page = self
-                .store
-                .list_page(&plan.source, plan.descending, pos.clone(), want)
-                .await?;
-            read += page.scanned;
-            // Every item read is consumed, so the next position is right after the last.
-            let last = page.items.last().map(|i| position_after(&plan.source, i));
-            out.extend(page.items.into_iter().filter(|i| plan.filter.matches(i)));
-            more = page.last_key.is_some();
-            pos = last.or(page.last_key);
-            if !more {
+        while !merge.finished() && read < MAX_SCANNED_PER_REQUEST {
+            let round = merge.round();
+            if round.is_empty() {
                 break;
             }
+            let pages = futures::future::try_join_all(round.iter().map(|q| {
+                self.store.list_page(
+                    &plan.source,
+                    q.shard,
+                    plan.descending,
+                    &q.from,
+                    q.until.as_deref(),
+                    q.limit,
+                )
+            }))
+            .await?;
+            for (q, page) in round.iter().zip(pages) {
+                read += page.scanned;
+                merge.absorb(q, page);
+            }
+            out.extend(merge.take(|i| plan.filter.matches(i)));
         }
-        let next_cursor = (more && pos.is_some())
-            .then(|| pos.map(|p| cursor::encode(key, &fingerprint, &p)))
-            .flatten();
+        let next_cursor = merge
+            .resume()
+            .and_then(|r| encode_resume(key, &fingerprint, &r));
         Ok(Listed {
             view: ListView {
                 sessions: out.iter().map(listed).collect(),
@@ -112,20 +178,17 @@ impl Sessions {
                 .ok_or(SessionsError::Cursor(cursor::CursorError::Malformed))?,
         };
         let mut all: Vec<SessionItem> = Vec::new();
-        let mut pos = None;
         let mut read = 0;
-        loop {
-            let page = self.store.list_page(&plan.source, false, pos, 1000).await?;
-            read += page.scanned;
-            all.extend(page.items.into_iter().filter(|i| plan.filter.matches(i)));
-            if all.len() > MAX_SORT_WINDOW {
-                return Err(SessionsError::SortWindow(sort.attribute.to_string()));
-            }
-            match page.last_key {
-                Some(k) => pos = Some(k),
-                None => break,
-            }
-        }
+        self.store
+            .for_each_page(&plan.source, 1000, |page| {
+                read += page.scanned;
+                all.extend(page.items.into_iter().filter(|i| plan.filter.matches(i)));
+                if all.len() > MAX_SORT_WINDOW {
+                    return Err(SessionsError::SortWindow(sort.attribute.to_string()));
+                }
+                Ok(())
+            })
+            .await?;
         all.sort_by(|a, b| {
             sort.compare(a, b)
                 .then_with(|| a.creation_time_millis.cmp(&b.creation_time_millis))
@@ -142,7 +205,11 @@ impl Sessions {
             cursor::encode(
                 key,
                 fingerprint,
-                &Position::from([("offset".to_string(), end.to_string())]),
+                &Mark {
+                    position: Position::from([("offset".to_string(), end.to_string())]),
+                    shard: 0,
+                    density: None,
+                },
             )
         });
         Ok(Listed {

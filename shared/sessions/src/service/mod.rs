@@ -46,7 +46,11 @@ impl Sessions {
     ) -> Result<Sessions, hangar_lambda::config::ConfigError> {
         let settings = Settings::from_vars(vars, needs)?;
         Ok(Sessions {
-            store: Store::new(aws_sdk_dynamodb::Client::new(sdk), settings.table.clone()),
+            store: Store::new(
+                aws_sdk_dynamodb::Client::new(sdk),
+                settings.table.clone(),
+                settings.listing_shards,
+            ),
             gamelift: GameLift::new(aws_sdk_gamelift::Client::new(sdk)),
             settings,
         })
@@ -100,7 +104,7 @@ impl Sessions {
     async fn give_back_seats(&self, session: &SessionItem, players: &[(&str, Held<'_>)]) {
         match self.store.release_seats(session, players).await {
             Ok(_) => {
-                if let Err(e) = self.store.reopen_if_free(&session.game_session_id).await {
+                if let Err(e) = self.store.reopen_if_free(session).await {
                     tracing::warn!(error = %e, "reopening a session in the listing");
                 }
             }

@@ -85,7 +85,10 @@ impl Sessions {
                         (None, Some(SessionStatus::Active)) => {
                             let added = self
                                 .store
-                                .insert_session(&session_from_gamelift(&g, now), &[])
+                                .insert_session(
+                                    &session_from_gamelift(&g, now, self.settings.listing_shards),
+                                    &[],
+                                )
                                 .await?;
                             report.added += usize::from(added);
                         }
@@ -120,30 +123,26 @@ impl Sessions {
             }
         }
         // Active sessions of those fleets that GameLift no longer lists at all.
-        let mut pos = None;
-        loop {
-            let page = self
-                .store
-                .list_page(&Source::Active, false, pos, 500)
-                .await?;
-            for ours in page.items {
-                let ours_fleet = ours
-                    .fleet_id
-                    .clone()
-                    .or_else(|| fleet_of(&ours.game_session_id));
-                let covered = ours_fleet.map(|f| fleets.contains(&f)).unwrap_or(false);
-                if covered
-                    && !seen.contains(&ours.game_session_id)
-                    && self
-                        .end_session_with(&ours, SessionStatus::Terminated, now)
-                        .await?
-                {
-                    report.ended += 1;
-                }
-            }
-            match page.last_key {
-                Some(k) => pos = Some(k),
-                None => break,
+        let mut active = Vec::new();
+        self.store
+            .for_each_page(&Source::Active, 500, |page| {
+                active.extend(page.items);
+                Ok(())
+            })
+            .await?;
+        for ours in active {
+            let ours_fleet = ours
+                .fleet_id
+                .clone()
+                .or_else(|| fleet_of(&ours.game_session_id));
+            let covered = ours_fleet.map(|f| fleets.contains(&f)).unwrap_or(false);
+            if covered
+                && !seen.contains(&ours.game_session_id)
+                && self
+                    .end_session_with(&ours, SessionStatus::Terminated, now)
+                    .await?
+            {
+                report.ended += 1;
             }
         }
         Ok(report)
@@ -152,34 +151,28 @@ impl Sessions {
     /// The fleets of the active sessions in our table.
     async fn fleets_in_table(&self) -> Result<Vec<String>, SessionsError> {
         let mut fleets: Vec<String> = Vec::new();
-        let mut pos = None;
-        loop {
-            let page = self
-                .store
-                .list_page(&Source::Active, false, pos, 500)
-                .await?;
-            for ours in &page.items {
-                if let Some(f) = ours
-                    .fleet_id
-                    .clone()
-                    .or_else(|| fleet_of(&ours.game_session_id))
-                {
-                    if !fleets.contains(&f) {
-                        fleets.push(f);
+        self.store
+            .for_each_page(&Source::Active, 500, |page| {
+                for ours in &page.items {
+                    if let Some(f) = ours
+                        .fleet_id
+                        .clone()
+                        .or_else(|| fleet_of(&ours.game_session_id))
+                    {
+                        if !fleets.contains(&f) {
+                            fleets.push(f);
+                        }
                     }
                 }
-            }
-            match page.last_key {
-                Some(k) => pos = Some(k),
-                None => break,
-            }
-        }
+                Ok(())
+            })
+            .await?;
         Ok(fleets)
     }
 }
 
-/// Our record of a session GameLift knows and we lack.
-pub fn session_from_gamelift(g: &GameSessionInfo, now_ms: u64) -> SessionItem {
+/// Our record of a session GameLift knows and we lack, in its shard of `shards`.
+pub fn session_from_gamelift(g: &GameSessionInfo, now_ms: u64, shards: u32) -> SessionItem {
     let mut s = SessionItem {
         pk: session_pk(&g.game_session_id),
         sk: SESSION_SK.into(),
@@ -205,6 +198,7 @@ pub fn session_from_gamelift(g: &GameSessionInfo, now_ms: u64) -> SessionItem {
         updated_at_millis: now_ms,
         ended_at_millis: None,
         version: 0,
+        list_shard: listing_shard(&g.game_session_id, shards),
         open_pk: None,
         active_pk: None,
         list_sk: String::new(),
@@ -249,10 +243,10 @@ mod tests {
             creation_time_millis: 5,
             credential: None,
         };
-        let s = session_from_gamelift(&g, 10);
+        let s = session_from_gamelift(&g, 10, 1);
         assert_eq!(s.fleet_id.as_deref(), Some("fleet-1"));
         assert!(s.open_pk.is_some());
         g.status = Some(SessionStatus::Activating);
-        assert!(session_from_gamelift(&g, 10).active_pk.is_none());
+        assert!(session_from_gamelift(&g, 10, 1).active_pk.is_none());
     }
 }

@@ -67,6 +67,10 @@ pub fn vars(resources: &DevResources) -> Option<BTreeMap<&'static str, String>> 
     if !resources.alias_id.is_empty() {
         vars.insert(config::ALIAS_VAR, resources.alias_id.clone());
     }
+    // The template's setting, from the environment of `hangar dev` as a Lambda would get it.
+    if let Ok(shards) = std::env::var(config::LISTING_SHARDS_VAR) {
+        vars.insert(config::LISTING_SHARDS_VAR, shards);
+    }
     Some(vars)
 }
 

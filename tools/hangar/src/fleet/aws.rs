@@ -14,8 +14,8 @@ use aws_sdk_sfn::types::{ExecutionListItem, ExecutionStatus, HistoryEvent};
 use hangar_fleet::request::{parse_request, validate_request};
 use serde_json::Value;
 
+use super::error::FleetCliError;
 use super::view::{code, Update, View};
-use super::FleetCliError;
 
 /// Where replacements run.
 pub struct Target<'a> {

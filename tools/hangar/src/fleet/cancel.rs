@@ -12,8 +12,8 @@ use aws_sdk_sfn::types::ExecutionStatus;
 use serde_json::Value;
 
 use super::aws::{aws_error, follow_execution, Follow};
+use super::error::FleetCliError;
 use super::view::code;
-use super::FleetCliError;
 
 /// Who asks, as the lock item records it.
 fn requester() -> String {

@@ -6,8 +6,8 @@ use aws_sdk_sfn::types::{ExecutionStatus, HistoryEvent};
 use serde_json::{json, Value};
 
 use super::aws::aws_error;
+use super::error::FleetCliError;
 use super::view::{code, exit_code, stage_of, Update};
-use super::FleetCliError;
 
 /// One replacement as listed.
 #[derive(Debug, Clone, PartialEq)]

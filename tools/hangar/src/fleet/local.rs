@@ -10,7 +10,7 @@ use local_stepfunctions::{EngineOptions, LocalEngine};
 use serde_json::Value;
 
 use super::aws::{self, Follow};
-use super::FleetCliError;
+use super::error::FleetCliError;
 
 /// The state machine's name on the local endpoint.
 pub const STATE_MACHINE_NAME: &str = "hangar-fleet-replacement";

@@ -10,6 +10,7 @@
 
 mod aws;
 mod cancel;
+mod error;
 mod list;
 mod local;
 mod view;
@@ -24,6 +25,7 @@ use serde_json::{json, Value};
 pub use aws::{
     attempt_name, follow_execution, is_attempt_of, replace as replace_aws, Follow, Target,
 };
+pub use error::FleetCliError;
 pub use list::Listed;
 pub use local::{replace as replace_local, sfn_client, start_engine, Pauses, STATE_MACHINE_NAME};
 pub use view::{code, exit_code, Update};
@@ -131,20 +133,6 @@ pub struct ListArgs {
     pub json: bool,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum FleetCliError {
-    /// Bad arguments or files: exit 2.
-    #[error("{0}")]
-    Usage(String),
-    /// The request is refused before anything starts: exit 2.
-    #[error("refused: {0}")]
-    Refused(String),
-    #[error("{0}")]
-    Aws(String),
-    #[error("local engine: {0}")]
-    Engine(String),
-}
-
 /// deployment.py's two-letter flags `-bj`/`-fj`, rewritten to their long forms before parsing.
 pub fn legacy_flags<I: IntoIterator<Item = std::ffi::OsString>>(
     args: I,
@@ -156,16 +144,6 @@ pub fn legacy_flags<I: IntoIterator<Item = std::ffi::OsString>>(
             _ => a,
         })
         .collect()
-}
-
-impl FleetCliError {
-    /// The process exit code ([`view::code`]).
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            FleetCliError::Usage(_) | FleetCliError::Refused(_) => code::REFUSED,
-            FleetCliError::Aws(_) | FleetCliError::Engine(_) => code::COMMAND_FAILED,
-        }
-    }
 }
 
 /// Runs a fleet subcommand; returns the process exit code.
