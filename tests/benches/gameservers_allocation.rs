@@ -37,8 +37,8 @@ async fn main() {
         "up to {players} allocations measured one at a time, then the rest {concurrency} at a time; {capacity} slots per server; moto at {}",
         hangar_tests::moto_endpoint()
     );
-    println!("| servers | allocations measured | items read per allocation (mean) | max | read requests per allocation | items of a whole-group read | concurrent players granted |");
-    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    println!("| servers | allocations measured | items read per allocation (mean) | max | read requests per allocation | items of a whole-group read | concurrent players granted | items read per concurrent allocation (mean, refusals included) |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
     for servers in fleets {
         let lab = ecs::lab(capacity).await;
         let (_, store) = ecs::scaler(
@@ -86,6 +86,7 @@ async fn main() {
         let requests = lab.dynamodb_reads().1 - requests_before;
         // Then the rest of the slots and 20 players more, `concurrency` at a time.
         let rest = slots - n + 20;
+        let (concurrent_before, _) = lab.dynamodb_reads();
         let granted = stream::iter(n..n + rest)
             .map(|p| {
                 let app = app.clone();
@@ -99,6 +100,7 @@ async fn main() {
             .filter(|ok| std::future::ready(*ok))
             .count()
             .await;
+        let concurrent_reads = lab.dynamodb_reads().0 - concurrent_before;
         let all = store.servers().await.expect("read the group");
         let over = all.iter().filter(|r| r.reserved > r.reported_free).count();
         let handed: u32 = all.iter().map(|r| r.reserved).sum();
@@ -111,13 +113,14 @@ async fn main() {
         assert_eq!(over, 0, "no server handed out more slots than it had");
         reads.sort();
         println!(
-            "| {servers} | {n} | {:.2} | {} | {:.2} | {} | {} of {} |",
+            "| {servers} | {n} | {:.2} | {} | {:.2} | {} | {} of {} | {:.2} |",
             reads.iter().sum::<u64>() as f64 / n as f64,
             reads.last().copied().unwrap_or(0),
             requests as f64 / n as f64,
             all.len(),
             granted,
-            rest
+            rest,
+            concurrent_reads as f64 / rest as f64
         );
     }
 }
