@@ -145,30 +145,30 @@ async fn console_views_show_what_the_apis_hold_and_a_fault_switched_on_the_page_
     let (ranked_placement, ranked) = api.placed("alice", "ranked").await;
     let (casual_placement, casual) = api.placed("bob", "casual").await;
 
-    // A game server as the scaler stores it.
-    let store = hangar_scaler::store::Store::new(
+    // The game server the local scaler started and probed (the ECS lab's simulated one).
+    let store = hangar_gameservers::store::Store::new(
         aws_sdk_dynamodb::Client::new(&sdk),
         r.tables["gameservers"].clone(),
         "default",
     );
-    let task = format!(
-        "arn:aws:ecs:us-east-1:123456789012:task/dev/{}",
-        uuid::Uuid::new_v4().simple()
-    );
-    let mut server = hangar_scaler::store::ServerRecord::new(
-        "default",
-        &task,
-        Some("127.0.0.1".into()),
-        7777,
-        true,
-        1,
-    );
-    server.state = hangar_scaler::decision::ServerState::Active;
-    server.capacity = 8;
-    server.reported_free = 6;
-    server.free = 5;
-    server.reserved = 1;
-    assert!(store.save(&server, None).await.unwrap());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let server = loop {
+        let active = store
+            .servers()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|s| s.state == hangar_gameservers::decision::ServerState::Active);
+        if let Some(s) = active {
+            break s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the local scaler put no active game server in the table within a minute"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let task = server.task_arn().to_string();
 
     // A fleet replacement execution of the project's state machine definition.
     let sfn = aws_sdk_sfn::Client::new(&sdk);
@@ -217,7 +217,7 @@ async fn console_views_show_what_the_apis_hold_and_a_fault_switched_on_the_page_
         "fleets": [{"id": r.fleet_id, "status": "ACTIVE", "gameSessions": 2, "freeSlots": 48}],
         "aliases": [{"id": r.alias_id, "fleetId": r.fleet_id}],
         "queues": [r.game_session_queue_name],
-        "gameServers": [{"key": format!("server#{task}"), "state": "active", "free": 5}],
+        "gameServers": [{"key": format!("server#{task}"), "state": "active", "free": server.free}],
         "replacements": [{"arn": execution.execution_arn(), "stages": stages}],
         "throttle": "StartGameSessionPlacement",
     });

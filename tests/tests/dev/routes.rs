@@ -92,8 +92,8 @@ async fn local_route_table_is_exactly_the_templates_http_api() {
 }
 
 /// (method, path, authorizer) of every operation in `openapi.yaml`: `security: []` is
-/// public, `gameServerSigV4` the game servers' IAM authorizer, the document's default the
-/// players' JWT authorizer.
+/// public, `gameServerSigV4` (game servers) and `operatorSigV4` (operators) the IAM
+/// authorizer, the document's default the players' JWT authorizer.
 fn openapi_routes() -> BTreeSet<(String, String, &'static str)> {
     let text =
         std::fs::read_to_string(hangar_tests::functions::repo_root().join("openapi.yaml")).unwrap();
@@ -113,7 +113,13 @@ fn openapi_routes() -> BTreeSet<(String, String, &'static str)> {
             let authorizer = match op.get("security").and_then(Value::as_sequence) {
                 None => "player",
                 Some(s) if s.is_empty() => "public",
-                Some(s) if s.iter().any(|r| r.get("gameServerSigV4").is_some()) => "server",
+                Some(s)
+                    if s.iter().any(|r| {
+                        r.get("gameServerSigV4").is_some() || r.get("operatorSigV4").is_some()
+                    }) =>
+                {
+                    "server"
+                }
                 Some(s) => panic!("{method} {path:?}: unknown security {s:?}"),
             };
             routes.insert((

@@ -3,25 +3,13 @@
 
 use std::time::Duration;
 
-use hangar_scaler::decision::ServerState;
-use hangar_scaler::store::{ServerRecord, Store};
-use hangar_scaler::{Scaler, TickOutcome, TickReport};
-use hangar_tests::ecs::{EcsLab, Limits, NewServers};
+use hangar_gameservers::decision::ServerState;
+use hangar_gameservers::store::ServerRecord;
+use hangar_gameservers::{TickOutcome, TickReport};
+use hangar_lambda::clock::now_ms;
+use hangar_tests::ecs::{self, Limits, NewServers, Sims};
 
-async fn tick(scaler: &Scaler) -> TickReport {
-    match scaler.tick().await.unwrap() {
-        TickOutcome::Done(r) => *r,
-        TickOutcome::Skipped => panic!("tick skipped: lease held"),
-    }
-}
-
-async fn record(store: &Store, arn: &str) -> ServerRecord {
-    store
-        .server(arn)
-        .await
-        .unwrap()
-        .unwrap_or_else(|| panic!("no item for {arn}"))
-}
+use crate::support::{record, tick};
 
 fn sorted(mut v: Vec<String>) -> Vec<String> {
     v.sort();
@@ -30,20 +18,20 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
 
 #[tokio::test]
 async fn scales_up_under_the_upscale_margin_and_new_tasks_become_active_servers() {
-    let lab = EcsLab::start(10).await;
-    let first = lab.run_tasks(1, None, true).await;
-    let (scaler, store) = lab
-        .scaler(
-            Limits {
-                capacity: 10,
-                up: 15,
-                down: 40,
-                min: 0,
-                max: 5,
-            },
-            &[],
-        )
-        .await;
+    let lab = ecs::lab(10).await;
+    let first = lab.run_tasks(1, None, true).await.unwrap();
+    let (scaler, store) = ecs::scaler(
+        &lab,
+        Limits {
+            capacity: 10,
+            up: 15,
+            down: 40,
+            min: 0,
+            max: 5,
+        },
+        &[],
+    )
+    .await;
 
     // 10 free < 15: one more server (ceil(5 / 10)).
     let r = tick(&scaler).await;
@@ -52,7 +40,7 @@ async fn scales_up_under_the_upscale_margin_and_new_tasks_become_active_servers(
     assert_eq!(r.free_before, 10);
     assert_eq!(r.launched.len(), 1);
     assert_eq!(
-        lab.running_tasks().await,
+        lab.running_tasks().await.unwrap(),
         sorted([first.clone(), r.launched.clone()].concat())
     );
 
@@ -78,7 +66,7 @@ async fn scales_up_under_the_upscale_margin_and_new_tasks_become_active_servers(
     assert!(!r2.rebuilt);
     assert_eq!(r2.launched, Vec::<String>::new());
     assert_eq!(r2.free_before, 20);
-    for arn in lab.running_tasks().await {
+    for arn in lab.running_tasks().await.unwrap() {
         let rec = record(&store, &arn).await;
         assert_eq!(rec.state, ServerState::Active, "{arn}");
         assert_eq!(rec.free, 10);
@@ -87,10 +75,7 @@ async fn scales_up_under_the_upscale_margin_and_new_tasks_become_active_servers(
             host.starts_with("127."),
             "address from the task's ENI, on loopback: {host}"
         );
-        assert_eq!(
-            rec.address(),
-            Some(format!("{}:{}", lab.server(&arn).host, lab.game_port))
-        );
+        assert_eq!(rec.address(), Some(lab.server(&arn).addr.to_string()));
         assert!(lab.server(&arn).probes() >= 1);
     }
 }
@@ -98,20 +83,20 @@ async fn scales_up_under_the_upscale_margin_and_new_tasks_become_active_servers(
 #[tokio::test]
 async fn moves_the_emptiest_server_to_standby_over_the_downscale_margin_then_stops_it_when_ready_to_close(
 ) {
-    let lab = EcsLab::start(10).await;
-    let arns = lab.run_tasks(3, None, true).await;
-    let (scaler, store) = lab
-        .scaler(
-            Limits {
-                capacity: 10,
-                up: 5,
-                down: 15,
-                min: 1,
-                max: 5,
-            },
-            &[],
-        )
-        .await;
+    let lab = ecs::lab(10).await;
+    let arns = lab.run_tasks(3, None, true).await.unwrap();
+    let (scaler, store) = ecs::scaler(
+        &lab,
+        Limits {
+            capacity: 10,
+            up: 5,
+            down: 15,
+            min: 1,
+            max: 5,
+        },
+        &[],
+    )
+    .await;
     lab.server(&arns[0]).set_free(4);
     lab.server(&arns[1]).set_free(10);
     lab.server(&arns[2]).set_free(6);
@@ -135,7 +120,7 @@ async fn moves_the_emptiest_server_to_standby_over_the_downscale_margin_then_sto
     let r = tick(&scaler).await;
     assert_eq!(r.stopped, vec![arns[1].clone()]);
     assert_eq!(
-        lab.running_tasks().await,
+        lab.running_tasks().await.unwrap(),
         vec![arns[0].clone(), arns[2].clone()]
     );
     assert!(store.server(&arns[1]).await.unwrap().is_none());
@@ -143,20 +128,20 @@ async fn moves_the_emptiest_server_to_standby_over_the_downscale_margin_then_sto
 
 #[tokio::test]
 async fn steady_tick_describes_only_new_tasks_and_still_drops_a_stopped_task_unprobed() {
-    let lab = EcsLab::start(10).await;
-    let arns = lab.run_tasks(3, None, true).await;
-    let (scaler, store) = lab
-        .scaler(
-            Limits {
-                capacity: 10,
-                up: 5,
-                down: 1000,
-                min: 0,
-                max: 10,
-            },
-            &[],
-        )
-        .await;
+    let lab = ecs::lab(10).await;
+    let arns = lab.run_tasks(3, None, true).await.unwrap();
+    let (scaler, store) = ecs::scaler(
+        &lab,
+        Limits {
+            capacity: 10,
+            up: 5,
+            down: 1000,
+            min: 0,
+            max: 10,
+        },
+        &[],
+    )
+    .await;
 
     // Rebuild: every task is new to the table, so every task is described.
     let r = tick(&scaler).await;
@@ -173,8 +158,8 @@ async fn steady_tick_describes_only_new_tasks_and_still_drops_a_stopped_task_unp
     );
 
     // One task is stopped outside the scaler, another one starts.
-    lab.stop_task(&arns[0]).await;
-    let added = lab.run_tasks(1, None, true).await;
+    lab.stop_task(&arns[0]).await.unwrap();
+    let added = lab.run_tasks(1, None, true).await.unwrap();
     let r = tick(&scaler).await;
     assert_eq!(r.removed, 1, "{r:?}");
     assert_eq!(r.described, 1, "only the new task is described");
@@ -193,20 +178,20 @@ async fn steady_tick_describes_only_new_tasks_and_still_drops_a_stopped_task_unp
 
 #[tokio::test]
 async fn never_launches_above_max_tasks() {
-    let lab = EcsLab::start(10).await;
-    lab.run_tasks(1, None, true).await;
-    let (scaler, _) = lab
-        .scaler(
-            Limits {
-                capacity: 10,
-                up: 100,
-                down: 200,
-                min: 0,
-                max: 3,
-            },
-            &[],
-        )
-        .await;
+    let lab = ecs::lab(10).await;
+    lab.run_tasks(1, None, true).await.unwrap();
+    let (scaler, _) = ecs::scaler(
+        &lab,
+        Limits {
+            capacity: 10,
+            up: 100,
+            down: 200,
+            min: 0,
+            max: 3,
+        },
+        &[],
+    )
+    .await;
     let r = tick(&scaler).await;
     assert_eq!(
         r.launched.len(),
@@ -219,24 +204,24 @@ async fn never_launches_above_max_tasks() {
     let r = tick(&scaler).await;
     assert_eq!(r.free_before, 0);
     assert!(r.launched.is_empty(), "at max: {r:?}");
-    assert_eq!(lab.running_tasks().await.len(), 3);
+    assert_eq!(lab.running_tasks().await.unwrap().len(), 3);
 }
 
 #[tokio::test]
 async fn launches_up_to_min_tasks_and_never_moves_servers_to_standby_below_it() {
-    let lab = EcsLab::start(10).await;
-    let (scaler, store) = lab
-        .scaler(
-            Limits {
-                capacity: 10,
-                up: 5,
-                down: 8,
-                min: 2,
-                max: 4,
-            },
-            &[],
-        )
-        .await;
+    let lab = ecs::lab(10).await;
+    let (scaler, store) = ecs::scaler(
+        &lab,
+        Limits {
+            capacity: 10,
+            up: 5,
+            down: 8,
+            min: 2,
+            max: 4,
+        },
+        &[],
+    )
+    .await;
     let r = tick(&scaler).await;
     assert_eq!(r.launched.len(), 2, "empty cluster gets MIN_TASKS servers");
     // 20 free > 8, but a standby would leave one serving task, under the minimum.
@@ -251,20 +236,20 @@ async fn launches_up_to_min_tasks_and_never_moves_servers_to_standby_below_it() 
 
 #[tokio::test]
 async fn unhealthy_server_is_stopped_and_replaced_after_the_failure_threshold() {
-    let lab = EcsLab::start(10).await;
-    let arns = lab.run_tasks(2, None, true).await;
-    let (scaler, store) = lab
-        .scaler(
-            Limits {
-                capacity: 10,
-                up: 5,
-                down: 100,
-                min: 0,
-                max: 5,
-            },
-            &[("PROBE_FAILURE_THRESHOLD", "2")],
-        )
-        .await;
+    let lab = ecs::lab(10).await;
+    let arns = lab.run_tasks(2, None, true).await.unwrap();
+    let (scaler, store) = ecs::scaler(
+        &lab,
+        Limits {
+            capacity: 10,
+            up: 5,
+            down: 100,
+            min: 0,
+            max: 5,
+        },
+        &[("PROBE_FAILURE_THRESHOLD", "2")],
+    )
+    .await;
     tick(&scaler).await;
     let sick = &arns[0];
     lab.server(sick).set_healthy(false);
@@ -279,7 +264,7 @@ async fn unhealthy_server_is_stopped_and_replaced_after_the_failure_threshold() 
     assert_eq!(r.unhealthy, vec![sick.clone()]);
     assert_eq!(r.stopped, vec![sick.clone()]);
     assert_eq!(r.launched.len(), 1, "replaced");
-    let running = lab.running_tasks().await;
+    let running = lab.running_tasks().await.unwrap();
     assert!(!running.contains(sick));
     assert_eq!(
         running,
@@ -290,21 +275,21 @@ async fn unhealthy_server_is_stopped_and_replaced_after_the_failure_threshold() 
 
 #[tokio::test]
 async fn state_is_rebuilt_from_ecs_after_the_table_is_wiped() {
-    let lab = EcsLab::start(10).await;
-    let servers = lab.run_tasks(3, None, true).await;
-    let untagged = lab.run_tasks(1, None, false).await;
-    let (scaler, store) = lab
-        .scaler(
-            Limits {
-                capacity: 10,
-                up: 5,
-                down: 100,
-                min: 0,
-                max: 5,
-            },
-            &[],
-        )
-        .await;
+    let lab = ecs::lab(10).await;
+    let servers = lab.run_tasks(3, None, true).await.unwrap();
+    let untagged = lab.run_tasks(1, None, false).await.unwrap();
+    let (scaler, store) = ecs::scaler(
+        &lab,
+        Limits {
+            capacity: 10,
+            up: 5,
+            down: 100,
+            min: 0,
+            max: 5,
+        },
+        &[],
+    )
+    .await;
     lab.server(&servers[1]).set_free(3);
     tick(&scaler).await;
     let before: Vec<ServerRecord> = store.servers().await.unwrap();
@@ -338,33 +323,24 @@ async fn state_is_rebuilt_from_ecs_after_the_table_is_wiped() {
 
 #[tokio::test]
 async fn two_overlapping_scaler_runs_never_double_launch() {
-    let lab = EcsLab::start(10).await;
-    lab.run_tasks(1, None, true).await;
+    let lab = ecs::lab(10).await;
+    lab.run_tasks(1, None, true).await.unwrap();
     // A slow server keeps the first run busy while the second starts.
-    lab.servers()[0]
-        .1
-        .delay_ms
-        .store(300, std::sync::atomic::Ordering::SeqCst);
-    let (scaler_a, _) = lab
-        .scaler(
-            Limits {
-                capacity: 10,
-                up: 40,
-                down: 100,
-                min: 0,
-                max: 10,
-            },
-            &[],
-        )
-        .await;
+    lab.servers()[0].1.set_delay_ms(300);
+    let (scaler_a, _) = ecs::scaler(
+        &lab,
+        Limits {
+            capacity: 10,
+            up: 40,
+            down: 100,
+            min: 0,
+            max: 10,
+        },
+        &[],
+    )
+    .await;
     // A second scaler instance (another Lambda invocation) on the same table.
-    let table = scaler_a.store.clone();
-    let scaler_b = Scaler {
-        store: table,
-        ecs: scaler_a.ecs.clone(),
-        prober: scaler_a.prober.clone(),
-        settings: scaler_a.settings.clone(),
-    };
+    let scaler_b = scaler_a.clone();
 
     let (a, b) = tokio::join!(scaler_a.tick(), async {
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -388,7 +364,7 @@ async fn two_overlapping_scaler_runs_never_double_launch() {
         1 + 1,
         "one RunTask by the test, one by the acting run"
     );
-    assert_eq!(lab.running_tasks().await.len(), 4);
+    assert_eq!(lab.running_tasks().await.unwrap().len(), 4);
 
     // The lease was given back: the next run acts and launches nothing more.
     match scaler_b.tick().await.unwrap() {
@@ -399,21 +375,21 @@ async fn two_overlapping_scaler_runs_never_double_launch() {
 
 #[tokio::test]
 async fn protects_service_tasks_with_players_from_scale_in_and_lifts_it_when_empty() {
-    let lab = EcsLab::start(10).await;
-    let svc = lab.run_tasks(2, Some("service:lobby"), true).await;
-    let standalone = lab.run_tasks(1, None, true).await;
-    let (scaler, store) = lab
-        .scaler(
-            Limits {
-                capacity: 10,
-                up: 5,
-                down: 100,
-                min: 0,
-                max: 5,
-            },
-            &[("ECS_SERVICE", "lobby")],
-        )
-        .await;
+    let lab = ecs::lab(10).await;
+    let svc = lab.run_tasks(2, Some("service:lobby"), true).await.unwrap();
+    let standalone = lab.run_tasks(1, None, true).await.unwrap();
+    let (scaler, store) = ecs::scaler(
+        &lab,
+        Limits {
+            capacity: 10,
+            up: 5,
+            down: 100,
+            min: 0,
+            max: 5,
+        },
+        &[("ECS_SERVICE", "lobby")],
+    )
+    .await;
     lab.server(&svc[0]).set_free(7);
     lab.server(&standalone[0]).set_free(2);
 
@@ -429,7 +405,7 @@ async fn protects_service_tasks_with_players_from_scale_in_and_lifts_it_when_emp
     assert!(record(&store, &svc[0]).await.protected);
     assert!(record(&store, &svc[0]).await.in_service);
     let until = record(&store, &svc[0]).await.protected_until_ms;
-    let hour = hangar_scaler::tick::now_ms() + 3_600_000;
+    let hour = now_ms() + 3_600_000;
     assert!(
         until > hour - 60_000 && until <= hour,
         "protected for PROTECTION_MINUTES (60)"
@@ -448,24 +424,24 @@ async fn protects_service_tasks_with_players_from_scale_in_and_lifts_it_when_emp
 
 #[tokio::test]
 async fn probes_run_concurrently_within_the_configured_bound() {
-    let lab = EcsLab::start(10).await;
+    let lab = ecs::lab(10).await;
     lab.set_new_servers(NewServers {
-        capacity: 10,
         delay_ms: 200,
+        ..NewServers::with_capacity(10)
     });
-    lab.run_tasks(10, None, true).await;
-    let (scaler, _) = lab
-        .scaler(
-            Limits {
-                capacity: 10,
-                up: 5,
-                down: 1000,
-                min: 0,
-                max: 20,
-            },
-            &[("PROBE_CONCURRENCY", "5"), ("PROBE_TIMEOUT_MS", "2000")],
-        )
-        .await;
+    lab.run_tasks(10, None, true).await.unwrap();
+    let (scaler, _) = ecs::scaler(
+        &lab,
+        Limits {
+            capacity: 10,
+            up: 5,
+            down: 1000,
+            min: 0,
+            max: 20,
+        },
+        &[("PROBE_CONCURRENCY", "5"), ("PROBE_TIMEOUT_MS", "2000")],
+    )
+    .await;
     let r = tick(&scaler).await;
     assert_eq!((r.probed, r.probe_failures), (10, 0));
     let peak = lab.peak_concurrent_probes();
@@ -474,23 +450,22 @@ async fn probes_run_concurrently_within_the_configured_bound() {
 
 #[tokio::test]
 async fn slow_servers_count_as_failed_probes_after_the_timeout() {
-    let lab = EcsLab::start(10).await;
-    let arns = lab.run_tasks(1, None, true).await;
-    let (scaler, store) = lab
-        .scaler(
-            Limits {
-                capacity: 10,
-                up: 5,
-                down: 100,
-                min: 0,
-                max: 1,
-            },
-            &[("PROBE_TIMEOUT_MS", "100")],
-        )
-        .await;
-    lab.server(&arns[0])
-        .delay_ms
-        .store(1000, std::sync::atomic::Ordering::SeqCst);
+    let lab = ecs::lab(10).await;
+    let arns = lab.run_tasks(1, None, true).await.unwrap();
+    let (scaler, store) = ecs::scaler(
+        &lab,
+        Limits {
+            capacity: 10,
+            up: 5,
+            down: 100,
+            min: 0,
+            max: 1,
+        },
+        // No start-up grace: a new server's first failed probe counts.
+        &[("PROBE_TIMEOUT_MS", "100"), ("PROBE_GRACE_SECONDS", "0")],
+    )
+    .await;
+    lab.server(&arns[0]).set_delay_ms(1000);
     let r = tick(&scaler).await;
     assert_eq!(r.probe_failures, 1);
     let rec = record(&store, &arns[0]).await;
@@ -508,20 +483,20 @@ async fn slow_servers_count_as_failed_probes_after_the_timeout() {
 
 #[tokio::test]
 async fn standby_server_is_brought_back_before_launching_when_capacity_runs_short() {
-    let lab = EcsLab::start(10).await;
-    let arns = lab.run_tasks(3, None, true).await;
-    let (scaler, store) = lab
-        .scaler(
-            Limits {
-                capacity: 10,
-                up: 5,
-                down: 15,
-                min: 1,
-                max: 5,
-            },
-            &[],
-        )
-        .await;
+    let lab = ecs::lab(10).await;
+    let arns = lab.run_tasks(3, None, true).await.unwrap();
+    let (scaler, store) = ecs::scaler(
+        &lab,
+        Limits {
+            capacity: 10,
+            up: 5,
+            down: 15,
+            min: 1,
+            max: 5,
+        },
+        &[],
+    )
+    .await;
     lab.server(&arns[0]).set_free(4);
     lab.server(&arns[2]).set_free(6);
     let r = tick(&scaler).await;
@@ -539,33 +514,40 @@ async fn standby_server_is_brought_back_before_launching_when_capacity_runs_shor
 
 #[tokio::test]
 async fn scheduled_event_runs_one_tick_and_a_held_lease_answers_skipped() {
-    let lab = EcsLab::start(10).await;
-    lab.run_tasks(1, None, true).await;
-    let (scaler, store) = lab
-        .scaler(
-            Limits {
-                capacity: 10,
-                up: 15,
-                down: 40,
-                min: 0,
-                max: 5,
-            },
-            &[],
-        )
-        .await;
+    let lab = ecs::lab(10).await;
+    lab.run_tasks(1, None, true).await.unwrap();
+    let (scaler, store) = ecs::scaler(
+        &lab,
+        Limits {
+            capacity: 10,
+            up: 15,
+            down: 40,
+            min: 0,
+            max: 5,
+        },
+        &[],
+    )
+    .await;
     let event: aws_lambda_events::eventbridge::EventBridgeEvent =
         serde_json::from_str(include_str!("../../../events/ecs-scaler.json")).unwrap();
-    let invoke = || hangar_scaler::api::scale(&scaler, event.clone());
-    let out = invoke().await.unwrap();
+    let invoke = || async {
+        serde_json::to_value(
+            hangar_gameservers::api::scale(&scaler, event.clone())
+                .await
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    let out = invoke().await;
     assert_eq!(out["servers"], 1);
     assert_eq!(out["launched"].as_array().unwrap().len(), 1);
 
     // Another run holds the lease: this invocation does nothing.
     assert!(store
-        .acquire_lease("other-run", hangar_scaler::tick::now_ms(), 60_000)
+        .acquire_lease("other-run", now_ms(), 60_000)
         .await
         .unwrap());
-    let out = invoke().await.unwrap();
+    let out = invoke().await;
     assert_eq!(out, serde_json::json!({"skipped": true}));
-    assert_eq!(lab.running_tasks().await.len(), 2);
+    assert_eq!(lab.running_tasks().await.unwrap().len(), 2);
 }

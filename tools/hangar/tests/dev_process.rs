@@ -493,27 +493,48 @@ print(json.dumps({"fleet": fleets[0]["Status"], "tables": tables, "queues": queu
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("--property"));
 
-    // The allocation route answers through the local API gateway with a player token.
+    // The local scaler starts a game server and probes it; from then the allocation
+    // route hands a player its address, asked with only the printed environment
+    // ($HANGAR_API_URL) and a player token, and a game server answers there.
     let token = ok(&stack.hangar(&elsewhere, &["dev", "token", "alice"]));
-    let api = stack.info["api_url"].as_str().unwrap();
-    let out = Command::new("curl")
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let allocated: serde_json::Value = loop {
+        let mut curl = Command::new("sh");
+        curl.args([
+            "-c",
+            "curl -s -w '\\n%{http_code}' -H \"Authorization: Bearer $1\" \"$HANGAR_API_URL/v1/gameservers/available\"",
+            "curl",
+            token.trim(),
+        ]);
+        printed_env(&mut curl, &stack.info);
+        let out = curl.output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let (body, status) = text.rsplit_once('\n').unwrap_or(("", &text));
+        match status {
+            "200" => break serde_json::from_str(body).unwrap(),
+            "503" => {}
+            other => panic!("GET /v1/gameservers/available answered {other}: {body}"),
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no game server became available within a minute: {body}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    assert_eq!(allocated["backup"], false, "{allocated}");
+    let address = allocated["address"].as_str().unwrap();
+    let probe = Command::new("curl")
         .args([
             "-s",
-            "-o",
-            "/dev/null",
-            "-w",
-            "%{http_code}",
-            "-H",
-            &format!("Authorization: Bearer {}", token.trim()),
-            &format!("{api}/v1/gameservers/available"),
+            "--noproxy",
+            "*",
+            &format!("http://{address}/capacity"),
         ])
         .output()
         .unwrap();
-    let status = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(
-        status == "200" || status == "503",
-        "GET /v1/gameservers/available answered {status}"
-    );
+    let load: serde_json::Value = serde_json::from_slice(&probe.stdout)
+        .unwrap_or_else(|e| panic!("{address} did not answer as a game server ({e})"));
+    assert_eq!(load["capacity"], 10, "{load}");
 
     stack.stop();
     std::fs::remove_dir_all(elsewhere).unwrap();

@@ -55,6 +55,21 @@ fn designed(name: &str) -> Option<Designed> {
         }),
         // the queue has no destinations: nothing to reconcile, a report of zeros
         "reconciler" => Body(|_| Ok(())),
+        // EventBridge Scheduler's default notification (`detail` the string "{}") decoded,
+        // one run: the empty table rebuilt from the empty cluster, MinGameServers (1)
+        // asked of RunTask, which refuses the sample's unregistered task definition; the
+        // run reports that for the next one instead of failing
+        "ecs-scaler" => Body(|body| {
+            let errors = body["errors"].as_array().ok_or("no errors list")?;
+            let refused = errors
+                .iter()
+                .any(|e| e.as_str().is_some_and(|e| e.contains("RunTask")));
+            if body["rebuilt"] == true && body["servers"] == 0 && refused {
+                Ok(())
+            } else {
+                Err(format!("report {body}"))
+            }
+        }),
         // the sample's alias does not exist in GameLift: refused before any change
         "fleet-validate" => Error("Hangar.Refused", "alias"),
         // the hooks' checks fail on an empty stack (no function versions to invoke, no
@@ -69,12 +84,10 @@ fn designed(name: &str) -> Option<Designed> {
     })
 }
 
-/// Functions without a sample in `events/` yet (events/README.md): the scaler (its
-/// EventBridge Scheduler notification comes with the game servers' work) and the fleet
-/// stages after `fleet-validate` (each needs the execution state of its point in the
-/// workflow). Every other function must have a sample and a designed answer.
+/// Functions without a sample in `events/` yet (events/README.md): the fleet stages
+/// after `fleet-validate` (each needs the execution state of its point in the workflow).
+/// Every other function must have a sample and a designed answer.
 const NOT_YET: &[&str] = &[
-    "ecs-scaler",
     "fleet-create-build",
     "fleet-wait-build",
     "fleet-create-fleet",

@@ -5,9 +5,9 @@
 
 pub mod clock;
 pub mod console;
-pub mod ecs;
 mod emulator;
 mod fleet;
+pub mod gameservers;
 pub mod info;
 mod moto;
 pub mod resource_names;
@@ -48,6 +48,8 @@ pub enum DevError {
     MotoNotReady { url: String, log: PathBuf },
     #[error("the GameLift emulator did not start: {0}")]
     Emulator(String),
+    #[error("the local ECS scaler did not start: {0}")]
+    GameServers(String),
     #[error("creating the local resources failed: {0}")]
     Resources(#[from] resources::ResourceError),
     #[error(transparent)]
@@ -396,6 +398,16 @@ async fn start_parts(
         .await
         .map_err(DevError::Emulator)?;
     stack.background = sessions::spawn_background(&sdk_config, &gamelift_url, &resources);
+    let scaler_task = gameservers::spawn_scaler(
+        &sdk_config,
+        &moto_url,
+        &resources,
+        &config.prefix,
+        ecs_lab::Contract::Hangar,
+    )
+    .await
+    .map_err(DevError::GameServers)?;
+    stack.background.push(scaler_task);
 
     let mut env = DevInfo::environment(&config.region, &moto_url, &gamelift_url, &api_url);
     env.extend(fleet_env);
@@ -478,7 +490,7 @@ fn console_sources(
         api_url: api_url.to_string(),
         key,
         sessions_table: resources.tables.get(sessions::AREA).cloned(),
-        gameservers_table: resources.tables.get(ecs::AREA).cloned(),
+        gameservers_table: resources.tables.get(gameservers::AREA).cloned(),
     }
 }
 

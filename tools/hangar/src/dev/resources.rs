@@ -397,13 +397,13 @@ async fn create_tables(
             message,
         })?;
     tables.insert(super::sessions::AREA.to_string(), sessions);
-    let gameservers = super::ecs::create_table(dynamodb, prefix)
+    let gameservers = super::gameservers::create_table(dynamodb, prefix)
         .await
         .map_err(|message| ResourceError::Aws {
             what: "create the game-servers table".into(),
             message,
         })?;
-    tables.insert(super::ecs::AREA.to_string(), gameservers);
+    tables.insert(super::gameservers::AREA.to_string(), gameservers);
     // Register each area's table here, e.g.
     //   tables.insert("sessions".into(), hangar_sessions::ensure_table(dynamodb, &format!("{prefix}-sessions")).await?);
     Ok(tables)

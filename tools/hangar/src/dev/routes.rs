@@ -48,7 +48,7 @@ pub async fn api_routes(ctx: &RouteContext) -> Result<Vec<Route>, RouteError> {
     {
         routes.extend(super::sessions::routes(sessions));
     }
-    routes.extend(super::ecs::routes(&ctx.sdk_config, &ctx.resources));
+    routes.extend(super::gameservers::routes(&ctx.sdk_config, &ctx.resources));
     Ok(routes)
 }
 

@@ -1,6 +1,6 @@
 //! Pure scaling and allocation decisions: no clock, no network, no AWS. The tick
 //! gathers facts (what ECS runs, what each server said about its capacity) and asks
-//! this module what to do; the allocator asks it in which order to try servers.
+//! this module what to do, and how the holds on each server stand after a probe.
 
 use serde::{Deserialize, Serialize};
 
@@ -214,36 +214,37 @@ pub fn plan(servers: &[ServerView], m: &Margins) -> Plan {
     p
 }
 
-/// Reconciles slots reserved by the allocator with a new probe. A reserved slot is
-/// consumed when the server reports fewer free slots than before (the player arrived);
-/// reservations older than the hold time are released. Returns `(reserved, free)`.
-pub fn reconcile_reservations(
-    previous_reported_free: u32,
-    reserved: u32,
-    reported_free: u32,
-    hold_expired: bool,
-) -> (u32, u32) {
-    let reserved = if hold_expired {
-        0
-    } else {
-        reserved.saturating_sub(previous_reported_free.saturating_sub(reported_free))
-    };
-    (reserved, reported_free.saturating_sub(reserved))
+/// A slot handed to a player and not yet seen taken on the server: it waits for its
+/// player until `expires_at_ms`, on its own (a busy server's fresh holds do not keep
+/// stale ones alive).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hold {
+    pub id: String,
+    pub expires_at_ms: u64,
 }
 
-/// The order in which the allocator tries servers: only active servers with a free slot,
-/// fullest first for packing, emptiest first for spread; ties broken by id so that
-/// concurrent allocators agree.
-pub fn allocation_order(servers: &[ServerView], strategy: Strategy) -> Vec<&ServerView> {
-    let mut c: Vec<&ServerView> = servers
+/// Reconciles the holds of a server with a new probe, slot by slot. Each player who
+/// arrived (the server reports fewer free slots than before) takes the oldest hold;
+/// holds past their expiry are released. Returns the holds kept, in their order, and the
+/// free slots the allocator may still hand out.
+pub fn reconcile_holds(
+    previous_reported_free: u32,
+    holds: &[Hold],
+    reported_free: u32,
+    now_ms: u64,
+) -> (Vec<Hold>, u32) {
+    let arrived = previous_reported_free.saturating_sub(reported_free) as usize;
+    let mut oldest: Vec<usize> = (0..holds.len()).collect();
+    oldest.sort_by_key(|&i| (holds[i].expires_at_ms, i));
+    let taken: std::collections::HashSet<usize> = oldest.into_iter().take(arrived).collect();
+    let kept: Vec<Hold> = holds
         .iter()
-        .filter(|s| s.state == ServerState::Active && s.free > 0)
+        .enumerate()
+        .filter(|(i, h)| !taken.contains(i) && h.expires_at_ms > now_ms)
+        .map(|(_, h)| h.clone())
         .collect();
-    match strategy {
-        Strategy::Packing => c.sort_by(|a, b| a.free.cmp(&b.free).then_with(|| a.id.cmp(&b.id))),
-        Strategy::Spread => c.sort_by(|a, b| b.free.cmp(&a.free).then_with(|| a.id.cmp(&b.id))),
-    }
-    c
+    let free = reported_free.saturating_sub(kept.len() as u32);
+    (kept, free)
 }
 
 /// A probe failure count reaching the threshold makes a server unhealthy.
@@ -611,40 +612,49 @@ mod tests {
         assert_eq!(p.unprotect, vec!["old-empty".to_string()]);
     }
 
-    #[test]
-    fn reservations_are_consumed_by_arrivals_and_released_after_hold() {
-        // 3 reserved, server went from 10 to 8 free: two players arrived.
-        assert_eq!(reconcile_reservations(10, 3, 8, false), (1, 7));
-        // nobody arrived yet
-        assert_eq!(reconcile_reservations(10, 3, 10, false), (3, 7));
-        // players left (free went up): reservations stay
-        assert_eq!(reconcile_reservations(5, 2, 9, false), (2, 7));
-        // hold expired
-        assert_eq!(reconcile_reservations(10, 3, 10, true), (0, 10));
-        // never negative
-        assert_eq!(reconcile_reservations(1, 5, 1, false), (5, 0));
+    fn holds(expiries: &[u64]) -> Vec<Hold> {
+        expiries
+            .iter()
+            .enumerate()
+            .map(|(i, &e)| Hold {
+                id: format!("h{i}"),
+                expires_at_ms: e,
+            })
+            .collect()
+    }
+
+    fn ids(h: &[Hold]) -> Vec<&str> {
+        h.iter().map(|h| h.id.as_str()).collect()
     }
 
     #[test]
-    fn allocation_order_packs_or_spreads_and_skips_standby_unhealthy_full() {
-        let servers = vec![
-            s("a", Active, 10, 5),
-            s("b", Active, 10, 1),
-            s("c", Active, 10, 9),
-            s("d", Standby, 10, 10),
-            s("e", Unhealthy, 10, 10),
-            s("f", Active, 10, 0),
-            s("g", Launching, 0, 0),
-        ];
-        let ids = |v: Vec<&ServerView>| v.iter().map(|s| s.id.clone()).collect::<Vec<_>>();
-        assert_eq!(
-            ids(allocation_order(&servers, Strategy::Packing)),
-            vec!["b", "a", "c"]
-        );
-        assert_eq!(
-            ids(allocation_order(&servers, Strategy::Spread)),
-            vec!["c", "a", "b"]
-        );
+    fn arrivals_take_the_oldest_holds_and_each_hold_expires_on_its_own() {
+        let h = holds(&[300, 100, 200]);
+        // 10 -> 8 free: two players arrived, taking the two oldest holds (h1, h2).
+        let (kept, free) = reconcile_holds(10, &h, 8, 0);
+        assert_eq!((ids(&kept), free), (vec!["h0"], 7));
+        // Nobody arrived: all three wait.
+        let (kept, free) = reconcile_holds(10, &h, 10, 0);
+        assert_eq!((ids(&kept), free), (vec!["h0", "h1", "h2"], 7));
+        // At 150 only h1 has expired; the others still wait.
+        let (kept, free) = reconcile_holds(10, &h, 10, 150);
+        assert_eq!((ids(&kept), free), (vec!["h0", "h2"], 8));
+        // Players left (free went up): holds stay.
+        let (kept, free) = reconcile_holds(5, &h[..2], 9, 0);
+        assert_eq!((ids(&kept), free), (vec!["h0", "h1"], 7));
+        // Never negative.
+        let (kept, free) = reconcile_holds(1, &holds(&[9, 9, 9, 9, 9]), 1, 0);
+        assert_eq!((kept.len(), free), (5, 0));
+    }
+
+    #[test]
+    fn a_busy_server_still_releases_its_stale_holds() {
+        // A fresh hold every second, an expiry of 60 s: the first ones lapse although
+        // the server keeps getting new holds.
+        let h = holds(&(0..120).map(|s| (s + 60) * 1000).collect::<Vec<_>>());
+        let (kept, _) = reconcile_holds(200, &h, 200, 90_000);
+        assert_eq!(kept.len(), 120 - 31, "holds created before 30 s lapsed");
+        assert!(kept.iter().all(|h| h.expires_at_ms > 90_000));
     }
 
     #[test]

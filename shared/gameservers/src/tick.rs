@@ -3,26 +3,24 @@
 //! give the lease back. A second run while the lease is held does nothing.
 
 use std::collections::{HashMap, HashSet};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
 
-use crate::config::ScalerConfig;
-use crate::decision::{
-    next_state_after_probe, plan, reconcile_reservations, Margins, ServerState, ServerView,
-};
-use crate::ecs::{Ecs, EcsError, GameServerTask};
-use crate::probe::{CapacityReport, ProbeError, Prober};
-use crate::store::{ServerRecord, Store, StoreError};
+use hangar_lambda::clock::now_ms;
 
-#[derive(Debug, thiserror::Error)]
-pub enum TickError {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Ecs(#[from] EcsError),
-}
+use crate::address::{endpoints, Endpoints, NetworkFacts, Ports};
+use crate::config::{ClientAddress, NetworkMode, TickSettings};
+use crate::decision::{
+    next_state_after_probe, plan, reconcile_holds, Hold, ServerState, ServerView,
+};
+use crate::ec2::InstanceAddresses;
+use crate::ecs::GameServerTask;
+use crate::error::GameServersError;
+use crate::probe::{CapacityReport, ProbeError};
+use crate::service::{GameServers, Scaling};
+use crate::store::ServerRecord;
 
 /// What a run did, for logs, tests and the benchmark.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -77,28 +75,17 @@ pub enum TickOutcome {
     Done(Box<TickReport>),
 }
 
-/// The settings one run needs beyond its adapters.
-#[derive(Debug, Clone)]
-pub struct TickSettings {
-    pub margins: Margins,
-    pub game_port: u16,
-    pub failure_threshold: u32,
-    pub reservation_hold: Duration,
-    pub lease: Duration,
-    pub protection_minutes: i32,
-    pub write_concurrency: usize,
-}
-
-impl From<&ScalerConfig> for TickSettings {
-    fn from(c: &ScalerConfig) -> Self {
-        TickSettings {
-            margins: c.margins,
-            game_port: c.game_port,
-            failure_threshold: c.failure_threshold,
-            reservation_hold: c.reservation_hold,
-            lease: c.lease,
-            protection_minutes: c.protection_minutes,
-            write_concurrency: c.write_concurrency,
+/// What the scheduled function answers: the report, or `{"skipped": true}`.
+impl Serialize for TickOutcome {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        match self {
+            TickOutcome::Skipped => {
+                let mut map = serializer.serialize_map(Some(1))?;
+                map.serialize_entry("skipped", &true)?;
+                map.end()
+            }
+            TickOutcome::Done(report) => report.serialize(serializer),
         }
     }
 }
@@ -110,29 +97,21 @@ async fn timed<T>(f: impl std::future::Future<Output = T>) -> (T, u64) {
     (out, start.elapsed().as_millis() as u64)
 }
 
-pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
-pub struct Scaler {
-    pub store: Store,
-    pub ecs: Ecs,
-    pub prober: Prober,
-    pub settings: TickSettings,
-}
-
 /// How many times a write is retried after losing a race with the allocator.
 const SAVE_ATTEMPTS: usize = 8;
 
-impl Scaler {
-    pub async fn tick(&self) -> Result<TickOutcome, TickError> {
+impl GameServers {
+    /// One scaler run under the group's lease; [`TickOutcome::Skipped`] while another
+    /// run holds it.
+    pub async fn tick(&self) -> Result<TickOutcome, GameServersError> {
+        let scaling = self
+            .scaling
+            .as_ref()
+            .ok_or(GameServersError::ScalingNotConfigured)?;
         let owner = uuid::Uuid::new_v4().to_string();
         if !self
             .store
-            .acquire_lease(&owner, now_ms(), self.settings.lease.as_millis() as u64)
+            .acquire_lease(&owner, now_ms(), scaling.settings.lease.as_millis() as u64)
             .await?
         {
             tracing::info!(
@@ -141,15 +120,15 @@ impl Scaler {
             );
             return Ok(TickOutcome::Skipped);
         }
-        let result = self.run().await;
+        let result = self.run(scaling).await;
         if let Err(e) = self.store.release_lease(&owner).await {
             tracing::warn!(error = %e, "could not release the scaler lease; it expires on its own");
         }
         result.map(|r| TickOutcome::Done(Box::new(r)))
     }
 
-    async fn run(&self) -> Result<TickReport, TickError> {
-        let s = &self.settings;
+    async fn run(&self, scaling: &Scaling) -> Result<TickReport, GameServersError> {
+        let s = &scaling.settings;
         let mut report = TickReport::default();
         let mut phase = Instant::now();
         let mut lap = move || {
@@ -158,7 +137,7 @@ impl Scaler {
             ms
         };
         let ((stored, table_ms), (listed, list_ms)) =
-            tokio::join!(timed(self.store.servers()), timed(self.ecs.listed()));
+            tokio::join!(timed(self.store.servers()), timed(scaling.ecs.listed()));
         let (stored, listed) = (stored?, listed?);
         (report.timings.table_ms, report.timings.list_ms) = (table_ms, list_ms);
         report.rebuilt = stored.is_empty();
@@ -176,8 +155,9 @@ impl Scaler {
             .cloned()
             .collect();
         report.described = unknown.len();
-        let (described, describe_ms) = timed(self.ecs.describe(&unknown)).await;
+        let (described, describe_ms) = timed(scaling.ecs.describe(&unknown)).await;
         let described = described?;
+        let located = self.locate(scaling, &described).await?;
         report.timings.describe_ms = describe_ms;
         let described: HashMap<&str, &GameServerTask> =
             described.iter().map(|t| (t.arn.as_str(), t)).collect();
@@ -190,19 +170,19 @@ impl Scaler {
                 (Some(r), None) if r.seen_running() => current.push((r.clone(), true)),
                 (stored, Some(t)) => {
                     let mut r = stored.cloned().unwrap_or_else(|| {
-                        ServerRecord::new(
-                            self.store.group(),
-                            &t.arn,
-                            t.host.clone(),
-                            s.game_port,
-                            t.in_service,
-                            now,
-                        )
+                        ServerRecord::new(self.store.group(), &t.arn, t.in_service, now)
                     });
-                    if t.host.is_some() {
-                        r.host = t.host.clone();
+                    let at = located.get(t.arn.as_str()).cloned().unwrap_or_default();
+                    if let Some((host, port)) = at.client {
+                        (r.host, r.port) = (Some(host), port);
+                    }
+                    if at.probe.is_some() {
+                        r.probe = at.probe;
                     }
                     r.in_service = t.in_service;
+                    if t.is_running() && r.running_since_ms == 0 {
+                        r.running_since_ms = now;
+                    }
                     current.push((r, t.is_running()));
                 }
                 // Not a game server (tags, family) or gone since ListTasks.
@@ -227,11 +207,14 @@ impl Scaler {
         let targets: Vec<(String, String)> = current
             .iter()
             .filter(|(r, running)| *running && r.state != ServerState::Unhealthy)
-            .filter_map(|(r, _)| r.host.clone().map(|h| (r.task_arn().to_string(), h)))
+            .filter_map(|(r, _)| {
+                r.probe_address(s.capacity_port)
+                    .map(|a| (r.task_arn().to_string(), a))
+            })
             .collect();
         let mut records: Vec<ServerRecord> = current.into_iter().map(|(r, _)| r).collect();
         report.probed = targets.len();
-        let results = self.prober.probe_all(targets).await;
+        let results = scaling.prober.probe_all(targets).await;
         report.timings.probe_ms = lap();
         for r in records.iter_mut() {
             if let Some(result) = results.get(r.task_arn()) {
@@ -277,7 +260,11 @@ impl Scaler {
             if list.is_empty() {
                 continue;
             }
-            match self.ecs.protect(list, enabled, s.protection_minutes).await {
+            match scaling
+                .ecs
+                .protect(list, enabled, s.protection_minutes)
+                .await
+            {
                 Ok(done) => {
                     for r in records
                         .iter_mut()
@@ -309,11 +296,17 @@ impl Scaler {
                 r
             })
             .collect();
-        let writes = stream::iter(changed)
+        // The futures are built first: a stream mapping with a closure that borrows
+        // `self` would make the run's future Send only for one lifetime, and a spawned
+        // scaler (`hangar dev`) needs it Send for all.
+        let saves: Vec<_> = changed
+            .into_iter()
             .map(|r| {
                 let seen = before.get(r.task_arn()).cloned();
-                async move { self.save(r, seen).await }
+                self.save(r, seen)
             })
+            .collect();
+        let writes = stream::iter(saves)
             .buffer_unordered(s.write_concurrency.max(1))
             .collect::<Vec<_>>()
             .await;
@@ -323,7 +316,7 @@ impl Scaler {
         report.timings.write_ms = lap();
 
         for arn in &p.stop {
-            match self
+            match scaling
                 .ecs
                 .stop(arn, "hangar-scaler: unhealthy or ready to close")
                 .await
@@ -337,19 +330,12 @@ impl Scaler {
         }
 
         if p.launch > 0 {
-            match self.ecs.run(p.launch).await {
+            match scaling.ecs.run(p.launch).await {
                 Ok(started) => {
-                    for t in started {
-                        let r = ServerRecord::new(
-                            self.store.group(),
-                            &t.arn,
-                            t.host.clone(),
-                            s.game_port,
-                            false,
-                            now,
-                        );
+                    for arn in started {
+                        let r = ServerRecord::new(self.store.group(), &arn, false, now);
                         self.store.save(&r, None).await?;
-                        report.launched.push(t.arn);
+                        report.launched.push(arn);
                     }
                 }
                 Err(e) => report.errors.push(e.to_string()),
@@ -362,35 +348,109 @@ impl Scaler {
         Ok(report)
     }
 
-    /// Writes `r` unless the allocator reserved slots meanwhile; then folds the new
-    /// reservations in and tries again.
+    /// Writes `r` unless the allocator reserved or gave back slots meanwhile; then
+    /// folds the new holds in (and drops those given back) and tries again.
     async fn save(
         &self,
         mut r: ServerRecord,
         seen: Option<ServerRecord>,
-    ) -> Result<(), StoreError> {
-        let mut expected = seen.as_ref().map(|b| b.reserved);
+    ) -> Result<(), GameServersError> {
+        let Some(mut seen_holds) = seen.map(|b| b.holds) else {
+            if self.store.save(&r, None).await? {
+                return Ok(());
+            }
+            return Err(GameServersError::Contended {
+                task_arn: r.task_arn().to_string(),
+            });
+        };
         for _ in 0..SAVE_ATTEMPTS {
-            if self.store.save(&r, expected).await? {
+            if self.store.save(&r, Some(&seen_holds)).await? {
                 return Ok(());
             }
             let Some(fresh) = self.store.server(r.task_arn()).await? else {
                 return Ok(()); // removed meanwhile
             };
-            let added = fresh.reserved.saturating_sub(expected.unwrap_or(0));
-            r.reserved += added;
-            r.free = r.free.saturating_sub(added);
-            r.last_reserved_at_ms = r.last_reserved_at_ms.max(fresh.last_reserved_at_ms);
-            expected = Some(fresh.reserved);
+            r.holds = fold_holds(&r.holds, &seen_holds, &fresh.holds);
+            r.reserved = r.holds.len() as u32;
+            r.free = r.reported_free.saturating_sub(r.reserved);
+            seen_holds = fresh.holds;
         }
-        Err(StoreError::Dynamo {
-            op: "PutItem",
-            message: format!("{} kept changing; giving up this run", r.task_arn()),
+        Err(GameServersError::Contended {
+            task_arn: r.task_arn().to_string(),
         })
+    }
+
+    /// Where the described tasks are reached: the container instances' addresses
+    /// (EC2 launch type) and the interfaces' public IPs (awsvpc, when players get them)
+    /// are asked of ECS and EC2 once for all of them.
+    async fn locate(
+        &self,
+        scaling: &Scaling,
+        tasks: &[GameServerTask],
+    ) -> Result<HashMap<String, Endpoints>, GameServersError> {
+        let s = &scaling.settings;
+        let mut instances: HashMap<String, InstanceAddresses> = HashMap::new();
+        let mut instance_of: HashMap<String, String> = HashMap::new();
+        let mut public_ips: HashMap<String, String> = HashMap::new();
+        if s.network_mode == NetworkMode::Awsvpc {
+            let enis: Vec<String> = tasks.iter().filter_map(|t| t.eni_id.clone()).collect();
+            if s.client_address == ClientAddress::Public && !enis.is_empty() {
+                public_ips = scaling.ec2.public_ips(&enis).await?;
+            }
+        } else {
+            let mut cis: Vec<String> = tasks
+                .iter()
+                .filter_map(|t| t.container_instance.clone())
+                .collect();
+            cis.sort();
+            cis.dedup();
+            if !cis.is_empty() {
+                instance_of = scaling.ecs.instances_of(&cis).await?;
+                let mut ids: Vec<String> = instance_of.values().cloned().collect();
+                ids.sort();
+                ids.dedup();
+                instances = scaling.ec2.instances(&ids).await?;
+            }
+        }
+        let ports = Ports {
+            game: s.game_port,
+            capacity: s.capacity_port,
+        };
+        Ok(tasks
+            .iter()
+            .map(|t| {
+                let facts = NetworkFacts {
+                    instance: t
+                        .container_instance
+                        .as_ref()
+                        .and_then(|ci| instance_of.get(ci))
+                        .and_then(|id| instances.get(id)),
+                    interface_public_ip: t
+                        .eni_id
+                        .as_ref()
+                        .and_then(|e| public_ips.get(e))
+                        .map(String::as_str),
+                };
+                let at = endpoints(t, s.network_mode, s.client_address, ports, facts);
+                if at.client.is_none() && t.is_running() {
+                    tracing::warn!(task = %t.arn, mode = ?s.network_mode, clients = ?s.client_address, "no address for players yet; not handed out");
+                }
+                (t.arn.clone(), at)
+            })
+            .collect())
     }
 }
 
-/// Folds one probe result into a record.
+/// The holds to write after a lost race: ours that are still in the table, plus those
+/// the allocator added since we read (`seen`). Holds given back meanwhile are dropped.
+pub fn fold_holds(ours: &[Hold], seen: &[Hold], fresh: &[Hold]) -> Vec<Hold> {
+    let mut out: Vec<Hold> = ours.iter().filter(|h| fresh.contains(h)).cloned().collect();
+    out.extend(fresh.iter().filter(|h| !seen.contains(h)).cloned());
+    out
+}
+
+/// Folds one probe result into a record. A new server that has not answered yet may
+/// fail its probes for the start-up grace without the failures counting.
 pub fn apply_probe(
     r: &mut ServerRecord,
     result: &Result<CapacityReport, ProbeError>,
@@ -399,19 +459,26 @@ pub fn apply_probe(
 ) {
     match result {
         Ok(c) => {
-            let hold_expired =
-                now.saturating_sub(r.last_reserved_at_ms) > s.reservation_hold.as_millis() as u64;
-            let (reserved, free) =
-                reconcile_reservations(r.reported_free, r.reserved, c.free_slots, hold_expired);
+            adopt_legacy_reservations(r, s);
+            let (holds, free) = reconcile_holds(r.reported_free, &r.holds, c.free_slots, now);
             r.failures = 0;
             r.capacity = c.capacity;
             r.reported_free = c.free_slots;
-            r.reserved = reserved;
+            r.reserved = holds.len() as u32;
+            r.holds = holds;
             r.free = free;
             r.ready_to_close = c.ready_to_close;
             r.state = next_state_after_probe(r.state, true, 0, s.failure_threshold);
         }
         Err(e) => {
+            let grace_ms = s.startup_grace.as_millis() as u64;
+            let starting = r.state == ServerState::Launching
+                && r.running_since_ms > 0
+                && now.saturating_sub(r.running_since_ms) < grace_ms;
+            if starting {
+                tracing::debug!(task = %r.task_arn(), error = %e, "probe failed during the start-up grace");
+                return;
+            }
             r.failures += 1;
             tracing::debug!(task = %r.task_arn(), failures = r.failures, error = %e, "probe failed");
             r.state = next_state_after_probe(r.state, false, r.failures, s.failure_threshold);
@@ -419,24 +486,23 @@ pub fn apply_probe(
     }
 }
 
+/// Items written before holds expired one by one count their reservations without
+/// holds: they become holds expiring one reservation hold after the last reservation.
+fn adopt_legacy_reservations(r: &mut ServerRecord, s: &TickSettings) {
+    let legacy = (r.reserved as usize).saturating_sub(r.holds.len());
+    if legacy > 0 {
+        let expires_at_ms = r.last_reserved_at_ms + s.reservation_hold.as_millis() as u64;
+        r.holds.extend((0..legacy).map(|i| Hold {
+            id: format!("legacy-{i}"),
+            expires_at_ms,
+        }));
+    }
+    r.last_reserved_at_ms = 0;
+}
+
 fn differs(a: &ServerRecord, b: &ServerRecord) -> bool {
     let mut b = b.clone();
     b.updated_at_ms = a.updated_at_ms;
+    b.sync_index();
     a != &b
-}
-
-impl Scaler {
-    /// Wires a scaler from its configuration and SDK clients built once in `main`.
-    pub fn from_config(
-        cfg: &ScalerConfig,
-        ecs: aws_sdk_ecs::Client,
-        dynamodb: aws_sdk_dynamodb::Client,
-    ) -> Result<Self, reqwest::Error> {
-        Ok(Scaler {
-            store: Store::new(dynamodb, &cfg.table, &cfg.group),
-            ecs: Ecs::new(ecs, cfg.ecs.clone()),
-            prober: Prober::new(cfg.capacity_port, cfg.probe_timeout, cfg.probe_concurrency)?,
-            settings: TickSettings::from(cfg),
-        })
-    }
 }

@@ -1,14 +1,14 @@
 //! One scaler tick over 1,000 game servers whose `GET /capacity` answers after 20 ms,
 //! with bounded concurrent probes, beside a sequential baseline (concurrency 1).
 //!
-//! Needs a moto server: `AWS_ENDPOINT_URL=http://127.0.0.1:<port> cargo bench -p hangar-tests --bench ecs_scaler_tick`
+//! Needs a moto server: `AWS_ENDPOINT_URL=http://127.0.0.1:<port> cargo bench -p hangar-tests --bench gameservers_tick`
 //! Optional: `BENCH_SERVERS` (default 1000), `BENCH_DELAY_MS` (20), `BENCH_CONCURRENCY` (100),
 //! `BENCH_TICKS` (steady ticks, 5).
 
 use std::time::Instant;
 
-use hangar_scaler::{Scaler, TickOutcome, TickReport};
-use hangar_tests::ecs::{EcsLab, Limits, NewServers};
+use hangar_gameservers::{GameServers, TickOutcome, TickReport};
+use hangar_tests::ecs::{self, Limits, NewServers};
 
 fn env(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -17,7 +17,7 @@ fn env(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-async fn timed(scaler: &Scaler) -> (f64, TickReport) {
+async fn timed(scaler: &GameServers) -> (f64, TickReport) {
     let start = Instant::now();
     let outcome = scaler.tick().await.expect("tick");
     let secs = start.elapsed().as_secs_f64();
@@ -51,15 +51,15 @@ async fn main() {
     let delay_ms = env("BENCH_DELAY_MS", 20);
     let concurrency = env("BENCH_CONCURRENCY", 100);
     let ticks = env("BENCH_TICKS", 5);
-    let lab = EcsLab::start(10).await;
+    let lab = ecs::lab(10).await;
     lab.set_new_servers(NewServers {
-        capacity: 10,
         delay_ms,
+        ..NewServers::with_capacity(10)
     });
     let mut left = servers;
     while left > 0 {
         let n = left.min(10);
-        lab.run_tasks(n as i32, None, true).await;
+        lab.run_tasks(n as i32, None, true).await.unwrap();
         left -= n;
     }
     let limits = || Limits {
@@ -74,13 +74,13 @@ async fn main() {
         ("PROBE_TIMEOUT_MS", "5000"),
         ("PROBE_CONCURRENCY", concurrency.as_str()),
     ];
-    let (scaler, _) = lab.scaler(limits(), &probe).await;
-    let (baseline, _) = lab
-        .scaler(
-            limits(),
-            &[("PROBE_TIMEOUT_MS", "5000"), ("PROBE_CONCURRENCY", "1")],
-        )
-        .await;
+    let (scaler, _) = ecs::scaler(&lab, limits(), &probe).await;
+    let (baseline, _) = ecs::scaler(
+        &lab,
+        limits(),
+        &[("PROBE_TIMEOUT_MS", "5000"), ("PROBE_CONCURRENCY", "1")],
+    )
+    .await;
 
     println!(
         "{servers} servers, probe answers after {delay_ms} ms, moto at {}",
