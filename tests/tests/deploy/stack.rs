@@ -46,7 +46,7 @@ pub async fn tables(prefix: &str, exist: bool) -> BTreeMap<String, String> {
                 format!("{prefix}-missing-sessions"),
             ),
             (
-                hangar::dev::ecs::AREA.to_string(),
+                hangar::dev::gameservers::AREA.to_string(),
                 format!("{prefix}-missing-gameservers"),
             ),
         ]);
@@ -59,8 +59,8 @@ pub async fn tables(prefix: &str, exist: bool) -> BTreeMap<String, String> {
                 .unwrap(),
         ),
         (
-            hangar::dev::ecs::AREA.to_string(),
-            hangar::dev::ecs::create_table(&dynamodb, prefix)
+            hangar::dev::gameservers::AREA.to_string(),
+            hangar::dev::gameservers::create_table(&dynamodb, prefix)
                 .await
                 .unwrap(),
         ),
