@@ -29,7 +29,7 @@ async fn holder(ddb: &aws_sdk_dynamodb::Client, table: &str, alias_id: &str) -> 
 }
 
 /// The one execution of `arns` whose claim succeeded; the other's must be a contention.
-fn one_winner<'a>(arns: [&'a str; 2], results: [Result<(), FleetError>; 2]) -> &'a str {
+fn one_winner(arns: [&str; 2], results: [Result<(), FleetError>; 2]) -> &str {
     let won: Vec<&str> = arns
         .iter()
         .zip(&results)
