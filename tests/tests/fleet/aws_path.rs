@@ -2,12 +2,15 @@
 //! ListExecutions, DescribeExecution, GetExecutionHistory, StopExecution) against the
 //! local Step Functions endpoint, which runs the state machine from `template.yaml` with
 //! the real ASL engine and the stage functions, against the GameLift emulator and moto.
-//! Exit codes: 0 replaced, 2 refused, 3 rolled back, 5 cancelled after the swap.
+//! Exit codes: 0 replaced, 2 refused, 3 rolled back, 4 needs a person, 10 cancelled after
+//! the swap, 11 detached (Ctrl-C on the `hangar` binary).
 
 use std::time::Duration;
 
 use crate::support::*;
-use hangar::fleet::{cancel_replacement, code, list_replacements, replace_aws, Follow, Target};
+use hangar::fleet::{
+    cancel_replacement, code, follow_execution, list_replacements, replace_aws, Follow, Target,
+};
 use hangar_tests::{unique_name, wait_until, REGION};
 use serde_json::{json, Value};
 
@@ -144,6 +147,76 @@ async fn the_same_request_started_twice_at_once_is_one_execution_one_fleet_and_o
     );
 }
 
+/// The same request in two executions at once (named apart, so StartExecution does not
+/// make them one: as when started from the console, or by two CLIs that both saw no
+/// running execution): the alias lock admits one; the other is refused before it
+/// creates anything and leaves the winner's lock alone.
+#[tokio::test]
+async fn the_same_request_in_two_executions_at_once_is_admitted_once_one_fleet_one_swap() {
+    let rig = rig().await;
+    let old = serving_fleet(&rig).await;
+    let name = unique_name("arena-v2");
+    let input = request(&old, &name).to_string();
+    let swaps_before = rig.admin.calls("UpdateAlias").await.unwrap();
+    let start = |n: &'static str| {
+        rig.sfn
+            .start_execution()
+            .state_machine_arn(rig.engine.state_machine_arn())
+            .name(n)
+            .input(&input)
+            .send()
+    };
+    let (a, b) = tokio::join!(start("same-request-a"), start("same-request-b"));
+    let arns = [
+        a.unwrap().execution_arn().to_string(),
+        b.unwrap().execution_arn().to_string(),
+    ];
+    let (ca, cb) = tokio::join!(
+        follow_execution(&rig.sfn, &arns[0], Follow::Detachable),
+        follow_execution(&rig.sfn, &arns[1], Follow::Detachable),
+    );
+    let mut codes = [ca.unwrap(), cb.unwrap()];
+    codes.sort();
+    assert_eq!(
+        codes,
+        [code::DONE, code::REFUSED],
+        "one replaced, one refused"
+    );
+    for arn in &arns {
+        let d = rig
+            .sfn
+            .describe_execution()
+            .execution_arn(arn)
+            .send()
+            .await
+            .unwrap();
+        if d.status().as_str() == "FAILED" {
+            assert_eq!(
+                d.error(),
+                Some("Hangar.Locked"),
+                "refused by the lock, not stopped later: {:?}",
+                d.cause()
+            );
+        }
+    }
+    assert_eq!(
+        rig.admin.calls("CreateFleet").await.unwrap(),
+        2,
+        "the old fleet's and one new"
+    );
+    assert_eq!(builds_named(&rig.gl, &name).await.len(), 1, "one build");
+    assert_eq!(
+        rig.admin.calls("UpdateAlias").await.unwrap() - swaps_before,
+        1,
+        "one swap"
+    );
+    assert_eq!(
+        alias_target(&rig.gl, &old.alias_id).await,
+        fleet_named(&rig.gl, &name).await
+    );
+    assert!(!lock_held(&rig, &old.alias_id).await);
+}
+
 #[tokio::test]
 async fn a_running_request_is_attached_to_and_a_crashed_executions_lock_is_taken_over() {
     let rig = rig().await;
@@ -208,6 +281,203 @@ async fn a_running_request_is_attached_to_and_a_crashed_executions_lock_is_taken
         "the second attempt's name: {names:?}"
     );
     assert!(!lock_held(&rig, &old.alias_id).await);
+}
+
+#[tokio::test]
+async fn sigint_on_hangar_fleet_replace_detaches_with_exit_11_and_the_execution_goes_on_holding_the_lock(
+) {
+    let rig = rig().await;
+    let old = serving_fleet(&rig).await;
+    let name = unique_name("arena-v2");
+    let req = request(&old, &name);
+    let log = std::env::temp_dir().join(format!("{}.log", unique_name("fleet-sigint")));
+    // Nearly stop the clock: the replacement waits for its build while the CLI follows it.
+    rig.admin.set_speed(0.001).await.unwrap();
+    let mut cli = hangar_logged(&rig, &log)
+        .args(["fleet", "replace", "-f", &old.fleet_id, "-a", &old.alias_id])
+        .args([
+            "-bj",
+            &req["build"].to_string(),
+            "-fj",
+            &req["fleet"].to_string(),
+        ])
+        .args(["--drain-timeout", "20"])
+        .spawn()
+        .unwrap();
+    let stderr = || std::fs::read_to_string(&log).unwrap_or_default();
+    wait_following(&log).await;
+    let arn = running_execution(&rig).await;
+    assert!(stderr().contains(&arn), "{}", stderr());
+    wait_until(WAIT, Duration::from_millis(20), || async {
+        lock_held(&rig, &old.alias_id).await.then_some(())
+    })
+    .await
+    .expect("the execution took the alias lock");
+
+    let status = interrupt(&mut cli).await;
+    let text = stderr();
+    assert_eq!(
+        status.code(),
+        Some(i32::from(code::STILL_RUNNING)),
+        "{text}"
+    );
+    assert!(text.contains("Detached; the replacement goes on"), "{text}");
+    assert!(
+        text.contains(&format!("hangar fleet status {arn}"))
+            && text.contains(&format!("hangar fleet cancel {arn}")),
+        "{text}"
+    );
+    // Not cancelled: the execution runs on and still holds the alias lock.
+    let d = rig
+        .sfn
+        .describe_execution()
+        .execution_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(d.status().as_str(), "RUNNING");
+    let held = hangar_fleet::lock::get(&rig.ddb, &rig.table, &old.alias_id)
+        .await
+        .unwrap()
+        .expect("the lock is still held");
+    assert_eq!(held.execution_arn, arn);
+    assert_eq!(held.cancel_requested_by, None, "Ctrl-C asked no cancel");
+
+    // The printed `status` command follows it to the end: the fleet is replaced.
+    rig.admin.set_speed(hangar_tests::TEST_SPEED).await.unwrap();
+    let status_log = log.with_extension("status.log");
+    let followed = hangar_logged(&rig, &status_log)
+        .args(["fleet", "status", &arn])
+        .status()
+        .await
+        .unwrap();
+    let text = std::fs::read_to_string(&status_log).unwrap_or_default();
+    assert_eq!(followed.code(), Some(i32::from(code::DONE)), "{text}");
+    assert_eq!(
+        alias_target(&rig.gl, &old.alias_id).await,
+        fleet_named(&rig.gl, &name).await
+    );
+    assert!(!lock_held(&rig, &old.alias_id).await);
+    let _ = std::fs::remove_file(&log);
+    let _ = std::fs::remove_file(&status_log);
+}
+
+/// Runs `hangar fleet replace` (the binary, AWS path) to its end: exit code and stderr.
+async fn replace_binary(rig: &Rig, args: &[&str], build: &str, fleet: &str) -> (i32, String) {
+    let log = std::env::temp_dir().join(format!("{}.log", unique_name("fleet-replace")));
+    let status = hangar_logged(rig, &log)
+        .args(["fleet", "replace"])
+        .args(args)
+        .args(["-bj", build, "-fj", fleet])
+        .status()
+        .await
+        .unwrap();
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    let _ = std::fs::remove_file(&log);
+    (status.code().unwrap_or(-1), text)
+}
+
+#[tokio::test]
+async fn every_refusal_of_hangar_fleet_replace_exits_2_with_a_message_naming_the_field_or_resource()
+{
+    let rig = rig().await;
+    let old = serving_fleet(&rig).await;
+    let name = unique_name("arena-v2");
+    let req = request(&old, &name);
+    let (build, fleet) = (req["build"].clone(), req["fleet"].clone());
+    let unknown_alias = "alias-00000000-0000-0000-0000-000000000000";
+    let other_fleet = "fleet-00000000-0000-0000-0000-000000000000";
+    let mut no_type = fleet.clone();
+    no_type.as_object_mut().unwrap().remove("EC2InstanceType");
+    let mut script = fleet.clone();
+    script["ScriptId"] = json!("script-1");
+    let mut anywhere = fleet.clone();
+    anywhere["ComputeType"] = json!("ANYWHERE");
+    let alias = old.alias_id.as_str();
+    let (b, f) = (build.to_string(), fleet.to_string());
+    let unknown_build =
+        json!({"BuildId": "build-00000000-0000-0000-0000-000000000000"}).to_string();
+    let cases: Vec<(&str, Vec<&str>, String, String, &str)> = vec![
+        (
+            "fleet JSON that is not JSON",
+            vec!["-a", alias],
+            b.clone(),
+            "{nope".into(),
+            "--fleet-json",
+        ),
+        (
+            "fleet JSON missing a required member",
+            vec!["-a", alias],
+            b.clone(),
+            no_type.to_string(),
+            "EC2InstanceType",
+        ),
+        (
+            "unsupported member ScriptId",
+            vec!["-a", alias],
+            b.clone(),
+            script.to_string(),
+            "fleet.ScriptId",
+        ),
+        (
+            "unsupported ComputeType",
+            vec!["-a", alias],
+            b.clone(),
+            anywhere.to_string(),
+            "fleet.ComputeType",
+        ),
+        (
+            "unknown alias",
+            vec!["-a", unknown_alias],
+            b.clone(),
+            f.clone(),
+            unknown_alias,
+        ),
+        (
+            "a fleet the alias does not route to",
+            vec!["-a", alias, "-f", other_fleet],
+            b.clone(),
+            f.clone(),
+            other_fleet,
+        ),
+        (
+            "unknown build",
+            vec!["-a", alias],
+            unknown_build,
+            f.clone(),
+            "build.BuildId",
+        ),
+    ];
+    for (what, args, build, fleet, needle) in cases {
+        let (code, text) = replace_binary(&rig, &args, &build, &fleet).await;
+        assert_eq!(code, i32::from(code::REFUSED), "{what}: {text}");
+        assert!(text.contains(needle), "{what}: names {needle}: {text}");
+    }
+    assert!(
+        fleets_named(&rig.gl, &name).await.is_empty(),
+        "nothing was created"
+    );
+
+    // Locked: another replacement of the alias is running (its clock nearly stopped).
+    rig.admin.set_speed(0.001).await.unwrap();
+    let holder = spawn_replace(&rig, &request(&old, &unique_name("arena-v3")));
+    let holder_arn = running_execution(&rig).await;
+    wait_until(WAIT, Duration::from_millis(20), || async {
+        lock_held(&rig, alias).await.then_some(())
+    })
+    .await
+    .expect("the other replacement took the lock");
+    let (code, text) = replace_binary(&rig, &["-a", alias], &b, &f).await;
+    assert_eq!(code, i32::from(code::REFUSED), "locked: {text}");
+    assert!(
+        text.contains("Hangar.Locked") && text.contains(alias) && text.contains(&holder_arn),
+        "names the alias and the execution holding it: {text}"
+    );
+    assert!(
+        fleets_named(&rig.gl, &name).await.is_empty(),
+        "nothing was created"
+    );
+    holder.abort();
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 //! `template.yaml`, and the `hangar` binary replaces the dev fleet on the AWS path and
 //! lists the replacement.
 
-use crate::skeleton::hangar_binary;
+use crate::support::hangar_binary;
 use hangar::dev::{start, MotoSource, StackConfig};
 use serde_json::json;
 

@@ -6,6 +6,7 @@ mod aws_path;
 mod cli;
 mod dev_stack;
 mod functions;
+mod lock;
 mod replacement;
 mod skeleton;
 #[allow(dead_code)]

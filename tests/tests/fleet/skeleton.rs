@@ -5,7 +5,7 @@
 //! binary on the AWS path against the local Step Functions endpoint, the GameLift emulator
 //! and moto, with nothing but the environment a user sets for the local stack.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
 use crate::support::*;
@@ -89,17 +89,6 @@ fn fleet_file(name: &str, old_build: &str) -> Value {
     f
 }
 
-pub fn hangar_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let bin = exe.parent().unwrap().parent().unwrap().join("hangar");
-    assert!(
-        bin.is_file(),
-        "{} (scripts/test builds every binary)",
-        bin.display()
-    );
-    bin
-}
-
 fn write(dir: &Path, name: &str, v: &Value) -> String {
     let path = dir.join(name);
     std::fs::write(&path, serde_json::to_string_pretty(v).unwrap()).unwrap();
@@ -109,7 +98,7 @@ fn write(dir: &Path, name: &str, v: &Value) -> String {
 /// `hangar fleet replace -r -f -a -bj -fj` with the environment of the local stack.
 async fn deployment_py_invocation(rig: &Rig, old: &Serving, build: &str, fleet: &str) -> Output {
     // Async: the local endpoint serves from this test's runtime meanwhile.
-    tokio::process::Command::new(hangar_binary())
+    hangar_command(rig)
         .args([
             "fleet",
             "replace",
@@ -121,12 +110,6 @@ async fn deployment_py_invocation(rig: &Rig, old: &Serving, build: &str, fleet: 
             &old.alias_id,
         ])
         .args(["-bj", build, "-fj", fleet])
-        .env("AWS_ENDPOINT_URL_SFN", rig.engine.sfn_endpoint_url())
-        .env(
-            "HANGAR_FLEET_STATE_MACHINE_ARN",
-            rig.engine.state_machine_arn(),
-        )
-        .env("FLEET_LOCK_TABLE", &rig.table)
         .output()
         .await
         .unwrap()

@@ -82,27 +82,7 @@ pub async fn rig_with_stage_retries(
     };
     let admin = emulator.admin();
     let ddb = aws_sdk_dynamodb::Client::new(&aws_config().await);
-    let table = unique_name("fleet-locks");
-    ddb.create_table()
-        .table_name(&table)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("alias_id")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("alias_id")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .unwrap();
+    let table = lock_table(&ddb).await;
     let vars = |name: &str| (name == hangar_fleet::config::LOCK_TABLE_VAR).then(|| table.clone());
     let config = FleetConfig::from_vars(&vars).unwrap();
     let sdk = aws_config().await;
@@ -136,6 +116,95 @@ pub async fn rig_with_stage_retries(
         table,
         engine,
     }
+}
+
+/// A fresh alias lock table on moto, shaped as `template.yaml`'s (key `alias_id`).
+pub async fn lock_table(ddb: &aws_sdk_dynamodb::Client) -> String {
+    let table = unique_name("fleet-locks");
+    ddb.create_table()
+        .table_name(&table)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("alias_id")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("alias_id")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .unwrap();
+    table
+}
+
+/// The `hangar` binary beside this test binary (`scripts/test` builds every binary).
+pub fn hangar_binary() -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe.parent().unwrap().parent().unwrap().join("hangar");
+    assert!(
+        bin.is_file(),
+        "{} (scripts/test builds every binary)",
+        bin.display()
+    );
+    bin
+}
+
+/// The `hangar` binary with the environment a user sets for the local stack (the Step
+/// Functions endpoint, state machine and lock table; the rest inherited from the test).
+pub fn hangar_command(rig: &Rig) -> tokio::process::Command {
+    let mut c = tokio::process::Command::new(hangar_binary());
+    c.env("AWS_ENDPOINT_URL_SFN", rig.engine.sfn_endpoint_url())
+        .env(
+            "HANGAR_FLEET_STATE_MACHINE_ARN",
+            rig.engine.state_machine_arn(),
+        )
+        .env("FLEET_LOCK_TABLE", &rig.table)
+        .env("AWS_REGION", REGION)
+        .kill_on_drop(true);
+    c
+}
+
+/// [`hangar_command`] with its stderr written to `log` (read while it runs).
+pub fn hangar_logged(rig: &Rig, log: &std::path::Path) -> tokio::process::Command {
+    let mut c = hangar_command(rig);
+    c.stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap());
+    c
+}
+
+/// Sends SIGINT (Ctrl-C) to `child` and waits for it to exit.
+pub async fn interrupt(child: &mut tokio::process::Child) -> std::process::ExitStatus {
+    let pid = child.id().expect("the child runs").to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    assert!(sent.success(), "kill -INT {pid}");
+    tokio::time::timeout(WAIT, child.wait())
+        .await
+        .expect("the CLI exits on Ctrl-C")
+        .unwrap()
+}
+
+/// Waits until the CLI writing `log` shows the build stage: it follows the execution's
+/// history (it is past StartExecution, and its Ctrl-C handling is in place).
+pub async fn wait_following(log: &std::path::Path) {
+    let text = || std::fs::read_to_string(log).unwrap_or_default();
+    wait_until(WAIT, Duration::from_millis(20), || async {
+        text()
+            .lines()
+            .any(|l| l.starts_with("build "))
+            .then_some(())
+    })
+    .await
+    .unwrap_or_else(|| panic!("the CLI follows the execution: {}", text()));
 }
 
 pub struct Serving {

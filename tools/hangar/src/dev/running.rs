@@ -74,8 +74,7 @@ impl Registration {
     pub fn create(dir: &Path, record: &RunningRecord) -> std::io::Result<Self> {
         std::fs::create_dir_all(dir)?;
         let path = dir.join(format!("{}.json", record.pid));
-        let text = serde_json::to_string_pretty(record).map_err(std::io::Error::other)?;
-        std::fs::write(&path, text + "\n")?;
+        super::info::write_json(&path, record)?;
         Ok(Self { path })
     }
 }

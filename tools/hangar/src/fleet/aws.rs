@@ -97,6 +97,15 @@ pub async fn replace(
     input: &Value,
     follow: Follow,
 ) -> Result<u8, FleetCliError> {
+    let arn = start_or_attach(target, input).await?;
+    follow_execution(target.sfn, &arn, follow).await
+}
+
+/// Starts `input`, or finds its running execution; the execution's ARN.
+pub(super) async fn start_or_attach(
+    target: &Target<'_>,
+    input: &Value,
+) -> Result<String, FleetCliError> {
     // The same checks the Validate stage makes, before anything starts; the replacement
     // id names the execution.
     let config = parse_request(input)
@@ -107,7 +116,7 @@ pub async fn replace(
     if let Some(e) = running.iter().find(|e| is_attempt_of(e.name(), id)) {
         let arn = e.execution_arn();
         eprintln!("replacement {id} is already running as execution {arn}: following it");
-        return follow_execution(target.sfn, arn, follow).await;
+        return Ok(arn.to_string());
     }
     let earlier = executions(target, None)
         .await?
@@ -137,7 +146,7 @@ pub async fn replace(
         }
     };
     eprintln!("execution {arn}");
-    follow_execution(target.sfn, &arn, follow).await
+    Ok(arn)
 }
 
 /// Prints how to follow or stop a replacement that goes on without this process.
@@ -154,37 +163,14 @@ pub async fn follow_execution(
     arn: &str,
     follow: Follow,
 ) -> Result<u8, FleetCliError> {
-    let mut view = View::new();
-    let mut last_id = 0;
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
-    loop {
-        let mut token = None;
-        loop {
-            let page = tokio::select! {
-                page = sfn
-                    .get_execution_history()
-                    .execution_arn(arn)
-                    .max_results(200)
-                    .set_next_token(token)
-                    .send() => page.map_err(aws_error("GetExecutionHistory"))?,
-                _ = &mut ctrl_c => return Ok(detached(arn)),
-            };
-            for event in page.events() {
-                if event.id() <= last_id {
-                    continue;
-                }
-                last_id = event.id();
-                if let Some(code) = update_of(event).and_then(|u| view.show(&u)) {
-                    return Ok(code);
-                }
+    match follow {
+        Follow::Detachable => Ok(follow_until_interrupted(sfn, arn)
+            .await?
+            .unwrap_or_else(|| detached(arn))),
+        Follow::Once => {
+            if let Some(code) = show_history(sfn, arn, &mut View::new(), &mut 0).await? {
+                return Ok(code);
             }
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                break;
-            }
-        }
-        if follow == Follow::Once {
             let d = sfn
                 .describe_execution()
                 .execution_arn(arn)
@@ -192,11 +178,65 @@ pub async fn follow_execution(
                 .await
                 .map_err(aws_error("DescribeExecution"))?;
             eprintln!("execution is {}", d.status().as_str());
-            return Ok(code::STILL_RUNNING);
+            Ok(code::STILL_RUNNING)
+        }
+    }
+}
+
+/// Follows execution `arn`'s history until it ends (its exit code) or Ctrl-C (`None`).
+pub(super) async fn follow_until_interrupted(
+    sfn: &aws_sdk_sfn::Client,
+    arn: &str,
+) -> Result<Option<u8>, FleetCliError> {
+    let mut view = View::new();
+    let mut last_id = 0;
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    loop {
+        tokio::select! {
+            shown = show_history(sfn, arn, &mut view, &mut last_id) => {
+                if let Some(code) = shown? {
+                    return Ok(Some(code));
+                }
+            }
+            _ = &mut ctrl_c => return Ok(None),
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(2)) => {}
-            _ = &mut ctrl_c => return Ok(detached(arn)),
+            _ = &mut ctrl_c => return Ok(None),
+        }
+    }
+}
+
+/// Shows the events of `arn`'s history after `last_id`; the exit code once it has ended.
+async fn show_history(
+    sfn: &aws_sdk_sfn::Client,
+    arn: &str,
+    view: &mut View,
+    last_id: &mut i64,
+) -> Result<Option<u8>, FleetCliError> {
+    let mut token = None;
+    loop {
+        let page = sfn
+            .get_execution_history()
+            .execution_arn(arn)
+            .max_results(200)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(aws_error("GetExecutionHistory"))?;
+        for event in page.events() {
+            if event.id() <= *last_id {
+                continue;
+            }
+            *last_id = event.id();
+            if let Some(code) = update_of(event).and_then(|u| view.show(&u)) {
+                return Ok(Some(code));
+            }
+        }
+        token = page.next_token().map(str::to_string);
+        if token.is_none() {
+            return Ok(None);
         }
     }
 }

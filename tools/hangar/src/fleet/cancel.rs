@@ -11,7 +11,7 @@
 use aws_sdk_sfn::types::ExecutionStatus;
 use serde_json::Value;
 
-use super::aws::{aws_error, follow_execution, Follow};
+use super::aws::{aws_error, follow_execution, follow_until_interrupted, Follow};
 use super::error::FleetCliError;
 use super::view::code;
 
@@ -27,6 +27,62 @@ pub async fn cancel(
     lock_table: &str,
     arn: &str,
 ) -> Result<u8, FleetCliError> {
+    match request(sfn, ddb, lock_table, arn).await? {
+        Requested::Marked => follow_execution(sfn, arn, Follow::Detachable).await,
+        Requested::Stopped => Ok(code::ROLLED_BACK),
+    }
+}
+
+/// What a cancel request did.
+enum Requested {
+    /// The lock holder is marked: it stops at its next stage.
+    Marked,
+    /// It held no lock: stopped with StopExecution, nothing to undo.
+    Stopped,
+}
+
+/// Follows `arn` to its end, Ctrl-C cancelling it instead of detaching: for an endpoint
+/// that ends with this process (`--local`), where a detached replacement could not go on.
+/// A second Ctrl-C leaves it where it is (exit 4): the lock stays with the ended
+/// execution, and the same request run again takes it over and resumes.
+pub(super) async fn follow_cancelling_on_ctrl_c(
+    sfn: &aws_sdk_sfn::Client,
+    ddb: &aws_sdk_dynamodb::Client,
+    lock_table: &str,
+    arn: &str,
+) -> Result<u8, FleetCliError> {
+    if let Some(code) = follow_until_interrupted(sfn, arn).await? {
+        return Ok(code);
+    }
+    eprintln!(
+        "\nInterrupted: the local endpoint ends with this command, so the replacement cannot \
+         go on without it; cancelling it at its next stage (Ctrl-C again leaves it where it is)"
+    );
+    match request(sfn, ddb, lock_table, arn).await {
+        Ok(Requested::Stopped) => return Ok(code::ROLLED_BACK),
+        // It ended meanwhile: its history says how.
+        Ok(Requested::Marked) | Err(FleetCliError::Refused(_)) => {}
+        Err(e) => return Err(e),
+    }
+    match follow_until_interrupted(sfn, arn).await? {
+        Some(code) => Ok(code),
+        None => {
+            eprintln!(
+                "\nLeft where it was: execution {arn} ends with this command and keeps the alias \
+                 lock; run the same command again to take the lock over and resume"
+            );
+            Ok(code::NEEDS_A_PERSON)
+        }
+    }
+}
+
+/// Asks the replacement `arn` to stop at a safe point.
+async fn request(
+    sfn: &aws_sdk_sfn::Client,
+    ddb: &aws_sdk_dynamodb::Client,
+    lock_table: &str,
+    arn: &str,
+) -> Result<Requested, FleetCliError> {
     let described = sfn.describe_execution().execution_arn(arn).send().await;
     let d = match described {
         Ok(d) => d,
@@ -83,7 +139,7 @@ pub async fn cancel(
             .await
             .map_err(aws_error("StopExecution"))?;
         eprintln!("execution {arn} held no alias lock yet: stopped");
-        return Ok(code::ROLLED_BACK);
+        return Ok(Requested::Stopped);
     }
-    follow_execution(sfn, arn, Follow::Detachable).await
+    Ok(Requested::Marked)
 }

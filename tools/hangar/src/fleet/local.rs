@@ -9,7 +9,8 @@ use hangar_fleet::{Clients, Fleet, FleetConfig};
 use local_stepfunctions::{EngineOptions, LocalEngine};
 use serde_json::Value;
 
-use super::aws::{self, Follow};
+use super::aws;
+use super::cancel;
 use super::error::FleetCliError;
 
 /// The state machine's name on the local endpoint.
@@ -76,7 +77,8 @@ pub async fn start_engine(
     Ok(engine)
 }
 
-/// Runs `input` on a local endpoint started for this run, exactly as against AWS.
+/// Runs `input` on a local endpoint started for this run, exactly as against AWS, except
+/// that Ctrl-C cancels it at a safe point (the endpoint cannot outlive the command).
 pub async fn replace(
     sdk: &aws_config::SdkConfig,
     lock_table: &str,
@@ -92,7 +94,13 @@ pub async fn replace(
         lock_table,
         region: sdk.region().map(|r| r.to_string()).unwrap_or_default(),
     };
-    let code = aws::replace(&target, input, Follow::Detachable).await;
+    // The endpoint ends with this command: Ctrl-C cancels the replacement at a safe point
+    // rather than detaching from it.
+    let ddb = aws_sdk_dynamodb::Client::new(sdk);
+    let code = match aws::start_or_attach(&target, input).await {
+        Ok(arn) => cancel::follow_cancelling_on_ctrl_c(&sfn, &ddb, lock_table, &arn).await,
+        Err(e) => Err(e),
+    };
     engine.shutdown().await;
     code
 }

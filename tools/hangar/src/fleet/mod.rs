@@ -4,7 +4,8 @@
 //!
 //! Every command speaks to Step Functions through the SDK, so `AWS_ENDPOINT_URL_SFN`
 //! selects a local endpoint (`hangar dev` prints it) exactly as the default selects AWS.
-//! `--local` starts a local endpoint in this process for one run.
+//! `--local` starts a local endpoint in this process for one run (Ctrl-C then cancels
+//! the replacement, which cannot outlive the endpoint).
 //!
 //! Exit codes (one meaning each, for every command): [`view::code`].
 
@@ -94,7 +95,8 @@ pub struct ReplaceArgs {
     #[arg(long = "dry-run")]
     pub dry_run: bool,
     /// Start a local Step Functions endpoint in this process for this run (the stages
-    /// use the local stack's endpoints; the lock table is created when missing).
+    /// use the local stack's endpoints; the lock table is created when missing). It ends
+    /// with the command, so Ctrl-C cancels the replacement instead of detaching.
     #[arg(long)]
     pub local: bool,
     /// Reuse the id of an earlier run to resume it (default: derived from the request).
