@@ -4,6 +4,11 @@
 //! - commit: `HANGAR_GIT_COMMIT` if set (CI, tarball builds), else `git rev-parse HEAD`,
 //!   else `unknown` (a tarball without .git);
 //! - build time: `SOURCE_DATE_EPOCH` if set (reproducible builds), else now; RFC 3339, UTC.
+//!
+//! Also converts the repository's `openapi.yaml` to JSON into `OUT_DIR/openapi.json`,
+//! which `GET /openapi.json` answers (`api::OPENAPI_JSON`): the document is fixed into the
+//! build, so the deployed API serves the contract of the code it runs. A missing or
+//! invalid document fails the build with a message naming the file.
 
 use std::path::Path;
 use std::process::Command;
@@ -50,6 +55,31 @@ fn main() {
         });
     println!("cargo:rustc-env=HANGAR_GIT_COMMIT={commit}");
     println!("cargo:rustc-env=HANGAR_BUILD_TIME={}", rfc3339(epoch));
+
+    if let Err(message) = openapi_json(&manifest) {
+        eprintln!("hangar-deploy build: {message}");
+        std::process::exit(1);
+    }
+}
+
+/// `<repository>/openapi.yaml` as JSON in `OUT_DIR/openapi.json`.
+fn openapi_json(manifest: &str) -> Result<(), String> {
+    let source = Path::new(manifest).join("../../openapi.yaml");
+    println!("cargo:rerun-if-changed={}", source.display());
+    let text = std::fs::read_to_string(&source)
+        .map_err(|e| format!("cannot read {}: {e}", source.display()))?;
+    let document: serde_json::Value = serde_norway::from_str(&text)
+        .map_err(|e| format!("{} is not a valid YAML document: {e}", source.display()))?;
+    if document.get("openapi").and_then(|v| v.as_str()).is_none() {
+        return Err(format!(
+            "{} has no `openapi` version field: not an OpenAPI document",
+            source.display()
+        ));
+    }
+    let out = std::env::var("OUT_DIR").map_err(|e| format!("OUT_DIR: {e}"))?;
+    let target = Path::new(&out).join("openapi.json");
+    std::fs::write(&target, document.to_string())
+        .map_err(|e| format!("cannot write {}: {e}", target.display()))
 }
 
 fn git_output(dir: &str, args: &[&str]) -> Option<String> {

@@ -3,6 +3,9 @@
 //! - [`version`]: `GET /version`, the deployed build's version, git commit and build
 //!   time. Public: no caller identity is needed and nothing secret is returned; it needs
 //!   no state (everything it answers is fixed at build time).
+//! - [`openapi`]: `GET /openapi.json`, the API's contract (`openapi.yaml` as JSON, fixed
+//!   into the build). Public, like the document in the repository.
+//! - [`public`]: either of the two by path, for the one function that serves both.
 //! - [`hook`]: a CodeDeploy lifecycle event for either traffic hook (`Deploy<PreTraffic>`
 //!   or `Deploy<PostTraffic>`): the checks, then one report to CodeDeploy. Called only by
 //!   CodeDeploy (its service role may invoke `CodeDeployHook_*`).
@@ -28,6 +31,27 @@ use crate::hook::{Checks, Deploy};
 /// Answers `{"version", "commit", "buildTime"}`.
 pub async fn version(_req: Request) -> Result<Response<Body>, Error> {
     Ok(hangar_lambda::http::json(200, &BuildInfo::current()))
+}
+
+/// The repository's `openapi.yaml` as JSON, converted when this crate was built.
+pub const OPENAPI_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/openapi.json"));
+
+/// Answers the OpenAPI document of this build.
+pub async fn openapi(_req: Request) -> Result<Response<Body>, Error> {
+    Ok(Response::builder()
+        .status(200)
+        .header("content-type", "application/json")
+        .body(Body::from(OPENAPI_JSON))?)
+}
+
+/// `GET /openapi.json` or `GET /version`, by the request's path (the function behind both
+/// routes; a stage name before the path is allowed).
+pub async fn public(req: Request) -> Result<Response<Body>, Error> {
+    if req.uri().path().ends_with("/openapi.json") {
+        openapi(req).await
+    } else {
+        version(req).await
+    }
 }
 
 #[cfg(feature = "hooks")]

@@ -88,7 +88,7 @@ pub async fn version(number: &str, tables: BTreeMap<String, String>) -> Version 
         gamelift_endpoint: "http://127.0.0.1:9".into(),
         resources,
     };
-    let routes = api_routes(&ctx).await.unwrap();
+    let routes = api_routes(&ctx).await;
     let mut handlers = BTreeMap::new();
     for f in api_functions() {
         let route = routes

@@ -34,7 +34,6 @@ async fn console_stack() -> (RunningStack, PathBuf) {
         prefix: format!("c{}", &uuid::Uuid::new_v4().simple().to_string()[..12]),
         clock_speed: 60.0,
         session_seconds: 600.0,
-        openapi: None,
         region: "us-east-1".into(),
         registry_dir: None,
     })

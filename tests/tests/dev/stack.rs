@@ -31,7 +31,6 @@ fn config(state_dir: PathBuf) -> StackConfig {
         prefix: format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..12]),
         clock_speed: 200.0,
         session_seconds: 600.0,
-        openapi: None,
         region: "us-east-1".into(),
         registry_dir: None,
     }

@@ -22,7 +22,6 @@ async fn hangar_fleet_replace_and_list_work_against_hangar_dev_with_only_its_pri
         prefix: format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..12]),
         clock_speed: 200.0,
         session_seconds: 600.0,
-        openapi: None,
         region: "us-east-1".into(),
         registry_dir: None,
     })

@@ -70,7 +70,6 @@ async fn schemathesis_finds_no_failure_over_every_operation_with_player_and_serv
         prefix: unique_name("c"),
         clock_speed: 200.0,
         session_seconds: 600.0,
-        openapi: Some(repo().join("openapi.yaml")),
         region: "us-east-1".into(),
         registry_dir: None,
     })

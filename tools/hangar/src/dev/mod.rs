@@ -53,8 +53,6 @@ pub enum DevError {
     #[error("creating the local resources failed: {0}")]
     Resources(#[from] resources::ResourceError),
     #[error(transparent)]
-    Routes(#[from] routes::RouteError),
-    #[error(transparent)]
     Secret(#[from] local_gateway::auth::SecretError),
     #[error(transparent)]
     Lookup(#[from] running::LookupError),
@@ -151,9 +149,6 @@ pub struct StackArgs {
     /// The project's Python virtual environment (holds moto_server).
     #[arg(long, default_value = ".venv")]
     pub venv: PathBuf,
-    /// OpenAPI document served at GET /openapi.json when present.
-    #[arg(long, default_value = "openapi.yaml")]
-    pub openapi: PathBuf,
     /// AWS region the local clients use.
     #[arg(long, default_value = "us-east-1")]
     pub region: String,
@@ -181,7 +176,6 @@ pub struct StackConfig {
     pub clock_speed: f64,
     /// Game session length in wall-clock seconds.
     pub session_seconds: f64,
-    pub openapi: Option<PathBuf>,
     pub region: String,
     /// Where the stack records itself for `hangar dev token` (`None`: it does not).
     pub registry_dir: Option<PathBuf>,
@@ -201,7 +195,6 @@ impl From<&StackArgs> for StackConfig {
             prefix: a.prefix.clone(),
             clock_speed: a.clock_speed,
             session_seconds: a.session_seconds,
-            openapi: Some(a.openapi.clone()),
             region: a.region.clone(),
             registry_dir: running::registry_dir(),
         }
@@ -376,10 +369,7 @@ async fn start_parts(
         gamelift_endpoint: gamelift_url.clone(),
         resources: resources.clone(),
     };
-    let mut api_routes = routes::api_routes(&context).await?;
-    if let Some(path) = &config.openapi {
-        api_routes.extend(routes::openapi_route(path)?);
-    }
+    let api_routes = routes::api_routes(&context).await;
     let route_keys = api_routes.iter().map(|r| format!("{r:?}")).collect();
     let listener = tokio_listener(listeners.api, "serve the local API")?;
     let server_token = key.issue(

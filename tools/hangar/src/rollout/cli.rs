@@ -96,8 +96,8 @@ async fn rehearse(
             })
             .collect(),
     };
-    let live = version("1", crate::dev::routes::api_routes(&ctx).await?);
-    let new = version("2", crate::dev::routes::api_routes(&ctx).await?);
+    let live = version("1", crate::dev::routes::api_routes(&ctx).await);
+    let new = version("2", crate::dev::routes::api_routes(&ctx).await);
     let key = local_gateway::TokenKey::load_or_create(&config.state_dir.join("dev-secret"))?;
     let rehearsal = Rehearsal::start(
         functions,

@@ -1,6 +1,7 @@
 //! The API functions of template.yaml: every `AWS::Serverless::Function` with an
-//! `HttpApi` event, its binary (`BuildProperties.Binary`) and its route. The rollout
-//! shifts exactly these, as CodeDeploy does in AWS.
+//! `HttpApi` event, its binary (`BuildProperties.Binary`) and its first route (a function
+//! with several routes, such as `version` with `/version` and `/openapi.json`, is one
+//! function, listed once). The rollout shifts exactly these, as CodeDeploy does in AWS.
 
 use serde_norway::Value;
 
@@ -60,6 +61,7 @@ pub fn api_functions(template: &str) -> Result<Vec<ApiFunction>, String> {
                 method: method.to_uppercase(),
                 path: path.to_string(),
             });
+            break;
         }
     }
     Ok(out)
@@ -80,5 +82,10 @@ mod tests {
             .unwrap();
         assert_eq!(get.route_key(), "GET /v1/sessions/{sessionId}");
         assert_eq!(get.logical_id, "SessionsGetFunction");
+        let binaries: std::collections::BTreeSet<_> =
+            functions.iter().map(|f| f.binary.as_str()).collect();
+        assert_eq!(binaries.len(), functions.len(), "each function once");
+        let version = functions.iter().find(|f| f.binary == "version").unwrap();
+        assert_eq!(version.route_key(), "GET /version");
     }
 }
