@@ -1,9 +1,9 @@
 //! A traffic hook whose checks panic, otherwise the hook binaries' own `main`
 //! ([`hangar_deploy::api::run_hook`]: the guard, the area state, the entry point). The test
-//! `deploy::panic::a_panicking_hook_reports_failed_in_the_abort_build` builds it with the
-//! release profile's panic strategy (`cargo build --profile release-panic-check
-//! --example panicking-hook -p hangar-deploy`) and runs it under a local Lambda Runtime
-//! API. Never deployed: examples are not Lambda binaries.
+//! `deploy::panic::a_panicking_hook_reports_failed_in_the_abort_build` runs it, linked
+//! with the release profile's panic strategy (scripts/test: `cargo rustc -p hangar-deploy
+//! --features hooks --example panicking-hook -- -C panic=abort`), under a local Lambda
+//! Runtime API. Never deployed: examples are not Lambda binaries.
 
 use std::time::Duration;
 

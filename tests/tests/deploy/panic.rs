@@ -1,8 +1,8 @@
 //! A panicking hook still reports Failed to CodeDeploy in the build that ships: the
 //! release profile aborts on panic. The hook (`shared/deploy/examples/panicking-hook.rs`:
-//! the hook binaries' `main` with checks that panic) is built with the profile
-//! `release-panic-check`, which inherits the release profile's panic strategy and only
-//! skips its optimisations (scripts/test builds it), and runs as Lambda runs it: a
+//! the hook binaries' `main` with checks that panic) is linked with the release profile's
+//! panic strategy, `-C panic=abort`, without its optimisations (scripts/test builds it into
+//! `target/panic-abort/`), and runs as Lambda runs it: a
 //! process polling a local Lambda Runtime API for a CodeDeploy lifecycle event, its
 //! CodeDeploy calls going to the local CodeDeploy.
 
@@ -19,7 +19,7 @@ fn hook_binary() -> std::path::PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| hangar_tests::functions::repo_root().join("target"));
-    target.join("release-panic-check/examples/panicking-hook")
+    target.join("panic-abort/panicking-hook")
 }
 
 #[tokio::test]
@@ -27,7 +27,7 @@ async fn a_panicking_hook_reports_failed_in_the_abort_build() {
     let binary = hook_binary();
     assert!(
         binary.is_file(),
-        "{} is missing: cargo build --profile release-panic-check -p hangar-deploy --example panicking-hook (scripts/test builds it)",
+        "{} is missing: scripts/test builds it (cargo rustc -p hangar-deploy --features hooks --example panicking-hook -- -C panic=abort, then copies target/debug/examples/panicking-hook there)",
         binary.display()
     );
     let codedeploy = LocalCodeDeploy::start().await.unwrap();
