@@ -7,7 +7,7 @@ use hangar_lambda::http::{json, respond};
 use hangar_lambda::{require_player, require_server, ApiError};
 use lambda_http::{Body, Request, RequestExt, Response};
 
-use crate::events::decode_sqs_body;
+use crate::events::{decode_sqs_body, PlacementEvent};
 use crate::listing::PlanError;
 use crate::service::ReconcileReport;
 use crate::{Sessions, SessionsError};
@@ -214,29 +214,47 @@ pub async fn server_end(s: &Sessions, req: Request) -> Reply {
 /// cannot be recorded is reported alone in `batchItemFailures` (it returns to the queue
 /// and, after maxReceiveCount, to the DLQ) without failing the rest of the batch.
 pub async fn placement_events(s: &Sessions, event: SqsEvent) -> SqsBatchResponse {
-    // One at a time: a batch is at most 10 messages, and sequential writes keep
-    // duplicates of one placement inside a batch from racing each other.
-    let mut outcomes = Vec::with_capacity(event.records.len());
-    for record in &event.records {
-        let id = record.message_id.clone().unwrap_or_default();
-        let result = match decode_sqs_body(record.body.as_deref().unwrap_or("")) {
-            Ok(e) => s
-                .record_placement_event(&e)
-                .await
-                .map_err(|e| e.to_string()),
-            Err(e) => Err(e.to_string()),
-        };
-        outcomes.push(match result {
-            Ok(changed) => {
-                tracing::debug!(message = %id, changed, "placement event recorded");
-                None
+    // The events of one placement are recorded one after the other, in the batch's order,
+    // so duplicates of one placement never race each other; different placements are
+    // recorded concurrently (a batch is at most 10 messages), so a batch waits about as
+    // long as its longest chain, not the sum of its writes.
+    let mut failed = vec![false; event.records.len()];
+    let mut chains: Vec<(String, Vec<(usize, PlacementEvent)>)> = Vec::new();
+    for (i, record) in event.records.iter().enumerate() {
+        match decode_sqs_body(record.body.as_deref().unwrap_or("")) {
+            Ok(e) => match chains.iter_mut().find(|(id, _)| *id == e.placement_id) {
+                Some((_, chain)) => chain.push((i, e)),
+                None => chains.push((e.placement_id.clone(), vec![(i, e)])),
+            },
+            Err(e) => {
+                let message_id = record.message_id.as_deref().unwrap_or_default();
+                tracing::warn!(message_id, reason = %e, "placement event failed");
+                failed[i] = true;
             }
-            Err(reason) => {
-                tracing::warn!(message = %id, %reason, "placement event failed");
-                Some(id)
-            }
-        });
+        }
     }
+    let records = &event.records;
+    let chains = chains.into_iter().map(|(_, chain)| async move {
+        let mut failures = Vec::new();
+        for (i, e) in chain {
+            let message_id = records[i].message_id.as_deref().unwrap_or_default();
+            match s.record_placement_event(&e).await {
+                Ok(changed) => tracing::debug!(message_id, changed, "placement event recorded"),
+                Err(e) => {
+                    tracing::warn!(message_id, reason = %e, "placement event failed");
+                    failures.push(i);
+                }
+            }
+        }
+        failures
+    });
+    for i in futures::future::join_all(chains).await.into_iter().flatten() {
+        failed[i] = true;
+    }
+    let outcomes = records
+        .iter()
+        .zip(failed)
+        .map(|(r, failed)| failed.then(|| r.message_id.clone().unwrap_or_default()));
     let mut response = SqsBatchResponse::default();
     response.batch_item_failures = outcomes
         .into_iter()

@@ -67,6 +67,7 @@ def handler(event, context):
     for record in event.get("Records", []):
         try:
             _record(*_decode(record["body"]))
-        except Exception:  # noqa: BLE001 - every failure goes back to SQS for a retry
+        except Exception as e:  # noqa: BLE001 - every failure goes back to SQS for a retry
+            print(f"record {record.get('messageId')}: {e!r}", flush=True)
             failures.append({"itemIdentifier": record["messageId"]})
     return {"batchItemFailures": failures}

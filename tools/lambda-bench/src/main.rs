@@ -270,14 +270,7 @@ async fn callgrind(
             table.push_str(&format!("| {name} | | failed | | | |\n"));
             continue;
         };
-        let answer = match &sample.outcome {
-            measure::Outcome::Response {
-                status_code: Some(c),
-                ..
-            } => c.to_string(),
-            measure::Outcome::Response { .. } => "ok".into(),
-            measure::Outcome::Error { error_type, .. } => format!("error {error_type}"),
-        };
+        let answer = sample.outcome.describe();
         table.push_str(&format!(
             "| {name} | `{}` | {answer} | {one} | {many} | {} |\n",
             start

@@ -72,6 +72,25 @@ pub enum Outcome {
     Error { error_type: String, message: String },
 }
 
+impl Outcome {
+    /// The answer as the tables show it: an API Gateway response's `statusCode`, the
+    /// count of an SQS partial batch response's `batchItemFailures` (records the
+    /// function could not process), `ok` for any other response, or `error <type>`.
+    pub fn describe(&self) -> String {
+        match self {
+            Outcome::Response {
+                status_code: Some(code),
+                ..
+            } => code.to_string(),
+            Outcome::Response { body, .. } => match failed_records(body.as_bytes()) {
+                0 => "ok".into(),
+                n => format!("{n} batchItemFailures"),
+            },
+            Outcome::Error { error_type, .. } => format!("error {}", short_type(error_type)),
+        }
+    }
+}
+
 /// One cold start that reached `/next`.
 #[derive(Debug, Clone)]
 pub struct Sample {
@@ -420,6 +439,22 @@ fn status_code(body: &[u8]) -> Option<u16> {
     v.get("statusCode")?.as_u64()?.try_into().ok()
 }
 
+/// `DeserializeError` for `&lambda_runtime::deserializer::DeserializeError`, `Box` for
+/// `&alloc::boxed::Box<dyn core::error::Error + …>` (lambda_runtime sends Rust type names).
+fn short_type(error_type: &str) -> &str {
+    let t = error_type.trim_start_matches('&');
+    let t = t.split('<').next().unwrap_or(t);
+    t.rsplit("::").next().unwrap_or(t)
+}
+
+/// How many records an SQS partial batch response reports as failed (0 for any other body).
+fn failed_records(body: &[u8]) -> usize {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("batchItemFailures")?.as_array().map(Vec::len))
+        .unwrap_or(0)
+}
+
 /// `errorType` and `errorMessage` of a Lambda diagnostic body (else the raw body).
 fn diagnostic(body: &[u8]) -> (Option<String>, String) {
     let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) else {
@@ -479,6 +514,31 @@ mod tests {
         assert_eq!(status_code(br#"{"statusCode":404,"body":"x"}"#), Some(404));
         assert_eq!(status_code(br#"{"ok":true}"#), None);
         assert_eq!(status_code(b"not json"), None);
+    }
+
+    #[test]
+    fn rust_type_names_in_error_types_are_shortened() {
+        assert_eq!(
+            short_type("&lambda_runtime::deserializer::DeserializeError"),
+            "DeserializeError"
+        );
+        assert_eq!(
+            short_type("&alloc::boxed::Box<dyn core::error::Error + core::marker::Send>"),
+            "Box"
+        );
+        assert_eq!(short_type("Hangar.AwsError"), "Hangar.AwsError");
+    }
+
+    #[test]
+    fn a_partial_batch_response_shows_its_failed_records_not_ok() {
+        let response = |body: &str| Outcome::Response {
+            status_code: None,
+            body: body.to_string(),
+        };
+        let failed = r#"{"batchItemFailures":[{"itemIdentifier":"m1"},{"itemIdentifier":"m2"}]}"#;
+        assert_eq!(response(failed).describe(), "2 batchItemFailures");
+        assert_eq!(response(r#"{"batchItemFailures":[]}"#).describe(), "ok");
+        assert_eq!(response("null").describe(), "ok");
     }
 
     #[test]

@@ -150,7 +150,7 @@ impl FunctionResult {
 
     fn outcome(&self) -> String {
         let outcomes: BTreeSet<String> =
-            self.samples.iter().map(|s| describe(&s.outcome)).collect();
+            self.samples.iter().map(|s| s.outcome.describe()).collect();
         outcomes.into_iter().collect::<Vec<_>>().join(" / ")
     }
 
@@ -166,34 +166,13 @@ impl FunctionResult {
             "runs": self.samples.iter().map(|s| json!({
                 "init_ms": s.init.as_secs_f64() * 1e3,
                 "invoke_ms": s.invoke.as_secs_f64() * 1e3,
-                "outcome": describe(&s.outcome),
+                "outcome": s.outcome.describe(),
                 "peak_rss_kib": s.peak_rss_kib,
                 "init_calls": s.init_calls,
                 "invoke_calls": s.invoke_calls,
             })).collect::<Vec<_>>(),
         })
     }
-}
-
-fn describe(outcome: &Outcome) -> String {
-    match outcome {
-        Outcome::Response {
-            status_code: Some(code),
-            ..
-        } => code.to_string(),
-        Outcome::Response {
-            status_code: None, ..
-        } => "ok".into(),
-        Outcome::Error { error_type, .. } => format!("error {}", short_type(error_type)),
-    }
-}
-
-/// `DeserializeError` for `&lambda_runtime::deserializer::DeserializeError`, `Box` for
-/// `&alloc::boxed::Box<dyn core::error::Error + …>` (lambda_runtime sends Rust type names).
-fn short_type(error_type: &str) -> &str {
-    let t = error_type.trim_start_matches('&');
-    let t = t.split('<').next().unwrap_or(t);
-    t.rsplit("::").next().unwrap_or(t)
 }
 
 fn mib(bytes: f64) -> String {
@@ -339,6 +318,10 @@ pub fn comparison(results: &[FunctionResult]) -> String {
         };
         let (faster, memory) = (pc.median / rc.median, rr.median / pr.median);
         let mut missed = Vec::new();
+        // a peer that answered otherwise (e.g. a TLS error) did other work: no ratio holds
+        if peer.outcome() != rust.outcome() {
+            missed.push("answers differ, not comparable");
+        }
         if faster < PEER_SPEEDUP {
             missed.push("cold start");
         }
@@ -564,6 +547,23 @@ mod tests {
     }
 
     #[test]
+    fn a_peer_that_answered_otherwise_is_not_compared() {
+        let rust = result(vec![with_invoke(sample(5, Some(8 * 1024), &[]), 5, 1)], 1);
+        let mut failed = with_invoke(sample(500, Some(20 * 1024), &[]), 100, 1);
+        failed.outcome = Outcome::Error {
+            error_type: "SSLError".into(),
+            message: "No such file or directory".into(),
+        };
+        let mut peer = result(vec![failed], 1);
+        peer.runtime = Some("Python 3.11".into());
+        let table = comparison(&[rust, peer]);
+        assert!(
+            table.contains("**missed**: answers differ, not comparable"),
+            "{table}"
+        );
+    }
+
+    #[test]
     fn a_peer_less_than_20_times_slower_or_a_third_of_the_memory_misses_the_target() {
         let rust = result(vec![with_invoke(sample(5, Some(8 * 1024), &[]), 5, 1)], 1);
         let mut peer = result(
@@ -576,19 +576,6 @@ mod tests {
             table.contains("| 19.0x | 8.0 | 20.0 | 0.40 | **missed**: cold start, memory |"),
             "{table}"
         );
-    }
-
-    #[test]
-    fn rust_type_names_in_error_types_are_shortened() {
-        assert_eq!(
-            short_type("&lambda_runtime::deserializer::DeserializeError"),
-            "DeserializeError"
-        );
-        assert_eq!(
-            short_type("&alloc::boxed::Box<dyn core::error::Error + core::marker::Send>"),
-            "Box"
-        );
-        assert_eq!(short_type("Hangar.AwsError"), "Hangar.AwsError");
     }
 
     #[test]

@@ -121,6 +121,9 @@ impl Stack {
     /// GameLift emulator and the CodeDeploy stand-in; writes the test CA and the trust
     /// bundle into `dir`.
     pub async fn start(moto_url: &str, dir: &Path, region: &str) -> Result<Stack, StackError> {
+        // absolute: the paths handed to a function (the trust bundle) must hold in any
+        // working directory (a Python peer runs in its own)
+        let dir = &std::path::absolute(dir).map_err(io(dir.display().to_string()))?;
         std::fs::create_dir_all(dir).map_err(io(dir.display().to_string()))?;
         let log = CallLog::default();
         let (acceptor, ca_pem) = test_ca()?;
