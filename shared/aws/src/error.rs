@@ -92,6 +92,47 @@ impl AwsError {
         }
     }
 
+    /// An error answer of a call made without an SDK client, classified by its code and
+    /// status with the same lists as an SDK error's.
+    pub fn from_answer(operation: &'static str, answer: ServiceAnswer) -> Self {
+        AwsError {
+            operation,
+            fault: answer_fault(&answer.code, answer.status),
+            code: Some(answer.code.clone()),
+            detail: answer.to_string(),
+            source: Box::new(answer),
+        }
+    }
+
+    /// A call made without an SDK client that got no answer (no connection, a timeout,
+    /// a body cut short): transient, as the SDK's dispatch failures are.
+    pub fn no_answer(
+        operation: &'static str,
+        source: impl Into<Box<dyn StdError + Send + Sync + 'static>>,
+    ) -> Self {
+        let source = source.into();
+        AwsError {
+            operation,
+            fault: Fault::Transient,
+            code: None,
+            detail: source.to_string(),
+            source,
+        }
+    }
+
+    /// A call made without an SDK client that cannot be made, or whose answer is not
+    /// what the service documents: refused, retrying will not help.
+    pub fn unusable(operation: &'static str, detail: impl Into<String>) -> Self {
+        let detail = detail.into();
+        AwsError {
+            operation,
+            fault: Fault::Refused,
+            code: None,
+            source: detail.clone().into(),
+            detail,
+        }
+    }
+
     /// The service's error code, or `""`.
     pub fn code(&self) -> &str {
         self.code.as_deref().unwrap_or("")
@@ -146,19 +187,35 @@ where
                 }
                 Some(ErrorKind::ClientError) | Some(_) | None => {}
             }
-            let status = service.raw().status().as_u16();
-            let code = ProvideErrorMetadata::code(e).unwrap_or("");
-            if THROTTLING_CODES.contains(&code) || status == 429 {
-                Fault::Throttling
-            } else if TRANSIENT_CODES.contains(&code) || status >= 500 {
-                Fault::Transient
-            } else {
-                Fault::Refused
-            }
+            answer_fault(
+                ProvideErrorMetadata::code(e).unwrap_or(""),
+                service.raw().status().as_u16(),
+            )
         }
         // Construction failures are ours (a bad input to the SDK), not the service's.
         _ => Fault::Refused,
     }
+}
+
+/// The fault of an error answer that nothing models: by its code, then its HTTP status.
+fn answer_fault(code: &str, status: u16) -> Fault {
+    if THROTTLING_CODES.contains(&code) || status == 429 {
+        Fault::Throttling
+    } else if TRANSIENT_CODES.contains(&code) || status >= 500 {
+        Fault::Transient
+    } else {
+        Fault::Refused
+    }
+}
+
+/// An error answer of a service called without its SDK crate (the EC2 Query calls):
+/// its HTTP status, code and message.
+#[derive(Debug, thiserror::Error)]
+#[error("HTTP {status} {code}: {message}")]
+pub struct ServiceAnswer {
+    pub status: u16,
+    pub code: String,
+    pub message: String,
 }
 
 #[cfg(feature = "dynamodb")]

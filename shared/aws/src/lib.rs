@@ -11,15 +11,20 @@
 //! `ring` crypto provider, which keeps the deployment packages smaller than the default
 //! `aws-lc` one.
 
+#[cfg(feature = "ec2")]
+pub mod ec2;
+#[cfg(all(test, feature = "ec2"))]
+mod ec2_tests;
 pub mod error;
 #[cfg(test)]
 mod https_tests;
 mod trust;
 
 use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
+use aws_smithy_async::rt::sleep::SharedAsyncSleep;
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext};
-use aws_smithy_http_client::{Builder, ConnectorBuilder};
+use aws_smithy_http_client::{Builder, Connector, ConnectorBuilder};
 use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
@@ -27,7 +32,7 @@ use aws_smithy_runtime_api::client::http::{
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 
 pub use aws_smithy_http_client::tls::TrustStore;
-pub use error::{AwsError, Fault};
+pub use error::{AwsError, Fault, ServiceAnswer};
 pub use trust::{compiled_roots_pem, trust_store, TrustSource};
 
 /// `aws_config::defaults(BehaviorVersion::latest())` with [`https_client`]. Adjust it
@@ -52,25 +57,47 @@ pub fn https_client() -> SharedHttpClient {
 
 /// [`https_client`] trusting exactly `store`.
 pub fn https_client_trusting(store: TrustStore) -> SharedHttpClient {
-    let context = match TlsContext::builder().with_trust_store(store).build() {
+    let context = tls_context(store);
+    let client = Builder::new().build_with_connector_fn(move |settings, components| {
+        connector(&context, settings, components.and_then(|c| c.sleep_impl()))
+    });
+    SharedHttpClient::new(BuiltOnFirstUse(client))
+}
+
+/// A TLS context trusting `store` (the platform's store if rustls refuses it).
+fn tls_context(store: TrustStore) -> TlsContext {
+    match TlsContext::builder().with_trust_store(store).build() {
         Ok(c) => c,
         Err(e) => {
             tracing::warn!(error = %e, "TLS context refused; using the platform's trust store");
             TlsContext::default()
         }
-    };
-    let client = Builder::new().build_with_connector_fn(move |settings, components| {
-        let mut builder = ConnectorBuilder::default()
-            .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
-            .tls_context(context.clone());
-        builder.set_connector_settings(settings.cloned());
-        if let Some(components) = components {
-            builder.set_sleep_impl(components.sleep_impl());
-        }
-        builder.set_proxy_config(Some(ProxyConfig::from_env()));
-        builder.build()
-    });
-    SharedHttpClient::new(BuiltOnFirstUse(client))
+    }
+}
+
+/// One connection pool over `context`: rustls with the `ring` provider, proxies from
+/// the environment, `settings`' timeouts (enforced with `sleep`).
+fn connector(
+    context: &TlsContext,
+    settings: Option<&HttpConnectorSettings>,
+    sleep: Option<SharedAsyncSleep>,
+) -> Connector {
+    let mut builder = ConnectorBuilder::default()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+        .tls_context(context.clone());
+    builder.set_connector_settings(settings.cloned());
+    builder.set_sleep_impl(sleep);
+    builder.set_proxy_config(Some(ProxyConfig::from_env()));
+    builder.build()
+}
+
+/// [`https_client`]'s connection pool alone, for a call made without an SDK client
+/// (the trust store read now, from the environment).
+#[cfg(feature = "ec2")]
+pub(crate) fn https_connector() -> Connector {
+    let (store, source) = trust_store(&|name| std::env::var_os(name));
+    tracing::debug!(source = %source, "TLS trust store");
+    connector(&tls_context(store), None, None)
 }
 
 /// The client above, minus its start-up check. The SDK's own client builds (and drops)

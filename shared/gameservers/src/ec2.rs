@@ -4,8 +4,7 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_ec2::Client;
-use hangar_aws::AwsError;
+use hangar_aws::ec2::{numbered, Ec2Client as Client};
 
 use crate::error::GameServersError;
 
@@ -38,18 +37,15 @@ impl Ec2 {
         for chunk in ids.chunks(BATCH) {
             let r = self
                 .client
-                .describe_instances()
-                .set_instance_ids(Some(chunk.to_vec()))
-                .send()
-                .await
-                .map_err(|e| AwsError::new("DescribeInstances", e))?;
-            for i in r.reservations().iter().flat_map(|r| r.instances()) {
-                if let Some(id) = i.instance_id() {
+                .call("DescribeInstances", &numbered("InstanceId", chunk))
+                .await?;
+            for i in r.find("reservationSet/item/instancesSet/item") {
+                if let Some(id) = i.text_of("instanceId") {
                     out.insert(
                         id.to_string(),
                         InstanceAddresses {
-                            private_ip: non_empty(i.private_ip_address()),
-                            public_ip: non_empty(i.public_ip_address()),
+                            private_ip: i.text_of("privateIpAddress").map(str::to_string),
+                            public_ip: i.text_of("ipAddress").map(str::to_string),
                         },
                     );
                 }
@@ -67,22 +63,18 @@ impl Ec2 {
         for chunk in ids.chunks(BATCH) {
             let r = self
                 .client
-                .describe_network_interfaces()
-                .set_network_interface_ids(Some(chunk.to_vec()))
-                .send()
-                .await
-                .map_err(|e| AwsError::new("DescribeNetworkInterfaces", e))?;
-            for n in r.network_interfaces() {
-                let public = n.association().and_then(|a| non_empty(a.public_ip()));
-                if let (Some(id), Some(ip)) = (n.network_interface_id(), public) {
-                    out.insert(id.to_string(), ip);
+                .call(
+                    "DescribeNetworkInterfaces",
+                    &numbered("NetworkInterfaceId", chunk),
+                )
+                .await?;
+            for n in r.find("networkInterfaceSet/item") {
+                let public = n.text_of("association/publicIp");
+                if let (Some(id), Some(ip)) = (n.text_of("networkInterfaceId"), public) {
+                    out.insert(id.to_string(), ip.to_string());
                 }
             }
         }
         Ok(out)
     }
-}
-
-fn non_empty(s: Option<&str>) -> Option<String> {
-    s.filter(|s| !s.is_empty()).map(str::to_string)
 }

@@ -59,7 +59,7 @@ impl GameServers {
 pub struct Clients {
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub ecs: aws_sdk_ecs::Client,
-    pub ec2: aws_sdk_ec2::Client,
+    pub ec2: hangar_aws::ec2::Ec2Client,
 }
 
 impl Clients {
@@ -67,7 +67,7 @@ impl Clients {
         Clients {
             dynamodb: aws_sdk_dynamodb::Client::new(sdk),
             ecs: aws_sdk_ecs::Client::new(sdk),
-            ec2: aws_sdk_ec2::Client::new(sdk),
+            ec2: hangar_aws::ec2::Ec2Client::new(sdk),
         }
     }
 }

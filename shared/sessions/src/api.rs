@@ -248,7 +248,11 @@ pub async fn placement_events(s: &Sessions, event: SqsEvent) -> SqsBatchResponse
         }
         failures
     });
-    for i in futures::future::join_all(chains).await.into_iter().flatten() {
+    for i in futures::future::join_all(chains)
+        .await
+        .into_iter()
+        .flatten()
+    {
         failed[i] = true;
     }
     let outcomes = records

@@ -16,9 +16,41 @@ const FIXED: Limits = Limits {
     max: 4,
 };
 
-/// moto's EC2 (through the lab's front) for what AWS reports of an address.
-async fn ec2(lab: &ecs::EcsLab) -> aws_sdk_ec2::Client {
-    aws_sdk_ec2::Client::new(&lab.sdk_config(&hangar_tests::aws_config().await))
+/// What moto's EC2 (through the lab's front) reports: the raw XML answer of `action`,
+/// read apart from the scaler's own EC2 client. moto routes a request by the service of
+/// its credential scope and checks no signature.
+async fn ec2_answer(lab: &ecs::EcsLab, action: &str) -> String {
+    let config = lab.sdk_config(&hangar_tests::aws_config().await);
+    let url = config
+        .endpoint_url()
+        .expect("the lab's endpoint")
+        .to_string();
+    reqwest::Client::new()
+        .post(url)
+        .header(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/ec2/aws4_request, \
+             SignedHeaders=host, Signature=0",
+        )
+        .form(&[("Action", action), ("Version", "2016-11-15")])
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// The texts of every `<tag>` element of `xml`.
+fn texts(xml: &str, tag: &str) -> Vec<String> {
+    let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
+    xml.split(open.as_str())
+        .skip(1)
+        .filter_map(|rest| rest.split(close.as_str()).next())
+        .map(str::to_string)
+        .collect()
 }
 
 #[tokio::test]
@@ -76,13 +108,7 @@ async fn internet_clients_get_the_container_instances_public_ip_under_bridge_net
     let r = tick(&scaler).await;
     assert_eq!(r.probe_failures, 0, "probed on the private address: {r:?}");
 
-    let reservations = ec2(&lab).await.describe_instances().send().await.unwrap();
-    let public: Vec<String> = reservations
-        .reservations()
-        .iter()
-        .flat_map(|r| r.instances())
-        .filter_map(|i| i.public_ip_address().map(str::to_string))
-        .collect();
+    let public = texts(&ec2_answer(&lab, "DescribeInstances").await, "ipAddress");
     let rec = record(&store, &arn).await;
     let host = rec.host.clone().unwrap();
     assert!(
@@ -116,18 +142,11 @@ async fn internet_clients_get_the_public_ip_of_awsvpc_tasks_and_never_a_private_
 
     let rec = record(&store, &launched).await;
     let host = rec.host.clone().expect("a public IP");
-    let interfaces = ec2(&lab)
-        .await
-        .describe_network_interfaces()
-        .send()
-        .await
-        .unwrap();
-    let public: Vec<&str> = interfaces
-        .network_interfaces()
-        .iter()
-        .filter_map(|n| n.association().and_then(|a| a.public_ip()))
-        .collect();
-    assert!(public.contains(&host.as_str()), "{host} not in {public:?}");
+    let public = texts(
+        &ec2_answer(&lab, "DescribeNetworkInterfaces").await,
+        "publicIp",
+    );
+    assert!(public.contains(&host), "{host} not in {public:?}");
     assert_eq!(rec.port, lab.game_port);
 
     let without = record(&store, &private_only).await;

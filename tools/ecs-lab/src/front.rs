@@ -45,7 +45,7 @@ pub(crate) struct Front {
     /// The container port game servers listen on.
     pub game_port: u16,
     /// moto's EC2, for the Elastic IPs of tasks that ask for a public IP.
-    pub ec2: aws_sdk_ec2::Client,
+    pub ec2: hangar_aws::ec2::Ec2Client,
     pub new_servers: Mutex<NewServers>,
     pub servers: Mutex<HashMap<String, Arc<SimServer>>>,
     /// Host ports bound for bridge tasks: task ARN -> (container port, host port).
@@ -224,28 +224,24 @@ impl Front {
 
     /// As ECS would for a task asking for a public IP: an Elastic IP on its interface.
     async fn give_public_ip(&self, eni: &str) {
-        let allocated = match self
-            .ec2
-            .allocate_address()
-            .domain(aws_sdk_ec2::types::DomainType::Vpc)
-            .send()
-            .await
-        {
+        let domain = [("Domain".to_string(), "vpc".to_string())];
+        let allocated = match self.ec2.call("AllocateAddress", &domain).await {
             Ok(a) => a,
             Err(e) => {
-                tracing::error!(error = %aws_sdk_ec2::error::DisplayErrorContext(&e), "AllocateAddress");
+                tracing::error!(error = %e, "AllocateAddress");
                 return;
             }
         };
-        if let Err(e) = self
-            .ec2
-            .associate_address()
-            .set_allocation_id(allocated.allocation_id)
-            .network_interface_id(eni)
-            .send()
-            .await
-        {
-            tracing::error!(error = %aws_sdk_ec2::error::DisplayErrorContext(&e), "AssociateAddress");
+        let Some(allocation) = allocated.text_of("allocationId") else {
+            tracing::error!("AllocateAddress: no allocationId");
+            return;
+        };
+        let params = [
+            ("AllocationId".to_string(), allocation.to_string()),
+            ("NetworkInterfaceId".to_string(), eni.to_string()),
+        ];
+        if let Err(e) = self.ec2.call("AssociateAddress", &params).await {
+            tracing::error!(error = %e, "AssociateAddress");
         }
     }
 

@@ -127,32 +127,23 @@ impl EcsLab {
             .await
             .and_then(|r| r.error_for_status())
             .map_err(|e| moto_err(e.to_string()))?;
-        let on_moto = aws_sdk_ec2::config::Builder::from(&config.sdk)
-            .endpoint_url(&moto)
-            .build();
-        let ec2 = aws_sdk_ec2::Client::from_conf(on_moto);
-        let subnets = ec2
-            .describe_subnets()
-            .send()
-            .await
-            .map_err(aws("DescribeSubnets on moto"))?;
-        let subnet = subnets
-            .subnets()
-            .first()
-            .and_then(|s| s.subnet_id())
-            .ok_or_else(|| moto_err("no default subnet".into()))?
-            .to_string();
-        let groups = ec2
-            .describe_security_groups()
-            .send()
-            .await
-            .map_err(aws("DescribeSecurityGroups on moto"))?;
-        let security_group = groups
-            .security_groups()
-            .first()
-            .and_then(|g| g.group_id())
-            .ok_or_else(|| moto_err("no default security group".into()))?
-            .to_string();
+        let ec2 = hangar_aws::ec2::Ec2Client::new(&config.sdk).with_endpoint(&moto);
+        let first = |action: &'static str, path: &'static str| {
+            let ec2 = ec2.clone();
+            async move {
+                let answer = ec2
+                    .call(action, &[])
+                    .await
+                    .map_err(|e| aws(format!("{action} on moto"))(e))?;
+                Ok::<_, LabError>(answer.text_of(path).map(str::to_string))
+            }
+        };
+        let subnet = first("DescribeSubnets", "subnetSet/item/subnetId")
+            .await?
+            .ok_or_else(|| moto_err("no default subnet".into()))?;
+        let security_group = first("DescribeSecurityGroups", "securityGroupInfo/item/groupId")
+            .await?
+            .ok_or_else(|| moto_err("no default security group".into()))?;
 
         // A port free on 127.0.0.1 is the game port of every awsvpc server of this lab.
         let game_port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -262,27 +253,30 @@ impl EcsLab {
     /// EC2 instances (with public IPs) registered as the cluster's container instances.
     async fn register_instances(
         &self,
-        ec2: &aws_sdk_ec2::Client,
+        ec2: &hangar_aws::ec2::Ec2Client,
         count: usize,
     ) -> Result<(), LabError> {
-        use aws_sdk_ec2::types::InstanceNetworkInterfaceSpecification as Nic;
+        let params: Vec<(String, String)> = [
+            ("ImageId", "ami-12c6146b".to_string()),
+            ("MinCount", count.to_string()),
+            ("MaxCount", count.to_string()),
+            ("NetworkInterface.1.DeviceIndex", "0".to_string()),
+            ("NetworkInterface.1.SubnetId", self.subnet.clone()),
+            (
+                "NetworkInterface.1.AssociatePublicIpAddress",
+                "true".to_string(),
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
         let run = ec2
-            .run_instances()
-            .image_id("ami-12c6146b")
-            .min_count(count as i32)
-            .max_count(count as i32)
-            .network_interfaces(
-                Nic::builder()
-                    .device_index(0)
-                    .subnet_id(&self.subnet)
-                    .associate_public_ip_address(true)
-                    .build(),
-            )
-            .send()
+            .call("RunInstances", &params)
             .await
             .map_err(aws("RunInstances on moto"))?;
-        for i in run.instances() {
-            let (Some(id), Some(ip)) = (i.instance_id(), i.private_ip_address()) else {
+        for i in run.find("instancesSet/item") {
+            let (Some(id), Some(ip)) = (i.text_of("instanceId"), i.text_of("privateIpAddress"))
+            else {
                 return Err(LabError::Setup("RunInstances: no id or private IP".into()));
             };
             let document = json!({"instanceId": id, "privateIp": ip}).to_string();
