@@ -10,11 +10,13 @@
 //! [`crate::https_client`]; throttling and transient failures (the lists of
 //! [`crate::error`]) retried with a backoff, at most [`ATTEMPTS`] times.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use aws_config::SdkConfig;
+use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
 use aws_sigv4::sign::v4::SigningParams;
 use aws_smithy_http_client::Connector;
@@ -45,8 +47,14 @@ struct Inner {
     region: String,
     endpoint: String,
     credentials: Option<SharedCredentialsProvider>,
+    /// The last credentials provided, kept until [`REFRESH_BEFORE`] their expiry (the
+    /// SDK's clients keep theirs in an identity cache the same way).
+    cached: Mutex<Option<Credentials>>,
     connector: OnceLock<Connector>,
 }
+
+/// Credentials that expire sooner than this are asked for again.
+const REFRESH_BEFORE: Duration = Duration::from_secs(300);
 
 impl Ec2Client {
     /// A client with `sdk`'s region, credentials and endpoint (see the module).
@@ -74,6 +82,7 @@ impl Ec2Client {
                 region,
                 endpoint,
                 credentials: sdk.credentials_provider(),
+                cached: Mutex::new(None),
                 connector: OnceLock::new(),
             }),
         }
@@ -86,6 +95,7 @@ impl Ec2Client {
                 region: self.inner.region.clone(),
                 endpoint: url.to_string(),
                 credentials: self.inner.credentials.clone(),
+                cached: Mutex::new(None),
                 connector: OnceLock::new(),
             }),
         }
@@ -159,18 +169,40 @@ impl Ec2Client {
         ))
     }
 
-    /// The request for `action`, signed with SigV4 for `ec2` in the client's region.
-    async fn signed(&self, action: &'static str, body: &str) -> Result<Request, AwsError> {
+    /// The cached credentials, or new ones from the configuration's provider.
+    async fn credentials(&self, action: &'static str) -> Result<Credentials, AwsError> {
+        let fresh = |c: &Credentials| {
+            c.expiry().is_none_or(|at| {
+                at.duration_since(SystemTime::now())
+                    .is_ok_and(|left| left > REFRESH_BEFORE)
+            })
+        };
+        if let Some(c) = self.inner.cached.lock().ok().and_then(|c| c.clone()) {
+            if fresh(&c) {
+                return Ok(c);
+            }
+        }
         let provider = self
             .inner
             .credentials
             .as_ref()
             .ok_or_else(|| AwsError::unusable(action, "no credentials are configured"))?;
-        let credentials = provider
-            .provide_credentials()
-            .await
-            .map_err(|e| AwsError::unusable(action, format!("credentials: {e}")))?;
-        let identity = Identity::from(credentials);
+        let credentials = provider.provide_credentials().await.map_err(|e| match e {
+            CredentialsError::CredentialsNotLoaded(_)
+            | CredentialsError::InvalidConfiguration(_) => {
+                AwsError::unusable(action, format!("credentials: {e}"))
+            }
+            e => AwsError::no_answer(action, e),
+        })?;
+        if let Ok(mut cached) = self.inner.cached.lock() {
+            *cached = Some(credentials.clone());
+        }
+        Ok(credentials)
+    }
+
+    /// The request for `action`, signed with SigV4 for `ec2` in the client's region.
+    async fn signed(&self, action: &'static str, body: &str) -> Result<Request, AwsError> {
+        let identity = Identity::from(self.credentials(action).await?);
         let url = format!("{}/", self.inner.endpoint.trim_end_matches('/'));
         let headers = [(
             "content-type",

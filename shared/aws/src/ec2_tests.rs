@@ -2,10 +2,12 @@
 //! request and gives the answers a test queued, as EC2 would.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::provider::{future, ProvideCredentials, SharedCredentialsProvider};
 use aws_credential_types::Credentials;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -89,20 +91,67 @@ async fn server(answers: Vec<(u16, String)>) -> Server {
     Server { url, requests }
 }
 
-fn client(url: &str) -> Ec2Client {
+fn credentials(expiry: Option<SystemTime>) -> Credentials {
+    Credentials::new(
+        "AKIDEXAMPLE",
+        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        None,
+        expiry,
+        "test",
+    )
+}
+
+fn client_with(url: &str, provider: SharedCredentialsProvider) -> Ec2Client {
     let sdk = SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("eu-west-1"))
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            "AKIDEXAMPLE",
-            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-            None,
-            None,
-            "test",
-        )))
+        .credentials_provider(provider)
         .endpoint_url(url)
         .build();
     Ec2Client::new(&sdk)
+}
+
+fn client(url: &str) -> Ec2Client {
+    client_with(url, SharedCredentialsProvider::new(credentials(None)))
+}
+
+/// Provides `credentials(expiry)` and counts how often it was asked.
+#[derive(Debug)]
+struct Counting {
+    expiry: Option<SystemTime>,
+    asked: Arc<AtomicUsize>,
+}
+
+impl ProvideCredentials for Counting {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        self.asked.fetch_add(1, Ordering::SeqCst);
+        future::ProvideCredentials::ready(Ok(credentials(self.expiry)))
+    }
+}
+
+async fn times_asked_for_two_calls(expiry: Option<SystemTime>) -> usize {
+    let s = server(vec![(200, ANSWER.to_string()), (200, ANSWER.to_string())]).await;
+    let asked = Arc::new(AtomicUsize::new(0));
+    let provider = Counting {
+        expiry,
+        asked: asked.clone(),
+    };
+    let c = client_with(&s.url, SharedCredentialsProvider::new(provider));
+    c.call("DescribeInstances", &[]).await.unwrap();
+    c.call("DescribeInstances", &[]).await.unwrap();
+    asked.load(Ordering::SeqCst)
+}
+
+#[tokio::test]
+async fn credentials_are_kept_between_calls_until_shortly_before_they_expire() {
+    let in_an_hour = SystemTime::now() + Duration::from_secs(3600);
+    assert_eq!(times_asked_for_two_calls(None).await, 1);
+    assert_eq!(times_asked_for_two_calls(Some(in_an_hour)).await, 1);
+    let in_a_minute = SystemTime::now() + Duration::from_secs(60);
+    assert_eq!(times_asked_for_two_calls(Some(in_a_minute)).await, 2);
 }
 
 #[tokio::test]
