@@ -1,9 +1,8 @@
 //! A traffic hook whose checks panic, otherwise the hook binaries' own `main`
 //! ([`hangar_deploy::api::run_hook`]: the guard, the area state, the entry point). The test
 //! `deploy::panic::a_panicking_hook_reports_failed_in_the_abort_build` runs it, linked
-//! with the release profile's panic strategy (scripts/test: `cargo rustc -p hangar-deploy
-//! --features hooks --example panicking-hook -- -C panic=abort`), under a local Lambda
-//! Runtime API. Never deployed: examples are not Lambda binaries.
+//! with the release profile's panic strategy (scripts/rustc-wrapper adds `-C panic=abort`
+//! when it compiles this crate), under a local Lambda Runtime API. Never deployed: examples are not Lambda binaries.
 
 use std::time::Duration;
 

@@ -27,7 +27,7 @@ async fn a_panicking_hook_reports_failed_in_the_abort_build() {
     let binary = hook_binary();
     assert!(
         binary.is_file(),
-        "{} is missing: scripts/test builds it (cargo rustc -p hangar-deploy --features hooks --example panicking-hook -- -C panic=abort, then copies target/debug/examples/panicking-hook there)",
+        "{} is missing: scripts/test builds it (scripts/rustc-wrapper compiles the panicking-hook example with -C panic=abort) and copies target/debug/examples/panicking-hook there",
         binary.display()
     );
     let codedeploy = LocalCodeDeploy::start().await.unwrap();
