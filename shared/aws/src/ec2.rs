@@ -101,11 +101,6 @@ impl Ec2Client {
         }
     }
 
-    /// The endpoint calls go to.
-    pub fn endpoint(&self) -> &str {
-        &self.inner.endpoint
-    }
-
     /// Calls `action` with the Query parameters `params` (names as EC2 documents them:
     /// `InstanceId.1`, `Filter.1.Name`, …); the root element of the answer.
     pub async fn call(

@@ -154,6 +154,14 @@ async fn credentials_are_kept_between_calls_until_shortly_before_they_expire() {
     assert_eq!(times_asked_for_two_calls(Some(in_a_minute)).await, 2);
 }
 
+/// The error of a DescribeInstances call to `url` that must fail.
+async fn failed_call(url: &str) -> crate::AwsError {
+    client(url)
+        .call("DescribeInstances", &[])
+        .await
+        .expect_err("the call fails")
+}
+
 #[tokio::test]
 async fn a_call_is_a_form_post_signed_with_sigv4_for_ec2_in_the_configured_region() {
     let s = server(vec![(200, ANSWER.to_string())]).await;
@@ -210,10 +218,7 @@ async fn throttling_that_lasts_fails_after_the_last_attempt_as_throttling() {
         error("RequestLimitExceeded", "Request limit exceeded."),
     );
     let s = server(vec![throttled; ATTEMPTS as usize + 1]).await;
-    let e = client(&s.url)
-        .call("DescribeInstances", &[])
-        .await
-        .unwrap_err();
+    let e = failed_call(&s.url).await;
     assert_eq!(e.fault, Fault::Throttling);
     assert_eq!(e.code(), "RequestLimitExceeded");
     assert_eq!(s.requests.lock().unwrap().len(), ATTEMPTS as usize);
@@ -232,10 +237,7 @@ async fn a_refusal_is_not_retried_and_keeps_the_code_and_message() {
         (200, ANSWER.to_string()),
     ])
     .await;
-    let e = client(&s.url)
-        .call("DescribeInstances", &[])
-        .await
-        .unwrap_err();
+    let e = failed_call(&s.url).await;
     assert_eq!(e.fault, Fault::Refused);
     assert_eq!(e.code(), "InvalidInstanceID.NotFound");
     assert!(
@@ -253,10 +255,7 @@ async fn a_success_that_is_not_xml_is_an_error_not_an_empty_answer() {
         "<DescribeInstancesResponse><reservationSet>".into(),
     )])
     .await;
-    let e = client(&s.url)
-        .call("DescribeInstances", &[])
-        .await
-        .unwrap_err();
+    let e = failed_call(&s.url).await;
     assert_eq!(e.fault, Fault::Refused);
     assert_eq!(s.requests.lock().unwrap().len(), 1);
 }
@@ -266,9 +265,6 @@ async fn no_server_at_the_endpoint_is_a_transient_failure() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
-    let e = client(&url)
-        .call("DescribeInstances", &[])
-        .await
-        .unwrap_err();
+    let e = failed_call(&url).await;
     assert_eq!(e.fault, Fault::Transient, "{e}");
 }
